@@ -30,7 +30,9 @@ export function createProgress(label: string, total: number, enabled = true): Pr
           const extra = Object.entries(fields)
             .map(([k, v]) => `${k} ${v}`)
             .join(' ');
-          process.stderr.write(`${label} ${done}/${total} (${Math.round((done / total) * 100)}%) ETA ${eta}s ${extra}\n`);
+          process.stderr.write(
+            `${label} ${done}/${total} (${Math.round((done / total) * 100)}%) ETA ${eta}s ${extra}\n`,
+          );
         }
       },
       stop() {},

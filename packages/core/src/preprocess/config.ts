@@ -47,7 +47,8 @@ export function parsePreprocessConfig(value: unknown, source = 'preprocess.json'
   if (config.version !== 1) fail(`unsupported version ${String(config.version)} (expected 1)`);
   for (const key of ['resizeShorterSide', 'cropSize'] as const) {
     const size = config[key];
-    if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) fail(`${key} must be a positive integer`);
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 1)
+      fail(`${key} must be a positive integer`);
   }
   if ((config.cropSize as number) > (config.resizeShorterSide as number)) {
     fail('cropSize must not exceed resizeShorterSide');

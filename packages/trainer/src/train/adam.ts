@@ -1,0 +1,108 @@
+import * as tf from '@tensorflow/tfjs';
+
+export interface AdamOptions {
+  learningRate: number;
+  /** L2 penalty added to the gradient before the moment updates, as PyTorch's `Adam(weight_decay=…)`. */
+  weightDecay: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+/** A trainable tensor and its stable name (the Keras weight name, e.g. `predictions/kernel`). */
+export interface Parameter {
+  key: string;
+  variable: tf.Variable;
+}
+
+/** Serialisable optimizer state: what `--resume` needs to continue exactly. */
+export interface AdamState {
+  step: number;
+  moments: tf.NamedTensorMap;
+}
+
+/**
+ * Adam with PyTorch's semantics (torch.optim.Adam, not AdamW): g ← g + λ·θ, then the usual bias-corrected
+ * moment update. Written out rather than using tf.train.adam because tfjs's Adam has no weight decay and
+ * PyTorch's epsilon placement (outside the bias-corrected sqrt) differs from it.
+ */
+export class AdamL2 {
+  readonly learningRate: number;
+  readonly weightDecay: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  private step = 0;
+  private readonly firstMoments = new Map<string, tf.Variable>();
+  private readonly secondMoments = new Map<string, tf.Variable>();
+
+  constructor(options: AdamOptions) {
+    this.learningRate = options.learningRate;
+    this.weightDecay = options.weightDecay;
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.epsilon = options.epsilon ?? 1e-8;
+  }
+
+  get iterations(): number {
+    return this.step;
+  }
+
+  /**
+   * Applies one update to every parameter that has a gradient. `gradients` is keyed by the tf variable's
+   * (process-unique) name; moments are keyed by the parameter's stable `key`, so they survive a restart.
+   */
+  applyGradients(parameters: readonly Parameter[], gradients: tf.NamedTensorMap): void {
+    this.step += 1;
+    const biasCorrection1 = 1 - this.beta1 ** this.step;
+    const biasCorrection2 = 1 - this.beta2 ** this.step;
+    const stepSize = this.learningRate / biasCorrection1;
+    for (const { key, variable } of parameters) {
+      const gradient = gradients[variable.name];
+      if (gradient === undefined) continue;
+      const m = this.moment(this.firstMoments, key, variable);
+      const v = this.moment(this.secondMoments, key, variable);
+      tf.tidy(() => {
+        const g = this.weightDecay === 0 ? gradient : gradient.add(variable.mul(this.weightDecay));
+        m.assign(m.mul(this.beta1).add(g.mul(1 - this.beta1)));
+        v.assign(v.mul(this.beta2).add(g.square().mul(1 - this.beta2)));
+        const denominator = v.div(biasCorrection2).sqrt().add(this.epsilon);
+        variable.assign(variable.sub(m.div(denominator).mul(stepSize)));
+      });
+    }
+  }
+
+  getState(): AdamState {
+    const moments: tf.NamedTensorMap = {};
+    for (const [name, m] of this.firstMoments) moments[`m/${name}`] = m;
+    for (const [name, v] of this.secondMoments) moments[`v/${name}`] = v;
+    return { step: this.step, moments };
+  }
+
+  /** Restores a state saved by `getState` (the tensors are copied; the caller keeps ownership). */
+  setState(state: AdamState): void {
+    this.dispose();
+    this.step = state.step;
+    for (const [key, tensor] of Object.entries(state.moments)) {
+      const [kind, ...rest] = key.split('/');
+      const name = rest.join('/');
+      const target = kind === 'm' ? this.firstMoments : this.secondMoments;
+      target.set(name, tf.variable(tensor.clone(), false));
+    }
+  }
+
+  dispose(): void {
+    for (const moment of [...this.firstMoments.values(), ...this.secondMoments.values()]) moment.dispose();
+    this.firstMoments.clear();
+    this.secondMoments.clear();
+  }
+
+  private moment(store: Map<string, tf.Variable>, key: string, variable: tf.Variable): tf.Variable {
+    let moment = store.get(key);
+    if (moment === undefined) {
+      moment = tf.variable(tf.zerosLike(variable), false);
+      store.set(key, moment);
+    }
+    return moment;
+  }
+}

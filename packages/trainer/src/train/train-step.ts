@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs';
+import type { AdamL2, Parameter } from './adam.ts';
+
+export interface StepResult {
+  /** Mean cross-entropy over the examples of the step. */
+  loss: number;
+  /** Examples whose arg-max logit equals the label. */
+  correct: number;
+  examples: number;
+}
+
+/** A batch as the model sees it: inputs (images or cached features) and integer labels. */
+export interface ModelBatch {
+  inputs: tf.Tensor;
+  labels: tf.Tensor1D;
+}
+
+/**
+ * One optimizer step over `microBatches` (gradient accumulation: the mean of the micro-batch gradients,
+ * so K micro-batches of B equal one batch of K·B up to batch-norm statistics, which are per micro-batch).
+ * Batch normalisation runs in training mode: batch statistics, moving averages updated.
+ */
+export function trainStep(
+  model: tf.LayersModel,
+  optimizer: AdamL2,
+  parameters: readonly Parameter[],
+  microBatches: readonly ModelBatch[],
+  numClasses: number,
+): StepResult {
+  const variables = parameters.map((parameter) => parameter.variable);
+  let summedGradients: tf.NamedTensorMap = {};
+  let lossSum = 0;
+  let correct = 0;
+  let examples = 0;
+  for (const { inputs, labels } of microBatches) {
+    const { loss, gradients, predictedClasses } = tf.tidy(() => {
+      let predicted: tf.Tensor | undefined;
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = model.apply(inputs, { training: true }) as tf.Tensor2D;
+        predicted = tf.keep(logits.argMax(-1));
+        return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, numClasses), logits) as tf.Scalar;
+      }, variables);
+      return { loss: value, gradients: grads, predictedClasses: predicted as tf.Tensor };
+    });
+    lossSum += loss.dataSync()[0];
+    correct += tf.tidy(() => predictedClasses.equal(labels).sum().dataSync()[0]);
+    examples += labels.shape[0];
+    tf.dispose([loss, predictedClasses]);
+    summedGradients = accumulate(summedGradients, gradients);
+  }
+  const meanGradients =
+    microBatches.length === 1 ? summedGradients : scaleAll(summedGradients, 1 / microBatches.length);
+  optimizer.applyGradients(parameters, meanGradients);
+  tf.dispose(Object.values(meanGradients));
+  return { loss: lossSum / microBatches.length, correct, examples };
+}
+
+function accumulate(sum: tf.NamedTensorMap, gradients: tf.NamedTensorMap): tf.NamedTensorMap {
+  if (Object.keys(sum).length === 0) return gradients;
+  const next: tf.NamedTensorMap = {};
+  for (const [name, gradient] of Object.entries(gradients)) {
+    next[name] = tf.add(sum[name], gradient);
+  }
+  tf.dispose([...Object.values(sum), ...Object.values(gradients)]);
+  return next;
+}
+
+function scaleAll(gradients: tf.NamedTensorMap, factor: number): tf.NamedTensorMap {
+  const scaled: tf.NamedTensorMap = {};
+  for (const [name, gradient] of Object.entries(gradients)) scaled[name] = tf.mul(gradient, factor);
+  tf.dispose(Object.values(gradients));
+  return scaled;
+}

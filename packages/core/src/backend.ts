@@ -1,0 +1,217 @@
+/**
+ * Chooses and initialises the TensorFlow.js backend, once per process. This is the only module that
+ * knows about tfjs-node-gpu / tfjs-node / tfjs-backend-wasm (transformers.js keeps each native
+ * dependency in one file the same way): everything else imports `@tensorflow/tfjs` and runs on
+ * whatever was chosen here.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from './errors.ts';
+
+export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+export interface BackendInfo {
+  name: 'tensorflow' | 'wasm' | 'cpu';
+  /** True only when TensorFlow runs its kernels on a CUDA device. */
+  gpu: boolean;
+  /** Backends tried before `name` and why each could not run. */
+  skipped: Array<{ backend: string; reason: string }>;
+}
+
+export class BackendUnavailableError extends UserError {
+  override name = 'BackendUnavailableError';
+  constructor(message: string) {
+    super(message, 'BACKEND_UNAVAILABLE');
+  }
+}
+
+/**
+ * Parses a `--backend` value. The thrown error carries commander's `invalidArgument` code, so commander
+ * prints "option '--backend <name>' argument 'x' is invalid. <message>" and exits 1.
+ */
+export function parseBackendName(value: string): BackendName {
+  if ((BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendName;
+  const error = new UserError(
+    `Unknown backend "${value}". Choose one of: ${BACKEND_NAMES.join(', ')}.`,
+    'commander.invalidArgument',
+  );
+  throw Object.assign(error, { exitCode: 1 });
+}
+
+/** Imports an optional package by name; injectable so tests can simulate missing or broken packages. */
+export type ModuleImporter = (specifier: string) => Promise<unknown>;
+
+const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+const HOW_TO_GET_TENSORFLOW =
+  'Install @tensorflow/tfjs-node-gpu on a machine with CUDA 11.2 / cuDNN 8.1 (or @tensorflow/tfjs-node ' +
+  'for CPU only) and internet access to storage.googleapis.com (their install script downloads ' +
+  'libtensorflow), then run `pnpm install` again; or use --backend wasm.';
+
+class BackendLoadError extends Error {}
+
+let selected: { requested: BackendName; info: Promise<BackendInfo> } | undefined;
+let wasmKernelsRegistered = false;
+
+/**
+ * Initialises the backend for this process. `auto` tries tfjs-node-gpu, tfjs-node, wasm, then the
+ * pure-JS cpu backend, and logs the backend that runs and one line per backend it skipped, with the
+ * reason. An explicitly requested backend that cannot run throws `BackendUnavailableError`: falling
+ * back silently would turn a 2-hour GPU run into a 3-day CPU run without anyone noticing.
+ *
+ * Idempotent: a second call with the same name (or `auto`) returns the first result; a second call with
+ * a different explicit name switches backends.
+ */
+export function initBackend(
+  requested: BackendName,
+  log: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+): Promise<BackendInfo> {
+  if (selected && (requested === 'auto' || requested === selected.requested)) return selected.info;
+  const info = selectBackend(requested, log, (specifier) => import(specifier));
+  selected = { requested, info };
+  // A failed selection must not stick: the next call tries again.
+  info.catch(() => {
+    if (selected?.info === info) selected = undefined;
+  });
+  return info;
+}
+
+/** The selection logic behind `initBackend`, without the per-process cache. Exported for tests. */
+export async function selectBackend(
+  requested: BackendName,
+  log: (line: string) => void,
+  importModule: ModuleImporter,
+): Promise<BackendInfo> {
+  const order: Array<BackendInfo['name']> =
+    requested === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [requested];
+  const skipped: BackendInfo['skipped'] = [];
+  for (const name of order) {
+    try {
+      const { gpu, detail } = await activate(name, importModule, skipped);
+      for (const { backend, reason } of skipped) log(`backend: skipped ${backend}: ${reason}`);
+      log(`backend: ${name}${detail ? ` (${detail})` : ''}`);
+      return { name, gpu, skipped };
+    } catch (error) {
+      if (!(error instanceof BackendLoadError)) throw error;
+      if (name !== 'tensorflow') skipped.push({ backend: name, reason: error.message });
+    }
+  }
+  if (requested === 'auto') {
+    // Unreachable in practice (the cpu backend ships with @tensorflow/tfjs), but say why if it happens.
+    throw new BackendUnavailableError(
+      `No TensorFlow.js backend could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}. Reinstall dependencies with \`pnpm install\`.`,
+    );
+  }
+  const reasons = skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ');
+  const advice =
+    requested === 'tensorflow'
+      ? HOW_TO_GET_TENSORFLOW
+      : requested === 'wasm'
+        ? 'Reinstall dependencies with `pnpm install`, or use --backend cpu.'
+        : 'Reinstall dependencies with `pnpm install`.';
+  throw new BackendUnavailableError(`Backend "${requested}" is not available (${reasons}). ${advice}`);
+}
+
+async function activate(
+  name: BackendInfo['name'],
+  importModule: ModuleImporter,
+  skipped: BackendInfo['skipped'],
+): Promise<{ gpu: boolean; detail: string }> {
+  switch (name) {
+    case 'tensorflow':
+      return activateTensorflow(importModule, skipped);
+    case 'wasm':
+      return activateWasm(importModule);
+    case 'cpu':
+      await setBackendOrFail('cpu');
+      return { gpu: false, detail: 'pure JavaScript, slowest' };
+  }
+}
+
+/** tfjs-node-gpu first (CUDA), then tfjs-node (TensorFlow's CPU kernels); both register 'tensorflow'. */
+async function activateTensorflow(
+  importModule: ModuleImporter,
+  skipped: BackendInfo['skipped'],
+): Promise<{ gpu: boolean; detail: string }> {
+  for (const specifier of TENSORFLOW_PACKAGES) {
+    if (!tf.findBackendFactory('tensorflow')) {
+      try {
+        await importModule(specifier);
+      } catch (error) {
+        skipped.push({ backend: `tensorflow (${specifier})`, reason: describeImportError(specifier, error) });
+        continue;
+      }
+    }
+    await setBackendOrFail('tensorflow');
+    const gpu = (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
+    const detail = gpu
+      ? 'CUDA GPU'
+      : specifier.endsWith('-gpu')
+        ? 'CPU: tfjs-node-gpu loaded but TensorFlow found no usable CUDA device'
+        : 'CPU';
+    return { gpu, detail };
+  }
+  throw new BackendLoadError('neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node could load');
+}
+
+async function activateWasm(importModule: ModuleImporter): Promise<{ gpu: boolean; detail: string }> {
+  try {
+    await importModule('@tensorflow/tfjs-backend-wasm');
+  } catch (error) {
+    throw new BackendLoadError(describeImportError('@tensorflow/tfjs-backend-wasm', error));
+  }
+  // Node has no Web Workers for the pthreads build, so wasm runs the single-threaded (SIMD) binary.
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  const training = await registerWasmTrainingKernelsIfPresent();
+  await setBackendOrFail('wasm');
+  const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+  return {
+    gpu: false,
+    detail: `${simd ? 'SIMD' : 'no SIMD'}, 1 thread${training ? '' : ', inference only: training kernels not present'}`,
+  };
+}
+
+/** The wasm backend lacks Conv2DBackpropFilter & co.; ./backend/wasm-kernels.ts adds them. */
+async function registerWasmTrainingKernelsIfPresent(): Promise<boolean> {
+  if (wasmKernelsRegistered) return true;
+  try {
+    const kernels = await import('./backend/wasm-kernels.ts');
+    kernels.registerWasmTrainingKernels();
+    wasmKernelsRegistered = true;
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return false;
+    throw error;
+  }
+}
+
+async function setBackendOrFail(name: string): Promise<void> {
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend(name);
+    await tf.ready();
+  } catch (error) {
+    throw new BackendLoadError(`initialisation failed: ${firstLine(error)}`);
+  }
+  if (!ok || tf.getBackend() !== name) throw new BackendLoadError('initialisation failed');
+}
+
+function describeImportError(specifier: string, error: unknown): string {
+  const code = (error as { code?: string }).code;
+  const message = firstLine(error);
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+    return `${specifier} is not installed`;
+  }
+  if (message.includes('tfjs_binding.node')) {
+    return `${specifier} is installed but its native binding is missing (its install script could not download libtensorflow)`;
+  }
+  if (/lib(cudart|cudnn|cublas|cufft|curand|cusolver|cusparse|nvinfer)/.test(message)) {
+    return `CUDA/cuDNN libraries could not be loaded (${message})`;
+  }
+  return message;
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]!.trim();
+}

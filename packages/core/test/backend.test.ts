@@ -1,0 +1,105 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import {
+  BackendUnavailableError,
+  initBackend,
+  type ModuleImporter,
+  parseBackendName,
+  selectBackend,
+} from '../src/backend.ts';
+
+const notInstalled = (specifier: string) =>
+  Object.assign(new Error(`Cannot find package '${specifier}'`), { code: 'ERR_MODULE_NOT_FOUND' });
+
+/** tfjs-node-gpu installed without its native binding (what a failed install script leaves), no tfjs-node. */
+const withoutTensorflow: ModuleImporter = async (specifier) => {
+  if (specifier === '@tensorflow/tfjs-node-gpu') {
+    throw new Error(
+      'The Node.js native addon module (tfjs_binding.node) can not be found at path: /x/lib/napi-v8/tfjs_binding.node.\nPlease run command ...',
+    );
+  }
+  if (specifier === '@tensorflow/tfjs-node') throw notInstalled(specifier);
+  return import(specifier);
+};
+
+describe('parseBackendName', () => {
+  it('accepts the four names', () => {
+    for (const name of ['auto', 'tensorflow', 'wasm', 'cpu']) expect(parseBackendName(name)).toBe(name);
+  });
+
+  it('rejects others with a commander invalid-argument error listing the choices', () => {
+    expect(() => parseBackendName('gpu')).toThrowError(/Unknown backend "gpu".*auto, tensorflow, wasm, cpu/);
+    let caught: unknown;
+    try {
+      parseBackendName('webgl');
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toMatchObject({ code: 'commander.invalidArgument', exitCode: 1 });
+  });
+});
+
+describe('selectBackend', () => {
+  it('auto skips unusable TensorFlow packages, says why, and runs on wasm', async () => {
+    const lines: string[] = [];
+    const info = await selectBackend('auto', (line) => lines.push(line), withoutTensorflow);
+    expect(info.name).toBe('wasm');
+    expect(info.gpu).toBe(false);
+    expect(tf.getBackend()).toBe('wasm');
+    expect(info.skipped).toEqual([
+      {
+        backend: 'tensorflow (@tensorflow/tfjs-node-gpu)',
+        reason: expect.stringMatching(/native binding is missing/),
+      },
+      { backend: 'tensorflow (@tensorflow/tfjs-node)', reason: '@tensorflow/tfjs-node is not installed' },
+    ]);
+    expect(lines).toEqual([
+      expect.stringMatching(/^backend: skipped tensorflow \(@tensorflow\/tfjs-node-gpu\): .*native binding/),
+      'backend: skipped tensorflow (@tensorflow/tfjs-node): @tensorflow/tfjs-node is not installed',
+      expect.stringMatching(/^backend: wasm \((no )?SIMD, 1 thread/),
+    ]);
+  });
+
+  it('auto falls through to cpu when wasm cannot load either', async () => {
+    const lines: string[] = [];
+    const importer: ModuleImporter = async (specifier) => {
+      if (specifier === '@tensorflow/tfjs-backend-wasm') throw notInstalled(specifier);
+      return withoutTensorflow(specifier);
+    };
+    const info = await selectBackend('auto', (line) => lines.push(line), importer);
+    expect(info.name).toBe('cpu');
+    expect(info.skipped.map((s) => s.backend)).toEqual([
+      'tensorflow (@tensorflow/tfjs-node-gpu)',
+      'tensorflow (@tensorflow/tfjs-node)',
+      'wasm',
+    ]);
+    expect(lines.at(-2)).toBe('backend: skipped wasm: @tensorflow/tfjs-backend-wasm is not installed');
+    expect(lines.at(-1)).toMatch(/^backend: cpu/);
+  });
+
+  it('an explicitly requested backend that cannot run is an error that says what to do, not a fallback', async () => {
+    const before = tf.getBackend();
+    const attempt = selectBackend('tensorflow', () => {}, withoutTensorflow);
+    await expect(attempt).rejects.toBeInstanceOf(BackendUnavailableError);
+    await expect(attempt).rejects.toThrowError(/native binding is missing/);
+    await expect(attempt).rejects.toThrowError(/CUDA 11\.2.*storage\.googleapis\.com.*--backend wasm/s);
+    expect(tf.getBackend()).toBe(before);
+  });
+});
+
+describe('initBackend', () => {
+  it('selects cpu and wasm explicitly, switches between them, and is idempotent', async () => {
+    const lines: string[] = [];
+    const log = (line: string) => lines.push(line);
+    expect((await initBackend('cpu', log)).name).toBe('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+    expect((await initBackend('wasm', log)).name).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    const logged = lines.length;
+    expect((await initBackend('wasm', log)).name).toBe('wasm');
+    expect((await initBackend('auto', log)).name).toBe('wasm');
+    expect(lines.length).toBe(logged);
+    expect(tf.tidy(() => tf.add(tf.tensor1d([1, 2]), 1).arraySync())).toEqual([2, 3]);
+    expect((await initBackend('cpu', log)).name).toBe('cpu');
+  });
+});

@@ -1,4 +1,13 @@
 import type { Command } from 'commander';
+import { register as registerDownload } from './download.ts';
+import { register as registerPrepare } from './prepare.ts';
+import { register as registerStats } from './stats.ts';
+import { register as registerSynth } from './synth.ts';
 
 /** Each command module exports `register(program)`; add new commands to this list. */
-export const commands: Array<(program: Command) => void> = [];
+export const commands: Array<(program: Command) => void> = [
+  registerSynth,
+  registerDownload,
+  registerPrepare,
+  registerStats,
+];

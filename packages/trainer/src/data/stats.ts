@@ -1,0 +1,148 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UserError } from '@food/core/errors';
+import {
+  DEFAULT_PREPROCESS,
+  type PreprocessConfig,
+  parsePreprocessConfig,
+} from '@food/core/preprocess/config';
+import { loadCroppedRgb } from '@food/core/preprocess/image';
+import { createProgress } from '../progress.ts';
+import { readManifest } from './manifest.ts';
+import { mapConcurrent } from './map-concurrent.ts';
+import type { SplitEntry } from './split.ts';
+
+export const PREPROCESS_FILE = 'preprocess.json';
+
+type Triple = [number, number, number];
+
+/**
+ * Per-channel mean and population std over every pixel of many HWC uint8 RGB images, in 0..1 scale.
+ * Pixels are integers, so sums and sums of squares are kept exactly (BigInt totals; one image's sums fit
+ * a double exactly) and the variance E[x²] − E[x]² has no cancellation error: the result does not depend
+ * on image order or on how the work was batched. This is the statistic of the whole split — not the
+ * mean of per-image or per-batch stds, which understates the spread between images.
+ */
+export class ChannelStats {
+  private pixels = 0n;
+  private readonly sums = [0n, 0n, 0n];
+  private readonly squares = [0n, 0n, 0n];
+
+  add(rgb: Uint8Array): void {
+    if (rgb.length % 3 !== 0) throw new Error(`RGB buffer length ${rgb.length} is not a multiple of 3`);
+    for (let c = 0; c < 3; c++) {
+      let sum = 0;
+      let squares = 0;
+      for (let i = c; i < rgb.length; i += 3) {
+        const value = rgb[i];
+        sum += value;
+        squares += value * value;
+      }
+      if (squares > Number.MAX_SAFE_INTEGER) throw new Error('image too large for exact per-image sums');
+      this.sums[c] += BigInt(sum);
+      this.squares[c] += BigInt(squares);
+    }
+    this.pixels += BigInt(rgb.length / 3);
+  }
+
+  get pixelCount(): number {
+    return Number(this.pixels);
+  }
+
+  result(): { mean: Triple; std: Triple } {
+    const n = this.pixels;
+    if (n === 0n) throw new Error('no pixels were added');
+    const mean = this.sums.map((sum) => Number(sum) / Number(n) / 255) as Triple;
+    // n²·var·255² = n·Σx² − (Σx)², exact in BigInt; one rounding when converting to a double.
+    const std = this.sums.map((sum, c) => {
+      const scaledVariance = Number(n * this.squares[c] - sum * sum) / Number(n * n);
+      return Math.sqrt(scaledVariance) / 255;
+    }) as Triple;
+    return { mean, std };
+  }
+}
+
+/** `limit` images spread evenly over the split (it is grouped by class, so a prefix would be one class). */
+export function spreadSubset<T>(items: readonly T[], limit: number | undefined): T[] {
+  if (limit === undefined || limit >= items.length) return [...items];
+  return Array.from({ length: limit }, (_, i) => items[Math.floor((i * items.length) / limit)]);
+}
+
+export interface StatsOptions {
+  preparedDir: string;
+  concurrency?: number;
+  /** Use only this many training images (spread over all classes), for a quick estimate. */
+  limit?: number;
+  showProgress?: boolean;
+}
+
+export interface StatsResult {
+  config: PreprocessConfig;
+  configPath: string;
+  images: number;
+  pixels: number;
+}
+
+async function readGeometry(configPath: string): Promise<PreprocessConfig> {
+  let text: string;
+  try {
+    text = await readFile(configPath, 'utf8');
+  } catch {
+    return DEFAULT_PREPROCESS;
+  }
+  try {
+    return parsePreprocessConfig(JSON.parse(text), configPath);
+  } catch (error) {
+    throw new UserError(
+      `${configPath} exists but is invalid (${(error as Error).message}); delete it to use the default geometry.`,
+    );
+  }
+}
+
+/**
+ * `trainer stats`: mean/std of the training split after the evaluation resize + centre crop (the
+ * geometry of an existing preprocess.json, else DEFAULT_PREPROCESS), written to `preprocess.json`.
+ */
+export async function computeTrainingStats(options: StatsOptions): Promise<StatsResult> {
+  const manifest = await readManifest(options.preparedDir);
+  const configPath = path.join(options.preparedDir, PREPROCESS_FILE);
+  const geometry = await readGeometry(configPath);
+  const images: SplitEntry[] = spreadSubset(manifest.splits.train, options.limit);
+  if (images.length === 0) throw new UserError(`the training split of ${options.preparedDir} is empty`);
+
+  const stats = new ChannelStats();
+  const progress = createProgress('stats', images.length, options.showProgress ?? false);
+  await mapConcurrent(images, options.concurrency ?? 4, async ({ image }) => {
+    const file = path.join(manifest.dataRoot, image);
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(file);
+    } catch (error) {
+      throw new UserError(
+        `cannot read ${file} (${(error as NodeJS.ErrnoException).code}); it was readable when prepare ran. ` +
+          'Restore the data set or run prepare again (with --skip-corrupt to leave bad files out).',
+      );
+    }
+    stats.add(await loadCroppedRgb(bytes, geometry));
+    progress.tick();
+  });
+  progress.stop();
+
+  const { mean, std } = stats.result();
+  const subset =
+    images.length < manifest.splits.train.length ? ` (--limit, of ${manifest.splits.train.length})` : '';
+  const config: PreprocessConfig = {
+    version: 1,
+    resizeShorterSide: geometry.resizeShorterSide,
+    cropSize: geometry.cropSize,
+    interpolation: geometry.interpolation,
+    mean,
+    std,
+    channelOrder: 'RGB',
+    statsSource: `stats over ${images.length} training images${subset} of ${options.preparedDir}`,
+  };
+  const temporary = `${configPath}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(config, null, 2)}\n`);
+  await rename(temporary, configPath);
+  return { config, configPath, images: images.length, pixels: stats.pixelCount };
+}

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as registerDownload } from './download.ts';
+import { register as registerImportWeights } from './import-weights.ts';
 import { register as registerPrepare } from './prepare.ts';
 import { register as registerStats } from './stats.ts';
 import { register as registerSynth } from './synth.ts';
@@ -10,4 +11,5 @@ export const commands: Array<(program: Command) => void> = [
   registerDownload,
   registerPrepare,
   registerStats,
+  registerImportWeights,
 ];

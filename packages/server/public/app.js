@@ -1,0 +1,256 @@
+// The web UI: pick, drop, paste or photograph an image; POST it to /api/predict; show the top 5.
+// Plain ES module, no build step, nothing loaded from other hosts.
+
+const TOP_K = 5;
+const $ = (id) => document.getElementById(id);
+
+const elements = {
+  status: $('status'),
+  statusText: $('status-text'),
+  tagline: $('tagline'),
+  dropzone: $('dropzone'),
+  preview: $('preview'),
+  previewFigure: document.querySelector('.preview'),
+  busy: $('busy'),
+  fileInput: $('file-input'),
+  cameraInput: $('camera-input'),
+  error: $('error'),
+  results: $('results'),
+  placeholder: $('placeholder'),
+  predictions: $('predictions'),
+  latency: $('latency'),
+  modelStats: $('model-stats'),
+  figures: $('figures'),
+  classCount: $('class-count'),
+  classList: $('class-list'),
+  preprocess: $('preprocess'),
+};
+
+/** "chicken_wings" → "Chicken wings" (the server's src/format-label.ts does the same). */
+export function formatLabel(label) {
+  const words = label.replace(/[_-]+/g, ' ').trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+const percent = (value, digits = 1) => `${(value * 100).toFixed(digits)}%`;
+
+let previewUrl;
+let requestCounter = 0;
+
+async function classify(file) {
+  if (!file) return;
+  if (file.type && !file.type.startsWith('image/')) {
+    showError(`“${file.name}” is not an image. Choose a JPEG, PNG, WebP, GIF or AVIF photo.`);
+    return;
+  }
+  const request = ++requestCounter;
+  showError(null);
+  showPreview(file);
+  setBusy(true);
+  try {
+    const form = new FormData();
+    form.append('image', file, file.name || 'pasted-image');
+    const response = await fetch(`/api/predict?topK=${TOP_K}`, { method: 'POST', body: form });
+    const body = await response.json().catch(() => null);
+    if (request !== requestCounter) return; // a newer photo was chosen meanwhile
+    if (!response.ok) {
+      const message = body?.error?.message ?? `The server answered ${response.status}.`;
+      throw new Error(message);
+    }
+    renderPredictions(body);
+  } catch (error) {
+    if (request !== requestCounter) return;
+    const offline = error instanceof TypeError;
+    showError(offline ? 'Cannot reach the server. Is it still running?' : error.message);
+  } finally {
+    if (request === requestCounter) setBusy(false);
+  }
+}
+
+function showPreview(file) {
+  if (previewUrl) URL.revokeObjectURL(previewUrl);
+  previewUrl = URL.createObjectURL(file);
+  elements.preview.src = previewUrl;
+  elements.preview.alt = file.name ? `Your upload: ${file.name}` : 'Your pasted upload';
+  elements.previewFigure.hidden = false;
+  elements.dropzone.dataset.state = 'preview';
+}
+
+function setBusy(busy) {
+  elements.busy.hidden = !busy;
+  elements.results.setAttribute('aria-busy', String(busy));
+}
+
+function showError(message) {
+  elements.error.hidden = !message;
+  elements.error.textContent = message ?? '';
+}
+
+function renderPredictions({ predictions, latencyMs, model }) {
+  const items = predictions.map(({ label, probability }) => {
+    const item = document.createElement('li');
+    item.className = 'prediction';
+    const name = document.createElement('span');
+    name.className = 'prediction-label';
+    name.textContent = formatLabel(label);
+    name.title = label;
+    const value = document.createElement('span');
+    value.className = 'prediction-value';
+    value.textContent = percent(probability);
+    const bar = document.createElement('span');
+    bar.className = 'prediction-bar';
+    bar.setAttribute('aria-hidden', 'true');
+    const fill = document.createElement('span');
+    bar.append(fill);
+    item.append(name, value, bar);
+    // Set the width after insertion so the bar animates from zero.
+    requestAnimationFrame(() => {
+      fill.style.width = `${Math.max(0.5, probability * 100)}%`;
+    });
+    return item;
+  });
+  elements.predictions.replaceChildren(...items);
+  elements.predictions.hidden = false;
+  elements.placeholder.hidden = true;
+  elements.latency.hidden = false;
+  elements.latency.textContent = `${latencyMs.toFixed(0)} ms on the server · model ${model.checkpoint}`;
+}
+
+function stat(label, value) {
+  const wrapper = document.createElement('div');
+  wrapper.className = 'stat';
+  const term = document.createElement('dt');
+  term.textContent = label;
+  const detail = document.createElement('dd');
+  detail.textContent = value;
+  wrapper.append(term, detail);
+  return wrapper;
+}
+
+function formatCount(value) {
+  if (value >= 1e6) return `${(value / 1e6).toFixed(1)} M`;
+  if (value >= 1e3) return `${(value / 1e3).toFixed(0)} k`;
+  return String(value);
+}
+
+async function loadModelCard() {
+  const response = await fetch('/api/model');
+  if (!response.ok) return;
+  const model = await response.json();
+  elements.tagline.textContent = `ResNet-50 · ${model.classes.length} food classes · ${model.checkpoint}`;
+  const stats = [
+    stat('Classes', String(model.classes.length)),
+    stat('Parameters', formatCount(model.parameters)),
+  ];
+  if (model.test?.accuracy != null) stats.push(stat('Test accuracy', percent(model.test.accuracy)));
+  if (model.test?.top5 != null) stats.push(stat('Test top-5', percent(model.test.top5)));
+  if (model.test?.macroF1 != null) stats.push(stat('Test macro-F1', model.test.macroF1.toFixed(3)));
+  if (model.training.bestValAccuracy != null)
+    stats.push(stat('Val accuracy', percent(model.training.bestValAccuracy)));
+  if (model.training.epoch != null) {
+    const epochs = model.training.epochs != null ? ` / ${model.training.epochs}` : '';
+    stats.push(stat('Epochs', `${model.training.epoch}${epochs}`));
+  }
+  stats.push(stat('Input', `${model.preprocess.cropSize}×${model.preprocess.cropSize}`));
+  elements.modelStats.replaceChildren(...stats);
+
+  const captions = {
+    'curves.svg': 'Training curves: loss and accuracy per epoch',
+    'curves.png': 'Training curves: loss and accuracy per epoch',
+    'confusion.svg': 'Confusion matrix on the test split',
+    'confusion.png': 'Confusion matrix on the test split',
+  };
+  const figures = model.assets.map((name) => {
+    const figure = document.createElement('figure');
+    const image = document.createElement('img');
+    image.src = `/api/model/assets/${encodeURIComponent(name)}`;
+    image.alt = captions[name] ?? name;
+    image.loading = 'lazy';
+    const caption = document.createElement('figcaption');
+    caption.textContent = captions[name] ?? name;
+    figure.append(image, caption);
+    return figure;
+  });
+  elements.figures.replaceChildren(...figures);
+  elements.figures.hidden = figures.length === 0;
+
+  elements.classCount.textContent = String(model.classes.length);
+  elements.classList.replaceChildren(
+    ...model.classes.map((label) => {
+      const chip = document.createElement('li');
+      chip.textContent = formatLabel(label);
+      return chip;
+    }),
+  );
+  const { resizeShorterSide, cropSize, interpolation, mean, std } = model.preprocess;
+  const triple = (values) => values.map((value) => value.toFixed(3)).join(', ');
+  elements.preprocess.textContent =
+    `Shorter side resized to ${resizeShorterSide} px (${interpolation}), centre crop ${cropSize}×${cropSize}, ` +
+    `normalised with mean (${triple(mean)}) and std (${triple(std)}) — the same steps as in evaluation.`;
+}
+
+function setStatus(state, text) {
+  elements.status.dataset.state = state;
+  elements.statusText.textContent = text;
+}
+
+async function pollReadiness() {
+  try {
+    const response = await fetch('/api/ready');
+    if (response.ok) {
+      setStatus('ready', 'Model ready');
+      return;
+    }
+    setStatus('loading', 'Model loading…');
+  } catch {
+    setStatus('offline', 'Server offline');
+  }
+  setTimeout(pollReadiness, 2000);
+}
+
+function firstImage(items) {
+  for (const item of items ?? []) {
+    if (item.kind === 'file' && item.type.startsWith('image/')) return item.getAsFile();
+  }
+  return null;
+}
+
+function wireInputs() {
+  for (const input of [elements.fileInput, elements.cameraInput]) {
+    input.addEventListener('change', () => {
+      classify(input.files?.[0]);
+      input.value = ''; // choosing the same file again still fires `change`
+    });
+  }
+  const { dropzone } = elements;
+  // A click anywhere on the drop area opens the picker too (keyboard users have the buttons).
+  dropzone.addEventListener('click', () => elements.fileInput.click());
+  const previousState = () => (elements.previewFigure.hidden ? 'empty' : 'preview');
+  dropzone.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    dropzone.dataset.state = 'dragging';
+  });
+  dropzone.addEventListener('dragleave', () => {
+    dropzone.dataset.state = previousState();
+  });
+  dropzone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    dropzone.dataset.state = previousState();
+    const file = event.dataTransfer?.files?.[0];
+    if (file) classify(file);
+  });
+  // Dropping a file elsewhere on the page must not navigate away from it.
+  window.addEventListener('dragover', (event) => event.preventDefault());
+  window.addEventListener('drop', (event) => event.preventDefault());
+  document.addEventListener('paste', (event) => {
+    const file = firstImage(event.clipboardData?.items);
+    if (file) {
+      event.preventDefault();
+      classify(file);
+    }
+  });
+}
+
+wireInputs();
+loadModelCard().catch(() => {});
+pollReadiness();

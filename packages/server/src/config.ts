@@ -1,0 +1,50 @@
+import { availableParallelism } from 'node:os';
+import type { BackendName } from '@food/core/backend';
+import { DEFAULT_MAX_PIXELS } from '@food/core/preprocess/image';
+
+/** Everything `pnpm serve` can be told, by flag or environment variable (flags win). */
+export interface ServerConfig {
+  checkpoint: string;
+  host: string;
+  port: number;
+  backend: BackendName;
+  /** Inference worker threads; 0 runs the model on the main thread. */
+  workers: number;
+  maxBatch: number;
+  batchTimeoutMs: number;
+  maxQueue: number;
+  maxUploadBytes: number;
+  maxPixels: number;
+  logLevel: LogLevel;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 5000,
+  backend: 'auto',
+  workers: availableParallelism(),
+  maxBatch: 8,
+  batchTimeoutMs: 5,
+  maxQueue: 64,
+  maxUploadBytes: 10 * 1024 * 1024,
+  maxPixels: DEFAULT_MAX_PIXELS,
+  logLevel: 'info',
+} as const satisfies Omit<ServerConfig, 'checkpoint'>;
+
+/** The environment variable behind each setting (12-factor). */
+export const ENVIRONMENT = {
+  checkpoint: 'CHECKPOINT',
+  host: 'HOST',
+  port: 'PORT',
+  backend: 'BACKEND',
+  workers: 'WORKERS',
+  maxBatch: 'MAX_BATCH',
+  batchTimeoutMs: 'BATCH_TIMEOUT_MS',
+  maxQueue: 'MAX_QUEUE',
+  maxUploadBytes: 'MAX_UPLOAD_BYTES',
+  maxPixels: 'MAX_PIXELS',
+  logLevel: 'LOG_LEVEL',
+} as const satisfies Record<keyof ServerConfig, string>;

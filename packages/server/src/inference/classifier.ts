@@ -1,0 +1,138 @@
+import path from 'node:path';
+import type { BackendName } from '@food/core/backend';
+import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
+import type { PreprocessConfig } from '@food/core/preprocess/config';
+import { preprocessImage } from '@food/core/preprocess/image';
+import { ModelLoadingError } from '../errors.ts';
+import type { BatchExecutor, ExecutorSlotStats } from './batch-executor.ts';
+import { InProcessExecutor } from './in-process-executor.ts';
+import { type BatcherStats, MicroBatcher } from './micro-batcher.ts';
+import { describeModel, type ModelInfo } from './model-info.ts';
+import { WorkerPool } from './worker-pool.ts';
+
+export interface ClassifierOptions {
+  checkpoint: string;
+  backend: BackendName;
+  /** Worker threads, each with its own model; 0 runs the model on the calling thread. */
+  workers: number;
+  maxBatch: number;
+  batchTimeoutMs: number;
+  maxQueue: number;
+  /** Largest decoded image (width × height) accepted. */
+  maxPixels: number;
+  log?: (line: string) => void;
+}
+
+export interface Prediction {
+  label: string;
+  probability: number;
+}
+
+export interface Classification {
+  predictions: Prediction[];
+  timings: { preprocessMs: number; inferenceMs: number };
+}
+
+export interface ClassifierStats {
+  ready: boolean;
+  batcher: BatcherStats;
+  slots: ExecutorSlotStats[];
+}
+
+/**
+ * The model behind the API: the checkpoint's own preprocessing (the same `preprocessImage` evaluation
+ * uses), a micro-batcher, and an executor (worker threads or this thread).
+ */
+export class Classifier {
+  readonly info: ModelInfo;
+  /** Absolute path of the checkpoint folder (never sent to clients). */
+  readonly checkpointDir: string;
+  readonly preprocess: PreprocessConfig;
+  readonly batcher: MicroBatcher;
+  readonly #executor: BatchExecutor;
+  readonly #maxPixels: number;
+  #ready = false;
+
+  private constructor(
+    checkpointDir: string,
+    info: ModelInfo,
+    executor: BatchExecutor,
+    options: ClassifierOptions,
+  ) {
+    this.checkpointDir = checkpointDir;
+    this.info = info;
+    this.preprocess = info.preprocess;
+    this.#executor = executor;
+    this.#maxPixels = options.maxPixels;
+    this.batcher = new MicroBatcher(executor, options);
+    executor.ready.then(
+      () => {
+        this.#ready = true;
+      },
+      () => {},
+    );
+  }
+
+  /**
+   * Reads the checkpoint's metadata (a missing or corrupt folder throws CheckpointError here, at once)
+   * and starts loading the model; `ready` settles when it can classify.
+   */
+  static async open(options: ClassifierOptions): Promise<Classifier> {
+    const metadata = await readCheckpointMetadata(options.checkpoint);
+    const info = await describeModel(metadata);
+    const engineOptions = { checkpoint: metadata.dir, backend: options.backend, maxBatch: options.maxBatch };
+    const executor: BatchExecutor =
+      options.workers === 0
+        ? new InProcessExecutor({ ...engineOptions, log: options.log })
+        : new WorkerPool({ ...engineOptions, workers: options.workers, log: options.log });
+    return new Classifier(path.resolve(metadata.dir), info, executor, options);
+  }
+
+  /** Resolves once every model copy is loaded and warmed up; rejects with the load error. */
+  get ready(): Promise<void> {
+    return this.#executor.ready;
+  }
+
+  isReady(): boolean {
+    return this.#ready;
+  }
+
+  get executor(): BatchExecutor {
+    return this.#executor;
+  }
+
+  /** Top-`topK` labels for one encoded image. Throws ImageDecodeError, QUEUE_FULL, MODEL_LOADING, ... */
+  async classify(bytes: Uint8Array, topK: number): Promise<Classification> {
+    if (!this.#ready) throw new ModelLoadingError();
+    const started = performance.now();
+    const input = await preprocessImage(bytes, this.preprocess, { maxPixels: this.#maxPixels });
+    const preprocessed = performance.now();
+    const probabilities = await this.batcher.submit(input);
+    return {
+      predictions: topPredictions(probabilities, this.info.classes, topK),
+      timings: { preprocessMs: preprocessed - started, inferenceMs: performance.now() - preprocessed },
+    };
+  }
+
+  /** Raw probabilities for an input already made by `preprocessImage` (used by the skew test). */
+  probabilities(input: Float32Array): Promise<Float32Array> {
+    if (!this.#ready) return Promise.reject(new ModelLoadingError());
+    return this.batcher.submit(input);
+  }
+
+  async stats(): Promise<ClassifierStats> {
+    return { ready: this.#ready, batcher: this.batcher.stats(), slots: await this.#executor.stats() };
+  }
+
+  async close(): Promise<void> {
+    await this.#executor.close();
+  }
+}
+
+/** The `topK` most probable classes, most probable first (ties: lower class index first). */
+export function topPredictions(probabilities: Float32Array, classes: string[], topK: number): Prediction[] {
+  return Array.from(probabilities, (probability, index) => ({ index, probability }))
+    .sort((a, b) => b.probability - a.probability || a.index - b.index)
+    .slice(0, topK)
+    .map(({ index, probability }) => ({ label: classes[index], probability }));
+}

@@ -1,0 +1,131 @@
+import { QueueFullError } from '../errors.ts';
+import type { BatchExecutor } from './batch-executor.ts';
+
+export interface MicroBatcherOptions {
+  /** Most images in one batch. */
+  maxBatch: number;
+  /** How long the oldest waiting image may wait for company before its batch goes anyway. */
+  batchTimeoutMs: number;
+  /** Most images waiting (not yet in a batch); beyond it `submit` rejects with QUEUE_FULL (503). */
+  maxQueue: number;
+}
+
+export interface BatchEvent {
+  size: number;
+  /** How long the batch took on the executor (inference only, no queueing). */
+  durationMs: number;
+  ok: boolean;
+}
+
+export interface BatcherStats {
+  queued: number;
+  batchesInFlight: number;
+  batches: number;
+  images: number;
+  /** Batch size → how many batches had it. */
+  batchSizes: Record<string, number>;
+}
+
+interface Pending {
+  input: Float32Array;
+  enqueuedAt: number;
+  resolve: (probabilities: Float32Array) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Dynamic micro-batching (the idea of TF Serving's and Triton's batchers): images that arrive within
+ * `batchTimeoutMs` of each other share one forward pass, up to `maxBatch`, and a batch only leaves the
+ * queue when the executor has a free slot, so the queue is the one place where load shows (and is shed).
+ */
+export class MicroBatcher {
+  readonly #executor: BatchExecutor;
+  readonly #options: MicroBatcherOptions;
+  readonly #queue: Pending[] = [];
+  readonly #listeners: Array<(event: BatchEvent) => void> = [];
+  readonly #batchSizes = new Map<number, number>();
+  #timer: NodeJS.Timeout | undefined;
+  #batchesInFlight = 0;
+  #batches = 0;
+  #images = 0;
+
+  constructor(executor: BatchExecutor, options: MicroBatcherOptions) {
+    this.#executor = executor;
+    this.#options = options;
+    executor.onSlotFree(() => this.#pump());
+  }
+
+  /** Resolves with this image's probabilities once its batch has run. */
+  submit(input: Float32Array): Promise<Float32Array> {
+    if (this.#queue.length >= this.#options.maxQueue) {
+      return Promise.reject(new QueueFullError(this.#queue.length));
+    }
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ input, enqueuedAt: performance.now(), resolve, reject });
+      this.#pump();
+    });
+  }
+
+  onBatch(listener: (event: BatchEvent) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  stats(): BatcherStats {
+    return {
+      queued: this.#queue.length,
+      batchesInFlight: this.#batchesInFlight,
+      batches: this.#batches,
+      images: this.#images,
+      batchSizes: Object.fromEntries([...this.#batchSizes].sort(([a], [b]) => a - b)),
+    };
+  }
+
+  /** Fails every waiting request (used when the executor is gone for good). */
+  rejectAll(error: unknown): void {
+    clearTimeout(this.#timer);
+    for (const pending of this.#queue.splice(0)) pending.reject(error);
+  }
+
+  #pump(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const { maxBatch, batchTimeoutMs } = this.#options;
+    while (this.#queue.length > 0 && this.#executor.freeSlots() > 0) {
+      const waitedMs = performance.now() - this.#queue[0].enqueuedAt;
+      if (this.#queue.length < maxBatch && waitedMs < batchTimeoutMs) {
+        // Not full and the oldest image can still wait: give others until its deadline to join.
+        this.#timer = setTimeout(() => this.#pump(), batchTimeoutMs - waitedMs);
+        return;
+      }
+      this.#dispatch(this.#queue.splice(0, maxBatch));
+    }
+    // Otherwise nothing waits, or every slot is busy and onSlotFree will pump again.
+  }
+
+  #dispatch(batch: Pending[]): void {
+    this.#batchesInFlight += 1;
+    this.#batches += 1;
+    this.#images += batch.length;
+    this.#batchSizes.set(batch.length, (this.#batchSizes.get(batch.length) ?? 0) + 1);
+    const started = performance.now();
+    const settle = (ok: boolean) => {
+      this.#batchesInFlight -= 1;
+      const event = { size: batch.length, durationMs: performance.now() - started, ok };
+      for (const listener of this.#listeners) listener(event);
+    };
+    this.#executor.run(batch.map((pending) => pending.input)).then(
+      (outputs) => {
+        settle(true);
+        for (const [index, pending] of batch.entries()) pending.resolve(outputs[index]);
+      },
+      (error: unknown) => {
+        settle(false);
+        for (const pending of batch) pending.reject(error);
+      },
+    );
+  }
+}

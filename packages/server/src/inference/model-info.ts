@@ -1,0 +1,94 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { CheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
+import type { PreprocessConfig } from '@food/core/preprocess/config';
+
+/** Pictures the evaluate command may leave in a checkpoint folder; nothing else there is served. */
+export const MODEL_ASSETS = ['curves.svg', 'confusion.svg', 'curves.png', 'confusion.png'] as const;
+export type ModelAsset = (typeof MODEL_ASSETS)[number];
+
+export function isModelAsset(name: string): name is ModelAsset {
+  return (MODEL_ASSETS as readonly string[]).includes(name);
+}
+
+export interface TrainingSummary {
+  /** Epochs trained when this checkpoint was written. */
+  epoch: number | null;
+  /** Epochs the run was configured for. */
+  epochs: number | null;
+  bestValAccuracy: number | null;
+  valTop5: number | null;
+}
+
+export interface TestSummary {
+  accuracy: number | null;
+  top5: number | null;
+  macroF1: number | null;
+}
+
+/** What `GET /api/model` answers and the UI's model card shows. */
+export interface ModelInfo {
+  /** The run's name: the folder above best/latest/epoch-NNN. */
+  name: string;
+  /** The checkpoint as `RUN/best`, never the server's absolute path. */
+  checkpoint: string;
+  classes: string[];
+  parameters: number;
+  sizeBytes: number;
+  preprocess: PreprocessConfig;
+  training: TrainingSummary;
+  test: TestSummary | null;
+  /** metrics.json as written by the trainer, for fields this summary does not know. */
+  metrics: Record<string, unknown>;
+  assets: ModelAsset[];
+}
+
+export async function describeModel(metadata: CheckpointMetadata): Promise<ModelInfo> {
+  const dir = path.resolve(metadata.dir);
+  const name = path.basename(path.dirname(dir));
+  const metrics = metadata.metrics;
+  const val = asRecord(metrics.val);
+  const test = asRecord(metrics.test);
+  const present = new Set(await readdir(dir).catch(() => [] as string[]));
+  return {
+    name,
+    checkpoint: `${name}/${path.basename(dir)}`,
+    classes: metadata.labels.classes,
+    parameters: metadata.parameters,
+    sizeBytes: metadata.sizeBytes,
+    preprocess: metadata.preprocess,
+    training: {
+      epoch: firstNumber(metrics.epoch),
+      epochs: firstNumber(metadata.runConfig.epochs),
+      bestValAccuracy: firstNumber(
+        metrics.bestValTop1,
+        metrics.bestValAccuracy,
+        metrics.valTop1,
+        metrics.valAccuracy,
+        val?.top1,
+        val?.accuracy,
+      ),
+      valTop5: firstNumber(metrics.valTop5, val?.top5),
+    },
+    test: test
+      ? {
+          accuracy: firstNumber(test.top1, test.accuracy),
+          top5: firstNumber(test.top5),
+          macroF1: firstNumber(test.macroF1, asRecord(test.macro)?.f1),
+        }
+      : null,
+    metrics,
+    assets: MODEL_ASSETS.filter((asset) => present.has(asset)),
+  };
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+function firstNumber(...values: unknown[]): number | null {
+  for (const value of values) if (typeof value === 'number' && Number.isFinite(value)) return value;
+  return null;
+}

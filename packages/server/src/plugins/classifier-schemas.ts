@@ -1,0 +1,121 @@
+/** JSON schemas of the classifier routes' responses (serialisation and the OpenAPI document). */
+
+const nullableNumber = { type: ['number', 'null'] } as const;
+
+export const predictResponseSchema = {
+  description: 'The most probable labels, most probable first',
+  type: 'object',
+  required: ['predictions', 'model', 'latencyMs'],
+  properties: {
+    predictions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['label', 'probability'],
+        properties: {
+          label: { type: 'string', description: 'Class name as in labels.json, e.g. "chicken_wings"' },
+          probability: { type: 'number', minimum: 0, maximum: 1 },
+        },
+      },
+    },
+    model: {
+      type: 'object',
+      required: ['name', 'checkpoint'],
+      properties: { name: { type: 'string' }, checkpoint: { type: 'string', description: 'RUN/best' } },
+    },
+    latencyMs: {
+      type: 'number',
+      description: 'Time in the server: upload parsing, preprocessing, queue, inference',
+    },
+  },
+} as const;
+
+export const modelInfoSchema = {
+  description: 'The model card',
+  type: 'object',
+  required: [
+    'name',
+    'checkpoint',
+    'classes',
+    'parameters',
+    'sizeBytes',
+    'preprocess',
+    'training',
+    'test',
+    'assets',
+  ],
+  properties: {
+    name: { type: 'string' },
+    checkpoint: { type: 'string' },
+    classes: { type: 'array', items: { type: 'string' } },
+    parameters: { type: 'integer' },
+    sizeBytes: { type: 'integer' },
+    preprocess: {
+      type: 'object',
+      properties: {
+        version: { type: 'integer' },
+        resizeShorterSide: { type: 'integer' },
+        cropSize: { type: 'integer' },
+        interpolation: { type: 'string' },
+        mean: { type: 'array', items: { type: 'number' } },
+        std: { type: 'array', items: { type: 'number' } },
+        channelOrder: { type: 'string' },
+        statsSource: { type: 'string' },
+      },
+    },
+    training: {
+      type: 'object',
+      properties: {
+        epoch: nullableNumber,
+        epochs: nullableNumber,
+        bestValAccuracy: nullableNumber,
+        valTop5: nullableNumber,
+      },
+    },
+    test: {
+      type: ['object', 'null'],
+      properties: { accuracy: nullableNumber, top5: nullableNumber, macroF1: nullableNumber },
+    },
+    metrics: { type: 'object', additionalProperties: true, description: "The checkpoint's metrics.json" },
+    assets: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Pictures available at /api/model/assets/{name}',
+    },
+  },
+} as const;
+
+export const statsSchema = {
+  type: 'object',
+  properties: {
+    ready: { type: 'boolean' },
+    batcher: {
+      type: 'object',
+      properties: {
+        queued: { type: 'integer' },
+        batchesInFlight: { type: 'integer' },
+        batches: { type: 'integer' },
+        images: { type: 'integer' },
+        batchSizes: {
+          type: 'object',
+          additionalProperties: { type: 'integer' },
+          description: 'batch size → number of batches of that size',
+        },
+      },
+    },
+    slots: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          state: { type: 'string', enum: ['loading', 'idle', 'busy', 'failed'] },
+          numTensors: { type: 'integer', description: 'tf.memory().numTensors in that thread (-1: unknown)' },
+          numBytes: { type: 'integer' },
+          batches: { type: 'integer' },
+          restarts: { type: 'integer' },
+        },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,212 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import multipart from '@fastify/multipart';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import {
+  AssetNotFoundError,
+  ImageFieldError,
+  ImageMissingError,
+  MultipleImagesError,
+  TopKError,
+} from '../errors.ts';
+import type { Classifier } from '../inference/classifier.ts';
+import { isModelAsset } from '../inference/model-info.ts';
+import { modelInfoSchema, predictResponseSchema, statsSchema } from './classifier-schemas.ts';
+
+export interface ClassifierPluginOptions {
+  classifier: Classifier;
+  maxUploadBytes: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    classifier: Classifier;
+  }
+}
+
+const DEFAULT_TOP_K = 5;
+
+const ASSET_TYPES: Record<string, string> = { '.svg': 'image/svg+xml', '.png': 'image/png' };
+
+/** The model's routes: predict, model card (+ its pictures), and batching/worker statistics. */
+async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginOptions): Promise<void> {
+  const { classifier, maxUploadBytes } = options;
+  const numClasses = classifier.info.classes.length;
+  app.decorate('classifier', classifier);
+
+  // Multipart stays in memory (toBuffer under the size limit): uploads never touch the disk.
+  await app.register(multipart, {
+    limits: { fileSize: maxUploadBytes, files: 1, fields: 4, parts: 5, fieldSize: 1024 },
+  });
+  // A raw image body (curl --data-binary @photo.jpg -H 'content-type: image/jpeg') is accepted too.
+  app.addContentTypeParser(
+    /^image\/[\w.+-]+$/i,
+    { parseAs: 'buffer', bodyLimit: maxUploadBytes },
+    (_request, body, done) => done(null, body),
+  );
+
+  app.post<{ Querystring: { topK?: number } }>(
+    '/api/predict',
+    {
+      schema: {
+        summary: 'Classify a food photo',
+        description:
+          'Send one photo (JPEG, PNG, WebP, GIF, AVIF or TIFF) as the multipart field `image`, or as a raw `image/*` body. ' +
+          'It is resized and centre-cropped with the checkpoint’s own preprocess.json, exactly as in evaluation.',
+        tags: ['classifier'],
+        querystring: {
+          type: 'object',
+          properties: {
+            topK: {
+              type: 'integer',
+              minimum: 1,
+              maximum: numClasses,
+              description: `How many labels to return (1–${numClasses}, default ${Math.min(DEFAULT_TOP_K, numClasses)}); also accepted as a multipart field.`,
+            },
+          },
+        },
+        response: {
+          200: predictResponseSchema,
+          ...errorResponses([400, 413, 415, 422, 503]),
+        },
+      },
+      // Fastify would reject a multipart body against a body schema (the body is read in the handler),
+      // so the upload is described for the OpenAPI document only.
+      config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, ...predictBodyDoc }, url }) },
+      schemaErrorFormatter: (errors, dataVar) =>
+        errors.some((error) => error.instancePath === '/topK')
+          ? new TopKError(numClasses)
+          : new Error(`${dataVar}${errors[0]?.instancePath ?? ''} ${errors[0]?.message ?? 'is invalid'}`),
+    },
+    async (request, reply) => {
+      const upload = request.isMultipart()
+        ? await readMultipartUpload(request)
+        : { image: rawImageBody(request) };
+      const topK = parseTopK(upload.topK ?? request.query.topK, numClasses);
+      const { predictions, timings } = await classifier.classify(upload.image, topK);
+      void reply.header(
+        'server-timing',
+        `preprocess;dur=${timings.preprocessMs.toFixed(1)}, inference;dur=${timings.inferenceMs.toFixed(1)}`,
+      );
+      const { name, checkpoint } = classifier.info;
+      return { predictions, model: { name, checkpoint }, latencyMs: round(reply.elapsedTime, 2) };
+    },
+  );
+
+  app.get(
+    '/api/model',
+    {
+      schema: {
+        summary: 'The model card: classes, parameters, preprocessing, training and test metrics',
+        tags: ['classifier'],
+        response: { 200: modelInfoSchema },
+      },
+    },
+    async () => classifier.info,
+  );
+
+  app.get<{ Params: { name: string } }>(
+    '/api/model/assets/:name',
+    {
+      schema: {
+        summary: 'A picture from the checkpoint folder (training curves, confusion matrix)',
+        tags: ['classifier'],
+        params: {
+          type: 'object',
+          required: ['name'],
+          properties: {
+            name: { type: 'string', description: 'curves.svg, confusion.svg, curves.png or confusion.png' },
+          },
+        },
+        response: {
+          200: { description: 'The picture (SVG or PNG)', type: 'string' },
+          ...errorResponses([404]),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { name } = request.params;
+      // Only whitelisted names, and only those present at start: the folder holds nothing else to share.
+      if (!isModelAsset(name) || !classifier.info.assets.includes(name)) throw new AssetNotFoundError(name);
+      const bytes = await readFile(path.join(classifier.checkpointDir, name)).catch(() => {
+        throw new AssetNotFoundError(name);
+      });
+      return reply
+        .type(ASSET_TYPES[path.extname(name)])
+        .header('cache-control', 'no-cache')
+        .header('x-content-type-options', 'nosniff')
+        .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+        .send(bytes);
+    },
+  );
+
+  app.get(
+    '/api/stats',
+    {
+      schema: {
+        summary: 'Batching and worker statistics (batch sizes, queue, tensors per worker)',
+        tags: ['operations'],
+        response: { 200: statsSchema },
+      },
+    },
+    async () => classifier.stats(),
+  );
+}
+
+async function readMultipartUpload(request: FastifyRequest): Promise<{ image: Uint8Array; topK?: string }> {
+  let image: Uint8Array | undefined;
+  let topK: string | undefined;
+  for await (const part of request.parts()) {
+    if (part.type === 'file') {
+      if (part.fieldname !== 'image') throw new ImageFieldError(part.fieldname);
+      if (image) throw new MultipleImagesError();
+      image = await part.toBuffer();
+    } else if (part.fieldname === 'topK') {
+      topK = String(part.value);
+    }
+  }
+  if (!image) throw new ImageMissingError();
+  return { image, topK };
+}
+
+function rawImageBody(request: FastifyRequest): Uint8Array {
+  if (!Buffer.isBuffer(request.body) || request.body.length === 0) throw new ImageMissingError();
+  return request.body;
+}
+
+function parseTopK(value: string | number | undefined, numClasses: number): number {
+  if (value === undefined || value === '') return Math.min(DEFAULT_TOP_K, numClasses);
+  const topK = Number(value);
+  if (!Number.isInteger(topK) || topK < 1 || topK > numClasses) throw new TopKError(numClasses);
+  return topK;
+}
+
+function errorResponses(statuses: number[]): Record<number, { $ref: string }> {
+  return Object.fromEntries(statuses.map((status) => [status, { $ref: 'ErrorBody#' }]));
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+const predictBodyDoc = {
+  body: {
+    content: {
+      'multipart/form-data': {
+        schema: {
+          type: 'object',
+          required: ['image'],
+          properties: {
+            image: { type: 'string', format: 'binary', description: 'The photo (exactly one file).' },
+            topK: { type: 'integer', description: 'How many labels to return.' },
+          },
+        },
+      },
+      'image/*': { schema: { type: 'string', format: 'binary', description: 'The photo as the raw body.' } },
+    },
+  },
+};
+
+export default fp(classifierPlugin, { name: 'classifier', fastify: '5.x' });

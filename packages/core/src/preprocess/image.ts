@@ -37,7 +37,7 @@ export interface DecodeLimits {
   maxPixels?: number;
 }
 
-/** 40 megapixels: above every phone camera's default, far below what would exhaust memory. */
+/** 40 megapixels: above most phone cameras' default resolution, far below what would exhaust memory. */
 export const DEFAULT_MAX_PIXELS = 40_000_000;
 
 /** Formats a photo reasonably arrives in. SVG, PDF and friends are refused rather than rasterised. */
@@ -297,11 +297,6 @@ function toDecodeError(error: unknown): ImageDecodeError {
       'IMAGE_TOO_LARGE',
       { cause: error },
     );
-  }
-  if (/empty/i.test(reason)) {
-    return new ImageDecodeError('The image is empty (0 bytes). Check the file, then retry.', 'IMAGE_EMPTY', {
-      cause: error,
-    });
   }
   return new ImageDecodeError(
     `The image is damaged or truncated and cannot be decoded (${reason.trim()}). Re-export the photo as JPEG or PNG, or copy it again.`,

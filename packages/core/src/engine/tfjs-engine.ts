@@ -1,0 +1,93 @@
+import * as tf from '@tensorflow/tfjs';
+import type { InferenceEngine } from './inference-engine.ts';
+
+export interface TfjsEngineOptions {
+  /** Largest batch given to the model at once; larger requests run in several batches. Default 32. */
+  maxBatch?: number;
+}
+
+/**
+ * An engine on the current tfjs backend. It takes ownership of `model` (dispose() disposes it).
+ *
+ * The recipe's head (`predictions`) is a linear Dense that outputs logits, because training uses
+ * softmax cross-entropy on logits; the engine applies the softmax. A model whose last layer already
+ * has a softmax activation is served as is rather than squashed twice.
+ */
+export function createTfjsEngine(model: tf.LayersModel, options: TfjsEngineOptions = {}): InferenceEngine {
+  const maxBatch = options.maxBatch ?? 32;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1) {
+    throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
+  }
+  const { height, width, channels, classes } = describeModel(model);
+  const inputLength = height * width * channels;
+  const outputsProbabilities = lastActivation(model) === 'softmax';
+  let disposed = false;
+
+  return {
+    description: `tfjs ${tf.getBackend()}, ${model.name}, ${height}x${width}x${channels} -> ${classes} classes, batches of <= ${maxBatch}`,
+
+    async predict(batch) {
+      if (disposed) throw new Error('This inference engine was disposed; create a new one.');
+      for (const [index, input] of batch.entries()) {
+        if (!(input instanceof Float32Array) || input.length !== inputLength) {
+          const got = input instanceof Float32Array ? `${input.length} values` : 'not a Float32Array';
+          throw new RangeError(
+            `Input ${index} is ${got}; the model needs a ${height}x${width}x${channels} HWC Float32Array ` +
+              `(${inputLength} values) from preprocessImage with the checkpoint's preprocess.json.`,
+          );
+        }
+      }
+      const results: Float32Array[] = [];
+      for (let start = 0; start < batch.length; start += maxBatch) {
+        const chunk = batch.slice(start, start + maxBatch);
+        const packed = new Float32Array(chunk.length * inputLength);
+        for (const [index, input] of chunk.entries()) packed.set(input, index * inputLength);
+        const probabilities = tf.tidy(() => {
+          const images = tf.tensor4d(packed, [chunk.length, height, width, channels]);
+          // predict() runs in inference mode: BatchNorm uses its moving statistics, dropout is off.
+          const outputs = model.predict(images, { batchSize: chunk.length }) as tf.Tensor2D;
+          return outputsProbabilities ? outputs : tf.softmax(outputs);
+        });
+        let values: Float32Array;
+        try {
+          values = (await probabilities.data()) as Float32Array;
+        } finally {
+          probabilities.dispose();
+        }
+        for (let row = 0; row < chunk.length; row++) {
+          results.push(values.slice(row * classes, (row + 1) * classes));
+        }
+      }
+      return results;
+    },
+
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      model.dispose();
+    },
+  };
+}
+
+function describeModel(model: tf.LayersModel) {
+  const [input] = model.inputs;
+  const [output] = model.outputs;
+  const [, height, width, channels] = input.shape;
+  if (
+    model.inputs.length !== 1 ||
+    input.shape.length !== 4 ||
+    ![height, width, channels].every((side) => typeof side === 'number')
+  ) {
+    throw new Error(
+      `The engine needs one fixed-size image input [batch, H, W, C]; got [${input.shape.join(', ')}]`,
+    );
+  }
+  if (model.outputs.length !== 1 || output.shape.length !== 2 || typeof output.shape[1] !== 'number') {
+    throw new Error(`The engine needs one output [batch, classes]; got [${output.shape.join(', ')}]`);
+  }
+  return { height: height!, width: width!, channels: channels!, classes: output.shape[1] };
+}
+
+function lastActivation(model: tf.LayersModel): unknown {
+  return model.layers[model.layers.length - 1].getConfig().activation;
+}

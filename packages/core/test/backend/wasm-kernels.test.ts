@@ -102,11 +102,18 @@ const TINY_SHAPES: Record<string, number[]> = {
 };
 
 function tinyLoss(params: Record<string, tf.Tensor>, images: tf.Tensor4D, labels: tf.Tensor2D): tf.Scalar {
-  const bn = (t: tf.Tensor4D, gamma?: tf.Tensor, beta?: tf.Tensor) => {
+  const bn = (t: tf.Tensor4D, gamma?: tf.Tensor, beta?: tf.Tensor): tf.Tensor4D => {
     const { mean, variance } = tf.moments(t, [0, 1, 2]);
     // tf.batchNorm without scale/offset cannot be differentiated in tfjs 4.22: use ones/zeros.
     const channels = t.shape[3];
-    return tf.batchNorm(t, mean, variance, beta ?? tf.zeros([channels]), gamma ?? tf.ones([channels]), 1e-3);
+    return tf.batchNorm(
+      t,
+      mean,
+      variance,
+      beta ?? tf.zeros([channels]),
+      gamma ?? tf.ones([channels]),
+      1e-3,
+    ) as tf.Tensor4D;
   };
   const padded = tf.pad(images, [
     [0, 0],
@@ -169,6 +176,35 @@ describe('wasm training kernels', () => {
       expect(relativeError(dwWasm, dwCpu)).toBeLessThanOrEqual(1e-4);
     });
   }
+
+  it('Tile, Sum, Mean and Identity match cpu, fallbacks included', async () => {
+    const compute = () =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(randomValues(3 * 5 * 4 * 6, 11), [3, 5, 4, 6]);
+        const v = tf.tensor(randomValues(6, 12), [1, 1, 1, 6]);
+        const ints = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32');
+        return [
+          tf.tile(v, [3, 5, 4, 1]),
+          tf.tile(x, [2, 1, 3, 2]),
+          tf.tile(ints, [3, 2]).toFloat(),
+          tf.sum(x, [0, 1, 2]),
+          tf.sum(x, [-4, -3], true),
+          tf.sum(x, [1, 2]), // not leading: wasm's own kernel
+          tf.sum(x),
+          tf.mean(x, [0, 1, 2], true),
+          tf.mean(x, [0]),
+          tf.mean(x, [3]), // not leading: wasm's own kernel
+          x.clone().add(1),
+        ];
+      });
+    const cpu = await onBackend('cpu', compute);
+    const before = tf.memory().numTensors;
+    const wasm = await onBackend('wasm', compute);
+    expect(tf.memory().numTensors).toBe(before);
+    for (let i = 0; i < cpu.length; i++) {
+      expect(relativeError(wasm[i], cpu[i]), `output ${i}`).toBeLessThanOrEqual(1e-6);
+    }
+  });
 
   it('gradients of a tiny residual network match cpu', async () => {
     const gradsOf = () =>

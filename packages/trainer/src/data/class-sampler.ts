@@ -70,7 +70,7 @@ export function selectClasses(
   const duplicates = wanted.filter((name, index) => wanted.indexOf(name) !== index);
   if (duplicates.length > 0) throw new UserError(`${origin} names ${duplicates.join(', ')} more than once`);
   const known = new Set(available);
-  const unknown = wanted.filter((name) => !known.has(name));
+  const unknown = sortClassNames(wanted.filter((name) => !known.has(name)));
   if (unknown.length > 0) {
     throw new UserError(
       `${origin}: ${unknown.length} class(es) not in this data set's meta/classes.txt: ${unknown.join(', ')}. ` +

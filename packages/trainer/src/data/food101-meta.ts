@@ -61,13 +61,14 @@ export function parseListEntry(line: string, source: string, lineNumber: number)
   return { className: parts[0], id: parts[1] };
 }
 
-async function readSource(dataRoot: string, source: MetaSource): Promise<{ text: string; sha256: string }> {
+async function readSource(metaDir: string, source: MetaSource): Promise<{ text: string; sha256: string }> {
+  const file = path.join(metaDir, path.basename(source));
   let bytes: Buffer;
   try {
-    bytes = await readFile(path.join(dataRoot, source));
+    bytes = await readFile(file);
   } catch (error) {
     throw new UserError(
-      `cannot read ${path.join(dataRoot, source)} (${(error as NodeJS.ErrnoException).code ?? error}). ` +
+      `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? error}). ` +
         '--data must be a Food-101 folder holding images/ and meta/ (see `pnpm trainer download` or `pnpm trainer synth`).',
       'META_MISSING',
     );
@@ -85,8 +86,13 @@ export async function readFood101Meta(dataRoot: string): Promise<Food101Meta> {
       'DATA_MISSING',
     );
   }
+  return readMetaLists(path.join(dataRoot, 'meta'));
+}
+
+/** The same from a folder holding the list files themselves (such as a copy of the official meta/). */
+export async function readMetaLists(metaDir: string): Promise<Food101Meta> {
   const [classesFile, trainFile, testFile] = await Promise.all(
-    META_SOURCES.map((source) => readSource(dataRoot, source)),
+    META_SOURCES.map((source) => readSource(metaDir, source)),
   );
   const classes = splitLines(classesFile.text);
   classes.forEach((name, index) => {

@@ -1,0 +1,145 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { register as registerDownload } from '../../src/commands/download.ts';
+import { register as registerPrepare } from '../../src/commands/prepare.ts';
+import { register as registerStats } from '../../src/commands/stats.ts';
+import { register as registerSynth } from '../../src/commands/synth.ts';
+import { tempDir } from '../data/temp-dir.ts';
+
+const repoRoot = path.resolve(import.meta.dirname, '../../../..');
+
+/** Runs the real CLI as a user would (`pnpm trainer ...` runs this command). */
+function trainerProcess(...args: string[]): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'packages/trainer/src/cli.ts', ...args], {
+      cwd: repoRoot,
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
+}
+
+/** The data commands on a program built like cli.ts builds it, run in-process (fast), output captured. */
+async function trainer(...args: string[]): Promise<{ stdout: string; stderr: string; error?: unknown }> {
+  const captured = { stdout: '', stderr: '' };
+  const program = new Command('food-trainer').exitOverride();
+  for (const register of [registerSynth, registerPrepare, registerStats, registerDownload]) register(program);
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput({
+      writeOut: (text) => {
+        captured.stdout += text;
+      },
+      writeErr: (text) => {
+        captured.stderr += text;
+      },
+    });
+  }
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation((text) => {
+    captured.stdout += String(text);
+    return true;
+  });
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return captured;
+  } catch (error) {
+    return { ...captured, error };
+  } finally {
+    write.mockRestore();
+  }
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('data commands', () => {
+  it.each(['synth', 'prepare', 'stats', 'download'])('%s --help shows examples', async (command) => {
+    const { stdout, error } = await trainer(command, '--help');
+    expect((error as CommanderError).code).toBe('commander.helpDisplayed');
+    expect(stdout).toMatch(new RegExp(`Examples:\\n\\s+\\$ pnpm trainer ${command} `));
+  });
+
+  it.each([
+    [
+      ['prepare', '--data', 'x', '--out', 'y', '--classes', '3', '--val-fraction', '1.5'],
+      /--val-fraction.*between 0 and 1/,
+    ],
+    [['prepare', '--data', 'x', '--out', 'y', '--classes', '2.5'], /--classes.*expected an integer/],
+    [['prepare', '--data', 'x', '--out', 'y', '--preset', 'seed99'], /--preset.*choices.*seed50/s],
+    [
+      ['prepare', '--data', 'x', '--out', 'y', '--classes', '3', '--preset', 'seed50'],
+      /exactly one of --preset/,
+    ],
+    [['synth', '--out', 'x', '--classes', '0'], /--classes.*positive integer/],
+    [['stats', '--prepared', 'x', '--limit', 'ten'], /--limit.*expected an integer/],
+    [['download', '--out', 'x', '--sha256', 'abc'], /64 hexadecimal digits/],
+    [['download', '--out', 'x', '--url', 'ftp://host/a.tgz'], /http\(s\) URL/],
+  ])('rejects %j', async (args, message) => {
+    const { stderr, error } = await trainer(...(args as string[]));
+    expect(error).toBeDefined();
+    expect(`${stderr} ${(error as Error).message}`).toMatch(message);
+    if (error instanceof CommanderError) expect(error.exitCode).not.toBe(0);
+  });
+
+  it('runs synth → prepare → stats end to end', async () => {
+    const root = await tempDir('cli');
+    const data = path.join(root, 'data');
+    const prepared = path.join(root, 'prepared');
+    expect(
+      (await trainer('synth', '--out', data, '--classes', '2', '--images-per-class', '8')).error,
+    ).toBeUndefined();
+    const prepare = await trainer(
+      'prepare',
+      '--data',
+      data,
+      '--out',
+      prepared,
+      '--class-list',
+      'baby_back_ribs,apple_pie',
+    );
+    expect(prepare.error).toBeUndefined();
+    expect(prepare.stdout).toMatch(/2 classes, train 10, val 2, test 4/);
+    const stats = await trainer('stats', '--prepared', prepared, '--no-progress');
+    expect(stats.stdout).toMatch(/mean \[0\.\d{4}, 0\.\d{4}, 0\.\d{4}\]/);
+    const config = JSON.parse(await readFile(path.join(prepared, 'preprocess.json'), 'utf8'));
+    expect(config.statsSource).toMatch(/over 10 training images/);
+  });
+});
+
+describe('food-trainer process', () => {
+  it('exits non-zero with the message on a bad flag value', async () => {
+    const { status, stderr } = await trainerProcess(
+      'prepare',
+      '--data',
+      'x',
+      '--out',
+      'y',
+      '--val-fraction',
+      '0',
+    );
+    expect(status).not.toBe(0);
+    expect(stderr).toMatch(/option '--val-fraction <f>' argument '0' is invalid.*between 0 and 1/);
+  });
+
+  it('explains a missing data set folder without a stack trace', async () => {
+    const { status, stderr } = await trainerProcess(
+      'prepare',
+      '--data',
+      'no/such/dir',
+      '--out',
+      'unused',
+      '--classes',
+      '2',
+    );
+    expect(status).toBe(1);
+    expect(stderr).toMatch(/^error: data set folder .*no\/such\/dir does not exist/);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -31,7 +31,11 @@ export const UploadTooLargeError = createError<[string]>(
   'The upload is larger than the %s limit. Send a smaller or more compressed photo, or start the server with a larger --max-upload-bytes.',
   413,
 );
-export const UnsupportedMediaTypeError = createError<[string]>('UNSUPPORTED_MEDIA_TYPE', '%s', 415);
+export const UnsupportedMediaTypeError = createError<[string]>(
+  'UNSUPPORTED_MEDIA_TYPE',
+  `Content-Type "%s" is not accepted. ${HOW_TO_SEND}`,
+  415,
+);
 export const QueueFullError = createError<[number]>(
   'QUEUE_FULL',
   'The server is busy (%d images waiting); retry after the number of seconds in the Retry-After header.',
@@ -63,6 +67,21 @@ export const AssetNotFoundError = createError<[string]>(
   404,
 );
 
+const OWN_ERRORS = [
+  ImageMissingError,
+  ImageFieldError,
+  MultipleImagesError,
+  TopKError,
+  UploadTooLargeError,
+  UnsupportedMediaTypeError,
+  QueueFullError,
+  ModelLoadingError,
+  ShuttingDownError,
+  WorkerFailedError,
+  RouteNotFoundError,
+  AssetNotFoundError,
+];
+
 /** Seconds a client should wait before retrying each 503. */
 const RETRY_AFTER_SECONDS: Record<string, number> = {
   QUEUE_FULL: 1,
@@ -87,7 +106,11 @@ export interface ErrorReply {
 }
 
 /** The one place that decides status, code and message for any error a route can throw. */
-export function toErrorReply(error: unknown, limits: { maxUploadBytes: number }): ErrorReply {
+export function toErrorReply(
+  error: unknown,
+  limits: { maxUploadBytes: number },
+  contentType?: string,
+): ErrorReply {
   const { code, statusCode, message } = error as Partial<FastifyError>;
   const reply = (status: number, replyCode: string, text: string): ErrorReply => ({
     statusCode: status,
@@ -97,6 +120,9 @@ export function toErrorReply(error: unknown, limits: { maxUploadBytes: number })
       retryAfterSeconds: RETRY_AFTER_SECONDS[replyCode],
     }),
   });
+  if (OWN_ERRORS.some((own) => error instanceof own)) {
+    return reply(statusCode ?? 500, code ?? 'INTERNAL', message ?? '');
+  }
   if (typeof code === 'string' && IMAGE_ERROR_STATUS[code] !== undefined) {
     return reply(IMAGE_ERROR_STATUS[code], code, message ?? code);
   }
@@ -109,7 +135,7 @@ export function toErrorReply(error: unknown, limits: { maxUploadBytes: number })
       return toErrorReply(new UploadTooLargeError(formatBytes(limits.maxUploadBytes)), limits);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
-      return reply(415, 'UNSUPPORTED_MEDIA_TYPE', `Unsupported Content-Type. ${HOW_TO_SEND}`);
+      return toErrorReply(new UnsupportedMediaTypeError(contentType ?? 'none'), limits);
     case 'FST_FILES_LIMIT':
       return toErrorReply(new MultipleImagesError(), limits);
     case 'FST_PARTS_LIMIT':
@@ -133,7 +159,11 @@ export function toErrorReply(error: unknown, limits: { maxUploadBytes: number })
 /** Installs the error and not-found handlers that give every error the `{ error: { code, message } }` shape. */
 export function installErrorHandlers(app: FastifyInstance, limits: { maxUploadBytes: number }): void {
   app.setErrorHandler((error, request, reply) => {
-    const { statusCode, code, message, retryAfterSeconds } = toErrorReply(error, limits);
+    const { statusCode, code, message, retryAfterSeconds } = toErrorReply(
+      error,
+      limits,
+      request.headers['content-type'],
+    );
     if (statusCode >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code, statusCode }, message);
     if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(retryAfterSeconds));

@@ -9,6 +9,7 @@ import {
   ImageMissingError,
   MultipleImagesError,
   TopKError,
+  UnsupportedMediaTypeError,
 } from '../errors.ts';
 import type { Classifier } from '../inference/classifier.ts';
 import { isModelAsset } from '../inference/model-info.ts';
@@ -171,7 +172,12 @@ async function readMultipartUpload(request: FastifyRequest): Promise<{ image: Ui
 }
 
 function rawImageBody(request: FastifyRequest): Uint8Array {
-  if (!Buffer.isBuffer(request.body) || request.body.length === 0) throw new ImageMissingError();
+  if (request.body === undefined || (Buffer.isBuffer(request.body) && request.body.length === 0)) {
+    throw new ImageMissingError();
+  }
+  // Fastify's own JSON and text parsers accept those bodies; they are not images.
+  if (!Buffer.isBuffer(request.body))
+    throw new UnsupportedMediaTypeError(request.headers['content-type'] ?? 'none');
   return request.body;
 }
 

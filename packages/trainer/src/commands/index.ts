@@ -4,6 +4,7 @@ import { register as registerImportWeights } from './import-weights.ts';
 import { register as registerPrepare } from './prepare.ts';
 import { register as registerStats } from './stats.ts';
 import { register as registerSynth } from './synth.ts';
+import { register as registerTrain } from './train.ts';
 
 /** Each command module exports `register(program)`; add new commands to this list. */
 export const commands: Array<(program: Command) => void> = [
@@ -12,4 +13,5 @@ export const commands: Array<(program: Command) => void> = [
   registerPrepare,
   registerStats,
   registerImportWeights,
+  registerTrain,
 ];

@@ -45,6 +45,8 @@ export interface BatchLoaderOptions {
   concurrency?: number;
   /** Leave out a last, smaller batch (default false). */
   dropLast?: boolean;
+  /** Start at this batch of the epoch's order without reading the ones before (mid-epoch resume). */
+  skipBatches?: number;
   /** Reads one file; defaults to `fs.readFile`. Tests count calls through it. */
   readImage?: (file: string) => Promise<Uint8Array>;
 }
@@ -114,7 +116,7 @@ export function createBatchLoader(options: BatchLoaderOptions): BatchLoader {
     const limit = createLimiter(concurrency);
     const state = { stopped: false };
     const pending: Promise<Batch>[] = [];
-    let started = 0;
+    let started = options.skipBatches ?? 0;
     const startNextBatch = () => {
       if (started >= numBatches) return;
       const indices = order.slice(started * batchSize, (started + 1) * batchSize);

@@ -87,7 +87,11 @@ export class AdamL2 {
       const [kind, ...rest] = key.split('/');
       const name = rest.join('/');
       const target = kind === 'm' ? this.firstMoments : this.secondMoments;
-      target.set(name, tf.variable(tensor.clone(), false));
+      // tidy frees the clone: a variable keeps its own reference to the data.
+      target.set(
+        name,
+        tf.tidy(() => tf.variable(tensor.clone(), false)),
+      );
     }
   }
 
@@ -100,7 +104,7 @@ export class AdamL2 {
   private moment(store: Map<string, tf.Variable>, key: string, variable: tf.Variable): tf.Variable {
     let moment = store.get(key);
     if (moment === undefined) {
-      moment = tf.variable(tf.zerosLike(variable), false);
+      moment = tf.tidy(() => tf.variable(tf.zerosLike(variable), false));
       store.set(key, moment);
     }
     return moment;

@@ -125,6 +125,16 @@ describe('createBatchLoader', () => {
     });
   });
 
+  it('resumes mid-epoch: skipBatches yields exactly the rest of the epoch, augmentation included', async () => {
+    const full = await collect(options({ augment: true, epoch: 3 }));
+    const rest = await collect(options({ augment: true, epoch: 3, skipBatches: 2 }));
+    expect(rest.length).toBe(full.length - 2);
+    rest.forEach((batch, i) => {
+      expect(batch.paths).toEqual(full[i + 2].paths);
+      expect(batch.images).toEqual(full[i + 2].images);
+    });
+  });
+
   it('changes order and augmentation across epochs and seeds', async () => {
     const epoch0 = await collect(options({ augment: true }));
     const epoch1 = await collect(options({ augment: true, epoch: 1 }));

@@ -102,6 +102,7 @@ describe('AdamL2 + trainStep', () => {
   });
 
   it('keeps the number of tensors constant across steps and round-trips its state', () => {
+    const start = tf.memory().numTensors;
     const input = tf.input({ shape: [4] });
     const model = tf.model({
       inputs: input,
@@ -136,5 +137,7 @@ describe('AdamL2 + trainStep', () => {
     tf.dispose([inputs, labels]);
     optimizer.dispose();
     restored.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(start);
   });
 });

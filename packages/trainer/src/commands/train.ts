@@ -1,0 +1,204 @@
+import path from 'node:path';
+import { type BackendName, initBackend, parseBackendName } from '@food/core/backend';
+import { TRAINABLE_SCOPES, type TrainableScope } from '@food/core/model/resnet50';
+import { type Command, InvalidArgumentError } from 'commander';
+import { RECIPE_DEFAULTS, type TrainConfig } from '../train/run-config.ts';
+import { runTraining } from '../train/run-training.ts';
+import { parsePositiveInteger } from './parse-number.ts';
+
+export const DEFAULT_WEIGHTS = 'data/weights/resnet50-imagenet';
+
+function parsePositiveNumber(value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !(number > 0) || !Number.isFinite(number)) {
+    throw new InvalidArgumentError(`expected a positive number, got "${value}".`);
+  }
+  return number;
+}
+
+function parseNonNegativeNumber(value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !(number >= 0) || !Number.isFinite(number)) {
+    throw new InvalidArgumentError(`expected a number ≥ 0, got "${value}".`);
+  }
+  return number;
+}
+
+function parseScope(value: string): TrainableScope {
+  if ((TRAINABLE_SCOPES as readonly string[]).includes(value)) return value as TrainableScope;
+  throw new InvalidArgumentError(`expected one of ${TRAINABLE_SCOPES.join(', ')}.`);
+}
+
+function parseBlocks(value: string): [number, number, number, number] {
+  const blocks = value.split(',').map(Number);
+  if (blocks.length !== 4 || !blocks.every((n) => Number.isInteger(n) && n >= 1)) {
+    throw new InvalidArgumentError(`expected four positive integers such as 3,4,6,3, got "${value}".`);
+  }
+  return blocks as [number, number, number, number];
+}
+
+interface TrainFlags {
+  prepared: string;
+  out: string;
+  lr: number;
+  weightDecay: number;
+  epochs: number;
+  batchSize: number;
+  accumulate: number;
+  imageSize: number;
+  seed: number;
+  weights: string;
+  backend: BackendName;
+  trainable: TrainableScope;
+  cacheFeatures: boolean;
+  augment: boolean;
+  resume: boolean;
+  maxSteps?: number;
+  limit?: number;
+  width: number;
+  blocks: [number, number, number, number];
+  progress: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('Fine-tune ResNet-50 (ImageNet backbone, new Glorot-normal head) on a prepared split.')
+    .requiredOption('--prepared <dir>', 'prepared folder (manifest.json + preprocess.json)')
+    .requiredOption('--out <dir>', 'run folder: checkpoints/RUN')
+    .option('--lr <rate>', 'Adam learning rate', parsePositiveNumber, RECIPE_DEFAULTS.learningRate)
+    .option(
+      '--weight-decay <l2>',
+      'L2 penalty added to the gradient (PyTorch Adam)',
+      parseNonNegativeNumber,
+      RECIPE_DEFAULTS.weightDecay,
+    )
+    .option('--epochs <n>', 'epochs', parsePositiveInteger, RECIPE_DEFAULTS.epochs)
+    .option(
+      '--batch-size <n>',
+      'images per optimizer step (effective batch)',
+      parsePositiveInteger,
+      RECIPE_DEFAULTS.batchSize,
+    )
+    .option(
+      '--accumulate <k>',
+      'split each batch into K micro-batches (less memory, same effective batch)',
+      parsePositiveInteger,
+      RECIPE_DEFAULTS.accumulate,
+    )
+    .option(
+      '--image-size <px>',
+      'crop size fed to the model',
+      parsePositiveInteger,
+      RECIPE_DEFAULTS.imageSize,
+    )
+    .option(
+      '--seed <n>',
+      'seed for the head initialisation, data order and augmentation',
+      parsePositiveInteger,
+      RECIPE_DEFAULTS.seed,
+    )
+    .option(
+      '--weights <path|none>',
+      'imported ImageNet backbone, or none for random initialisation',
+      DEFAULT_WEIGHTS,
+    )
+    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', parseBackendName, 'auto' as BackendName)
+    .option(
+      '--trainable <scope>',
+      `what trains: ${TRAINABLE_SCOPES.join(' | ')}; the rest is frozen`,
+      parseScope,
+      RECIPE_DEFAULTS.trainable as TrainableScope,
+    )
+    .option(
+      '--cache-features',
+      'with a frozen trunk: run it once per image and train on cached features (CPU fine-tunes)',
+      false,
+    )
+    .option('--no-augment', 'no random resized crop / flip (centre crop only)')
+    .option('--resume', 'continue the run in --out from its latest checkpoint', false)
+    .option('--max-steps <n>', 'stop after N optimizer steps (resumable)', parsePositiveInteger)
+    .option('--limit <n>', 'use only the first N images of each split', parsePositiveInteger)
+    .option(
+      '--width <multiplier>',
+      'width multiplier (small models for tests)',
+      parsePositiveNumber,
+      RECIPE_DEFAULTS.widthMultiplier,
+    )
+    .option('--blocks <a,b,c,d>', 'blocks per stage', parseBlocks, [...RECIPE_DEFAULTS.blocksPerStage] as [
+      number,
+      number,
+      number,
+      number,
+    ])
+    .option('--no-progress', 'no progress bars (logs only)')
+    .addHelpText(
+      'after',
+      `
+Defaults are the recipe: Adam lr 1e-5 with L2 weight decay 5e-4 on every trainable parameter (the head
+included), softmax cross-entropy, 14 epochs, batch 128, 224 px. Checkpoints go to OUT/epoch-NNN, OUT/latest
+and OUT/best (by validation top-1); history.csv/json record every epoch. Ctrl-C finishes the current step,
+saves OUT/latest and prints the command that resumes.
+
+Examples:
+  $ pnpm train --prepared data/prepared/seed50 --out checkpoints/seed50            # the recipe, on a GPU
+  $ pnpm train --prepared data/prepared/seed50 --out checkpoints/seed50 --resume
+  $ pnpm train --prepared data/prepared/food10 --out checkpoints/food10-stage5 \\
+      --trainable stage5 --cache-features --lr 1e-4 --epochs 5 --batch-size 32      # CPU fine-tune
+  $ pnpm train --prepared data/prepared/synth --out checkpoints/tiny --weights none \\
+      --width 0.125 --blocks 1,1,1,1 --image-size 64 --lr 1e-3 --epochs 3 --batch-size 16`,
+    )
+    .action(async (flags: TrainFlags) => {
+      await initBackend(flags.backend);
+      const config: TrainConfig = {
+        prepared: flags.prepared,
+        out: flags.out,
+        learningRate: flags.lr,
+        weightDecay: flags.weightDecay,
+        epochs: flags.epochs,
+        batchSize: flags.batchSize,
+        accumulate: flags.accumulate,
+        imageSize: flags.imageSize,
+        seed: flags.seed,
+        weights: flags.weights,
+        backend: flags.backend,
+        trainable: flags.trainable,
+        cacheFeatures: flags.cacheFeatures,
+        augment: flags.augment,
+        resume: flags.resume,
+        maxSteps: flags.maxSteps,
+        limit: flags.limit,
+        widthMultiplier: flags.width,
+        blocksPerStage: flags.blocks,
+      };
+      let interrupted = false;
+      const onSigint = () => {
+        if (interrupted) process.exit(130);
+        interrupted = true;
+        process.stderr.write('\nstopping after the current step (Ctrl-C again to abort without saving)…\n');
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        const outcome = await runTraining(config, {
+          log: (line) => process.stderr.write(`${line}\n`),
+          shouldStop: () => interrupted,
+          progress: flags.progress,
+        });
+        const resumeCommand = `pnpm train ${process.argv
+          .slice(3)
+          .filter((arg) => arg !== '--resume')
+          .join(' ')} --resume`;
+        if (outcome.status === 'completed') {
+          process.stdout.write(
+            `done: ${outcome.epochsCompleted} epochs, best val top-1 ${outcome.bestValTop1.toFixed(4)} at epoch ${outcome.bestEpoch}; best model in ${path.join(flags.out, 'best')}\n`,
+          );
+        } else {
+          process.stdout.write(
+            `${outcome.status === 'stopped' ? 'stopped' : `reached --max-steps ${flags.maxSteps}`} after step ${outcome.globalStep}; saved ${path.join(flags.out, 'latest')}. Continue with:\n  ${resumeCommand}\n`,
+          );
+        }
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+}

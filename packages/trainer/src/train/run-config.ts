@@ -1,0 +1,64 @@
+import type { BackendName } from '@food/core/backend';
+import type { TrainableScope } from '@food/core/model/resnet50';
+
+/** Every setting of a training run; saved in each checkpoint's `run-config.json`. */
+export interface TrainConfig {
+  prepared: string;
+  out: string;
+  learningRate: number;
+  weightDecay: number;
+  epochs: number;
+  /** Effective batch per optimizer step (the recipe: 128). */
+  batchSize: number;
+  /** Micro-batches per step: each is batchSize / accumulate images, gradients averaged. */
+  accumulate: number;
+  imageSize: number;
+  seed: number;
+  /** Imported ImageNet backbone (see `trainer import-weights`), or 'none' for random initialisation. */
+  weights: string;
+  backend: BackendName;
+  /** Which part trains; the rest is frozen (weights and batch-norm statistics). */
+  trainable: TrainableScope;
+  /** With a frozen trunk: run it once per image (centre crop) and train the rest on the cached output. */
+  cacheFeatures: boolean;
+  augment: boolean;
+  /** Stop after this many optimizer steps in total (quick runs); the checkpoint is resumable. */
+  maxSteps?: number;
+  /** Use only the first N images of each split (quick runs). */
+  limit?: number;
+  widthMultiplier: number;
+  blocksPerStage: [number, number, number, number];
+  /** Continue the run in `out` from its `latest` checkpoint. */
+  resume?: boolean;
+  /** Decoding concurrency of the batch loader. */
+  loaderConcurrency?: number;
+}
+
+/** The recipe (README, "The recipe"): ResNet-50, Adam lr 1e-5 + L2 5e-4, 14 epochs, batch 128, 224 px. */
+export const RECIPE_DEFAULTS = {
+  learningRate: 1e-5,
+  weightDecay: 5e-4,
+  epochs: 14,
+  batchSize: 128,
+  accumulate: 1,
+  imageSize: 224,
+  seed: 42,
+  trainable: 'all',
+  cacheFeatures: false,
+  augment: true,
+  widthMultiplier: 1,
+  blocksPerStage: [3, 4, 6, 3],
+} as const satisfies Partial<TrainConfig>;
+
+/** The state that `--resume` restores, beside the model weights and the Adam moments. */
+export interface TrainingState {
+  /** Epochs fully completed. */
+  epoch: number;
+  /** Optimizer steps already taken inside the current (incomplete) epoch; 0 at an epoch boundary. */
+  stepInEpoch: number;
+  globalStep: number;
+  bestValTop1: number;
+  bestEpoch: number;
+  /** Running train loss/accuracy sums of the incomplete epoch, so its history row stays exact. */
+  partialEpoch: { lossSum: number; steps: number; correct: number; examples: number; seconds: number };
+}

@@ -1,0 +1,366 @@
+import { access, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { loadCheckpoint } from '@food/core/checkpoint/load-checkpoint';
+import { saveCheckpoint } from '@food/core/checkpoint/save-checkpoint';
+import { updateLink } from '@food/core/checkpoint/update-link';
+import { UserError } from '@food/core/errors';
+import { useInferenceStatsWhenFrozen } from '@food/core/model/batch-norm';
+import { buildResNet50, countParameters, setTrainableScope } from '@food/core/model/resnet50';
+import { type PreprocessConfig, parsePreprocessConfig } from '@food/core/preprocess/config';
+import * as tf from '@tensorflow/tfjs';
+import { readManifest } from '../data/manifest.ts';
+import { createProgress } from '../progress.ts';
+import { AdamL2 } from './adam.ts';
+import { createBatchSource } from './batch-source.ts';
+import { evaluateModel } from './evaluate-model.ts';
+import { type EpochRecord, readHistory, writeHistory } from './history.ts';
+import { loadPretrainedBackbone } from './load-pretrained.ts';
+import { trainableParameters } from './parameters.ts';
+import type { TrainConfig, TrainingState } from './run-config.ts';
+import { splitModelAt } from './split-model.ts';
+import { type ModelBatch, trainStep } from './train-step.ts';
+
+export interface TrainingHooks {
+  log: (line: string) => void;
+  /** Polled after every step: true finishes the step, saves `latest` and returns (SIGINT). */
+  shouldStop: () => boolean;
+  progress: boolean;
+}
+
+export interface TrainingOutcome {
+  status: 'completed' | 'stopped' | 'max-steps';
+  epochsCompleted: number;
+  globalStep: number;
+  bestValTop1: number;
+  bestEpoch: number;
+  history: EpochRecord[];
+}
+
+const epochDirName = (epoch: number) => `epoch-${String(epoch).padStart(3, '0')}`;
+
+/**
+ * The whole of `pnpm train`: builds (or resumes) the model, then for each epoch trains, validates,
+ * records history and writes checkpoints. A resumed run continues from `latest` with the Adam moments,
+ * the step inside the epoch and the seeded data order, so it ends with the weights an uninterrupted run
+ * would have.
+ */
+export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Promise<TrainingOutcome> {
+  const manifest = await readManifest(config.prepared);
+  const preprocess = withImageSize(await readPreparedPreprocess(config.prepared), config.imageSize);
+  const classes = manifest.classes;
+  const limit = (entries: typeof manifest.splits.train) =>
+    config.limit === undefined ? entries : entries.slice(0, config.limit);
+  const trainSamples = limit(manifest.splits.train);
+  const valSamples = limit(manifest.splits.val);
+  if (trainSamples.length === 0) {
+    throw new UserError(`${config.prepared} has no training images; run \`pnpm trainer prepare\` again.`);
+  }
+  if (config.batchSize % config.accumulate !== 0) {
+    throw new UserError(
+      `--batch-size ${config.batchSize} is not divisible by --accumulate ${config.accumulate}.`,
+    );
+  }
+
+  const latestDir = path.join(config.out, 'latest');
+  const optimizer = new AdamL2({ learningRate: config.learningRate, weightDecay: config.weightDecay });
+  let model: tf.LayersModel;
+  let state: TrainingState;
+  let history: EpochRecord[];
+  if (config.resume) {
+    if (!(await exists(latestDir))) {
+      throw new UserError(`nothing to resume: ${latestDir} does not exist. Start the run without --resume.`);
+    }
+    const resumed = await loadCheckpoint(latestDir, { withTrainingState: true });
+    checkResumable(config, resumed.runConfig, classes, resumed.labels.classes);
+    model = resumed.model;
+    const saved = resumed.trainingState!;
+    state = saved.json as unknown as TrainingState;
+    optimizer.setState({
+      step: (saved.json as { optimizerStep: number }).optimizerStep,
+      moments: saved.tensors,
+    });
+    tf.dispose(Object.values(saved.tensors));
+    history = (await readHistory(config.out)).filter((record) => record.epoch <= state.epoch);
+    hooks.log(
+      `resuming ${config.out} after epoch ${state.epoch}, step ${state.stepInEpoch} of epoch ${state.epoch + 1}`,
+    );
+  } else {
+    if (await exists(latestDir)) {
+      throw new UserError(
+        `${config.out} already holds a run. Continue it with --resume, or choose another --out.`,
+      );
+    }
+    model = buildResNet50({
+      numClasses: classes.length,
+      inputSize: preprocess.cropSize,
+      widthMultiplier: config.widthMultiplier,
+      blocksPerStage: config.blocksPerStage,
+      seed: config.seed,
+    });
+    if (config.weights !== 'none') {
+      const report = await loadPretrainedBackbone(model, config.weights, preprocess);
+      hooks.log(report);
+    }
+    state = {
+      epoch: 0,
+      stepInEpoch: 0,
+      globalStep: 0,
+      bestValTop1: -1,
+      bestEpoch: 0,
+      partialEpoch: { lossSum: 0, steps: 0, correct: 0, examples: 0, seconds: 0 },
+    };
+    history = [];
+  }
+  setTrainableScope(model, config.trainable);
+  useInferenceStatsWhenFrozen(model);
+  hooks.log(
+    `model: ${countParameters(model).toLocaleString('en')} parameters, ${countParameters(model, 'trainable').toLocaleString('en')} trainable (${config.trainable})`,
+  );
+
+  const split =
+    config.trainable === 'all' ? undefined : splitModelAt(model, boundaryLayer(model, config.trainable));
+  const trained = split?.tail ?? model;
+  const parameters = trainableParameters(trained);
+  const cacheProgress =
+    config.cacheFeatures && split
+      ? createProgress('features', trainSamples.length + valSamples.length, hooks.progress)
+      : undefined;
+  const source = await createBatchSource({
+    dataRoot: manifest.dataRoot,
+    trainSamples,
+    valSamples,
+    preprocess,
+    batchSize: config.batchSize,
+    numClasses: classes.length,
+    seed: config.seed,
+    augment: config.augment && !(config.cacheFeatures && split),
+    concurrency: config.loaderConcurrency,
+    trunk: split?.trunk,
+    cacheFeatures: config.cacheFeatures,
+    onCacheProgress: () => cacheProgress?.tick(),
+  });
+  cacheProgress?.stop();
+
+  const labels = { classes };
+  const runConfig = { ...config, preprocess };
+  const checkpointOf = (metrics: Record<string, unknown>) => ({
+    model,
+    preprocess,
+    labels,
+    runConfig,
+    metrics,
+    trainingState: {
+      json: { ...state, optimizerStep: optimizer.iterations } as unknown as Record<string, unknown>,
+      tensors: optimizer.getState().moments,
+    },
+  });
+
+  let status: TrainingOutcome['status'] = 'completed';
+  try {
+    while (state.epoch < config.epochs) {
+      const epoch = state.epoch + 1;
+      const startedAt = Date.now() - state.partialEpoch.seconds * 1000;
+      const bar = createProgress(
+        `epoch ${epoch}/${config.epochs}`,
+        source.trainBatchesPerEpoch,
+        hooks.progress,
+      );
+      bar.tick(state.stepInEpoch);
+      for await (const batch of source.train(state.epoch, state.stepInEpoch)) {
+        const result = trainStep(
+          trained,
+          optimizer,
+          parameters,
+          microBatches(batch, config.accumulate),
+          classes.length,
+        );
+        tf.dispose([batch.inputs, batch.labels]);
+        const partial = state.partialEpoch;
+        partial.lossSum += result.loss;
+        partial.steps += 1;
+        partial.correct += result.correct;
+        partial.examples += result.examples;
+        state.stepInEpoch += 1;
+        state.globalStep += 1;
+        bar.tick(1, {
+          loss: (partial.lossSum / partial.steps).toFixed(4),
+          acc: (partial.correct / partial.examples).toFixed(3),
+        });
+        const hitMaxSteps = config.maxSteps !== undefined && state.globalStep >= config.maxSteps;
+        if (hooks.shouldStop() || hitMaxSteps) {
+          bar.stop();
+          partial.seconds = (Date.now() - startedAt) / 1000;
+          if (state.stepInEpoch < source.trainBatchesPerEpoch) {
+            await saveCheckpoint(
+              latestDir,
+              checkpointOf({ epoch: state.epoch, stepInEpoch: state.stepInEpoch }),
+            );
+            status = hitMaxSteps ? 'max-steps' : 'stopped';
+            return outcome();
+          }
+        }
+      }
+      bar.stop();
+
+      const trainSeconds = (Date.now() - startedAt) / 1000;
+      const valBar = createProgress('validate', valSamples.length, hooks.progress);
+      const validation = await evaluateModel(trained, source.validation(), classes.length, (n) =>
+        valBar.tick(n),
+      );
+      valBar.stop();
+      const partial = state.partialEpoch;
+      const record: EpochRecord = {
+        epoch,
+        trainLoss: partial.lossSum / Math.max(1, partial.steps),
+        trainAccuracy: partial.correct / Math.max(1, partial.examples),
+        valLoss: validation.loss,
+        valTop1: validation.top1,
+        valTop5: validation.top5,
+        learningRate: config.learningRate,
+        seconds: (Date.now() - startedAt) / 1000,
+        imagesPerSecond: partial.examples / trainSeconds,
+      };
+      history.push(record);
+      state.epoch = epoch;
+      state.stepInEpoch = 0;
+      state.partialEpoch = { lossSum: 0, steps: 0, correct: 0, examples: 0, seconds: 0 };
+      const improved = validation.examples > 0 && validation.top1 > state.bestValTop1;
+      if (improved) {
+        state.bestValTop1 = validation.top1;
+        state.bestEpoch = epoch;
+      }
+      hooks.log(
+        `epoch ${epoch}: train loss ${record.trainLoss.toFixed(4)} acc ${record.trainAccuracy.toFixed(3)} | val loss ${record.valLoss.toFixed(4)} top1 ${record.valTop1.toFixed(3)} top5 ${record.valTop5.toFixed(3)} | ${record.seconds.toFixed(1)} s, ${record.imagesPerSecond.toFixed(1)} img/s`,
+      );
+
+      const epochDir = path.join(config.out, epochDirName(epoch));
+      await saveCheckpoint(
+        epochDir,
+        checkpointOf({ ...record, bestValTop1: state.bestValTop1, bestEpoch: state.bestEpoch }),
+      );
+      await writeHistory(config.out, history);
+      await updateLink(config.out, 'latest', epochDir);
+      if (improved) await updateLink(config.out, 'best', epochDir);
+
+      if (hooks.shouldStop()) {
+        status = 'stopped';
+        break;
+      }
+      if (config.maxSteps !== undefined && state.globalStep >= config.maxSteps) {
+        status = 'max-steps';
+        break;
+      }
+    }
+    return outcome();
+  } finally {
+    source.dispose();
+    optimizer.dispose();
+    model.dispose();
+  }
+
+  function outcome(): TrainingOutcome {
+    return {
+      status,
+      epochsCompleted: state.epoch,
+      globalStep: state.globalStep,
+      bestValTop1: state.bestValTop1,
+      bestEpoch: state.bestEpoch,
+      history,
+    };
+  }
+}
+
+/** Splits a batch into `count` micro-batches along the batch axis (gradient accumulation). */
+function microBatches(batch: ModelBatch, count: number): ModelBatch[] {
+  if (count === 1) return [batch];
+  const size = batch.labels.shape[0];
+  const step = Math.ceil(size / count);
+  const parts: ModelBatch[] = [];
+  for (let start = 0; start < size; start += step) {
+    const length = Math.min(step, size - start);
+    parts.push({
+      inputs: batch.inputs.slice(start, length),
+      labels: batch.labels.slice(start, length),
+    });
+  }
+  return parts;
+}
+
+/** The last layer of the frozen part: the stage output before the first trainable layer. */
+function boundaryLayer(model: tf.LayersModel, scope: TrainConfig['trainable']): string {
+  const lastOf = (prefix: string) => {
+    const names = model.layers
+      .map((layer) => layer.name)
+      .filter((name) => name.startsWith(prefix) && name.endsWith('_out'));
+    return names[names.length - 1];
+  };
+  switch (scope) {
+    case 'head':
+      return 'avg_pool';
+    case 'stage5':
+      return lastOf('conv4_');
+    case 'stage4+':
+      return lastOf('conv3_');
+    default:
+      throw new Error(`no boundary for scope ${scope}`);
+  }
+}
+
+async function readPreparedPreprocess(prepared: string): Promise<PreprocessConfig> {
+  const file = path.join(prepared, 'preprocess.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new UserError(
+      `${file} is missing: the training split's mean/std have not been computed. Run \`pnpm trainer stats --prepared ${prepared}\` first.`,
+    );
+  }
+  return parsePreprocessConfig(JSON.parse(text), file);
+}
+
+/** `--image-size` other than the config's crop keeps the recipe's 256:224 resize-to-crop ratio. */
+function withImageSize(config: PreprocessConfig, imageSize: number): PreprocessConfig {
+  if (imageSize === config.cropSize) return config;
+  return {
+    ...config,
+    cropSize: imageSize,
+    resizeShorterSide: Math.round((imageSize * config.resizeShorterSide) / config.cropSize),
+  };
+}
+
+/** A resumed run must be the same run: same data, same model shape, same optimisation settings. */
+function checkResumable(
+  config: TrainConfig,
+  saved: Record<string, unknown>,
+  classes: readonly string[],
+  savedClasses: readonly string[],
+): void {
+  const mustMatch: Array<keyof TrainConfig> = [
+    'learningRate',
+    'weightDecay',
+    'batchSize',
+    'accumulate',
+    'imageSize',
+    'seed',
+    'trainable',
+    'cacheFeatures',
+    'augment',
+    'limit',
+    'widthMultiplier',
+  ];
+  const differing = mustMatch.filter((key) => JSON.stringify(saved[key]) !== JSON.stringify(config[key]));
+  if (classes.join() !== savedClasses.join()) differing.unshift('prepared (classes)' as keyof TrainConfig);
+  if (differing.length > 0) {
+    throw new UserError(
+      `cannot resume ${config.out}: ${differing.map((key) => `${String(key)} was ${JSON.stringify(saved[key])}, now ${JSON.stringify(config[key as keyof TrainConfig])}`).join('; ')}. Resume with the original flags (see ${path.join(config.out, 'latest', 'run-config.json')}) or start a new --out.`,
+    );
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}

@@ -67,6 +67,7 @@ export function selectClasses(
     wanted = selection.list;
     origin = '--class-list';
   }
+  if (wanted.length === 0) throw new UserError(`${origin} names no classes`);
   const duplicates = wanted.filter((name, index) => wanted.indexOf(name) !== index);
   if (duplicates.length > 0) throw new UserError(`${origin} names ${duplicates.join(', ')} more than once`);
   const known = new Set(available);

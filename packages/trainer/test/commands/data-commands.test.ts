@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
+import * as tar from 'tar';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { register as registerDownload } from '../../src/commands/download.ts';
 import { register as registerPrepare } from '../../src/commands/prepare.ts';
@@ -110,6 +111,39 @@ describe('data commands', () => {
     expect(stats.stdout).toMatch(/mean \[0\.\d{4}, 0\.\d{4}, 0\.\d{4}\]/);
     const config = JSON.parse(await readFile(path.join(prepared, 'preprocess.json'), 'utf8'));
     expect(config.statsSource).toMatch(/over 10 training images/);
+  });
+
+  it('download --archive extracts an existing archive and names the data root', async () => {
+    const root = await tempDir('cli-archive');
+    await trainer(
+      'synth',
+      '--out',
+      path.join(root, 'src', 'food-101'),
+      '--classes',
+      '1',
+      '--images-per-class',
+      '4',
+    );
+    const archive = path.join(root, 'food-101.tar.gz');
+    await tar.c({ gzip: true, file: archive, cwd: path.join(root, 'src') }, ['food-101']);
+    const { stdout, error } = await trainer(
+      'download',
+      '--out',
+      path.join(root, 'out'),
+      '--archive',
+      archive,
+    );
+    expect(error).toBeUndefined();
+    expect(stdout).toContain(`data set ready in ${path.join(root, 'out', 'food-101')}`);
+    expect(await readFile(path.join(root, 'out/food-101/meta/classes.txt'), 'utf8')).toBe('apple_pie\n');
+    const missing = await trainer(
+      'download',
+      '--out',
+      path.join(root, 'out'),
+      '--archive',
+      path.join(root, 'nope.tgz'),
+    );
+    expect((missing.error as Error).message).toMatch(/archive .*nope.tgz does not exist/);
   });
 });
 

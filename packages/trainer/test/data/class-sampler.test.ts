@@ -56,6 +56,7 @@ describe('selectClasses', () => {
       /--class-list: 2 class\(es\) not in .*: pizza, sushi/,
     );
     expect(() => selectClasses(['a', 'b'], { list: ['a', 'a'] }, 1)).toThrow(/more than once/);
+    expect(() => selectClasses(['a', 'b'], { list: [] }, 1)).toThrow(/names no classes/);
   });
 
   it('lists the preset classes a data set lacks', () => {

@@ -216,6 +216,12 @@ function firstImage(items) {
 }
 
 function wireInputs() {
+  // The browser cannot show some files the server can read (TIFF) or that are not images at all:
+  // fall back to the empty drop area instead of a broken picture.
+  elements.preview.addEventListener('error', () => {
+    elements.previewFigure.hidden = true;
+    elements.dropzone.dataset.state = 'empty';
+  });
   for (const input of [elements.fileInput, elements.cameraInput]) {
     input.addEventListener('change', () => {
       classify(input.files?.[0]);

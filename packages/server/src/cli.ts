@@ -113,7 +113,8 @@ Examples:
   CHECKPOINT=checkpoints/food10/best PORT=8080 pnpm serve
   pnpm serve --checkpoint checkpoints/food10/best --workers 0 --backend cpu   # model on the main thread
 
-Then open http://127.0.0.1:5000 (web UI), /docs (API), /metrics (Prometheus).`,
+Then open http://127.0.0.1:5000 (web UI), /docs (API), /metrics (Prometheus).
+`,
     )
     .action(async (options: ServeFlags) => {
       const server = await startServer({ ...options, backend: options.backend as BackendName });
@@ -139,7 +140,8 @@ Then open http://127.0.0.1:5000 (web UI), /docs (API), /metrics (Prometheus).`,
 Examples:
   pnpm predict photos/ramen.jpg
   pnpm predict --url http://127.0.0.1:8080 --top-k 3 photos/*.jpg
-  pnpm predict --json photos/ramen.jpg | jq '.[0].predictions[0]'`,
+  pnpm predict --json photos/ramen.jpg | jq '.[0].predictions[0]'
+`,
     )
     .action(async (images: string[], options: PredictFlags) => {
       await predictFiles(images, options);
@@ -159,7 +161,8 @@ Examples:
       `
 Examples:
   pnpm exec tsx packages/server/src/cli.ts load-test --image photo.jpg
-  pnpm exec tsx packages/server/src/cli.ts load-test --image photo.jpg --duration 30 --connections 16`,
+  pnpm exec tsx packages/server/src/cli.ts load-test --image photo.jpg --duration 30 --connections 16
+`,
     )
     .action(async (options: { image: string; url: string; duration: number; connections: number }) => {
       const image = await readImageFile(options.image);

@@ -164,7 +164,9 @@ export function installErrorHandlers(app: FastifyInstance, limits: { maxUploadBy
       limits,
       request.headers['content-type'],
     );
-    if (statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    // 503s are load shedding, expected under load: a warning, without a stack trace.
+    if (statusCode === 503) request.log.warn({ code, statusCode }, message);
+    else if (statusCode >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code, statusCode }, message);
     if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(retryAfterSeconds));
     return reply.status(statusCode).send({ error: { code, message } });

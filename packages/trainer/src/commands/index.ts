@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { register as registerDownload } from './download.ts';
+import { register as registerExport } from './export.ts';
+import { register as registerEvaluate } from './evaluate.ts';
 import { register as registerImportWeights } from './import-weights.ts';
 import { register as registerPrepare } from './prepare.ts';
 import { register as registerStats } from './stats.ts';
@@ -14,4 +16,6 @@ export const commands: Array<(program: Command) => void> = [
   registerStats,
   registerImportWeights,
   registerTrain,
+  registerEvaluate,
+  registerExport,
 ];

@@ -1,0 +1,85 @@
+import path from 'node:path';
+import { type BackendName, initBackend, parseBackendName } from '@food/core/backend';
+import { type Command, InvalidArgumentError } from 'commander';
+import { SPLIT_NAMES, type SplitName } from '../data/manifest.ts';
+import { runEvaluation, runNameOf } from '../evaluate/run-evaluation.ts';
+import { parsePositiveInteger } from './parse-number.ts';
+
+function parseSplit(value: string): SplitName {
+  if ((SPLIT_NAMES as readonly string[]).includes(value)) return value as SplitName;
+  throw new InvalidArgumentError(`expected one of ${SPLIT_NAMES.join(', ')}.`);
+}
+
+interface EvaluateFlags {
+  checkpoint: string;
+  prepared: string;
+  split: SplitName;
+  out?: string;
+  batchSize: number;
+  backend: BackendName;
+  limit?: number;
+  compare?: string;
+  saveProbabilities: boolean;
+  progress: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('evaluate')
+    .description(
+      'Score a checkpoint on a prepared split: metrics.json, predictions/per-class/confusion csv, SVG charts, report.html and report.md.',
+    )
+    .requiredOption('--checkpoint <dir>', 'checkpoint folder, e.g. checkpoints/RUN/best')
+    .requiredOption('--prepared <dir>', 'prepared data set (manifest.json) with the same classes')
+    .option('--split <name>', SPLIT_NAMES.join(' | '), parseSplit, 'test' as SplitName)
+    .option('--out <dir>', 'report folder (default: reports/<run name>-<split>)')
+    .option('--batch-size <n>', 'images per model call', parsePositiveInteger, 32)
+    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', parseBackendName, 'auto' as BackendName)
+    .option('--limit <n>', 'only the first N images of the split', parsePositiveInteger)
+    .option('--compare <dir>', 'another checkpoint to score on the same images, shown as a baseline')
+    .option(
+      '--save-probabilities',
+      'also write probabilities.json (every probability, full precision)',
+      false,
+    )
+    .option('--no-progress', 'no progress bar')
+    .addHelpText(
+      'after',
+      `
+Uses the checkpoint's own preprocess.json and labels.json; the prepared set's classes must be the same.
+The report compares the model with always answering the training split's most frequent class, and with
+--compare's checkpoint. Latency is measured on 20 images, one at a time, after 3 warm-up runs.
+
+Examples:
+  $ pnpm evaluate --checkpoint checkpoints/seed50/best --prepared data/prepared/seed50
+  $ pnpm evaluate --checkpoint checkpoints/food10-stage5/best --prepared data/prepared/food10 \\
+      --split test --out reports/food10-stage5-test --backend wasm
+  $ pnpm evaluate --checkpoint checkpoints/seed50/best --prepared data/prepared/seed50 \\
+      --compare checkpoints/seed50/epoch-003 --limit 500`,
+    )
+    .action(async (flags: EvaluateFlags) => {
+      await initBackend(flags.backend);
+      const out = flags.out ?? path.join('reports', `${runNameOf(flags.checkpoint)}-${flags.split}`);
+      const started = performance.now();
+      const { metrics } = await runEvaluation(
+        {
+          checkpoint: flags.checkpoint,
+          prepared: flags.prepared,
+          split: flags.split,
+          out,
+          batchSize: flags.batchSize,
+          limit: flags.limit,
+          compare: flags.compare,
+          saveProbabilities: flags.saveProbabilities,
+        },
+        { log: (line) => process.stderr.write(`${line}\n`), progress: flags.progress },
+      );
+      const seconds = (performance.now() - started) / 1000;
+      process.stdout.write(
+        `${metrics.numImages} ${metrics.split} images: top-1 ${(metrics.accuracy * 100).toFixed(2)}%, ` +
+          `top-5 ${(metrics.top5Accuracy * 100).toFixed(2)}%, macro F1 ${metrics.f1.macro.toFixed(4)} ` +
+          `(majority class ${(metrics.baselines.majorityClass.metrics.accuracy * 100).toFixed(2)}%) in ${seconds.toFixed(1)} s\n` +
+          `report: ${path.join(out, 'report.html')}\n`,
+      );
+    });
+}

@@ -1,0 +1,295 @@
+/**
+ * `pnpm evaluate`: score a checkpoint on a prepared split and write metrics, csv files, charts and
+ * the reports into one folder. The checkpoint's own preprocess.json and labels.json are used as saved.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type LoadedCheckpoint, loadCheckpoint } from '@food/core/checkpoint/load-checkpoint';
+import type { InferenceEngine } from '@food/core/engine/inference-engine';
+import { createTfjsEngine } from '@food/core/engine/tfjs-engine';
+import { UserError } from '@food/core/errors';
+import { mostConfusedPairs } from '@food/core/metrics/confusion-matrix';
+import * as tf from '@tensorflow/tfjs';
+import type { Sample } from '../data/loader.ts';
+import { type PreparedManifest, readManifest, type SplitName } from '../data/manifest.ts';
+import { createProgress } from '../progress.ts';
+import { readHistory } from '../train/history.ts';
+import { confusionSvg, curvesSvg } from './charts.ts';
+import { measureLatency } from './latency.ts';
+import { type ImagePrediction, predictSplit } from './predict-split.ts';
+import { renderHtmlReport } from './report-html.ts';
+import type { ComparedCheckpoint, ConfusedPairReport, MetricsFile, ReportInput } from './report-input.ts';
+import { renderMarkdownReport } from './report-md.ts';
+import { majorityBaseline, predictedClass, summarizePredictions } from './summarize.ts';
+import { thumbnailDataUri } from './thumbnail.ts';
+import { writeConfusionCsv, writePerClassCsv, writePredictionsCsv } from './write-csv.ts';
+
+export interface EvaluateOptions {
+  /** Checkpoint folder, e.g. checkpoints/RUN/best. */
+  checkpoint: string;
+  prepared: string;
+  split: SplitName;
+  out: string;
+  batchSize: number;
+  /** Only the first N images of the split. */
+  limit?: number;
+  /** Another checkpoint to score on the same images. */
+  compare?: string;
+  /** Also write probabilities.json with every probability at full float32 precision. */
+  saveProbabilities?: boolean;
+  /** Images timed one at a time for the latency figures (default 20). */
+  latencySamples?: number;
+}
+
+export interface EvaluateHooks {
+  log: (line: string) => void;
+  progress: boolean;
+}
+
+export interface EvaluationOutcome {
+  metrics: MetricsFile;
+  /** The files written, relative to `out`. */
+  files: string[];
+}
+
+const CONFUSED_PAIRS = 10;
+const EXAMPLES_PER_PAIR = 4;
+
+/** `checkpoints/RUN/best` → `RUN`: the run folder holds history.json and names the report. */
+export function runNameOf(checkpointDir: string): string {
+  return path.basename(path.dirname(path.resolve(checkpointDir)));
+}
+
+export async function runEvaluation(
+  options: EvaluateOptions,
+  hooks: EvaluateHooks,
+): Promise<EvaluationOutcome> {
+  const manifest = await readManifest(options.prepared);
+  const samples = manifest.splits[options.split].slice(0, options.limit);
+  if (samples.length === 0) {
+    throw new UserError(
+      `The ${options.split} split of ${options.prepared} has no images. Evaluate another --split, or re-run prepare.`,
+      'EMPTY_SPLIT',
+    );
+  }
+
+  const checkpoint = await loadCheckpoint(options.checkpoint);
+  const { predictions, seconds, latency } = await withEngine(checkpoint, options, async (engine) => {
+    const pass = await predictWithProgress(engine, checkpoint, manifest, samples, options, hooks);
+    const latency = await measureLatency(
+      engine,
+      samples.map((sample) => sample.image),
+      manifest.dataRoot,
+      checkpoint.preprocess,
+      { samples: options.latencySamples ?? 20 },
+    );
+    return { ...pass, latency };
+  });
+  const classes = checkpoint.labels.classes;
+  const summary = summarizePredictions(predictions, classes);
+
+  let compare: ComparedCheckpoint | null = null;
+  if (options.compare) {
+    const other = await loadCheckpoint(options.compare);
+    const pass = await withEngine(other, options, (engine) =>
+      predictWithProgress(engine, other, manifest, samples, options, hooks),
+    );
+    compare = {
+      checkpoint: options.compare,
+      parameters: other.parameters,
+      sizeBytes: other.sizeBytes,
+      metrics: summarizePredictions(pass.predictions, classes).metrics,
+    };
+  }
+
+  const metrics: MetricsFile = {
+    ...summary.metrics,
+    checkpoint: options.checkpoint,
+    prepared: options.prepared,
+    split: options.split,
+    limit: options.limit ?? null,
+    backend: tf.getBackend(),
+    parameters: checkpoint.parameters,
+    sizeBytes: checkpoint.sizeBytes,
+    latency,
+    throughput: {
+      batchSize: options.batchSize,
+      seconds: round(seconds, 3),
+      imagesPerSecond: round(predictions.length / seconds, 2),
+    },
+    baselines: {
+      majorityClass: majorityBaseline(
+        manifest.splits.train.map((sample) => sample.label),
+        predictions.map((prediction) => prediction.label),
+        classes,
+      ),
+      compare,
+    },
+    definitions:
+      "Precision, recall and F1 as scikit-learn's precision_recall_fscore_support (zero_division=0); macro = unweighted mean over classes present in the labels or predictions, weighted = mean weighted by support.",
+    evaluatedAt: new Date().toISOString(),
+  };
+
+  const runDir = path.dirname(path.resolve(options.checkpoint));
+  const history = await readHistory(runDir);
+  const input: ReportInput = {
+    runName: runNameOf(options.checkpoint),
+    metrics,
+    classes,
+    confusion: summary.confusion,
+    confusedPairs: await confusedPairExamples(
+      summary.confusion,
+      predictions,
+      summary.predicted,
+      classes,
+      manifest,
+    ),
+    confusionSvg: await confusionSvg(summary.confusion, classes),
+    curvesSvg: history.length > 0 ? await curvesSvg(history) : null,
+    curvesNote:
+      history.length > 0
+        ? `${history.length} epoch${history.length === 1 ? '' : 's'} from ${path.join(runDir, 'history.json')}.`
+        : `No training curves: ${path.join(runDir, 'history.json')} does not exist (the checkpoint is not inside a run folder written by \`pnpm train\`).`,
+    history,
+  };
+
+  await mkdir(options.out, { recursive: true });
+  const files: string[] = [];
+  const write = async (name: string, content: string) => {
+    await writeFile(path.join(options.out, name), content);
+    files.push(name);
+  };
+  await write('metrics.json', `${JSON.stringify(metrics, null, 2)}\n`);
+  await writePredictionsCsv(path.join(options.out, 'predictions.csv'), predictions, classes);
+  await writePerClassCsv(path.join(options.out, 'per-class.csv'), metrics.perClass);
+  await writeConfusionCsv(path.join(options.out, 'confusion.csv'), summary.confusion, classes);
+  files.push('predictions.csv', 'per-class.csv', 'confusion.csv');
+  await write('confusion.svg', input.confusionSvg);
+  if (input.curvesSvg) await write('curves.svg', input.curvesSvg);
+  else hooks.log(`note: ${input.curvesNote}`);
+  if (options.saveProbabilities) {
+    const probabilities = {
+      classes,
+      images: predictions.map((prediction) => prediction.image),
+      probabilities: predictions.map((prediction) => Array.from(prediction.probabilities)),
+    };
+    await write('probabilities.json', `${JSON.stringify(probabilities)}\n`);
+  }
+  await write('report.html', renderHtmlReport(input));
+  await write('report.md', renderMarkdownReport(input));
+  return { metrics, files };
+}
+
+/** Runs `use` with an engine over the checkpoint's model, then frees the model. */
+async function withEngine<T>(
+  checkpoint: LoadedCheckpoint,
+  options: EvaluateOptions,
+  use: (engine: InferenceEngine) => Promise<T>,
+): Promise<T> {
+  const engine = createTfjsEngine(checkpoint.model, { maxBatch: options.batchSize });
+  try {
+    return await use(engine);
+  } finally {
+    engine.dispose();
+  }
+}
+
+/** The batched pass over the split, with a progress bar showing the running top-1 accuracy. */
+async function predictWithProgress(
+  engine: InferenceEngine,
+  checkpoint: LoadedCheckpoint,
+  manifest: PreparedManifest,
+  samples: readonly Sample[],
+  options: EvaluateOptions,
+  hooks: EvaluateHooks,
+): Promise<{ predictions: ImagePrediction[]; seconds: number }> {
+  checkSameClasses(checkpoint, manifest, options.prepared);
+  hooks.log(
+    `evaluate: ${checkpoint.dir} on ${samples.length} ${options.split} images (${engine.description})`,
+  );
+  const progress = createProgress('evaluate', samples.length, hooks.progress);
+  const started = performance.now();
+  let correct = 0;
+  let done = 0;
+  try {
+    const predictions = await predictSplit({
+      engine,
+      samples,
+      dataRoot: manifest.dataRoot,
+      preprocess: checkpoint.preprocess,
+      numClasses: checkpoint.labels.classes.length,
+      batchSize: options.batchSize,
+      onBatch: (batch) => {
+        for (const prediction of batch) {
+          if (predictedClass(prediction.probabilities) === prediction.label) correct++;
+        }
+        done += batch.length;
+        progress.tick(batch.length, { acc: (correct / done).toFixed(4) });
+      },
+    });
+    return { predictions, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    progress.stop();
+  }
+}
+
+function checkSameClasses(checkpoint: LoadedCheckpoint, manifest: PreparedManifest, prepared: string): void {
+  const ours = checkpoint.labels.classes;
+  const theirs = manifest.classes;
+  if (ours.length === theirs.length && ours.every((name, index) => name === theirs[index])) return;
+  const missing = theirs.filter((name) => !ours.includes(name));
+  const extra = ours.filter((name) => !theirs.includes(name));
+  const difference =
+    missing.length + extra.length > 0
+      ? `${missing.length} data set classes are not in the checkpoint (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}); ${extra.length} checkpoint classes are not in the data set (${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''})`
+      : 'the same names in a different order';
+  throw new UserError(
+    `The checkpoint was trained on other classes than ${prepared}: ${ours.length} vs ${theirs.length} classes, ${difference}. Evaluate it on the prepared data set it was trained on (see its run-config.json), or pass a checkpoint trained on ${prepared}.`,
+    'CLASSES_MISMATCH',
+  );
+}
+
+/** The most confused pairs, each with its most confident mistakes as thumbnails. */
+async function confusedPairExamples(
+  confusion: number[][],
+  predictions: readonly ImagePrediction[],
+  predicted: readonly number[],
+  classes: readonly string[],
+  manifest: PreparedManifest,
+): Promise<ConfusedPairReport[]> {
+  return Promise.all(
+    mostConfusedPairs(confusion, CONFUSED_PAIRS).map(async (pair) => {
+      const mistakes = predictions
+        .filter(
+          (prediction, index) =>
+            prediction.label === pair.trueClass && predicted[index] === pair.predictedClass,
+        )
+        .map((prediction) => ({
+          image: prediction.image,
+          confidence: prediction.probabilities[pair.predictedClass],
+        }))
+        .sort((a, b) => b.confidence - a.confidence || a.image.localeCompare(b.image))
+        .slice(0, EXAMPLES_PER_PAIR);
+      const examples = await Promise.all(
+        mistakes.map(async (mistake) => {
+          // A report without one picture beats no report: an unreadable file only loses its thumbnail.
+          const thumbnail = await readFile(path.join(manifest.dataRoot, mistake.image))
+            .then((bytes) => thumbnailDataUri(bytes))
+            .catch(() => undefined);
+          return { ...mistake, thumbnail };
+        }),
+      );
+      return {
+        ...pair,
+        trueName: classes[pair.trueClass],
+        predictedName: classes[pair.predictedClass],
+        examples,
+      };
+    }),
+  );
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}

@@ -150,15 +150,11 @@ describe('BatchNormalization in a custom training loop (tfjs-layers 4.22)', () =
     const bn = tf.layers.batchNormalization({ momentum: 0.5 });
     const model = tf.model({ inputs: input, outputs: bn.apply(input) as tf.SymbolicTensor });
     bn.trainable = false;
-    tf.tidy(() =>
-      model.apply(
-        tf.tensor2d([
-          [1, 2],
-          [3, 6],
-        ]),
-        { training: true },
-      ),
-    );
+    const batch = tf.tensor2d([1, 2, 3, 6], [2, 2]);
+    tf.tidy(() => {
+      model.apply(batch, { training: true });
+    });
+    batch.dispose();
     expect(Array.from(bn.getWeights()[2]!.dataSync())).toEqual([1, 2]);
     model.dispose();
   });

@@ -154,9 +154,9 @@ export function conv2DBackpropFilterWasm(args: {
 
 /**
  * dx = transposed convolution of dy. 1×1 without padding: one 1×1 conv with the transposed filter,
- * then (stride > 1) scatter onto the stride grid. Otherwise a stride-1 conv of dy (zero-dilated by
- * the stride and padded by k − 1 − pad) with the spatially flipped, in/out-swapped filter; for
- * stride 1 the padding is passed to XNNPACK instead of copied.
+ * then (stride > 1) scatter onto the stride grid. Stride 1: a conv of dy, padded by k − 1 − pad
+ * (passed to XNNPACK, not copied), with the spatially flipped, in/out-swapped filter. Anything
+ * else (strided k×k, padding larger than the kernel): GEMM + col2im.
  */
 export function conv2DBackpropInputWasm(args: {
   inputs: tf.NamedTensorInfoMap;
@@ -197,10 +197,36 @@ export function conv2DBackpropInputWasm(args: {
     backend.disposeData(flipped.dataId);
     return dx;
   }
-  const dilated = allocF32(backend, [g.batch, g.inH + g.kH - 1, g.inW + g.kW - 1, g.outC]);
-  writeDilatedPadded(heapF32(backend, dy), heapF32(backend, dilated), g, top, left);
-  const dx = runWasmKernel(backend, 'Conv2D', { x: dilated, filter: flipped }, convAttrs('valid'));
-  disposeAll(backend, [dilated, flipped]);
+  backend.disposeData(flipped.dataId);
+  return conv2DBackpropInputCol2Im(backend, dy, filter, g);
+}
+
+/**
+ * dx by GEMM + col2im: cols = dy [M, Cout] · Wᵀ [Cout, KH·KW·Cin], then each row of cols is added
+ * into the KH×KW window of dx it came from. Used for strided k×k convolutions (the 7×7/2 stem):
+ * a conv over zero-dilated dy would spend s² times the FLOPs, with Cin (3 for the stem) output
+ * channels that XNNPACK cannot vectorise well.
+ */
+function conv2DBackpropInputCol2Im(
+  backend: WasmBackend,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  g: ConvGeometry,
+): tf.TensorInfo {
+  const taps = g.kH * g.kW * g.inC;
+  const filterT = allocF32(backend, [g.outC, taps]);
+  writeTransposed2d(heapF32(backend, filter), heapF32(backend, filterT), taps, g.outC);
+  const dyRows = runWasmKernel(backend, 'Reshape', { x: dy }, { shape: [g.batch * g.outH * g.outW, g.outC] });
+  const cols = runWasmKernel(
+    backend,
+    'BatchMatMul',
+    { a: dyRows, b: filterT },
+    { transposeA: false, transposeB: false },
+  );
+  disposeAll(backend, [dyRows, filterT]);
+  const dx = allocF32(backend, [g.batch, g.inH, g.inW, g.inC]);
+  addColumnsToImage(heapF32(backend, cols), heapF32(backend, dx), g);
+  backend.disposeData(cols.dataId);
   return dx;
 }
 
@@ -299,27 +325,36 @@ function scatterToStrideGrid(y: Float32Array, dx: Float32Array, g: ConvGeometry)
   }
 }
 
-/** out[n, top + s·i, left + s·j, :] = dy[n, i, j, :] where that lands inside out, zero elsewhere. */
-function writeDilatedPadded(
-  dy: Float32Array,
-  out: Float32Array,
-  g: ConvGeometry,
-  top: number,
-  left: number,
-): void {
-  out.fill(0);
-  const outH = g.inH + g.kH - 1;
-  const outW = g.inW + g.kW - 1;
-  const channels = g.outC;
+/** out[c, r] = x[r, c] for x [rows, columns]. */
+function writeTransposed2d(x: Float32Array, out: Float32Array, rows: number, columns: number): void {
+  for (let r = 0; r < rows; r++) {
+    let d = r;
+    const src = r * columns;
+    for (let c = 0; c < columns; c++, d += rows) out[d] = x[src + c];
+  }
+}
+
+/** dx[n, s·oh + kh − pt, s·ow + kw − pl, :] += cols[n, oh, ow, kh, kw, :] (inside dx only). */
+function addColumnsToImage(cols: Float32Array, dx: Float32Array, g: ConvGeometry): void {
+  dx.fill(0);
+  const channels = g.inC;
+  let src = 0;
   for (let n = 0; n < g.batch; n++) {
-    for (let i = 0; i < g.outH; i++) {
-      const h = top + i * g.strideH;
-      if (h < 0 || h >= outH) continue;
-      for (let j = 0; j < g.outW; j++) {
-        const w = left + j * g.strideW;
-        if (w < 0 || w >= outW) continue;
-        const src = ((n * g.outH + i) * g.outW + j) * channels;
-        out.set(dy.subarray(src, src + channels), ((n * outH + h) * outW + w) * channels);
+    for (let oh = 0; oh < g.outH; oh++) {
+      for (let ow = 0; ow < g.outW; ow++) {
+        for (let kh = 0; kh < g.kH; kh++) {
+          const h = oh * g.strideH + kh - g.padTop;
+          if (h < 0 || h >= g.inH) {
+            src += g.kW * channels;
+            continue;
+          }
+          for (let kw = 0; kw < g.kW; kw++, src += channels) {
+            const w = ow * g.strideW + kw - g.padLeft;
+            if (w < 0 || w >= g.inW) continue;
+            let dst = ((n * g.inH + h) * g.inW + w) * channels;
+            for (let ci = 0; ci < channels; ci++) dx[dst++] += cols[src + ci];
+          }
+        }
       }
     }
   }

@@ -49,7 +49,7 @@ interface ConvCase {
   x: [number, number, number, number];
   filter: [number, number, number, number];
   strides: number | [number, number];
-  pad: 'valid' | 'same';
+  pad: 'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]];
 }
 
 // ResNet-50 v1 uses 1×1/1, 1×1/2 valid, 3×3/1 same and the 7×7/2 stem on a pre-padded input;
@@ -63,6 +63,18 @@ const CASES: ConvCase[] = [
   { name: '7x7 stride 2 valid (stem)', x: [2, 15, 15, 3], filter: [7, 7, 3, 8], strides: 2, pad: 'valid' },
   { name: '3x3 stride 2 same odd', x: [3, 9, 9, 5], filter: [3, 3, 5, 6], strides: 2, pad: 'same' },
   { name: '3x3 stride 2 same even', x: [1, 8, 8, 3], filter: [3, 3, 3, 5], strides: 2, pad: 'same' },
+  {
+    name: '3x3 stride 1, explicit padding wider than the kernel',
+    x: [2, 5, 6, 3],
+    filter: [3, 3, 3, 4],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [3, 1],
+      [0, 4],
+      [0, 0],
+    ],
+  },
   { name: '5x3 strides [2,1] same', x: [2, 9, 7, 3], filter: [5, 3, 3, 4], strides: [2, 1], pad: 'same' },
 ];
 

@@ -28,7 +28,8 @@ export interface BatchSourceOptions {
   trunk?: tf.LayersModel;
   /** Run the trunk once per image and keep its output in memory (requires a trunk; no augmentation). */
   cacheFeatures: boolean;
-  onCacheProgress?: (done: number, total: number) => void;
+  /** Called with the number of images just cached. */
+  onCacheProgress?: (images: number) => void;
 }
 
 export async function createBatchSource(options: BatchSourceOptions): Promise<BatchSource> {
@@ -89,8 +90,6 @@ async function createCachedFeatureSource(
   options: BatchSourceOptions,
   trunk: tf.LayersModel,
 ): Promise<BatchSource> {
-  const total = options.trainSamples.length + options.valSamples.length;
-  let done = 0;
   const cacheSplit = async (split: 'train' | 'val'): Promise<FeatureCache> => {
     const features: Float32Array[] = [];
     const labels: number[] = [];
@@ -117,8 +116,7 @@ async function createCachedFeatureSource(
       const perImage = flat.length / batch.size;
       for (let i = 0; i < batch.size; i++) features.push(flat.slice(i * perImage, (i + 1) * perImage));
       labels.push(...batch.labels);
-      done += batch.size;
-      options.onCacheProgress?.(done, total);
+      options.onCacheProgress?.(batch.size);
     }
     return { features, labels: Int32Array.from(labels), featureShape };
   };

@@ -137,7 +137,7 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
     concurrency: config.loaderConcurrency,
     trunk: split?.trunk,
     cacheFeatures: config.cacheFeatures,
-    onCacheProgress: () => cacheProgress?.tick(),
+    onCacheProgress: (images) => cacheProgress?.tick(images),
   });
   cacheProgress?.stop();
 

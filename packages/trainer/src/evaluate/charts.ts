@@ -183,7 +183,6 @@ export async function curvesSvg(history: readonly EpochRecord[]): Promise<string
         name: 'loss',
         title: 'Loss (cross-entropy)',
         series: { train: TRAIN, val: VAL },
-        legend: 'top-right',
         axis: { title: 'loss' },
         domain: { data: 'loss-points', field: 'value' },
       }),
@@ -191,7 +190,6 @@ export async function curvesSvg(history: readonly EpochRecord[]): Promise<string
         name: 'accuracy',
         title: 'Accuracy',
         series: { 'train top-1': TRAIN, 'val top-1': VAL, 'val top-5': VAL },
-        legend: 'bottom-right',
         axis: { title: 'accuracy', format: '.0%' },
         domain: [0, 1],
       }),
@@ -206,7 +204,6 @@ interface CurvePanel {
   title: string;
   /** Series name → colour; 'val top-5' is dashed. */
   series: Record<string, string>;
-  legend: 'top-right' | 'bottom-right';
   axis: Partial<Axis>;
   domain: ScaleData | number[];
 }
@@ -244,7 +241,20 @@ function curvePanel(panel: CurvePanel): GroupMark {
       { orient: 'bottom', scale: 'x', title: 'epoch', tickMinStep: 1, format: 'd' },
       { orient: 'left', scale: 'y', grid: true, ...panel.axis },
     ],
-    legends: [{ stroke: 'color', orient: panel.legend, symbolType: 'stroke', fillColor: '#ffffffcc' }],
+    // Below the axis rather than inside the plot, where it would hide lines.
+    legends: [
+      {
+        stroke: 'color',
+        orient: 'bottom',
+        direction: 'horizontal',
+        symbolType: 'stroke',
+        encode: {
+          symbols: {
+            update: { strokeDash: [{ test: "datum.value === 'val top-5'", value: [4, 2] }, { value: [] }] },
+          },
+        },
+      },
+    ],
     marks: [
       {
         type: 'group',

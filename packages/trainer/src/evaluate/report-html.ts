@@ -186,10 +186,10 @@ code { font: 13px ui-monospace, SFMono-Regular, Menlo, monospace; background: va
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 th, td { padding: 8px 12px; border-bottom: 1px solid var(--line); text-align: right; vertical-align: top; }
 th:first-child, td:first-child { text-align: left; }
-thead th { font-size: 13px; color: var(--muted); font-weight: 600; background: var(--panel); }
+thead th { white-space: nowrap; font-size: 13px; color: var(--muted); font-weight: 600; background: var(--panel); }
 .compare tr.model { background: #eff6ff; }
 .compare .sub { color: var(--muted); font-weight: 400; font-size: 12px; }
-.delta { font-size: 12px; }
+.delta { font-size: 12px; white-space: nowrap; }
 .delta.up { color: #15803d; }
 .delta.down { color: #b91c1c; }
 figure.chart { margin: 0; overflow-x: auto; }

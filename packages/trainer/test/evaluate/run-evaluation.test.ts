@@ -95,7 +95,12 @@ describe('runEvaluation (tiny ResNet trained on synthetic Food-101)', () => {
     const saved = JSON.parse(await readFile(out('metrics.json'), 'utf8')) as MetricsFile;
     expect(saved).toEqual(JSON.parse(JSON.stringify(metrics)));
     expect(saved.numImages).toBe(manifest.splits.test.length);
-    expect(saved).toMatchObject({ split: 'test', backend: 'wasm', checkpoint: options.checkpoint, limit: null });
+    expect(saved).toMatchObject({
+      split: 'test',
+      backend: 'wasm',
+      checkpoint: options.checkpoint,
+      limit: null,
+    });
     expect(saved.parameters).toBeGreaterThan(0);
     expect(saved.sizeBytes).toBeGreaterThan(0);
     expect(saved.latency.samples).toBe(3);

@@ -1,0 +1,111 @@
+import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Command, type CommanderError } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { register as registerEvaluate } from '../../src/commands/evaluate.ts';
+import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
+
+const repoRoot = path.resolve(import.meta.dirname, '../../../..');
+
+/** The real CLI, as `pnpm evaluate ...` runs it. */
+function evaluateProcess(...args: string[]): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'packages/trainer/src/cli.ts', 'evaluate', ...args],
+      { cwd: repoRoot },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
+}
+
+/** The command on a program built like cli.ts builds it, in-process, output captured. */
+async function evaluate(...args: string[]): Promise<{ stdout: string; stderr: string; error?: unknown }> {
+  const captured = { stdout: '', stderr: '' };
+  const program = new Command('food-trainer').exitOverride();
+  registerEvaluate(program);
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput({
+      writeOut: (text) => {
+        captured.stdout += text;
+      },
+      writeErr: (text) => {
+        captured.stderr += text;
+      },
+    });
+  }
+  try {
+    await program.parseAsync(['evaluate', ...args], { from: 'user' });
+    return captured;
+  } catch (error) {
+    return { ...captured, error };
+  }
+}
+
+describe('evaluate command', () => {
+  let synth: PreparedSynth;
+  beforeAll(async () => {
+    synth = await createPreparedSynth({ classes: 2, imagesPerClass: 6 });
+  });
+  afterAll(async () => {
+    if (synth) await rm(synth.root, { recursive: true, force: true });
+  });
+
+  it('--help shows examples', async () => {
+    const { stdout, error } = await evaluate('--help');
+    expect((error as CommanderError).code).toBe('commander.helpDisplayed');
+    expect(stdout).toMatch(/Examples:\n\s+\$ pnpm evaluate --checkpoint /);
+  });
+
+  it.each([
+    [['--checkpoint', 'c', '--prepared', 'p', '--split', 'dev'], /--split.*expected one of train, val, test/],
+    [
+      ['--checkpoint', 'c', '--prepared', 'p', '--batch-size', '0'],
+      /--batch-size.*expected a positive integer/,
+    ],
+    [['--checkpoint', 'c', '--prepared', 'p', '--limit', 'many'], /--limit.*expected an integer/],
+    [['--checkpoint', 'c', '--prepared', 'p', '--backend', 'tpu'], /--backend.*Unknown backend "tpu"/],
+    [['--prepared', 'p'], /required option '--checkpoint <dir>' not specified/],
+    [['--checkpoint', 'c', '--prepared', 'p', '--colour'], /unknown option '--colour'/],
+  ])('rejects %j with a message', async (args, message) => {
+    const { stderr, error } = await evaluate(...args);
+    expect((error as CommanderError).exitCode).toBe(1);
+    expect(stderr).toMatch(message);
+  });
+
+  it('exits 1 with a CheckpointError message when the checkpoint is missing', async () => {
+    const missing = path.join(synth.root, 'checkpoints', 'gone', 'best');
+    const { status, stderr } = await evaluateProcess(
+      '--checkpoint',
+      missing,
+      '--prepared',
+      synth.prepared,
+      '--backend',
+      'wasm',
+      '--out',
+      path.join(synth.root, 'report'),
+    );
+    expect(status).toBe(1);
+    expect(stderr).toContain(`error: No checkpoint at ${missing}: it does not exist.`);
+    expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+  }, 60_000);
+
+  it('exits 1 when the prepared folder has no manifest', async () => {
+    const { status, stderr } = await evaluateProcess(
+      '--checkpoint',
+      'x',
+      '--prepared',
+      synth.root,
+      '--backend',
+      'wasm',
+    );
+    expect(status).toBe(1);
+    expect(stderr).toMatch(/error: no manifest.json in .*Create the prepared data set first/);
+  }, 60_000);
+});

@@ -9,7 +9,7 @@ import healthPlugin from './plugins/health.ts';
 import metricsPlugin from './plugins/metrics.ts';
 import uiPlugin from './plugins/ui.ts';
 
-export type AppOptions = Partial<Omit<ServerConfig, 'host' | 'port' | 'logLevel'>> & {
+export type AppOptions = Partial<Omit<ServerConfig, 'host' | 'port' | 'logLevel' | 'drainDelayMs'>> & {
   checkpoint: string;
   /** Fastify's logger option (pino); false in tests. */
   logger?: FastifyServerOptions['logger'];

@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { BACKEND_NAMES, type BackendName } from '@food/core/backend';
 import { UserError } from '@food/core/errors';
 import { Command, CommanderError, Option } from 'commander';
@@ -118,7 +119,7 @@ Then open http://127.0.0.1:5000 (web UI), /docs (API), /metrics (Prometheus).
     )
     .action(async (options: ServeFlags) => {
       const server = await startServer({ ...options, backend: options.backend as BackendName });
-      closeOnSignals(server);
+      closeOnSignals(server, options.drainDelayMs);
     });
 
   program
@@ -256,6 +257,6 @@ async function main(argv: string[]): Promise<void> {
 }
 
 // Only when run as the entry point, so tests can import buildProgram.
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/server/src/cli.ts')) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   await main(process.argv);
 }

@@ -15,6 +15,8 @@ export interface ServerConfig {
   maxQueue: number;
   maxUploadBytes: number;
   maxPixels: number;
+  /** On SIGTERM, how long to keep answering 503 (readiness included) before closing the listener. */
+  drainDelayMs: number;
   logLevel: LogLevel;
 }
 
@@ -31,6 +33,7 @@ export const DEFAULTS = {
   maxQueue: 64,
   maxUploadBytes: 10 * 1024 * 1024,
   maxPixels: DEFAULT_MAX_PIXELS,
+  drainDelayMs: 0,
   logLevel: 'info',
 } as const satisfies Omit<ServerConfig, 'checkpoint'>;
 
@@ -46,5 +49,6 @@ export const ENVIRONMENT = {
   maxQueue: 'MAX_QUEUE',
   maxUploadBytes: 'MAX_UPLOAD_BYTES',
   maxPixels: 'MAX_PIXELS',
+  drainDelayMs: 'DRAIN_DELAY_MS',
   logLevel: 'LOG_LEVEL',
 } as const satisfies Record<keyof ServerConfig, string>;

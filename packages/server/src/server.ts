@@ -3,14 +3,17 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import type { ServerConfig } from './config.ts';
 
-/** How long a graceful shutdown may take before the process exits anyway. */
+/** How long in-flight requests may take to finish before the process exits anyway. */
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 
 export interface RunningServer {
   app: FastifyInstance;
   /** `http://HOST:PORT` as bound (port 0 resolved). */
   url: string;
-  /** Stops accepting connections, answers late requests 503, lets in-flight ones finish, frees the workers. */
+  /**
+   * Answers new requests 503 for `drainDelayMs`, then stops listening; in-flight requests finish, then
+   * the workers stop.
+   */
   close(): Promise<void>;
 }
 
@@ -53,11 +56,22 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     { url, workers: config.workers, maxBatch: config.maxBatch },
     `ready: open ${url} in a browser`,
   );
-  return { app, url, close: () => app.close() };
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      app.startDraining();
+      // Still listening, answering 503: a load balancer polling /api/ready sees the instance leave.
+      if (config.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
+      await app.close();
+    })();
+    return closing;
+  };
+  return { app, url, close };
 }
 
 /** SIGTERM / SIGINT: drain and exit 0; a second signal, or a drain that takes too long, exits at once. */
-export function closeOnSignals(server: RunningServer): void {
+export function closeOnSignals(server: RunningServer, drainDelayMs = 0): void {
+  const timeoutMs = drainDelayMs + SHUTDOWN_TIMEOUT_MS;
   let closing = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (closing) {
@@ -67,9 +81,9 @@ export function closeOnSignals(server: RunningServer): void {
     closing = true;
     server.app.log.info(`${signal}: finishing in-flight requests, then exiting`);
     const timer = setTimeout(() => {
-      server.app.log.error(`shutdown took longer than ${SHUTDOWN_TIMEOUT_MS} ms; exiting`);
+      server.app.log.error(`shutdown took longer than ${timeoutMs} ms; exiting`);
       process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS);
+    }, timeoutMs);
     timer.unref();
     server.close().then(
       () => {

@@ -49,6 +49,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
       maxQueue: 64,
       maxUploadBytes: 10 * 1024 * 1024,
       maxPixels: 40_000_000,
+      drainDelayMs: 0,
       logLevel: 'silent',
     });
     browser = await chromium.launch({

@@ -7,6 +7,13 @@ export interface HealthPluginOptions {
   classifier: Classifier;
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Starts answering new requests (and /api/ready) with 503 SHUTTING_DOWN; in-flight ones finish. */
+    startDraining(): void;
+  }
+}
+
 const statusSchema = {
   type: 'object',
   required: ['status'],
@@ -15,18 +22,25 @@ const statusSchema = {
 
 /**
  * Liveness (`/api/health`: the process answers) and readiness (`/api/ready`: the model is loaded and
- * warmed up, and the server is not draining), plus load shedding while shutting down: once `close()`
- * starts, requests still arriving on open connections get 503 SHUTTING_DOWN while in-flight ones finish.
+ * warmed up), plus load shedding while shutting down: once draining starts, every new request gets
+ * 503 SHUTTING_DOWN (readiness included, so a load balancer stops routing here) while in-flight ones finish.
  */
 async function healthPlugin(app: FastifyInstance, { classifier }: HealthPluginOptions): Promise<void> {
   let closing = false;
+  app.decorate('startDraining', () => {
+    closing = true;
+  });
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!closing) return;
-    void reply.header('connection', 'close');
-    throw new ShuttingDownError();
+  app.addHook('onRequest', async () => {
+    if (closing) throw new ShuttingDownError();
+  });
+  // A request accepted before draining closes its connection after answering, so close() need not
+  // wait for keep-alive timeouts. Not the 503s above: their upload is unread, and closing would reset
+  // the client mid-body (ECONNRESET instead of a readable 503); those sockets are idle when the listener closes.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing && reply.statusCode !== 503) void reply.header('connection', 'close');
   });
 
   app.get(

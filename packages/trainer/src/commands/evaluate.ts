@@ -35,7 +35,11 @@ export function register(program: Command): void {
     .option('--out <dir>', 'report folder (default: reports/<run name>-<split>)')
     .option('--batch-size <n>', 'images per model call', parsePositiveInteger, 32)
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu', parseBackendName, 'auto' as BackendName)
-    .option('--limit <n>', 'only the first N images of the split', parsePositiveInteger)
+    .option(
+      '--limit <n>',
+      'only N images, spread evenly over the split (all classes keep their share)',
+      parsePositiveInteger,
+    )
     .option('--compare <dir>', 'another checkpoint to score on the same images, shown as a baseline')
     .option(
       '--save-probabilities',

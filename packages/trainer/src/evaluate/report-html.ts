@@ -24,7 +24,7 @@ export function renderHtmlReport(input: ReportInput): string {
 <header>
   <p class="eyebrow">Evaluation report</p>
   <h1>${escapeHtml(input.runName)} <span class="muted">on the ${escapeHtml(metrics.split)} split</span></h1>
-  <p class="meta">${count(metrics.numImages)} images${metrics.limit === null ? '' : ` (first ${metrics.limit}, --limit)`} ·
+  <p class="meta">${count(metrics.numImages)} images${metrics.limit === null ? '' : ` (--limit ${metrics.limit}: spread evenly over the split)`} ·
   checkpoint <code>${escapeHtml(metrics.checkpoint)}</code> · data <code>${escapeHtml(metrics.prepared)}</code> ·
   backend ${escapeHtml(metrics.backend)} · ${escapeHtml(metrics.evaluatedAt.slice(0, 16).replace('T', ' '))} UTC</p>
 </header>

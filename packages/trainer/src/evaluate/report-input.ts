@@ -17,7 +17,7 @@ export interface MetricsFile extends MetricsSummary {
   checkpoint: string;
   prepared: string;
   split: SplitName;
-  /** `--limit`: only the first N images of the split were evaluated. */
+  /** `--limit`: only N images, spread evenly over the split, were evaluated. */
   limit: number | null;
   backend: string;
   /** Number of weights, BatchNorm statistics included. */

@@ -12,7 +12,7 @@ export function renderMarkdownReport(input: ReportInput): string {
   const lines: string[] = [
     `# Evaluation: ${cell(input.runName)} on the ${metrics.split} split`,
     '',
-    `${count(metrics.numImages)} images${metrics.limit === null ? '' : ` (first ${metrics.limit}, --limit)`} · checkpoint \`${metrics.checkpoint}\` · data \`${metrics.prepared}\` · backend ${metrics.backend} · ${metrics.evaluatedAt.slice(0, 16).replace('T', ' ')} UTC`,
+    `${count(metrics.numImages)} images${metrics.limit === null ? '' : ` (--limit ${metrics.limit}: spread evenly over the split)`} · checkpoint \`${metrics.checkpoint}\` · data \`${metrics.prepared}\` · backend ${metrics.backend} · ${metrics.evaluatedAt.slice(0, 16).replace('T', ' ')} UTC`,
     '',
     '| Metric | Value |',
     '| --- | ---: |',

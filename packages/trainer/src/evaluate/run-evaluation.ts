@@ -31,7 +31,7 @@ export interface EvaluateOptions {
   split: SplitName;
   out: string;
   batchSize: number;
-  /** Only the first N images of the split. */
+  /** Only N images of the split, spread evenly over it (see `spreadSubset`). */
   limit?: number;
   /** Another checkpoint to score on the same images. */
   compare?: string;
@@ -55,6 +55,15 @@ export interface EvaluationOutcome {
 const CONFUSED_PAIRS = 10;
 const EXAMPLES_PER_PAIR = 4;
 
+/**
+ * `limit` samples at evenly spaced positions (all of them without a limit). Splits are stored class by
+ * class, so the first N images would be one or two classes; evenly spaced ones keep every class's share.
+ */
+export function spreadSubset<T>(samples: readonly T[], limit?: number): T[] {
+  if (limit === undefined || limit >= samples.length) return [...samples];
+  return Array.from({ length: limit }, (_, i) => samples[Math.floor((i * samples.length) / limit)]);
+}
+
 /** `checkpoints/RUN/best` → `RUN`: the run folder holds history.json and names the report. */
 export function runNameOf(checkpointDir: string): string {
   return path.basename(path.dirname(path.resolve(checkpointDir)));
@@ -65,7 +74,7 @@ export async function runEvaluation(
   hooks: EvaluateHooks,
 ): Promise<EvaluationOutcome> {
   const manifest = await readManifest(options.prepared);
-  const samples = manifest.splits[options.split].slice(0, options.limit);
+  const samples = spreadSubset(manifest.splits[options.split], options.limit);
   if (samples.length === 0) {
     throw new UserError(
       `The ${options.split} split of ${options.prepared} has no images. Evaluate another --split, or re-run prepare.`,

@@ -12,7 +12,12 @@ import { parseString } from 'fast-csv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/data/manifest.ts';
 import type { MetricsFile } from '../../src/evaluate/report-input.ts';
-import { type EvaluateOptions, runEvaluation, runNameOf } from '../../src/evaluate/run-evaluation.ts';
+import {
+  type EvaluateOptions,
+  runEvaluation,
+  runNameOf,
+  spreadSubset,
+} from '../../src/evaluate/run-evaluation.ts';
 import { RECIPE_DEFAULTS } from '../../src/train/run-config.ts';
 import { runTraining } from '../../src/train/run-training.ts';
 import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
@@ -29,6 +34,17 @@ async function readCsv(file: string): Promise<string[][]> {
       .on('end', () => resolve(rows));
   });
 }
+
+describe('spreadSubset', () => {
+  it('takes evenly spaced samples, so a class-ordered split keeps every class', () => {
+    const split = ['a', 'a', 'a', 'a', 'b', 'b', 'b', 'b', 'c', 'c', 'c', 'c'];
+    expect(spreadSubset(split, 3)).toEqual(['a', 'b', 'c']);
+    expect(spreadSubset(split, 6)).toEqual(['a', 'a', 'b', 'b', 'c', 'c']);
+    expect(spreadSubset(split, 12)).toEqual(split);
+    expect(spreadSubset(split, 50)).toEqual(split);
+    expect(spreadSubset(split)).toEqual(split);
+  });
+});
 
 describe('runEvaluation (tiny ResNet trained on synthetic Food-101)', () => {
   let synth: PreparedSynth;

@@ -1,0 +1,94 @@
+import { availableParallelism } from 'node:os';
+import { initBackend } from '@food/core/backend';
+import { defaultOnnxPath } from '@food/core/engine/create-engine';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { exportCheckpointToOnnx } from '../export/export-onnx.ts';
+import { createProgress, type Progress } from '../progress.ts';
+import { parsePositiveInteger } from './parse-number.ts';
+
+interface ExportFlags {
+  checkpoint: string;
+  format: 'onnx';
+  out?: string;
+  quantize?: 'int8';
+  calibration?: string;
+  calibrationImages: number;
+  seed: number;
+  threads: number;
+  progress: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('export')
+    .description(
+      'Export a checkpoint to ONNX (float32, or int8 calibrated on training images) for the ONNX Runtime engine ' +
+        '(`--engine onnx`). BatchNorm is folded into the convolutions; preprocessing and labels travel as metadata.',
+    )
+    .requiredOption('--checkpoint <dir>', 'checkpoint folder, e.g. checkpoints/RUN/best')
+    .addOption(new Option('--format <format>', 'output format').choices(['onnx']).default('onnx'))
+    .option('--out <file>', 'output file (default: beside the checkpoint, DIR.onnx or DIR.int8.onnx)')
+    .addOption(
+      new Option('--quantize <type>', 'static quantisation (QDQ, per-channel int8 weights)').choices([
+        'int8',
+      ]),
+    )
+    .option(
+      '--calibration <dir>',
+      'prepared data set whose training split calibrates --quantize, e.g. data/prepared/food10',
+    )
+    .option('--calibration-images <n>', 'training images used for calibration', parsePositiveInteger, 200)
+    .option('--seed <n>', 'seed of the calibration sample', parseSeed, 0)
+    .option(
+      '--threads <n>',
+      'ONNX Runtime threads for calibration',
+      parsePositiveInteger,
+      availableParallelism(),
+    )
+    .option('--no-progress', 'no progress bar')
+    .addHelpText(
+      'after',
+      `
+Serve or evaluate the result with --engine onnx (it looks for DIR.onnx unless told otherwise).
+
+Examples:
+  $ pnpm trainer export --checkpoint checkpoints/food10/best --format onnx
+  $ pnpm trainer export --checkpoint checkpoints/food10/best --format onnx --out model.onnx
+  $ pnpm trainer export --checkpoint checkpoints/food10/best --format onnx --quantize int8 \\
+      --calibration data/prepared/food10 --calibration-images 200 --out model.int8.onnx`,
+    )
+    .action(async (flags: ExportFlags) => exportCommand(flags));
+}
+
+function parseSeed(value: string): number {
+  if (!/^\d+$/.test(value))
+    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}".`);
+  return Number(value);
+}
+
+async function exportCommand(flags: ExportFlags): Promise<void> {
+  // Reading the checkpoint's weights needs a tfjs backend; nothing heavy runs on it.
+  await initBackend('cpu', () => {});
+  const out = flags.out ?? defaultOnnxPath(flags.checkpoint, flags.quantize);
+  let bar: Progress | undefined;
+  let shown = 0;
+  const result = await exportCheckpointToOnnx({
+    checkpoint: flags.checkpoint,
+    out,
+    quantize: flags.quantize,
+    calibration: flags.calibration
+      ? { prepared: flags.calibration, images: flags.calibrationImages, seed: flags.seed }
+      : undefined,
+    intraOpThreads: flags.threads,
+    onCalibrationProgress: (done, total) => {
+      bar ??= createProgress('calibration', total, flags.progress);
+      bar.tick(done - shown);
+      shown = done;
+    },
+  });
+  bar?.stop();
+  process.stdout.write(
+    `wrote ${result.out}: ${(result.bytes / 1e6).toFixed(1)} MB, ${result.nodes} nodes` +
+      `${result.quantized ? ', int8 QDQ' : ', float32'}\n`,
+  );
+}

@@ -146,9 +146,6 @@ export function toErrorReply(
     // Fastify's and plugins' own client errors (bad JSON, malformed multipart, ...): keep status and code.
     return reply(statusCode, code ?? 'BAD_REQUEST', message ?? 'Bad request.');
   }
-  if (typeof statusCode === 'number' && statusCode === 503 && typeof code === 'string') {
-    return reply(503, code, message ?? 'Service unavailable.');
-  }
   return reply(
     500,
     'INTERNAL',

@@ -114,12 +114,6 @@ export class Classifier {
     };
   }
 
-  /** Raw probabilities for an input already made by `preprocessImage` (used by the skew test). */
-  probabilities(input: Float32Array): Promise<Float32Array> {
-    if (!this.#ready) return Promise.reject(new ModelLoadingError());
-    return this.batcher.submit(input);
-  }
-
   async stats(): Promise<ClassifierStats> {
     return { ready: this.#ready, batcher: this.batcher.stats(), slots: await this.#executor.stats() };
   }

@@ -1,7 +1,6 @@
 /** What metrics.json holds, and what the HTML and Markdown reports are rendered from. */
 import type { ConfusedPair } from '@food/core/metrics/confusion-matrix';
 import type { SplitName } from '../data/manifest.ts';
-import type { EpochRecord } from '../train/history.ts';
 import type { LatencyReport } from './latency.ts';
 import type { MajorityBaseline, MetricsSummary } from './summarize.ts';
 
@@ -49,12 +48,9 @@ export interface ConfusedPairReport extends ConfusedPair {
 export interface ReportInput {
   runName: string;
   metrics: MetricsFile;
-  classes: readonly string[];
-  confusion: readonly number[][];
   confusedPairs: ConfusedPairReport[];
   confusionSvg: string;
   /** Null when the run has no history.json; `curvesNote` says why. */
   curvesSvg: string | null;
   curvesNote: string;
-  history: readonly EpochRecord[];
 }

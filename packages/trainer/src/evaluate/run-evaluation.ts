@@ -2,7 +2,7 @@
  * `pnpm evaluate`: score a checkpoint on a prepared split and write metrics, csv files, charts and
  * the reports into one folder. The checkpoint's own preprocess.json and labels.json are used as saved.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type LoadedCheckpoint, loadCheckpoint } from '@food/core/checkpoint/load-checkpoint';
 import type { InferenceEngine } from '@food/core/engine/inference-engine';
@@ -139,13 +139,11 @@ export async function runEvaluation(
     evaluatedAt: new Date().toISOString(),
   };
 
-  const runDir = path.dirname(path.resolve(options.checkpoint));
-  const history = await readHistory(runDir);
+  const history = await readHistory(path.dirname(path.resolve(options.checkpoint)));
+  const historyFile = path.join(path.dirname(options.checkpoint), 'history.json');
   const input: ReportInput = {
     runName: runNameOf(options.checkpoint),
     metrics,
-    classes,
-    confusion: summary.confusion,
     confusedPairs: await confusedPairExamples(
       summary.confusion,
       predictions,
@@ -157,9 +155,8 @@ export async function runEvaluation(
     curvesSvg: history.length > 0 ? await curvesSvg(history) : null,
     curvesNote:
       history.length > 0
-        ? `${history.length} epoch${history.length === 1 ? '' : 's'} from ${path.join(runDir, 'history.json')}.`
-        : `No training curves: ${path.join(runDir, 'history.json')} does not exist (the checkpoint is not inside a run folder written by \`pnpm train\`).`,
-    history,
+        ? `${history.length} epoch${history.length === 1 ? '' : 's'} from ${historyFile}.`
+        : `No training curves: ${historyFile} does not exist (the checkpoint is not inside a run folder written by \`pnpm train\`).`,
   };
 
   await mkdir(options.out, { recursive: true });
@@ -175,7 +172,10 @@ export async function runEvaluation(
   files.push('predictions.csv', 'per-class.csv', 'confusion.csv');
   await write('confusion.svg', input.confusionSvg);
   if (input.curvesSvg) await write('curves.svg', input.curvesSvg);
-  else hooks.log(`note: ${input.curvesNote}`);
+  else {
+    hooks.log(`note: ${input.curvesNote}`);
+    await rm(path.join(options.out, 'curves.svg'), { force: true }); // from an earlier report here
+  }
   if (options.saveProbabilities) {
     const probabilities = {
       classes,
@@ -183,6 +183,8 @@ export async function runEvaluation(
       probabilities: predictions.map((prediction) => Array.from(prediction.probabilities)),
     };
     await write('probabilities.json', `${JSON.stringify(probabilities)}\n`);
+  } else {
+    await rm(path.join(options.out, 'probabilities.json'), { force: true });
   }
   await write('report.html', renderHtmlReport(input));
   await write('report.md', renderMarkdownReport(input));

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as registerDemo } from './demo.ts';
 import { register as registerDownload } from './download.ts';
 import { register as registerExport } from './export.ts';
 import { register as registerEvaluate } from './evaluate.ts';
@@ -16,6 +17,7 @@ export const commands: Array<(program: Command) => void> = [
   registerStats,
   registerImportWeights,
   registerTrain,
+  registerDemo,
   registerEvaluate,
   registerExport,
 ];

@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process';
+import { readFile, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const repoRoot = path.resolve(import.meta.dirname, '../../../..');
+const workdir = `demo-test-${process.pid}`;
+
+function runDemo(...args: string[]): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'packages/trainer/src/cli.ts', 'demo', ...args],
+      {
+        cwd: repoRoot,
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
+}
+
+describe('pnpm demo --no-serve', () => {
+  afterAll(async () => {
+    for (const top of ['data', 'checkpoints', 'reports']) {
+      await rm(path.join(repoRoot, top, workdir), { recursive: true, force: true });
+    }
+  });
+
+  it('runs synth → prepare → stats → train → evaluate and leaves a checkpoint and a report', async () => {
+    const { status, stderr } = await runDemo(
+      '--no-serve',
+      '--workdir',
+      workdir,
+      '--epochs',
+      '3',
+      '--classes',
+      '4',
+    );
+    expect(status, stderr).toBe(0);
+    for (const step of ['generating', 'preparing splits', 'statistics', 'training', 'evaluating', 'done']) {
+      expect(stderr).toContain(step);
+    }
+    const best = path.join(repoRoot, 'checkpoints', workdir, 'best');
+    expect((await stat(path.join(best, 'weights.bin'))).size).toBeGreaterThan(0);
+    const report = path.join(repoRoot, 'reports', workdir);
+    const metrics = JSON.parse(await readFile(path.join(report, 'metrics.json'), 'utf8'));
+    expect(metrics.numImages).toBe(80); // 4 classes × 20 official-style test images
+    expect(metrics.accuracy).toBeGreaterThan(0.25); // better than chance on 4 classes
+    expect(await readFile(path.join(report, 'report.html'), 'utf8')).toContain('<html');
+  });
+
+  it('rejects a bad flag with a message and a non-zero exit', async () => {
+    const { status, stderr } = await runDemo('--epochs', 'many');
+    expect(status).not.toBe(0);
+    expect(stderr).toContain('--epochs');
+  });
+});

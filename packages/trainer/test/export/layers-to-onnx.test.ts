@@ -55,20 +55,21 @@ describe('layersModelToOnnx on a tiny ResNet-50 with random BatchNorm statistics
   it('folds every BatchNormalization, keeps a symbolic batch dimension and exposes logits', () => {
     const model = tinyResNet();
     const decoded = decodeModel(encodeModel(layersModelToOnnx(model), { metadata: { a: 'b' } }));
-    const ops = decoded.graph!.node.map((node) => node.opType);
+    const graph = decoded.graph!;
+    const ops = (graph.node ?? []).map((node) => node.opType);
     expect(ops).not.toContain('BatchNormalization');
     expect(ops.filter((op) => op === 'Conv')).toHaveLength(
       model.layers.filter((l) => l.getClassName() === 'Conv2D').length,
     );
     expect(ops.slice(0, 2)).toEqual(['Transpose', 'Conv']); // conv1_pad folded into conv1's pads
-    const [input] = decoded.graph!.input;
+    const [input] = graph.input ?? [];
     expect(input!.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))).toEqual([
       'batch',
       32,
       32,
       3,
     ]);
-    expect(decoded.graph!.output.map((o) => o.name)).toEqual(['probabilities', 'logits']);
+    expect((graph.output ?? []).map((o) => o.name)).toEqual(['probabilities', 'logits']);
     expect(decoded.metadataProps.map((p) => [p.key, p.value])).toEqual([['a', 'b']]);
     model.dispose();
   });
@@ -85,8 +86,8 @@ describe('layersModelToOnnx on other layer arrangements', () => {
         strides: 2,
         padding: 'same',
         activation: 'relu',
-        seed: 1,
-      } as tf.layers.ConvLayerArgs)
+        kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }),
+      })
       .apply(input) as tf.SymbolicTensor;
     x = tf.layers
       .conv2d({

@@ -1,0 +1,118 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * `pnpm bench`: measures the CPU paths (ResNet-50 forward and train step on wasm, inference throughput,
+ * preprocessing, per-backend, PyTorch reference) and writes docs/benchmarks.md.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '@food/core/errors';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { renderReport } from './report.ts';
+import { formatDuration, runBench, SECTIONS, type Section } from './run-bench.ts';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+export function parseRuns(value: string): number {
+  const runs = Number(value);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 100) {
+    throw new InvalidArgumentError(
+      'Give a whole number of runs from 1 to 100 (3 or more for a median worth reporting).',
+    );
+  }
+  return runs;
+}
+
+export function parseSections(value: string): Section[] {
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const unknown = names.filter((name) => !(SECTIONS as readonly string[]).includes(name));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new InvalidArgumentError(
+      `Unknown section "${unknown.join(', ') || value}". Choose from: ${SECTIONS.join(', ')}.`,
+    );
+  }
+  return names as Section[];
+}
+
+export function buildBenchProgram(): Command {
+  return new Command('bench')
+    .description(
+      'Measure training, inference and preprocessing speed on this machine and write docs/benchmarks.md.',
+    )
+    .option(
+      '--quick',
+      'tiny model and few images: checks the harness in seconds (numbers are not meaningful)',
+      false,
+    )
+    .option('--out <file>', 'where to write the report', path.join(REPO_ROOT, 'docs/benchmarks.md'))
+    .option(
+      '--runs <n>',
+      'timed runs per measurement, after one warm-up run (default 3; 1 with --quick)',
+      parseRuns,
+    )
+    .option('--only <sections>', `comma-separated subset of: ${SECTIONS.join(', ')}`, parseSections)
+    .option(
+      '--data-root <dir>',
+      'Food-101-layout folder with images/<class>/*.jpg',
+      path.resolve(REPO_ROOT, '../shared/data/food10'),
+    )
+    .addHelpText(
+      'after',
+      `
+Each measurement runs in its own Node process: a run that exhausts the 4 GiB wasm heap is reported as
+"out of memory" instead of ending the bench. PyTorch (Debian python3-torch, /usr/bin/python3) runs the
+same network for the ratio column; without it those rows say "not measured".
+
+Examples:
+  pnpm bench                                  # everything, ~15-25 min on 2 cores; writes docs/benchmarks.md
+  pnpm bench --only forward,train --runs 5    # model timings only
+  pnpm bench --quick --out /tmp/bench.md      # tiny model, seconds: checks the harness`,
+    )
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage and examples)');
+}
+
+interface BenchFlags {
+  quick: boolean;
+  out: string;
+  runs?: number;
+  only?: Section[];
+  dataRoot: string;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildBenchProgram();
+  try {
+    program.parse(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    throw error;
+  }
+  const flags = program.opts<BenchFlags>();
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  try {
+    const results = await runBench({
+      quick: flags.quick,
+      runs: flags.runs ?? (flags.quick ? 1 : 3),
+      sections: new Set(flags.only ?? SECTIONS),
+      dataRoot: path.resolve(flags.dataRoot),
+      log,
+    });
+    await mkdir(path.dirname(path.resolve(flags.out)), { recursive: true });
+    await writeFile(flags.out, renderReport(results));
+    log(`bench: wrote ${flags.out} (${formatDuration(results.seconds)})`);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    log(`error: ${error.message}`);
+    process.exitCode = 1;
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1]))
+  await main(process.argv);

@@ -1,0 +1,66 @@
+/**
+ * Entry point of a measurement child process: runs the one measurement given as JSON in argv[2] and
+ * prints its result as the last stdout line (`RESULT {json}`); progress lines go to stderr. A wasm
+ * abort or a heap exhaustion ends only this process, and the parent reports it as "out of memory".
+ */
+import { initBackend } from '@food/core/backend';
+import { measureForward, measureTrainStep } from './model-benchmarks.ts';
+import { measurePreprocess } from './preprocess-benchmarks.ts';
+import {
+  looksLikeOutOfMemory,
+  type MeasurementResult,
+  type MeasurementSpec,
+  RESULT_PREFIX,
+  unitOf,
+} from './spec.ts';
+import { measureThroughput } from './throughput.ts';
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function measure(spec: MeasurementSpec): Promise<MeasurementResult> {
+  const unit = unitOf(spec);
+  switch (spec.kind) {
+    case 'forward':
+    case 'train': {
+      try {
+        await initBackend(spec.backend, () => {});
+      } catch (error) {
+        return { status: 'unavailable', reason: shorten((error as Error).message, 160) };
+      }
+      const options = { model: spec.model, batch: spec.batch, runs: spec.runs, log };
+      if (spec.kind === 'forward') return { status: 'ok', unit, samples: await measureForward(options) };
+      const { samples, leakedTensors } = await measureTrainStep(options);
+      // A leak would make later steps slower and is a bug worth seeing in the report.
+      const detail =
+        leakedTensors === 0 ? undefined : `${leakedTensors} tensors leaked per ${spec.runs} steps`;
+      return { status: 'ok', unit, samples, detail };
+    }
+    case 'throughput':
+      return { status: 'ok', unit, samples: await measureThroughput(spec, log) };
+    case 'preprocess':
+      return { status: 'ok', unit, samples: await measurePreprocess(spec, log) };
+  }
+}
+
+function shorten(text: string, length: number): string {
+  return text.length <= length ? text : `${text.slice(0, length - 1)}…`;
+}
+
+async function main(): Promise<void> {
+  const spec = JSON.parse(process.argv[2] ?? 'null') as MeasurementSpec;
+  let result: MeasurementResult;
+  try {
+    result = await measure(spec);
+  } catch (error) {
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    result = {
+      status: looksLikeOutOfMemory(text) ? 'oom' : 'failed',
+      reason: shorten(text.split('\n')[0]!, 300),
+    };
+  }
+  process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+  // Worker threads or ONNX sessions may still hold the event loop; the result is out.
+  process.exit(0);
+}
+
+await main();

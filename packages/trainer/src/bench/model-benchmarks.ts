@@ -1,0 +1,119 @@
+/**
+ * ResNet-50 forward and train-step timings on the current tfjs backend. Runs inside a measurement
+ * child process (./measure-child.ts), after `initBackend`.
+ */
+import { createTfjsEngine } from '@food/core/engine/tfjs-engine';
+import { buildResNet50 } from '@food/core/model/resnet50';
+import * as tf from '@tensorflow/tfjs';
+import { AdamL2 } from '../train/adam.ts';
+import { trainableParameters } from '../train/parameters.ts';
+import { trainStep } from '../train/train-step.ts';
+import type { ModelShape } from './spec.ts';
+import { timeRuns } from './statistics.ts';
+
+export interface ModelRunOptions {
+  model: ModelShape;
+  batch: number;
+  runs: number;
+  log: (line: string) => void;
+}
+
+export function buildModel(shape: ModelShape): tf.LayersModel {
+  return buildResNet50({
+    numClasses: shape.numClasses,
+    inputSize: shape.inputSize,
+    widthMultiplier: shape.widthMultiplier,
+    blocksPerStage: shape.blocksPerStage,
+    seed: 1,
+  });
+}
+
+/** Random HWC images; the values do not change the work a dense CNN does. */
+export function randomImages(count: number, inputSize: number, seed = 7): Float32Array[] {
+  let state = seed >>> 0;
+  const next = () => {
+    // xorshift32: fast, deterministic, good enough for filler pixels.
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 4294967296 - 0.5;
+  };
+  return Array.from({ length: count }, () => Float32Array.from({ length: inputSize * inputSize * 3 }, next));
+}
+
+/** Inference through the same engine evaluation and serving use: ms per image, one batch per run. */
+export async function measureForward(options: ModelRunOptions): Promise<number[]> {
+  const engine = createTfjsEngine(buildModel(options.model), { maxBatch: options.batch });
+  try {
+    const images = randomImages(options.batch, options.model.inputSize);
+    const samples = await timeRuns(
+      async () => {
+        await engine.predict(images);
+      },
+      {
+        runs: options.runs,
+        onRun: (index, ms) =>
+          options.log(`run ${index + 1}/${options.runs}: ${(ms / options.batch).toFixed(1)} ms/image`),
+      },
+    );
+    return samples.map((ms) => ms / options.batch);
+  } finally {
+    engine.dispose();
+  }
+}
+
+/**
+ * The trainer's real step (forward in training mode, softmax cross-entropy, gradients of every
+ * trainable weight, AdamL2 update): ms per image. Also checks that the step leaks no tensors.
+ */
+export async function measureTrainStep(
+  options: ModelRunOptions,
+): Promise<{ samples: number[]; leakedTensors: number }> {
+  const { model: shape, batch } = options;
+  const model = buildModel(shape);
+  const optimizer = new AdamL2({ learningRate: 1e-4, weightDecay: 1e-4 });
+  const parameters = trainableParameters(model);
+  const inputs = tf.tensor4d(concat(randomImages(batch, shape.inputSize)), [
+    batch,
+    shape.inputSize,
+    shape.inputSize,
+    3,
+  ]);
+  const labels = tf.tensor1d(
+    Array.from({ length: batch }, (_, i) => i % shape.numClasses),
+    'int32',
+  );
+  let tensorsAfterWarmUp = 0;
+  try {
+    const step = () => {
+      trainStep(model, optimizer, parameters, [{ inputs, labels }], shape.numClasses);
+    };
+    // The warm-up step creates Adam's moments; count tensors after it.
+    step();
+    tensorsAfterWarmUp = tf.memory().numTensors;
+    const samples = await timeRuns(step, {
+      runs: options.runs,
+      warmUp: 0,
+      onRun: (index, ms) =>
+        options.log(`step ${index + 1}/${options.runs}: ${(ms / batch).toFixed(1)} ms/image`),
+    });
+    return {
+      samples: samples.map((ms) => ms / batch),
+      leakedTensors: tf.memory().numTensors - tensorsAfterWarmUp,
+    };
+  } finally {
+    tf.dispose([inputs, labels]);
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+function concat(arrays: Float32Array[]): Float32Array {
+  const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
+  let offset = 0;
+  for (const array of arrays) {
+    out.set(array, offset);
+    offset += array.length;
+  }
+  return out;
+}

@@ -1,0 +1,436 @@
+/** docs/benchmarks.md from the bench results: targets first, then every table, then how it was measured. */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { isLoaded } from './machine.ts';
+import type { BenchResults, Measurement } from './run-bench.ts';
+import { formatDuration } from './run-bench.ts';
+import type { MeasurementResult, MeasurementSpec } from './spec.ts';
+import { type Summary, summarize } from './statistics.ts';
+
+const KERNEL_HISTORY = fileURLToPath(new URL('./wasm-kernels-history.md', import.meta.url));
+
+export interface Target {
+  name: string;
+  ours: string;
+  reference: string;
+  /** ours / reference in the direction the target is stated, undefined when either side is missing. */
+  ratio: number | undefined;
+  goal: string;
+  pass: boolean | undefined;
+}
+
+/** Significant digits that suit a timing: 1234 ms, 56.7 ms, 3.45 ms. */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return '–';
+  const magnitude = Math.abs(value);
+  if (magnitude >= 100) return Math.round(value).toLocaleString('en-US');
+  if (magnitude >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+export function formatSummary(summary: Summary): string {
+  return `${formatNumber(summary.median)} (${formatNumber(summary.min)}–${formatNumber(summary.max)})`;
+}
+
+export function formatRatio(ratio: number | undefined): string {
+  return ratio === undefined ? '–' : `${ratio.toFixed(2)}×`;
+}
+
+/** A result cell: "median (min–max)" or what stopped the measurement. */
+export function formatResult(result: MeasurementResult | undefined): string {
+  if (!result) return 'not measured';
+  if (result.status === 'ok') return formatSummary(summarize(result.samples));
+  const label = {
+    oom: '**out of memory**',
+    failed: '**failed**',
+    timeout: '**timed out**',
+    unavailable: 'not available',
+  }[result.status];
+  return `${label}: ${escapeCell(result.reason)}`;
+}
+
+export function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function medianOf(result: MeasurementResult | undefined): number | undefined {
+  return result?.status === 'ok' ? summarize(result.samples).median : undefined;
+}
+
+function find(results: BenchResults, match: (spec: MeasurementSpec) => boolean): Measurement | undefined {
+  return results.measurements.find((m) => match(m.spec));
+}
+
+/** The largest wasm train batch that ran, the one the targets use. */
+function bestTrain(results: BenchResults): Measurement | undefined {
+  return results.measurements
+    .filter((m) => m.spec.kind === 'train' && m.spec.backend === 'wasm' && m.result.status === 'ok')
+    .sort((a, b) => (b.spec as { batch: number }).batch - (a.spec as { batch: number }).batch)[0];
+}
+
+/** Highest-throughput run with all cores of each engine kind. */
+function throughputRows(results: BenchResults): Measurement[] {
+  return results.measurements.filter((m) => m.spec.kind === 'throughput');
+}
+
+export function computeTargets(results: BenchResults): Target[] {
+  const targets: Target[] = [];
+  const torch = results.pytorch;
+  const cores = results.machine.cores;
+
+  const train = bestTrain(results);
+  const trainBatch = train ? (train.spec as { batch: number }).batch : undefined;
+  const oursTrain = medianOf(train?.result);
+  const torchTrain = trainBatch === undefined ? undefined : medianOf(torch?.train.get(trainBatch));
+  const trainRatio = oursTrain !== undefined && torchTrain !== undefined ? oursTrain / torchTrain : undefined;
+  targets.push({
+    name: 'Training step, ms per image (same batch)',
+    ours: oursTrain === undefined ? 'not measured' : `${formatNumber(oursTrain)} (wasm, batch ${trainBatch})`,
+    reference:
+      torchTrain === undefined ? 'not measured' : `${formatNumber(torchTrain)} (batch ${trainBatch})`,
+    ratio: trainRatio,
+    goal: '≤ 3× PyTorch',
+    pass: trainRatio === undefined ? undefined : trainRatio <= 3,
+  });
+
+  const torchBatch = Math.max(...[...(torch?.forward.keys() ?? [])], 0);
+  const torchForward = medianOf(torch?.forward.get(torchBatch));
+  for (const engine of ['tfjs-wasm', 'onnx-fp32', 'onnx-int8'] as const) {
+    const rows = throughputRows(results).filter(
+      (m) => m.spec.kind === 'throughput' && m.spec.engine === engine && m.spec.workers === cores,
+    );
+    const perSecond = medianOf(rows[0]?.result);
+    const ours = perSecond === undefined ? undefined : 1000 / perSecond;
+    const ratio = ours !== undefined && torchForward !== undefined ? ours / torchForward : undefined;
+    targets.push({
+      name: `Inference, ms per image with all ${cores} cores: ${engine}`,
+      ours:
+        ours === undefined ? 'not measured' : `${formatNumber(ours)} (${formatNumber(perSecond!)} images/s)`,
+      reference:
+        torchForward === undefined
+          ? 'not measured'
+          : `${formatNumber(torchForward)} (batch ${torchBatch}, ${torch?.threads} threads)`,
+      ratio,
+      goal: '≤ 2× PyTorch',
+      pass: ratio === undefined ? undefined : ratio <= 2,
+    });
+  }
+
+  const loader = find(results, (s) => s.kind === 'preprocess' && s.mode === 'loader');
+  const loaderRate = medianOf(loader?.result);
+  const consumption = oursTrain === undefined ? undefined : 1000 / oursTrain;
+  const preprocessRatio =
+    loaderRate !== undefined && consumption !== undefined ? loaderRate / consumption : undefined;
+  targets.push({
+    name: 'Preprocessing (loader with augmentation, all cores) vs what training consumes',
+    ours: loaderRate === undefined ? 'not measured' : `${formatNumber(loaderRate)} images/s`,
+    reference:
+      consumption === undefined ? 'not measured' : `${formatNumber(consumption)} images/s (wasm train step)`,
+    ratio: preprocessRatio,
+    goal: '≥ 3× consumption',
+    pass: preprocessRatio === undefined ? undefined : preprocessRatio >= 3,
+  });
+  return targets;
+}
+
+function passCell(pass: boolean | undefined): string {
+  return pass === undefined ? 'not measured' : pass ? '**pass**' : '**FAIL**';
+}
+
+export function renderReport(results: BenchResults): string {
+  const { machine, model, pytorch, options } = results;
+  const cores = machine.cores;
+  const load = machine.loadAverage;
+  const out: string[] = [];
+  const command = `pnpm bench${options.quick ? ' --quick' : ''} --runs ${options.runs}${
+    options.sections.length < 6 ? ` --only ${options.sections.join(',')}` : ''
+  }`;
+  const modelName =
+    model.widthMultiplier === 1 && model.blocksPerStage.join() === '3,4,6,3'
+      ? `ResNet-50 v1 at ${model.inputSize}×${model.inputSize}, ${model.numClasses} classes`
+      : `tiny ResNet (width ×${model.widthMultiplier}, blocks ${model.blocksPerStage.join('/')}) at ${model.inputSize}×${model.inputSize}`;
+
+  out.push('# Benchmarks', '');
+  out.push(
+    `Written by \`${command}\` (packages/trainer/src/bench/) on ${results.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC; ` +
+      `the run took ${formatDuration(results.seconds)}. Model: ${modelName}. Every number is the **median of ${options.runs} runs ` +
+      `after one warm-up run, with (min–max)**; each measurement ran in its own Node process.`,
+    '',
+  );
+  if (options.quick) {
+    out.push(
+      '> **`--quick` run: a tiny model and few images. These numbers check the harness, not the speed.**',
+      '',
+    );
+  }
+  if (isLoaded(load[0], cores)) {
+    out.push(
+      `> **Warning: the machine was loaded.** Load average at the start ${load.map((l) => l.toFixed(2)).join(' / ')} ` +
+        `(1 / 5 / 15 min) on ${cores} cores: other work shared the CPU, so absolute times are inflated and noisy. ` +
+        'The "load" column gives the 1-minute load average when each measurement started. PyTorch ran in the same ' +
+        'conditions, so the ratios are fairer than the absolute numbers, but not exact: PyTorch uses all cores and ' +
+        'suffers more from sharing them than single-threaded wasm does.',
+      '',
+    );
+  }
+  for (const line of results.skipped) out.push(`> ${line}`, '');
+
+  out.push('## Targets', '');
+  out.push(
+    table(
+      ['Target', 'Ours', 'Reference', 'Ratio', 'Goal', 'Result'],
+      computeTargets(results).map((t) => [
+        t.name,
+        t.ours,
+        t.reference,
+        formatRatio(t.ratio),
+        t.goal,
+        passCell(t.pass),
+      ]),
+    ),
+    '',
+  );
+  out.push(
+    'Ratios are ours / PyTorch for times (lower is better) and loader / consumption for preprocessing. ' +
+      'Inference "with all cores" is the throughput of the engine with one worker (wasm) or intra-op thread (ONNX) ' +
+      `per core, against PyTorch's largest measured batch with ${pytorch?.threads ?? cores} threads.`,
+    '',
+  );
+
+  out.push('## Machine', '');
+  out.push(
+    table(
+      ['', ''],
+      [
+        ['CPU', `${machine.cpuModel}, ${cores} cores`],
+        ['Memory', `${machine.memoryGiB.toFixed(1)} GiB`],
+        ['OS', machine.platform],
+        ['Node', machine.node],
+        ['@tensorflow/tfjs', machine.tfjs],
+        ...Object.entries(machine.packages).map(([name, version]) => [name, version]),
+        [
+          'PyTorch',
+          pytorch?.version
+            ? `${pytorch.version} (${pytorch.threads} threads)`
+            : `not measured (${pytorch?.unavailable ?? 'not run'})`,
+        ],
+        ['Load average at start', `${load.map((l) => l.toFixed(2)).join(' / ')} (1 / 5 / 15 min)`],
+      ],
+    ),
+    '',
+  );
+
+  const torchCell = (result: MeasurementResult | undefined) => (pytorch ? formatResult(result) : 'not run');
+  const ratioCell = (ours: MeasurementResult | undefined, reference: MeasurementResult | undefined) => {
+    const a = medianOf(ours);
+    const b = medianOf(reference);
+    return formatRatio(a !== undefined && b !== undefined ? a / b : undefined);
+  };
+  const loadCell = (m: Measurement) => m.loadAverage.toFixed(1);
+
+  const forward = results.measurements.filter((m) => m.spec.kind === 'forward' && m.spec.backend === 'wasm');
+  if (forward.length > 0) {
+    out.push('## Forward pass (inference), wasm, ms per image', '');
+    out.push(
+      'Through `createTfjsEngine` (the engine evaluation and serving use: packing, `model.predict`, softmax), one batch per run, 1 thread.',
+      '',
+    );
+    out.push(
+      table(
+        ['Batch', 'Ours: ms/image', 'PyTorch: ms/image', 'Ours / PyTorch', 'Load'],
+        forward.map((m) => {
+          const batch = (m.spec as { batch: number }).batch;
+          const reference = pytorch?.forward.get(batch);
+          return [
+            String(batch),
+            formatResult(m.result),
+            torchCell(reference),
+            ratioCell(m.result, reference),
+            loadCell(m),
+          ];
+        }),
+      ),
+      '',
+    );
+  }
+
+  const train = results.measurements.filter((m) => m.spec.kind === 'train' && m.spec.backend === 'wasm');
+  if (train.length > 0 && options.sections.includes('train')) {
+    out.push('## Training step, wasm, ms per image', '');
+    out.push(
+      "The trainer's real `trainStep` (train/train-step.ts: forward in training mode, softmax cross-entropy, gradients of " +
+        'every weight, `AdamL2` update), all layers trainable, random inputs. PyTorch: the same network, `Adam(weight_decay)`.',
+      '',
+    );
+    out.push(
+      table(
+        ['Batch', 'Ours: ms/image', 'PyTorch: ms/image', 'Ours / PyTorch', 'Load'],
+        [...train]
+          .sort((a, b) => (a.spec as { batch: number }).batch - (b.spec as { batch: number }).batch)
+          .map((m) => {
+            const batch = (m.spec as { batch: number }).batch;
+            const reference = pytorch?.train.get(batch);
+            const detail = m.result.status === 'ok' && m.result.detail ? ` (${m.result.detail})` : '';
+            return [
+              String(batch),
+              formatResult(m.result) + detail,
+              torchCell(reference),
+              ratioCell(m.result, reference),
+              loadCell(m),
+            ];
+          }),
+      ),
+      '',
+    );
+    if (train.some((m) => m.result.status === 'oom')) {
+      out.push(
+        'wasm32 addresses at most 4 GiB, and a training step keeps every activation of the forward pass for the ' +
+          'gradient (~470 MB per image at 224×224), so larger batches abort inside malloc. Train with a batch ' +
+          'that fits and gradient accumulation (`trainStep` takes several micro-batches) for a larger effective batch.',
+        '',
+      );
+    }
+  }
+
+  const throughput = throughputRows(results);
+  if (throughput.length > 0) {
+    out.push('## Inference throughput, images per second', '');
+    out.push(
+      'tfjs-wasm: N worker threads, each with its own wasm instance and engine (wasm is single-threaded in Node; the ' +
+        "server's worker pool works the same way), batches of 4. ONNX: the exporter's graph (BatchNorm folded; int8 = " +
+        'static QDQ calibrated on real JPEGs) in `createOnnxEngine` with N intra-op threads, batches of 8.',
+      '',
+    );
+    const torchBatch = Math.max(...[...(pytorch?.forward.keys() ?? [])], 0);
+    const torchForward = medianOf(pytorch?.forward.get(torchBatch));
+    out.push(
+      table(
+        [
+          'Engine',
+          'Workers / threads',
+          'images/s',
+          'ms/image',
+          `Ours / PyTorch (batch ${torchBatch}, ${pytorch?.threads ?? '–'} threads)`,
+          'Load',
+        ],
+        throughput.map((m) => {
+          const spec = m.spec as Extract<MeasurementSpec, { kind: 'throughput' }>;
+          const perSecond = medianOf(m.result);
+          const ms = perSecond === undefined ? undefined : 1000 / perSecond;
+          return [
+            spec.engine,
+            String(spec.workers),
+            formatResult(m.result),
+            ms === undefined ? '–' : formatNumber(ms),
+            formatRatio(ms !== undefined && torchForward !== undefined ? ms / torchForward : undefined),
+            loadCell(m),
+          ];
+        }),
+      ),
+      '',
+    );
+  }
+
+  const preprocess = results.measurements.filter((m) => m.spec.kind === 'preprocess');
+  if (preprocess.length > 0) {
+    const count = (preprocess[0]!.spec as { files: string[] }).files.length;
+    out.push('## Preprocessing, images per second', '');
+    out.push(
+      `${count} real JPEGs from the food10 set (${options.dataRoot}), 224×224 output. "preprocess" and "augment" run one ` +
+        'image at a time from bytes in memory (sharp decodes on its own threads); "loader" is `createBatchLoader` as ' +
+        `training uses it: file reads + augmentation, batches of 16, concurrency = ${cores} cores.`,
+      '',
+    );
+    const what = {
+      preprocess: '`preprocessImage`: decode + resize 256 + centre crop 224 + normalise',
+      augment: '`augmentImage`: decode + random resized crop + flip + normalise',
+      loader: '`createBatchLoader` with augmentation, concurrency = cores',
+    } as const;
+    out.push(
+      table(
+        ['Stage', 'images/s', 'ms/image', 'Load'],
+        preprocess.map((m) => {
+          const spec = m.spec as Extract<MeasurementSpec, { kind: 'preprocess' }>;
+          const perSecond = medianOf(m.result);
+          return [
+            what[spec.mode],
+            formatResult(m.result),
+            perSecond ? formatNumber(1000 / perSecond) : '–',
+            loadCell(m),
+          ];
+        }),
+      ),
+      '',
+    );
+  }
+
+  const backendRows = results.measurements.filter(
+    (m) =>
+      (m.spec.kind === 'forward' && m.spec.batch === 1) ||
+      (m.spec.kind === 'train' && m.spec.batch === results.backendTrainBatch),
+  );
+  if (options.sections.includes('backends') && backendRows.length > 0) {
+    const batch = results.backendTrainBatch;
+    out.push('## Per backend, ms per image', '');
+    out.push(
+      `Forward at batch 1 and a training step at batch ${batch} (small, because the pure-JS cpu backend is slow). ` +
+        '`tensorflow` is @tensorflow/tfjs-node(-gpu), which cannot install on this machine.',
+      '',
+    );
+    const rows = (['wasm', 'cpu', 'tensorflow'] as const).map((backend) => {
+      const get = (kind: 'forward' | 'train', b: number) =>
+        results.measurements.find(
+          (m) =>
+            m.spec.kind === kind && 'backend' in m.spec && m.spec.backend === backend && m.spec.batch === b,
+        )?.result;
+      const forwardResult = get('forward', 1);
+      const trainResult = forwardResult?.status === 'unavailable' ? forwardResult : get('train', batch);
+      return [backend, formatResult(forwardResult), formatResult(trainResult)];
+    });
+    out.push(table(['Backend', 'Forward, batch 1', `Train step, batch ${batch}`], rows), '');
+  }
+
+  if (pytorch) {
+    out.push('## PyTorch reference', '');
+    if (pytorch.unavailable) out.push(`Not measured: ${pytorch.unavailable}.`, '');
+    else
+      out.push(
+        `PyTorch ${pytorch.version} (Debian \`python3-torch\`, \`/usr/bin/python3\`), ${pytorch.threads} threads, ` +
+          'packages/trainer/src/bench/pytorch_resnet50.py: ResNet-50 v1 written by hand with the same layers as ours ' +
+          '(biased convs, stride on the first 1×1), NCHW, forward under `torch.inference_mode()`, train step = ' +
+          '`Adam(lr=1e-4, weight_decay=1e-4)` on cross-entropy. One warm-up run, then the timed runs, in one process.',
+        '',
+        table(
+          ['Measurement', 'Batch', 'ms/image'],
+          [
+            ...[...pytorch.forward].map(([batch, r]) => ['forward', String(batch), formatResult(r)]),
+            ...[...pytorch.train].map(([batch, r]) => ['train step', String(batch), formatResult(r)]),
+          ],
+        ),
+        '',
+      );
+  }
+
+  out.push('## How to reproduce', '');
+  out.push(
+    '```sh',
+    'apt-get install -y python3-torch   # the reference (optional: rows say "not measured" without it)',
+    'pnpm bench                          # full run, writes docs/benchmarks.md',
+    'pnpm bench --only forward,train --runs 5',
+    'pnpm bench --quick --out /tmp/bench.md   # tiny model: checks the harness in seconds',
+    '```',
+    '',
+    'Caveats: the wasm backend runs one thread per instance in Node, so a single training step uses one core, ' +
+      "while PyTorch uses all cores; a step's time depends on what else runs (see the load column). Random weights " +
+      'and inputs: a dense CNN does the same work whatever the values.',
+    '',
+  );
+
+  out.push(readFileSync(KERNEL_HISTORY, 'utf8').trim(), '');
+  return out.join('\n');
+}

@@ -1,0 +1,279 @@
+/**
+ * Runs the measurements in order, each in its own child process, and collects the results for the
+ * report. Training batch sizes that run out of memory are reported and halved until one fits.
+ */
+import { readdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { collectMachineFacts, type MachineFacts } from './machine.ts';
+import { type PytorchReport, runPytorch } from './pytorch.ts';
+import { runInChild } from './run-child.ts';
+import {
+  describeSpec,
+  type MeasurementResult,
+  type MeasurementSpec,
+  type ModelShape,
+  RESNET50_224,
+  TINY_MODEL,
+} from './spec.ts';
+
+export const SECTIONS = ['forward', 'train', 'throughput', 'preprocess', 'backends', 'pytorch'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+export interface BenchOptions {
+  quick: boolean;
+  runs: number;
+  sections: ReadonlySet<Section>;
+  /** Food-101-layout folder with images/<class>/*.jpg. */
+  dataRoot: string;
+  log: (line: string) => void;
+}
+
+export interface Measurement {
+  spec: MeasurementSpec;
+  result: MeasurementResult;
+  /** 1-minute load average when the measurement started. */
+  loadAverage: number;
+}
+
+export interface BenchResults {
+  options: Omit<BenchOptions, 'log' | 'sections'> & { sections: Section[] };
+  model: ModelShape;
+  machine: MachineFacts;
+  startedAt: Date;
+  seconds: number;
+  measurements: Measurement[];
+  /** Why a whole group was not measured (e.g. no images). */
+  skipped: string[];
+  pytorch?: PytorchReport;
+  /** The batch sizes PyTorch trained with (those of our train rows). */
+  trainBatches: number[];
+  /** The training batch of the per-backend table. */
+  backendTrainBatch: number;
+}
+
+/** The sizes each mode measures; `--quick` keeps the harness honest in seconds, not the numbers. */
+export function benchPlan(quick: boolean) {
+  return quick
+    ? {
+        model: TINY_MODEL,
+        forwardBatches: [1, 4],
+        trainBatches: [4, 8],
+        backendTrainBatch: 2,
+        throughputImages: 8,
+        preprocessImages: 4,
+        calibrationImages: 2,
+        timeoutMs: 120_000,
+      }
+    : {
+        model: RESNET50_224,
+        forwardBatches: [1, 8],
+        trainBatches: [8, 32],
+        // The pure-JS cpu backend is ~10× slower than wasm: one small batch keeps the table affordable.
+        backendTrainBatch: 2,
+        throughputImages: 16,
+        preprocessImages: 48,
+        calibrationImages: 8,
+        timeoutMs: 600_000,
+      };
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchResults> {
+  const plan = benchPlan(options.quick);
+  const { runs, log } = options;
+  const started = Date.now();
+  const machine = collectMachineFacts();
+  const measurements: Measurement[] = [];
+  const skipped: string[] = [];
+  const cores = machine.cores;
+  const wants = (section: Section) => options.sections.has(section);
+  const model = plan.model;
+
+  // A rough count for the progress line; the train section may add attempts after an OOM.
+  const expected =
+    (wants('forward') ? plan.forwardBatches.length : 0) +
+    (wants('train') ? plan.trainBatches.length : 0) +
+    (wants('throughput') ? 2 + 4 : 0) +
+    (wants('preprocess') ? 3 : 0) +
+    (wants('backends') ? 4 : 0) +
+    (wants('pytorch') ? 1 : 0);
+  let done = 0;
+  const progress = (label: string) => {
+    const elapsed = (Date.now() - started) / 1000;
+    const eta = done > 0 ? ` (~${formatDuration((elapsed / done) * Math.max(0, expected - done))} left)` : '';
+    log(`[${done + 1}/${Math.max(expected, done + 1)}] ${label}, ${formatDuration(elapsed)} elapsed${eta}`);
+  };
+  const measure = async (spec: MeasurementSpec): Promise<MeasurementResult> => {
+    progress(describeSpec(spec));
+    const loadAverage = os.loadavg()[0]!;
+    const result = await runInChild(spec, {
+      timeoutMs: plan.timeoutMs,
+      onLine: (line) => {
+        if (!isLibraryNoise(line)) log(`    ${line}`);
+      },
+    });
+    done++;
+    if (result.status !== 'ok') log(`    → ${result.status}: ${result.reason}`);
+    measurements.push({ spec, result, loadAverage });
+    return result;
+  };
+
+  if (wants('forward')) {
+    for (const batch of plan.forwardBatches)
+      await measure({ kind: 'forward', backend: 'wasm', batch, runs, model });
+  }
+
+  const trainBatches: number[] = [];
+  if (wants('train')) {
+    let fits = true;
+    for (const batch of plan.trainBatches) {
+      if (!fits) {
+        // A larger batch than one that ran out of memory cannot fit either: say so, do not try.
+        measurements.push({
+          spec: { kind: 'train', backend: 'wasm', batch, runs, model },
+          result: {
+            status: 'oom',
+            reason: `not attempted: batch ${trainBatches[0]} already ran out of memory`,
+          },
+          loadAverage: os.loadavg()[0]!,
+        });
+        continue;
+      }
+      trainBatches.push(batch);
+      const result = await measure({ kind: 'train', backend: 'wasm', batch, runs, model });
+      if (result.status === 'oom') fits = false;
+    }
+    // Halve until a batch fits, so the doc has the largest measured batch below the limit.
+    for (
+      let batch = Math.floor(plan.trainBatches[0]! / 2);
+      !fits && batch >= 1;
+      batch = Math.floor(batch / 2)
+    ) {
+      trainBatches.push(batch);
+      fits = (await measure({ kind: 'train', backend: 'wasm', batch, runs, model })).status !== 'oom';
+    }
+  }
+
+  let pytorchReport: PytorchReport | undefined;
+  if (wants('pytorch')) {
+    progress('PyTorch reference (forward and train step)');
+    const torchTrainBatches = [...new Set(trainBatches.length > 0 ? trainBatches : plan.trainBatches)].sort(
+      (a, b) => a - b,
+    );
+    pytorchReport = await runPytorch({
+      model,
+      threads: cores,
+      runs,
+      forwardBatches: plan.forwardBatches,
+      trainBatches: torchTrainBatches,
+      timeoutMs: plan.timeoutMs * 2,
+      onLine: (line) => log(`    ${line}`),
+    });
+    done++;
+    if (pytorchReport.unavailable) log(`    → PyTorch not measured: ${pytorchReport.unavailable}`);
+  }
+
+  const images = await listImages(options.dataRoot, Math.max(plan.preprocessImages, plan.calibrationImages));
+  if (images.length === 0 && (wants('preprocess') || wants('throughput'))) {
+    skipped.push(
+      `No JPEGs under ${options.dataRoot}/images/*/: preprocessing not measured, int8 calibrated on random inputs.`,
+    );
+  }
+
+  if (wants('throughput')) {
+    const base = { kind: 'throughput' as const, batch: 4, imagesPerRun: plan.throughputImages, runs, model };
+    for (const workers of [1, cores]) {
+      await measure({ ...base, engine: 'tfjs-wasm', workers, calibrationImages: [] });
+    }
+    for (const engine of ['onnx-fp32', 'onnx-int8'] as const) {
+      for (const threads of [1, cores]) {
+        await measure({
+          ...base,
+          batch: 8,
+          imagesPerRun: plan.throughputImages * 2,
+          engine,
+          workers: threads,
+          calibrationImages: images.slice(0, plan.calibrationImages),
+        });
+      }
+    }
+  }
+
+  if (wants('preprocess') && images.length > 0) {
+    const files = images.slice(0, plan.preprocessImages);
+    for (const mode of ['preprocess', 'augment', 'loader'] as const) {
+      await measure({ kind: 'preprocess', mode, files, dataRoot: options.dataRoot, runs });
+    }
+  }
+
+  if (wants('backends')) {
+    for (const backend of ['cpu', 'tensorflow'] as const) {
+      const forward = await measure({ kind: 'forward', backend, batch: 1, runs, model });
+      if (forward.status === 'unavailable') continue;
+      await measure({ kind: 'train', backend, batch: plan.backendTrainBatch, runs, model });
+    }
+    // The wasm row of the backend table at the same batch as the others.
+    if (
+      !measurements.some(
+        (m) =>
+          m.spec.kind === 'train' && m.spec.backend === 'wasm' && m.spec.batch === plan.backendTrainBatch,
+      )
+    ) {
+      await measure({ kind: 'train', backend: 'wasm', batch: plan.backendTrainBatch, runs, model });
+    }
+    if (
+      !measurements.some((m) => m.spec.kind === 'forward' && m.spec.backend === 'wasm' && m.spec.batch === 1)
+    ) {
+      await measure({ kind: 'forward', backend: 'wasm', batch: 1, runs, model });
+    }
+  }
+
+  return {
+    options: { quick: options.quick, runs, dataRoot: options.dataRoot, sections: [...options.sections] },
+    model,
+    machine,
+    startedAt: new Date(started),
+    seconds: (Date.now() - started) / 1000,
+    measurements,
+    skipped,
+    pytorch: pytorchReport,
+    trainBatches,
+    backendTrainBatch: plan.backendTrainBatch,
+  };
+}
+
+/** Up to `count` JPEGs, spread over the classes (sorted, so every run reads the same files). */
+export async function listImages(dataRoot: string, count: number): Promise<string[]> {
+  const imagesDir = path.join(dataRoot, 'images');
+  let classes: string[];
+  try {
+    classes = (await readdir(imagesDir)).sort();
+  } catch {
+    return [];
+  }
+  const perClass = await Promise.all(
+    classes.map(async (name) =>
+      (await readdir(path.join(imagesDir, name)).catch(() => []))
+        .filter((file) => /\.jpe?g$/i.test(file))
+        .sort()
+        .map((file) => path.join(imagesDir, name, file)),
+    ),
+  );
+  const files: string[] = [];
+  for (let i = 0; files.length < count && perClass.some((list) => i < list.length); i++) {
+    for (const list of perClass) if (i < list.length && files.length < count) files.push(list[i]!);
+  }
+  return files;
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+}
+
+/** tfjs prints a banner and, when tfjs-node half-loads, one warning per kernel: not progress. */
+export function isLibraryNoise(line: string): boolean {
+  return /is already registered|^=+$|Hi, looks like you are running TensorFlow\.js in Node\.js/.test(
+    line.trim(),
+  );
+}

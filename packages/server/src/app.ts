@@ -13,7 +13,17 @@ export type AppOptions = Partial<Omit<ServerConfig, 'host' | 'port' | 'logLevel'
   checkpoint: string;
   /** Fastify's logger option (pino); false in tests. */
   logger?: FastifyServerOptions['logger'];
+  /** Longest a request (headers and body) may take to arrive; see DEFAULT_REQUEST_TIMEOUT_MS. */
+  requestTimeoutMs?: number;
 };
+
+/**
+ * Longest a request may take to arrive. Fastify disables Node's request timeout (0), so a client that
+ * sent headers and then trickled its body a byte a second (slow loris) held a socket and a multipart
+ * parser forever. 60 s lets a 10 MiB photo arrive at ~170 KB/s; slower clients get 408 and the socket
+ * is freed. Tested in test/reliability/bad-input.test.ts.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 /**
  * The app factory: everything but listening, so tests drive it with `app.inject()`. Throws
@@ -22,18 +32,23 @@ export type AppOptions = Partial<Omit<ServerConfig, 'host' | 'port' | 'logLevel'
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const config = { ...DEFAULTS, ...withoutUndefined(options), checkpoint: options.checkpoint };
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     logger: options.logger ?? false,
     // Honour a caller's request id (a proxy's), else make one; it is in every log line and echoed back.
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: config.maxUploadBytes,
+    requestTimeout,
+    // Node checks request deadlines on this interval (default 30 s, which would let a 1 s timeout last 31 s).
+    http: { connectionsCheckingInterval: Math.min(1000, requestTimeout) },
     // health.ts answers requests that arrive while draining, in the API's error format.
     return503OnClosing: false,
   });
   const classifier = await Classifier.open({ ...config, log: (line) => app.log.info(line) });
   try {
     installErrorHandlers(app, config);
+    installBodyDeadline(app, requestTimeout);
     app.addSchema(errorBodySchema);
     app.addHook('onSend', async (request, reply) => {
       void reply.header('x-request-id', request.id);
@@ -50,6 +65,37 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     throw error;
   }
   return app;
+}
+
+/**
+ * Node 20 enforces `requestTimeout` only until the headers are in (checked: a body trickled after
+ * complete headers is never timed out), so the body gets its own deadline: if it has not fully
+ * arrived by then, answer 408 in the API's error format and close the connection.
+ */
+function installBodyDeadline(app: FastifyInstance, timeoutMs: number): void {
+  const body = JSON.stringify({
+    error: {
+      code: 'REQUEST_TIMEOUT',
+      message: `The upload did not arrive within ${timeoutMs / 1000} s. Check the connection and retry, or send a smaller photo.`,
+    },
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    // app.inject()'s fake requests have no `complete` flag and no socket to free.
+    if (request.raw.complete !== false) return;
+    const timer = setTimeout(() => {
+      if (request.raw.complete) return;
+      request.log.warn({ code: 'REQUEST_TIMEOUT' }, `request body not complete after ${timeoutMs} ms`);
+      const socket = request.raw.socket;
+      if (socket.writable && !reply.raw.headersSent) {
+        socket.write(
+          `HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      }
+      socket.destroy();
+    }, timeoutMs);
+    timer.unref();
+    reply.raw.once('close', () => clearTimeout(timer));
+  });
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BACKEND_NAMES, type BackendName } from '@food/core/backend';
+import { ENGINE_NAMES, type EngineName } from '@food/core/engine/create-engine';
 import { UserError } from '@food/core/errors';
 import { Command, CommanderError, Option } from 'commander';
 import { byteSizeIn, integerIn, serverUrl } from './cli-options.ts';
@@ -47,6 +48,20 @@ export function buildProgram(): Command {
           .choices(BACKEND_NAMES)
           .default(DEFAULTS.backend),
         'backend',
+      ),
+    )
+    .addOption(
+      env(
+        new Option('--engine <name>', 'inference engine: tfjs (on --backend) or onnx (ONNX Runtime)')
+          .choices(ENGINE_NAMES)
+          .default(DEFAULTS.engine),
+        'engine',
+      ),
+    )
+    .addOption(
+      env(
+        new Option('--onnx-model <file>', 'exported model for --engine onnx (default: CHECKPOINT.onnx)'),
+        'onnxModel',
       ),
     )
     .addOption(
@@ -113,12 +128,17 @@ Examples:
   pnpm serve --checkpoint checkpoints/food10/best --host 0.0.0.0 --port 8080 --workers 2
   CHECKPOINT=checkpoints/food10/best PORT=8080 pnpm serve
   pnpm serve --checkpoint checkpoints/food10/best --workers 0 --backend cpu   # model on the main thread
+  pnpm serve --checkpoint checkpoints/food10/best --engine onnx               # after pnpm trainer export
 
 Then open http://127.0.0.1:5000 (web UI), /docs (API), /metrics (Prometheus).
 `,
     )
     .action(async (options: ServeFlags) => {
-      const server = await startServer({ ...options, backend: options.backend as BackendName });
+      const server = await startServer({
+        ...options,
+        backend: options.backend as BackendName,
+        engine: options.engine as EngineName,
+      });
       closeOnSignals(server, options.drainDelayMs);
     });
 
@@ -181,7 +201,11 @@ Examples:
   return program;
 }
 
-type ServeFlags = Omit<ServerConfig, 'backend' | 'logLevel'> & { backend: string; logLevel: LogLevel };
+type ServeFlags = Omit<ServerConfig, 'backend' | 'engine' | 'logLevel'> & {
+  backend: string;
+  engine: string;
+  logLevel: LogLevel;
+};
 
 interface PredictFlags {
   url: string;

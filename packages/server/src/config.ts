@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { BackendName } from '@food/core/backend';
+import type { EngineName } from '@food/core/engine/create-engine';
 import { DEFAULT_MAX_PIXELS } from '@food/core/preprocess/image';
 
 /** Everything `pnpm serve` can be told, by flag or environment variable (flags win). */
@@ -8,6 +9,10 @@ export interface ServerConfig {
   host: string;
   port: number;
   backend: BackendName;
+  /** `tfjs` (on `backend`) or `onnx` (ONNX Runtime, from `onnxModel`). */
+  engine: EngineName;
+  /** The exported .onnx file for `--engine onnx` (default: beside the checkpoint, `best.onnx`). */
+  onnxModel?: string;
   /** Inference worker threads; 0 runs the model on the main thread. */
   workers: number;
   maxBatch: number;
@@ -27,6 +32,7 @@ export const DEFAULTS = {
   host: '127.0.0.1',
   port: 5000,
   backend: 'auto',
+  engine: 'tfjs',
   workers: availableParallelism(),
   maxBatch: 8,
   batchTimeoutMs: 5,
@@ -43,6 +49,8 @@ export const ENVIRONMENT = {
   host: 'HOST',
   port: 'PORT',
   backend: 'BACKEND',
+  engine: 'ENGINE',
+  onnxModel: 'ONNX_MODEL',
   workers: 'WORKERS',
   maxBatch: 'MAX_BATCH',
   batchTimeoutMs: 'BATCH_TIMEOUT_MS',

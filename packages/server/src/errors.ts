@@ -25,6 +25,11 @@ export const MultipleImagesError = createError<[]>(
   'Send exactly one image per request; to classify several photos, send one request per photo.',
   400,
 );
+export const MultipartMalformedError = createError<[string]>(
+  'MULTIPART_MALFORMED',
+  `The multipart body cannot be parsed (%s). ${HOW_TO_SEND}`,
+  400,
+);
 export const TopKError = createError<[number]>('TOPK_INVALID', 'topK must be an integer from 1 to %d.', 400);
 export const UploadTooLargeError = createError<[string]>(
   'UPLOAD_TOO_LARGE',
@@ -71,6 +76,7 @@ const OWN_ERRORS = [
   ImageMissingError,
   ImageFieldError,
   MultipleImagesError,
+  MultipartMalformedError,
   TopKError,
   UploadTooLargeError,
   UnsupportedMediaTypeError,

@@ -1,6 +1,6 @@
 import { UserError } from '@food/core/errors';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from './app.ts';
+import { type AppOptions, buildApp } from './app.ts';
 import type { ServerConfig } from './config.ts';
 
 /** How long in-flight requests may take to finish before the process exits anyway. */
@@ -21,7 +21,9 @@ export interface RunningServer {
  * Builds the app, listens, and waits until the model is loaded and warm. Health answers while it
  * loads; a model that cannot load (corrupt weights, wrong topology) closes the server and throws.
  */
-export async function startServer(config: ServerConfig): Promise<RunningServer> {
+export async function startServer(
+  config: ServerConfig & Pick<AppOptions, 'requestTimeoutMs'>,
+): Promise<RunningServer> {
   const app = await buildApp({
     ...config,
     logger: { level: config.logLevel },

@@ -43,6 +43,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
       host: '127.0.0.1',
       port: 0,
       backend: 'cpu',
+      engine: 'tfjs',
       workers: 1,
       maxBatch: 8,
       batchTimeoutMs: 5,

@@ -1,6 +1,8 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { BackendName } from '@food/core/backend';
 import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
+import type { EngineName } from '@food/core/engine/create-engine';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 import { preprocessImage } from '@food/core/preprocess/image';
 import { ModelLoadingError } from '../errors.ts';
@@ -13,6 +15,8 @@ import { WorkerPool } from './worker-pool.ts';
 export interface ClassifierOptions {
   checkpoint: string;
   backend: BackendName;
+  engine: EngineName;
+  onnxModel?: string;
   /** Worker threads, each with its own model; 0 runs the model on the calling thread. */
   workers: number;
   maxBatch: number;
@@ -80,7 +84,15 @@ export class Classifier {
   static async open(options: ClassifierOptions): Promise<Classifier> {
     const metadata = await readCheckpointMetadata(options.checkpoint);
     const info = await describeModel(metadata);
-    const engineOptions = { checkpoint: metadata.dir, backend: options.backend, maxBatch: options.maxBatch };
+    const engineOptions = {
+      checkpoint: metadata.dir,
+      backend: options.backend,
+      engine: options.engine,
+      onnxModel: options.onnxModel,
+      // Each worker's ONNX Runtime session gets its share of the cores, so N workers do not oversubscribe.
+      intraOpThreads: Math.max(1, Math.floor(availableParallelism() / Math.max(1, options.workers))),
+      maxBatch: options.maxBatch,
+    };
     const executor: BatchExecutor =
       options.workers === 0
         ? new InProcessExecutor({ ...engineOptions, log: options.log })

@@ -119,6 +119,9 @@ export class WorkerPool implements BatchExecutor {
       workerData: {
         checkpoint: this.#options.checkpoint,
         backend: this.#options.backend,
+        engine: this.#options.engine,
+        onnxModel: this.#options.onnxModel,
+        intraOpThreads: this.#options.intraOpThreads,
         maxBatch: this.#options.maxBatch,
       } satisfies WorkerInit,
       // tsx's flags in process.execArgv would register its loader a second time; the bootstrap does it.

@@ -7,6 +7,7 @@ import {
   AssetNotFoundError,
   ImageFieldError,
   ImageMissingError,
+  MultipartMalformedError,
   MultipleImagesError,
   TopKError,
   UnsupportedMediaTypeError,
@@ -158,17 +159,30 @@ async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginO
 async function readMultipartUpload(request: FastifyRequest): Promise<{ image: Uint8Array; topK?: string }> {
   let image: Uint8Array | undefined;
   let topK: string | undefined;
-  for await (const part of request.parts()) {
-    if (part.type === 'file') {
-      if (part.fieldname !== 'image') throw new ImageFieldError(part.fieldname);
-      if (image) throw new MultipleImagesError();
-      image = await part.toBuffer();
-    } else if (part.fieldname === 'topK') {
-      topK = String(part.value);
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'file') {
+        if (part.fieldname !== 'image') throw new ImageFieldError(part.fieldname);
+        if (image) throw new MultipleImagesError();
+        image = await part.toBuffer();
+      } else if (part.fieldname === 'topK') {
+        topK = String(part.value);
+      }
     }
+  } catch (error) {
+    // busboy reports a broken body (no boundary, a boundary the body never uses, a missing end) as a
+    // plain Error without a status, which answered 500; it is the client's malformed request.
+    // Found by test/reliability/bad-input.test.ts.
+    if (isParserError(error)) throw new MultipartMalformedError((error as Error).message);
+    throw error;
   }
   if (!image) throw new ImageMissingError();
   return { image, topK };
+}
+
+/** An error of the multipart parser itself: no HTTP status and not one of ours. */
+function isParserError(error: unknown): boolean {
+  return error instanceof Error && (error as { statusCode?: number }).statusCode === undefined;
 }
 
 function rawImageBody(request: FastifyRequest): Uint8Array {

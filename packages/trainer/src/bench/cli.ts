@@ -54,6 +54,7 @@ export function buildBenchProgram(): Command {
       parseRuns,
     )
     .option('--only <sections>', `comma-separated subset of: ${SECTIONS.join(', ')}`, parseSections)
+    .option('--note <text>', 'a sentence for the report header, e.g. what else ran on the machine')
     .option(
       '--data-root <dir>',
       'Food-101-layout folder with images/<class>/*.jpg',
@@ -69,6 +70,7 @@ same network for the ratio column; without it those rows say "not measured".
 Examples:
   pnpm bench                                  # everything, ~15-25 min on 2 cores; writes docs/benchmarks.md
   pnpm bench --only forward,train --runs 5    # model timings only
+  pnpm bench --note "CI runner, nothing else running"
   pnpm bench --quick --out /tmp/bench.md      # tiny model, seconds: checks the harness`,
     )
     .exitOverride()
@@ -81,6 +83,7 @@ interface BenchFlags {
   runs?: number;
   only?: Section[];
   dataRoot: string;
+  note?: string;
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -102,6 +105,7 @@ export async function main(argv: string[]): Promise<void> {
       runs: flags.runs ?? (flags.quick ? 1 : 3),
       sections: new Set(flags.only ?? SECTIONS),
       dataRoot: path.resolve(flags.dataRoot),
+      note: flags.note,
       log,
     });
     await mkdir(path.dirname(path.resolve(flags.out)), { recursive: true });

@@ -4,6 +4,7 @@
  * abort or a heap exhaustion ends only this process, and the parent reports it as "out of memory".
  */
 import { initBackend } from '@food/core/backend';
+import * as tf from '@tensorflow/tfjs';
 import { measureForward, measureTrainStep } from './model-benchmarks.ts';
 import { measurePreprocess } from './preprocess-benchmarks.ts';
 import {
@@ -31,15 +32,28 @@ async function measure(spec: MeasurementSpec): Promise<MeasurementResult> {
       if (spec.kind === 'forward') return { status: 'ok', unit, samples: await measureForward(options) };
       const { samples, leakedTensors } = await measureTrainStep(options);
       // A leak would make later steps slower and is a bug worth seeing in the report.
-      const detail =
-        leakedTensors === 0 ? undefined : `${leakedTensors} tensors leaked per ${spec.runs} steps`;
-      return { status: 'ok', unit, samples, detail };
+      const leak = leakedTensors === 0 ? [] : [`${leakedTensors} tensors leaked over ${spec.runs} steps`];
+      const heap = wasmHeapBytes();
+      const details = [...(heap === undefined ? [] : [`wasm heap ${formatGiB(heap)}`]), ...leak];
+      return { status: 'ok', unit, samples, detail: details.join(', ') || undefined };
     }
     case 'throughput':
       return { status: 'ok', unit, samples: await measureThroughput(spec, log) };
     case 'preprocess':
       return { status: 'ok', unit, samples: await measurePreprocess(spec, log) };
   }
+}
+
+const WASM_HEAP_NEARLY_FULL = 3.5 * 2 ** 30;
+
+/** Size of the wasm backend's heap (it grows and never shrinks, so this is the peak); undefined off wasm. */
+function wasmHeapBytes(): number | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  return (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length;
+}
+
+function formatGiB(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 }
 
 function shorten(text: string, length: number): string {
@@ -53,9 +67,14 @@ async function main(): Promise<void> {
     result = await measure(spec);
   } catch (error) {
     const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const heap = wasmHeapBytes();
+    // wasm32 cannot grow past 4 GiB; a crash with the heap near that limit is the heap running out, even
+    // when it surfaces as an out-of-bounds access rather than as an abort in malloc.
+    const heapFull = heap !== undefined && heap >= WASM_HEAP_NEARLY_FULL;
+    const where = heap === undefined ? '' : ` (wasm heap at ${formatGiB(heap)} of 4 GiB)`;
     result = {
-      status: looksLikeOutOfMemory(text) ? 'oom' : 'failed',
-      reason: shorten(text.split('\n')[0]!, 300),
+      status: looksLikeOutOfMemory(text) || heapFull ? 'oom' : 'failed',
+      reason: shorten(text.split('\n')[0]!, 240) + where,
     };
   }
   process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);

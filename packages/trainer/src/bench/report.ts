@@ -39,7 +39,12 @@ export function formatRatio(ratio: number | undefined): string {
 /** A result cell: "median (min–max)" or what stopped the measurement. */
 export function formatResult(result: MeasurementResult | undefined): string {
   if (!result) return 'not measured';
-  if (result.status === 'ok') return formatSummary(summarize(result.samples));
+  if (result.status === 'ok') {
+    // One run has no spread to show; say that it is one run rather than print "x (x–x)".
+    return result.samples.length === 1
+      ? `${formatNumber(result.samples[0]!)} (1 run)`
+      : formatSummary(summarize(result.samples));
+  }
   const label = {
     oom: '**out of memory**',
     failed: '**failed**',
@@ -158,10 +163,11 @@ export function renderReport(results: BenchResults): string {
   out.push('# Benchmarks', '');
   out.push(
     `Written by \`${command}\` (packages/trainer/src/bench/) on ${results.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC; ` +
-      `the run took ${formatDuration(results.seconds)}. Model: ${modelName}. Every number is the **median of ${options.runs} runs ` +
+      `the run took ${formatDuration(results.seconds)}. Model: ${modelName}. Every number is the **median of ${options.runs} run${options.runs === 1 ? '' : 's'} ` +
       `after one warm-up run, with (min–max)**; each measurement ran in its own Node process.`,
     '',
   );
+  if (options.note) out.push(`> Note: ${options.note}`, '');
   if (options.quick) {
     out.push(
       '> **`--quick` run: a tiny model and few images. These numbers check the harness, not the speed.**',
@@ -290,7 +296,8 @@ export function renderReport(results: BenchResults): string {
     if (train.some((m) => m.result.status === 'oom')) {
       out.push(
         'wasm32 addresses at most 4 GiB, and a training step keeps every activation of the forward pass for the ' +
-          'gradient (~470 MB per image at 224×224), so larger batches abort inside malloc. Train with a batch ' +
+          'gradient (~470 MB per image at 224×224), so larger batches crash once the heap reaches 4 GiB (an abort ' +
+          'in malloc, or an out-of-bounds access; the row gives the heap size at the crash). Train with a batch ' +
           'that fits and gradient accumulation (`trainStep` takes several micro-batches) for a larger effective batch.',
         '',
       );
@@ -378,8 +385,9 @@ export function renderReport(results: BenchResults): string {
     const batch = results.backendTrainBatch;
     out.push('## Per backend, ms per image', '');
     out.push(
-      `Forward at batch 1 and a training step at batch ${batch} (small, because the pure-JS cpu backend is slow). ` +
-        '`tensorflow` is @tensorflow/tfjs-node(-gpu), which cannot install on this machine.',
+      `Forward at batch 1 and a training step at batch ${batch}. The pure-JS cpu backend needs minutes for one ` +
+        'ResNet-50 step, so its step is timed once after the warm-up (marked "1 run"): it is a fallback, not a way ' +
+        'to train. `tensorflow` is @tensorflow/tfjs-node(-gpu), whose install cannot download libtensorflow here.',
       '',
     );
     const rows = (['wasm', 'cpu', 'tensorflow'] as const).map((backend) => {

@@ -42,6 +42,8 @@ describe('pnpm bench --quick (smoke)', () => {
     // An empty data root: preprocessing must say why it is missing rather than fail.
     const { stderr } = await bench([
       '--quick',
+      '--runs',
+      '2',
       '--only',
       'forward,train,preprocess',
       '--out',

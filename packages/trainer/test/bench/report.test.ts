@@ -137,6 +137,7 @@ describe('formatting', () => {
 
   it('says why a measurement has no number', () => {
     expect(formatResult(undefined)).toBe('not measured');
+    expect(formatResult({ status: 'ok', unit: 'ms/image', samples: [12.34] })).toBe('12.3 (1 run)');
     expect(formatResult({ status: 'timeout', reason: 'stopped after 600 s' })).toBe(
       '**timed out**: stopped after 600 s',
     );

@@ -10,6 +10,12 @@ export interface BatchExecutor {
   freeSlots(): number;
   /** Calls `listener` whenever a slot becomes free (a batch finished, a worker was replaced). */
   onSlotFree(listener: () => void): void;
+  /**
+   * Calls `listener` when no slot can ever run a batch again (every replacement worker failed to load
+   * the model), so waiting requests fail instead of waiting forever. Optional: the in-process
+   * executor never loses its model once loaded.
+   */
+  onUnusable?(listener: (error: Error) => void): void;
   /** Softmax probabilities, one array per input, in input order. */
   run(batch: Float32Array[]): Promise<Float32Array[]>;
   /** Tensor and memory counts per slot (the worker's own `tf.memory()` in worker mode). */

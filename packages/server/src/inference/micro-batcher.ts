@@ -45,6 +45,8 @@ export class MicroBatcher {
   readonly #listeners: Array<(event: BatchEvent) => void> = [];
   readonly #batchSizes = new Map<number, number>();
   #timer: NodeJS.Timeout | undefined;
+  /** Set once the executor can run nothing more; every submit then fails at once. */
+  #unusable: Error | undefined;
   #batchesInFlight = 0;
   #batches = 0;
   #images = 0;
@@ -53,10 +55,17 @@ export class MicroBatcher {
     this.#executor = executor;
     this.#options = options;
     executor.onSlotFree(() => this.#pump());
+    // Without this, requests queued when the last worker died and its replacement could not load
+    // (its checkpoint changed on disk) waited forever. Found by test/reliability/faults.test.ts.
+    executor.onUnusable?.((error) => {
+      this.#unusable = error;
+      this.rejectAll(error);
+    });
   }
 
   /** Resolves with this image's probabilities once its batch has run. */
   submit(input: Float32Array): Promise<Float32Array> {
+    if (this.#unusable) return Promise.reject(this.#unusable);
     if (this.#queue.length >= this.#options.maxQueue) {
       return Promise.reject(new QueueFullError(this.#queue.length));
     }

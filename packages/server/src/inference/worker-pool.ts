@@ -40,6 +40,7 @@ export class WorkerPool implements BatchExecutor {
   readonly #options: WorkerPoolOptions;
   readonly #slots: Slot[];
   readonly #slotFreeListeners: Array<() => void> = [];
+  readonly #unusableListeners: Array<(error: Error) => void> = [];
   #nextId = 1;
   #closing = false;
   #startup: { resolve: () => void; reject: (error: unknown) => void; pending: number } | undefined;
@@ -73,6 +74,10 @@ export class WorkerPool implements BatchExecutor {
 
   onSlotFree(listener: () => void): void {
     this.#slotFreeListeners.push(listener);
+  }
+
+  onUnusable(listener: (error: Error) => void): void {
+    this.#unusableListeners.push(listener);
   }
 
   run(batch: Float32Array[]): Promise<Float32Array[]> {
@@ -151,6 +156,10 @@ export class WorkerPool implements BatchExecutor {
           this.#startup = undefined;
         } else {
           this.#log(`worker-${slot.index}: could not load the model: ${message.message}`);
+          if (this.#slots.every((candidate) => candidate.state === 'failed')) {
+            const unusable = new WorkerFailedError(`no worker can load the model: ${message.message}`);
+            for (const listener of this.#unusableListeners) listener(unusable);
+          }
         }
         return;
       }

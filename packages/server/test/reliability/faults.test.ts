@@ -1,0 +1,82 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.ts';
+import type { WorkerPool } from '../../src/inference/worker-pool.ts';
+import { gradient, makePng } from '../helpers/images.ts';
+import { createTinyCheckpoint, type TinyCheckpoint } from '../helpers/tiny-checkpoint.ts';
+
+// Faults while serving: the checkpoint changes under a running server, and a worker dies with
+// requests queued behind it. (SIGTERM draining is covered by server.test.ts and cli.int.test.ts.)
+let checkpoint: TinyCheckpoint;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  checkpoint = await createTinyCheckpoint();
+  app = await buildApp({
+    checkpoint: checkpoint.dir,
+    workers: 1,
+    backend: 'cpu',
+    batchTimeoutMs: 2,
+    maxBatch: 2,
+  });
+  await app.classifier.ready;
+}, 120_000);
+
+afterAll(async () => {
+  await app?.close();
+  await checkpoint?.cleanup();
+});
+
+const predict = (seed: number) =>
+  app.inject({
+    method: 'POST',
+    url: '/api/predict',
+    payload: makePng(40, 40, gradient(seed)),
+    headers: { 'content-type': 'image/png' },
+  });
+
+describe('faults while serving', () => {
+  it('keeps serving from memory when the checkpoint files are overwritten with garbage', async () => {
+    const before = (await predict(1)).json();
+    await writeFile(path.join(checkpoint.dir, 'weights.bin'), Buffer.alloc(4096, 0xab));
+    await writeFile(path.join(checkpoint.dir, 'model.json'), '{ not json');
+    await writeFile(path.join(checkpoint.dir, 'curves.svg'), 'garbage');
+    const after = await predict(1);
+    expect(after.statusCode).toBe(200);
+    expect(after.json().predictions).toEqual(before.predictions);
+    const model = await app.inject('/api/model');
+    expect(model.statusCode).toBe(200);
+    expect(model.json().classes).toHaveLength(5);
+    // The asset is read per request: it is the new bytes or a 404, never a crash.
+    expect([200, 404]).toContain((await app.inject('/api/model/assets/curves.svg')).statusCode);
+    expect((await app.inject('/api/health')).statusCode).toBe(200);
+  });
+
+  it('fails the batch of a dying worker with 503 WORKER_FAILED; nothing hangs, including queued requests', async () => {
+    const pool = app.classifier.executor as WorkerPool;
+    const requests = Array.from({ length: 6 }, (_, seed) => predict(seed));
+    const deadline = Date.now() + 10_000;
+    while (app.classifier.batcher.stats().batchesInFlight === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await pool.terminateWorker(0);
+    // The replacement reloads the checkpoint from disk, which the previous test broke: it cannot load,
+    // so the queued requests must still settle (503), not wait forever.
+    const started = Date.now();
+    const responses = await Promise.all(requests);
+    const statuses = responses.map((response) => response.statusCode);
+    process.stdout.write(`after a worker death: ${statuses.join(' ')} in ${Date.now() - started} ms\n`);
+    for (const response of responses) {
+      expect([200, 503]).toContain(response.statusCode);
+      if (response.statusCode === 503) expect(response.headers['retry-after']).toBeDefined();
+    }
+    expect(statuses).toContain(503);
+    // No worker can load the broken checkpoint: later requests fail at once too, not queue forever.
+    const later = await predict(9);
+    expect(later.statusCode).toBe(503);
+    expect(later.json().error.code).toBe('WORKER_FAILED');
+    expect((await app.inject('/api/health')).statusCode).toBe(200);
+  }, 60_000);
+});

@@ -3,13 +3,14 @@
  * `pnpm bench`: measures the CPU paths (ResNet-50 forward and train step on wasm, inference throughput,
  * preprocessing, per-backend, PyTorch reference) and writes docs/benchmarks.md.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '@food/core/errors';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { renderReport } from './report.ts';
-import { formatDuration, runBench, SECTIONS, type Section } from './run-bench.ts';
+import { parseResults, serializeResults } from './results-file.ts';
+import { type BenchResults, formatDuration, runBench, SECTIONS, type Section } from './run-bench.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
@@ -54,6 +55,8 @@ export function buildBenchProgram(): Command {
       parseRuns,
     )
     .option('--only <sections>', `comma-separated subset of: ${SECTIONS.join(', ')}`, parseSections)
+    .option('--json <file>', 'also write the raw results as JSON (re-render later with --render)')
+    .option('--render <file>', 'measure nothing: write the report from a --json results file')
     .option('--note <text>', 'a sentence for the report header, e.g. what else ran on the machine')
     .option(
       '--data-root <dir>',
@@ -71,7 +74,9 @@ Examples:
   pnpm bench                                  # everything, ~15-25 min on 2 cores; writes docs/benchmarks.md
   pnpm bench --only forward,train --runs 5    # model timings only
   pnpm bench --note "CI runner, nothing else running"
-  pnpm bench --quick --out /tmp/bench.md      # tiny model, seconds: checks the harness`,
+  pnpm bench --quick --out /tmp/bench.md      # tiny model, seconds: checks the harness
+  pnpm bench --json /tmp/bench.json           # keep the raw numbers ...
+  pnpm bench --render /tmp/bench.json         # ... and rewrite docs/benchmarks.md from them`,
     )
     .exitOverride()
     .showHelpAfterError('(run with --help for usage and examples)');
@@ -84,6 +89,8 @@ interface BenchFlags {
   only?: Section[];
   dataRoot: string;
   note?: string;
+  json?: string;
+  render?: string;
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -100,22 +107,49 @@ export async function main(argv: string[]): Promise<void> {
   const flags = program.opts<BenchFlags>();
   const log = (line: string) => process.stderr.write(`${line}\n`);
   try {
-    const results = await runBench({
-      quick: flags.quick,
-      runs: flags.runs ?? (flags.quick ? 1 : 3),
-      sections: new Set(flags.only ?? SECTIONS),
-      dataRoot: path.resolve(flags.dataRoot),
-      note: flags.note,
-      log,
-    });
-    await mkdir(path.dirname(path.resolve(flags.out)), { recursive: true });
-    await writeFile(flags.out, renderReport(results));
-    log(`bench: wrote ${flags.out} (${formatDuration(results.seconds)})`);
+    const results = flags.render
+      ? await readResults(flags.render)
+      : await runBench({
+          quick: flags.quick,
+          runs: flags.runs ?? (flags.quick ? 1 : 3),
+          sections: new Set(flags.only ?? SECTIONS),
+          dataRoot: path.resolve(flags.dataRoot),
+          note: flags.note,
+          log,
+        });
+    if (flags.json) await writeFileIn(flags.json, serializeResults(results));
+    await writeFileIn(flags.out, renderReport(results));
+    log(
+      `bench: wrote ${flags.out}${flags.render ? ` from ${flags.render}` : ` (${formatDuration(results.seconds)})`}`,
+    );
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     log(`error: ${error.message}`);
     process.exitCode = 1;
   }
+}
+
+async function readResults(file: string): Promise<BenchResults> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UserError(
+      `Cannot read ${file} (${(error as NodeJS.ErrnoException).code}). Pass a file written by --json.`,
+    );
+  }
+  try {
+    return parseResults(text);
+  } catch (error) {
+    throw new UserError(
+      `${file} is not a bench results file (${(error as Error).message}). Pass a file written by --json.`,
+    );
+  }
+}
+
+async function writeFileIn(file: string, text: string): Promise<void> {
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  await writeFile(file, text);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1]))

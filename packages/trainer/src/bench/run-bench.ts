@@ -48,8 +48,6 @@ export interface BenchResults {
   /** Why a whole group was not measured (e.g. no images). */
   skipped: string[];
   pytorch?: PytorchReport;
-  /** The batch sizes PyTorch trained with (those of our train rows). */
-  trainBatches: number[];
   /** The training batch of the per-backend table. */
   backendTrainBatch: number;
 }
@@ -244,7 +242,6 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     measurements,
     skipped,
     pytorch: pytorchReport,
-    trainBatches,
     backendTrainBatch: plan.backendTrainBatch,
   };
 }

@@ -1,82 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { MachineFacts } from '../../src/bench/machine.ts';
-import { parsePytorchOutput } from '../../src/bench/pytorch.ts';
 import { computeTargets, formatNumber, formatResult, renderReport } from '../../src/bench/report.ts';
-import type { BenchResults, Measurement } from '../../src/bench/run-bench.ts';
-import { type MeasurementSpec, RESNET50_224 } from '../../src/bench/spec.ts';
-
-const machine: MachineFacts = {
-  cpuModel: 'Test CPU',
-  cores: 2,
-  memoryGiB: 8,
-  platform: 'Linux test x64',
-  node: 'v20.0.0',
-  tfjs: '4.22.0',
-  packages: { sharp: '0.35.5' },
-  loadAverage: [0.5, 0.4, 0.3],
-};
-
-const ok = (samples: number[]) => ({ status: 'ok' as const, unit: 'ms/image' as const, samples });
-const measurement = (spec: MeasurementSpec, result: Measurement['result']): Measurement => ({
-  spec,
-  result,
-  loadAverage: 0.5,
-});
-const model = RESNET50_224;
-
-function results(overrides: Partial<BenchResults> = {}): BenchResults {
-  return {
-    options: {
-      quick: false,
-      runs: 3,
-      dataRoot: '/data/food10',
-      sections: ['forward', 'train', 'throughput', 'preprocess', 'backends', 'pytorch'],
-    },
-    model,
-    machine,
-    startedAt: new Date('2026-01-02T03:04:00Z'),
-    seconds: 600,
-    skipped: [],
-    trainBatches: [8, 4],
-    backendTrainBatch: 2,
-    measurements: [
-      measurement({ kind: 'forward', backend: 'wasm', batch: 1, runs: 3, model }, ok([500, 480, 520])),
-      measurement(
-        { kind: 'train', backend: 'wasm', batch: 8, runs: 3, model },
-        { status: 'oom', reason: 'RuntimeError: Aborted()' },
-      ),
-      measurement({ kind: 'train', backend: 'wasm', batch: 4, runs: 3, model }, ok([4000, 4200, 3900])),
-      measurement(
-        {
-          kind: 'throughput',
-          engine: 'tfjs-wasm',
-          workers: 2,
-          batch: 4,
-          imagesPerRun: 16,
-          runs: 3,
-          model,
-          calibrationImages: [],
-        },
-        { status: 'ok', unit: 'images/s', samples: [4, 4, 4] },
-      ),
-      measurement(
-        { kind: 'preprocess', mode: 'loader', files: ['a.jpg'], dataRoot: '/data/food10', runs: 3 },
-        { status: 'ok', unit: 'images/s', samples: [1, 0.5, 0.6] },
-      ),
-    ],
-    pytorch: parsePytorchOutput({
-      available: true,
-      version: '1.13.0',
-      threads: 2,
-      results: [
-        { kind: 'forward', batch: 8, samples: [200, 200, 200] },
-        { kind: 'train', batch: 4, samples: [1000, 1000, 1000] },
-        { kind: 'train', batch: 8, error: 'DefaultCPUAllocator: not enough memory', oom: true },
-      ],
-    }),
-    ...overrides,
-  };
-}
+import { machine, results } from './fixture.ts';
 
 describe('computeTargets', () => {
   const targets = computeTargets(results());
@@ -86,6 +10,12 @@ describe('computeTargets', () => {
     expect(train.ours).toContain('batch 4');
     expect(train.ratio).toBeCloseTo(4, 5);
     expect(train.pass).toBe(false);
+  });
+
+  it("also compares with PyTorch's fastest measured batch", () => {
+    const strict = targets[1]!;
+    expect(strict.reference).toContain('batch 4');
+    expect(strict.ratio).toBeCloseTo(4, 5);
   });
 
   it('turns throughput with all cores into ms per image against PyTorch', () => {

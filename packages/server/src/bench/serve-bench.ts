@@ -1,0 +1,297 @@
+/**
+ * `pnpm bench:serve [--checkpoint DIR] [--workers N] [--backend B] [--max-queue N] [--seconds S] [--requests N]`: load-tests the API
+ * as a user runs it (`pnpm serve` in its own process, autocannon on 127.0.0.1).
+ *
+ * 1. Saturation: 1, 2, 4, ... connections for S seconds each until requests/s stop growing (< 5 %).
+ * 2. Overload: 2× the saturating connections for N requests: every answer must be 200 or 503 with
+ *    Retry-After; p99 latency of the accepted ones must stay within the queue's worth of batches;
+ *    the server's RSS and each worker's numTensors must not grow.
+ * Without --checkpoint it serves a tiny ResNet (width 1/16, 32 px) written to a temporary folder.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { initBackend } from '@food/core/backend';
+import { saveCheckpoint } from '@food/core/checkpoint/save-checkpoint';
+import { buildResNet50 } from '@food/core/model/resnet50';
+import { DEFAULT_PREPROCESS } from '@food/core/preprocess/config';
+import autocannon from 'autocannon';
+import { makePng } from '../../test/helpers/images.ts';
+
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+
+interface Options {
+  checkpoint?: string;
+  backend: string;
+  workers: number;
+  maxBatch: number;
+  maxQueue: number;
+  seconds: number;
+  requests: number;
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      checkpoint: { type: 'string' },
+      workers: { type: 'string', default: '2' },
+      backend: { type: 'string', default: 'auto' },
+      'max-batch': { type: 'string', default: '8' },
+      'max-queue': { type: 'string', default: '64' },
+      seconds: { type: 'string', default: '4' },
+      requests: { type: 'string', default: '10000' },
+    },
+  });
+  const integer = (name: string, value: string | undefined) => {
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < 1) {
+      throw new Error(`--${name} must be a positive integer, got "${value}"`);
+    }
+    return number;
+  };
+  return {
+    checkpoint: values.checkpoint,
+    backend: values.backend ?? 'auto',
+    workers: integer('workers', values.workers),
+    maxBatch: integer('max-batch', values['max-batch']),
+    maxQueue: integer('max-queue', values['max-queue']),
+    seconds: integer('seconds', values.seconds),
+    requests: integer('requests', values.requests),
+  };
+}
+
+/** A tiny but real checkpoint (5 classes, 32 px), so the bench measures the server, not the model. */
+async function tinyCheckpoint(root: string): Promise<string> {
+  await initBackend('cpu', () => {});
+  const dir = path.join(root, 'tiny-bench', 'best');
+  const model = buildResNet50({
+    numClasses: 5,
+    inputSize: 32,
+    widthMultiplier: 1 / 16,
+    blocksPerStage: [1, 1, 1, 1],
+    seed: 1,
+  });
+  await saveCheckpoint(dir, {
+    model,
+    preprocess: { ...DEFAULT_PREPROCESS, resizeShorterSide: 36, cropSize: 32 },
+    labels: { classes: ['apple_pie', 'chicken_wings', 'french_fries', 'ramen', 'sushi'] },
+    runConfig: { bench: true },
+    metrics: { epoch: 0 },
+  });
+  model.dispose();
+  return dir;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function startServe(
+  checkpoint: string,
+  options: Options,
+): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'packages/server/src/cli.ts',
+      'serve',
+      '--checkpoint',
+      checkpoint,
+      '--port',
+      String(port),
+      '--workers',
+      String(options.workers),
+      '--backend',
+      options.backend,
+      '--max-batch',
+      String(options.maxBatch),
+      '--max-queue',
+      String(options.maxQueue),
+      '--log-level',
+      'error',
+    ],
+    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  // tfjs-node in worker threads repeats "kernel ... already registered" per kernel: noise, not errors.
+  child.stderr?.on('data', (chunk: Buffer) => {
+    const lines = chunk
+      .toString()
+      .split('\n')
+      .filter((line) => line && !/already registered/.test(line));
+    if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const ready = await fetch(`${url}/api/ready`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) return { url, child };
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error('the server did not become ready');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+interface ServerMemory {
+  rssMiB: number;
+  tensors: number[];
+}
+
+async function serverMemory(url: string): Promise<ServerMemory> {
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const rss = Number(/^process_resident_memory_bytes (\d+)/m.exec(metrics)?.[1] ?? Number.NaN);
+  const stats = (await (await fetch(`${url}/api/stats`)).json()) as { slots: Array<{ numTensors: number }> };
+  return { rssMiB: rss / 1024 / 1024, tensors: stats.slots.map((slot) => slot.numTensors) };
+}
+
+interface Step {
+  connections: number;
+  rps: number;
+  p99: number;
+  non200: number;
+}
+
+async function measure(url: string, image: Buffer, connections: number, seconds: number): Promise<Step> {
+  const result = await autocannon({
+    url: `${url}/api/predict`,
+    method: 'POST',
+    headers: { 'content-type': 'image/png' },
+    body: image,
+    connections,
+    duration: seconds,
+    timeout: 30,
+  });
+  return {
+    connections,
+    // Only answered predictions count: a 503 is cheap and would make shedding look like throughput.
+    rps: result['2xx'] / result.duration,
+    p99: result.latency.p99,
+    non200: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+interface OverloadReport {
+  connections: number;
+  requests: number;
+  seconds: number;
+  statuses: Record<string, number>;
+  accepted: { p50: number; p99: number; max: number };
+  rejected503WithoutRetryAfter: number;
+}
+
+/** Closed-loop clients until `total` requests are answered; per-request status, latency and headers. */
+async function overload(
+  url: string,
+  image: Buffer,
+  connections: number,
+  total: number,
+): Promise<OverloadReport> {
+  const statuses: Record<string, number> = {};
+  const acceptedMs: number[] = [];
+  let withoutRetryAfter = 0;
+  let sent = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (sent < total) {
+        sent += 1;
+        const begin = performance.now();
+        const response = await fetch(`${url}/api/predict`, {
+          method: 'POST',
+          body: new Uint8Array(image),
+          headers: { 'content-type': 'image/png' },
+        }).catch((error: Error) => error);
+        if (response instanceof Error) {
+          statuses[`error ${response.message}`] = (statuses[`error ${response.message}`] ?? 0) + 1;
+          continue;
+        }
+        await response.arrayBuffer();
+        const key = String(response.status);
+        statuses[key] = (statuses[key] ?? 0) + 1;
+        if (response.status === 200) acceptedMs.push(performance.now() - begin);
+        if (response.status === 503 && !response.headers.get('retry-after')) withoutRetryAfter += 1;
+      }
+    }),
+  );
+  acceptedMs.sort((a, b) => a - b);
+  const at = (q: number) =>
+    acceptedMs[Math.min(acceptedMs.length - 1, Math.floor(q * acceptedMs.length))] ?? 0;
+  return {
+    connections,
+    requests: sent,
+    seconds: (performance.now() - started) / 1000,
+    statuses,
+    accepted: { p50: at(0.5), p99: at(0.99), max: acceptedMs[acceptedMs.length - 1] ?? 0 },
+    rejected503WithoutRetryAfter: withoutRetryAfter,
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const root = await mkdtemp(path.join(tmpdir(), 'serve-bench-'));
+  let child: ChildProcess | undefined;
+  try {
+    const checkpoint = options.checkpoint ?? (await tinyCheckpoint(root));
+    // A photo-sized upload, so decoding and resizing cost what they do in production.
+    const image = makePng(512, 384);
+    const served = await startServe(checkpoint, options);
+    child = served.child;
+    const { url } = served;
+    await measure(url, image, options.workers, 1); // warm-up
+
+    const steps: Step[] = [];
+    for (let connections = 1; connections <= 256; connections *= 2) {
+      const step = await measure(url, image, connections, options.seconds);
+      steps.push(step);
+      console.log(
+        `${String(connections).padStart(4)} connections: ${step.rps.toFixed(0).padStart(6)} req/s, p99 ${step.p99} ms, non-200 ${step.non200}`,
+      );
+      const best = Math.max(...steps.slice(0, -1).map((s) => s.rps));
+      if (steps.length > 2 && step.rps < best * 1.05) break;
+    }
+    const saturation = steps.reduce((a, b) => (b.rps > a.rps ? b : a));
+    console.log(`saturation: ${saturation.rps.toFixed(0)} req/s at ${saturation.connections} connections`);
+
+    const before = await serverMemory(url);
+    const load = await overload(url, image, saturation.connections * 2, options.requests);
+    const after = await serverMemory(url);
+    // A request waits for at most the queue (maxQueue images = maxQueue/maxBatch batches shared by the
+    // workers) plus its own batch; one batch takes about maxBatch·workers/RPS seconds at saturation.
+    const batchMs = (1000 * options.maxBatch * options.workers) / saturation.rps;
+    const boundMs = (Math.ceil(options.maxQueue / (options.maxBatch * options.workers)) + 1) * batchMs;
+    const onlyExpected = Object.keys(load.statuses).every((status) => status === '200' || status === '503');
+    const report = {
+      saturation,
+      overload: load,
+      latencyBoundMs: Math.round(boundMs),
+      memory: { before, after },
+      checks: {
+        only200or503: onlyExpected,
+        every503HasRetryAfter: load.rejected503WithoutRetryAfter === 0,
+        acceptedP99WithinBound: load.accepted.p99 <= boundMs,
+        tensorsStable: JSON.stringify(before.tensors) === JSON.stringify(after.tensors),
+        rssGrowthMiB: Math.round((after.rssMiB - before.rssMiB) * 10) / 10,
+      },
+    };
+    console.log(JSON.stringify(report, null, 2));
+    const failed = !onlyExpected || load.rejected503WithoutRetryAfter > 0 || !report.checks.tensorsStable;
+    process.exitCode = failed ? 1 : 0;
+  } finally {
+    child?.kill('SIGTERM');
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -4,6 +4,9 @@
  * dependency in one file the same way): everything else imports `@tensorflow/tfjs` and runs on
  * whatever was chosen here.
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from './errors.ts';
 
@@ -67,7 +70,7 @@ export function initBackend(
   log: (line: string) => void = (line) => process.stderr.write(line + '\n'),
 ): Promise<BackendInfo> {
   if (selected && (requested === 'auto' || requested === selected.requested)) return selected.info;
-  const info = selectBackend(requested, log, (specifier) => import(specifier));
+  const info = selectBackend(requested, log, importWithNativeBinding);
   selected = { requested, info };
   // A failed selection must not stick: the next call tries again.
   info.catch(() => {
@@ -126,6 +129,27 @@ async function activate(
       await setBackendOrFail('cpu');
       return { gpu: false, detail: 'pure JavaScript, slowest' };
   }
+}
+
+/**
+ * Imports an optional package, but a tfjs-node(-gpu) whose native binding was never downloaded is
+ * refused before its JavaScript runs: importing it anyway registers ~150 'tensorflow' kernels on the
+ * shared tfjs instance before it fails, and the second package then warns about each of them.
+ */
+async function importWithNativeBinding(specifier: string): Promise<unknown> {
+  if ((TENSORFLOW_PACKAGES as readonly string[]).includes(specifier)) {
+    let packageRoot: string;
+    try {
+      packageRoot = path.dirname(createRequire(import.meta.url).resolve(`${specifier}/package.json`));
+    } catch {
+      throw Object.assign(new Error(`Cannot find package '${specifier}'`), { code: 'ERR_MODULE_NOT_FOUND' });
+    }
+    const lib = path.join(packageRoot, 'lib');
+    const hasBinding =
+      existsSync(lib) && readdirSync(lib).some((dir) => existsSync(path.join(lib, dir, 'tfjs_binding.node')));
+    if (!hasBinding) throw new Error(`${path.join(lib, 'napi-v*', 'tfjs_binding.node')} not found`);
+  }
+  return import(specifier);
 }
 
 /** tfjs-node-gpu first (CUDA), then tfjs-node (TensorFlow's CPU kernels); both register 'tensorflow'. */

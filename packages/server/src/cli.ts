@@ -114,6 +114,14 @@ export function buildProgram(): Command {
     )
     .addOption(
       env(
+        new Option('--drain-delay-ms <ms>', 'on SIGTERM, answer 503 (readiness too) this long before closing')
+          .default(DEFAULTS.drainDelayMs)
+          .argParser(integerIn(0, 600_000)),
+        'drainDelayMs',
+      ),
+    )
+    .addOption(
+      env(
         new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default(DEFAULTS.logLevel),
         'logLevel',
       ),

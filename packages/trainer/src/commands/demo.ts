@@ -54,7 +54,7 @@ Examples:
   $ pnpm demo                                              # synthetic data, small model, UI on :5000
   $ pnpm demo --no-serve                                   # stop after the evaluation report
   $ pnpm demo --data ../shared/data/food10 --classes 10 --epochs 3
-  $ pnpm demo --data data/food-101 --checkpoint checkpoints/seed50/best --classes 50`,
+  $ pnpm demo --data ../shared/data/food10 --classes 10 --checkpoint checkpoints/food10-stage5/best`,
     )
     .action(async (flags: DemoFlags) => {
       const started = Date.now();

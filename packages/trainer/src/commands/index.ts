@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { register as registerDemo } from './demo.ts';
 import { register as registerDownload } from './download.ts';
-import { register as registerExport } from './export.ts';
 import { register as registerEvaluate } from './evaluate.ts';
+import { register as registerExport } from './export.ts';
 import { register as registerImportWeights } from './import-weights.ts';
 import { register as registerPrepare } from './prepare.ts';
 import { register as registerStats } from './stats.ts';

@@ -118,7 +118,11 @@ export function register(program: Command): void {
     .option('--no-augment', 'no random resized crop / flip (centre crop only)')
     .option('--resume', 'continue the run in --out from its latest checkpoint', false)
     .option('--max-steps <n>', 'stop after N optimizer steps (resumable)', parsePositiveInteger)
-    .option('--limit <n>', 'use only the first N images of each split', parsePositiveInteger)
+    .option(
+      '--limit <n>',
+      'use only N images of each split, spread over its classes (quick runs)',
+      parsePositiveInteger,
+    )
     .option(
       '--width <multiplier>',
       'width multiplier (small models for tests)',

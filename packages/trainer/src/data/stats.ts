@@ -11,6 +11,7 @@ import { createProgress } from '../progress.ts';
 import { readManifest } from './manifest.ts';
 import { mapConcurrent } from './map-concurrent.ts';
 import type { SplitEntry } from './split.ts';
+import { spreadSubset } from './spread-subset.ts';
 
 export const PREPROCESS_FILE = 'preprocess.json';
 
@@ -60,12 +61,6 @@ export class ChannelStats {
     }) as Triple;
     return { mean, std };
   }
-}
-
-/** `limit` images spread evenly over the split (it is grouped by class, so a prefix would be one class). */
-export function spreadSubset<T>(items: readonly T[], limit: number | undefined): T[] {
-  if (limit === undefined || limit >= items.length) return [...items];
-  return Array.from({ length: limit }, (_, i) => items[Math.floor((i * items.length) / limit)]);
 }
 
 export interface StatsOptions {

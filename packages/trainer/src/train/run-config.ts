@@ -24,7 +24,7 @@ export interface TrainConfig {
   augment: boolean;
   /** Stop after this many optimizer steps in total (quick runs); the checkpoint is resumable. */
   maxSteps?: number;
-  /** Use only the first N images of each split (quick runs). */
+  /** Use only N images of each split, spread over its classes (quick runs). */
   limit?: number;
   widthMultiplier: number;
   blocksPerStage: [number, number, number, number];

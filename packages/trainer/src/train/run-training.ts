@@ -9,6 +9,7 @@ import { buildResNet50, countParameters, setTrainableScope } from '@food/core/mo
 import { type PreprocessConfig, parsePreprocessConfig } from '@food/core/preprocess/config';
 import * as tf from '@tensorflow/tfjs';
 import { readManifest } from '../data/manifest.ts';
+import { spreadSubset } from '../data/spread-subset.ts';
 import { createProgress } from '../progress.ts';
 import { AdamL2 } from './adam.ts';
 import { createBatchSource } from './batch-source.ts';
@@ -48,10 +49,8 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
   const manifest = await readManifest(config.prepared);
   const preprocess = withImageSize(await readPreparedPreprocess(config.prepared), config.imageSize);
   const classes = manifest.classes;
-  const limit = (entries: typeof manifest.splits.train) =>
-    config.limit === undefined ? entries : entries.slice(0, config.limit);
-  const trainSamples = limit(manifest.splits.train);
-  const valSamples = limit(manifest.splits.val);
+  const trainSamples = spreadSubset(manifest.splits.train, config.limit);
+  const valSamples = spreadSubset(manifest.splits.val, config.limit);
   if (trainSamples.length === 0) {
     throw new UserError(`${config.prepared} has no training images; run \`pnpm trainer prepare\` again.`);
   }

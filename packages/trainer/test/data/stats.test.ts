@@ -10,7 +10,8 @@ import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/data/manifest.ts';
 import { prepareDataset } from '../../src/data/prepare.ts';
-import { ChannelStats, computeTrainingStats, spreadSubset } from '../../src/data/stats.ts';
+import { spreadSubset } from '../../src/data/spread-subset.ts';
+import { ChannelStats, computeTrainingStats } from '../../src/data/stats.ts';
 import { synthesizeDataset } from '../../src/data/synth.ts';
 import { tempDir } from './temp-dir.ts';
 

@@ -66,6 +66,12 @@ export function buildProgram(): Command {
     )
     .addOption(
       env(
+        new Option('--report <dir>', 'evaluation report (pnpm evaluate --out) shown on the model card'),
+        'report',
+      ),
+    )
+    .addOption(
+      env(
         new Option('--workers <n>', 'inference worker threads (0: run the model on the main thread)')
           .default(DEFAULTS.workers, 'CPU cores')
           .argParser(integerIn(0, 64)),

@@ -13,6 +13,8 @@ export interface ServerConfig {
   engine: EngineName;
   /** The exported .onnx file for `--engine onnx` (default: beside the checkpoint, `best.onnx`). */
   onnxModel?: string;
+  /** Evaluation report folder (`pnpm evaluate --out`) whose test metrics and pictures the model card shows. */
+  report?: string;
   /** Inference worker threads; 0 runs the model on the main thread. */
   workers: number;
   maxBatch: number;
@@ -51,6 +53,7 @@ export const ENVIRONMENT = {
   backend: 'BACKEND',
   engine: 'ENGINE',
   onnxModel: 'ONNX_MODEL',
+  report: 'REPORT',
   workers: 'WORKERS',
   maxBatch: 'MAX_BATCH',
   batchTimeoutMs: 'BATCH_TIMEOUT_MS',

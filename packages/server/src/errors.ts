@@ -68,7 +68,7 @@ export const RouteNotFoundError = createError<[string, string]>(
 );
 export const AssetNotFoundError = createError<[string]>(
   'ASSET_NOT_FOUND',
-  'This checkpoint has no %s. The evaluate command writes the training curves and confusion matrix.',
+  'No %s for this model: pnpm train draws curves.svg in the run folder; start the server with --report DIR (a pnpm evaluate --out folder) for the confusion matrix.',
   404,
 );
 

@@ -9,7 +9,7 @@ import { ModelLoadingError, QueueFullError } from '../errors.ts';
 import type { BatchExecutor, ExecutorSlotStats } from './batch-executor.ts';
 import { InProcessExecutor } from './in-process-executor.ts';
 import { type BatcherStats, MicroBatcher } from './micro-batcher.ts';
-import { describeModel, type ModelInfo } from './model-info.ts';
+import { describeModel, locateAssets, type ModelAsset, type ModelInfo } from './model-info.ts';
 import { WorkerPool } from './worker-pool.ts';
 
 export interface ClassifierOptions {
@@ -17,6 +17,8 @@ export interface ClassifierOptions {
   backend: BackendName;
   engine: EngineName;
   onnxModel?: string;
+  /** An evaluation report folder (`pnpm evaluate --out`): its test metrics and confusion matrix go on the model card. */
+  report?: string;
   /** Worker threads, each with its own model; 0 runs the model on the calling thread. */
   workers: number;
   maxBatch: number;
@@ -62,6 +64,7 @@ export class Classifier {
   private constructor(
     checkpointDir: string,
     info: ModelInfo,
+    readonly assetFiles: ReadonlyMap<ModelAsset, string>,
     executor: BatchExecutor,
     options: ClassifierOptions,
   ) {
@@ -86,7 +89,8 @@ export class Classifier {
    */
   static async open(options: ClassifierOptions): Promise<Classifier> {
     const metadata = await readCheckpointMetadata(options.checkpoint);
-    const info = await describeModel(metadata);
+    const assetFiles = await locateAssets(metadata.dir, options.report);
+    const info = await describeModel(metadata, assetFiles, options.report);
     const engineOptions = {
       checkpoint: metadata.dir,
       backend: options.backend,
@@ -100,7 +104,7 @@ export class Classifier {
       options.workers === 0
         ? new InProcessExecutor({ ...engineOptions, log: options.log })
         : new WorkerPool({ ...engineOptions, workers: options.workers, log: options.log });
-    return new Classifier(path.resolve(metadata.dir), info, executor, options);
+    return new Classifier(path.resolve(metadata.dir), info, assetFiles, executor, options);
   }
 
   /** Resolves once every model copy is loaded and warmed up; rejects with the load error. */

@@ -1,9 +1,13 @@
-import { readdir } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 
-/** Pictures the evaluate command may leave in a checkpoint folder; nothing else there is served. */
+/**
+ * Pictures the model card shows, looked up in the checkpoint folder, the evaluation report folder
+ * (`--report`: confusion.svg from `pnpm evaluate`) and the run folder (curves.svg, redrawn by `pnpm train`
+ * after every epoch). Nothing else in those folders is served.
+ */
 export const MODEL_ASSETS = ['curves.svg', 'confusion.svg', 'curves.png', 'confusion.png'] as const;
 export type ModelAsset = (typeof MODEL_ASSETS)[number];
 
@@ -43,13 +47,55 @@ export interface ModelInfo {
   assets: ModelAsset[];
 }
 
-export async function describeModel(metadata: CheckpointMetadata): Promise<ModelInfo> {
+/** Where each available model-card picture is on disk (first folder that has it wins). */
+export async function locateAssets(
+  checkpointDir: string,
+  reportDir?: string,
+): Promise<Map<ModelAsset, string>> {
+  const dir = path.resolve(checkpointDir);
+  const folders = [dir, ...(reportDir ? [path.resolve(reportDir)] : []), path.dirname(dir)];
+  const found = new Map<ModelAsset, string>();
+  for (const asset of MODEL_ASSETS) {
+    for (const folder of folders) {
+      const file = path.join(folder, asset);
+      if (
+        await access(file).then(
+          () => true,
+          () => false,
+        )
+      ) {
+        found.set(asset, file);
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+/** Test-split numbers from an evaluation report's metrics.json (`pnpm evaluate --split test`). */
+async function readReportTestSummary(reportDir: string | undefined): Promise<TestSummary | null> {
+  if (!reportDir) return null;
+  const report = asRecord(
+    await readFile(path.join(reportDir, 'metrics.json'), 'utf8').then(JSON.parse, () => undefined),
+  );
+  if (!report || report.split !== 'test') return null;
+  return {
+    accuracy: firstNumber(report.accuracy),
+    top5: firstNumber(report.top5Accuracy),
+    macroF1: firstNumber(asRecord(report.f1)?.macro),
+  };
+}
+
+export async function describeModel(
+  metadata: CheckpointMetadata,
+  assets: ReadonlyMap<ModelAsset, string>,
+  reportDir?: string,
+): Promise<ModelInfo> {
   const dir = path.resolve(metadata.dir);
   const name = path.basename(path.dirname(dir));
   const metrics = metadata.metrics;
   const val = asRecord(metrics.val);
   const test = asRecord(metrics.test);
-  const present = new Set(await readdir(dir).catch(() => [] as string[]));
   return {
     name,
     checkpoint: `${name}/${path.basename(dir)}`,
@@ -70,15 +116,17 @@ export async function describeModel(metadata: CheckpointMetadata): Promise<Model
       ),
       valTop5: firstNumber(metrics.valTop5, val?.top5),
     },
-    test: test
-      ? {
-          accuracy: firstNumber(test.top1, test.accuracy),
-          top5: firstNumber(test.top5),
-          macroF1: firstNumber(test.macroF1, asRecord(test.macro)?.f1),
-        }
-      : null,
+    test:
+      (await readReportTestSummary(reportDir)) ??
+      (test
+        ? {
+            accuracy: firstNumber(test.top1, test.accuracy),
+            top5: firstNumber(test.top5),
+            macroF1: firstNumber(test.macroF1, asRecord(test.macro)?.f1),
+          }
+        : null),
     metrics,
-    assets: MODEL_ASSETS.filter((asset) => present.has(asset)),
+    assets: [...assets.keys()],
   };
 }
 

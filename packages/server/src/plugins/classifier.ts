@@ -112,7 +112,8 @@ async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginO
     '/api/model/assets/:name',
     {
       schema: {
-        summary: 'A picture from the checkpoint folder (training curves, confusion matrix)',
+        summary:
+          'A model-card picture: training curves, confusion matrix (checkpoint, --report or run folder)',
         tags: ['classifier'],
         params: {
           type: 'object',
@@ -129,9 +130,10 @@ async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginO
     },
     async (request, reply) => {
       const { name } = request.params;
-      // Only whitelisted names, and only those present at start: the folder holds nothing else to share.
-      if (!isModelAsset(name) || !classifier.info.assets.includes(name)) throw new AssetNotFoundError(name);
-      const bytes = await readFile(path.join(classifier.checkpointDir, name)).catch(() => {
+      // Only whitelisted names, and only those found at start: the folders hold nothing else to share.
+      const file = isModelAsset(name) ? classifier.assetFiles.get(name) : undefined;
+      if (!file) throw new AssetNotFoundError(name);
+      const bytes = await readFile(file).catch(() => {
         throw new AssetNotFoundError(name);
       });
       return reply

@@ -147,12 +147,12 @@ Examples:
         return;
       }
       step(`serving ${checkpoint} at http://127.0.0.1:${flags.port} (Ctrl-C to stop)`);
-      await serve(checkpoint, flags.port, flags.backend);
+      await serve(checkpoint, reportDir, flags.port, flags.backend);
     });
 }
 
 /** The server is its own package: run its CLI as a child process rather than importing it. */
-function serve(checkpoint: string, port: number, backend: BackendName): Promise<void> {
+function serve(checkpoint: string, report: string, port: number, backend: BackendName): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -163,6 +163,8 @@ function serve(checkpoint: string, port: number, backend: BackendName): Promise<
         'serve',
         '--checkpoint',
         checkpoint,
+        '--report',
+        report,
         '--port',
         String(port),
         '--backend',

@@ -1,4 +1,4 @@
-import { access, readFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadCheckpoint } from '@food/core/checkpoint/load-checkpoint';
 import { saveCheckpoint } from '@food/core/checkpoint/save-checkpoint';
@@ -10,6 +10,7 @@ import { type PreprocessConfig, parsePreprocessConfig } from '@food/core/preproc
 import * as tf from '@tensorflow/tfjs';
 import { readManifest } from '../data/manifest.ts';
 import { spreadSubset } from '../data/spread-subset.ts';
+import { curvesSvg } from '../evaluate/charts.ts';
 import { createProgress } from '../progress.ts';
 import { AdamL2 } from './adam.ts';
 import { createBatchSource } from './batch-source.ts';
@@ -238,6 +239,8 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
         checkpointOf({ ...record, bestValTop1: state.bestValTop1, bestEpoch: state.bestEpoch }),
       );
       await writeHistory(config.out, history);
+      // The run's training curves, redrawn each epoch: what the server's model card shows.
+      await writeFile(path.join(config.out, 'curves.svg'), await curvesSvg(history));
       await updateLink(config.out, 'latest', epochDir);
       if (improved) await updateLink(config.out, 'best', epochDir);
 

@@ -1,0 +1,54 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.ts';
+import { createTinyCheckpoint, type TinyCheckpoint } from './helpers/tiny-checkpoint.ts';
+
+// The model card joins three folders: the checkpoint, the evaluation report (--report) and the run.
+let checkpoint: TinyCheckpoint;
+let report: string;
+
+beforeAll(async () => {
+  checkpoint = await createTinyCheckpoint({ withAssets: false });
+  report = await mkdtemp(path.join(tmpdir(), 'food-report-'));
+  const metrics = { split: 'test', accuracy: 0.75, top5Accuracy: 0.96, f1: { macro: 0.7, weighted: 0.74 } };
+  await writeFile(path.join(report, 'metrics.json'), JSON.stringify(metrics));
+  await writeFile(
+    path.join(report, 'confusion.svg'),
+    '<svg xmlns="http://www.w3.org/2000/svg"><title>cm</title></svg>',
+  );
+  await writeFile(
+    path.join(path.dirname(checkpoint.dir), 'curves.svg'),
+    '<svg xmlns="http://www.w3.org/2000/svg"/>',
+  );
+});
+
+afterAll(async () => {
+  await checkpoint?.cleanup();
+  await rm(report, { recursive: true, force: true });
+});
+
+describe('model card with --report', () => {
+  it('shows the report test metrics and serves its confusion matrix and the run curves', async () => {
+    const app = await buildApp({ checkpoint: checkpoint.dir, workers: 0, backend: 'cpu', report });
+    const model = (await app.inject('/api/model')).json();
+    expect(model.test).toEqual({ accuracy: 0.75, top5: 0.96, macroF1: 0.7 });
+    expect(model.assets.sort()).toEqual(['confusion.svg', 'curves.svg']);
+    const confusion = await app.inject('/api/model/assets/confusion.svg');
+    expect(confusion.statusCode).toBe(200);
+    expect(confusion.body).toContain('<title>cm</title>');
+    expect((await app.inject('/api/model/assets/curves.svg')).statusCode).toBe(200);
+    expect((await app.inject('/api/model/assets/metrics.json')).statusCode).toBe(404);
+    await app.close();
+  });
+
+  it("without --report falls back to the checkpoint's own metrics and has no confusion matrix", async () => {
+    const app = await buildApp({ checkpoint: checkpoint.dir, workers: 0, backend: 'cpu' });
+    const model = (await app.inject('/api/model')).json();
+    expect(model.test?.accuracy).not.toBe(0.75);
+    expect(model.assets).toEqual(['curves.svg']);
+    expect((await app.inject('/api/model/assets/confusion.svg')).statusCode).toBe(404);
+    await app.close();
+  });
+});

@@ -51,7 +51,9 @@ export function formatResult(result: MeasurementResult | undefined): string {
     timeout: '**timed out**',
     unavailable: 'not available',
   }[result.status];
-  return `${label}: ${escapeCell(result.reason)}`;
+  // The first clause is enough in a table; the full reason is in the progress output.
+  const reason = result.status === 'unavailable' ? result.reason.split(' (')[0]! : result.reason;
+  return `${label}: ${escapeCell(reason)}`;
 }
 
 export function table(header: string[], rows: string[][]): string {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { type BackendName, initBackend, parseBackendName } from '@food/core/backend';
+import { type EngineName, parseEngineName } from '@food/core/engine/create-engine';
 import { type Command, InvalidArgumentError } from 'commander';
 import { SPLIT_NAMES, type SplitName } from '../data/manifest.ts';
 import { runEvaluation, runNameOf } from '../evaluate/run-evaluation.ts';
@@ -19,6 +20,8 @@ interface EvaluateFlags {
   backend: BackendName;
   limit?: number;
   compare?: string;
+  engine: EngineName;
+  onnxModel?: string;
   saveProbabilities: boolean;
   progress: boolean;
 }
@@ -40,6 +43,13 @@ export function register(program: Command): void {
       'only N images, spread evenly over the split (all classes keep their share)',
       parsePositiveInteger,
     )
+    .option(
+      '--engine <name>',
+      'tfjs (on --backend) or onnx (ONNX Runtime; run `trainer export` first)',
+      parseEngineName,
+      'tfjs' as EngineName,
+    )
+    .option('--onnx-model <file>', 'the exported model for --engine onnx (default: CHECKPOINT.onnx)')
     .option('--compare <dir>', 'another checkpoint to score on the same images, shown as a baseline')
     .option(
       '--save-probabilities',
@@ -74,6 +84,8 @@ Examples:
           batchSize: flags.batchSize,
           limit: flags.limit,
           compare: flags.compare,
+          engine: flags.engine,
+          onnxModel: flags.onnxModel,
           saveProbabilities: flags.saveProbabilities,
         },
         { log: (line) => process.stderr.write(`${line}\n`), progress: flags.progress },

@@ -4,14 +4,15 @@
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type LoadedCheckpoint, loadCheckpoint } from '@food/core/checkpoint/load-checkpoint';
+import { type CheckpointMetadata, readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
+import { type EngineName, loadEngine } from '@food/core/engine/create-engine';
 import type { InferenceEngine } from '@food/core/engine/inference-engine';
-import { createTfjsEngine } from '@food/core/engine/tfjs-engine';
 import { UserError } from '@food/core/errors';
 import { mostConfusedPairs } from '@food/core/metrics/confusion-matrix';
 import * as tf from '@tensorflow/tfjs';
 import type { Sample } from '../data/loader.ts';
 import { type PreparedManifest, readManifest, type SplitName } from '../data/manifest.ts';
+import { spreadSubset } from '../data/spread-subset.ts';
 import { createProgress } from '../progress.ts';
 import { readHistory } from '../train/history.ts';
 import { confusionSvg, curvesSvg } from './charts.ts';
@@ -37,6 +38,10 @@ export interface EvaluateOptions {
   compare?: string;
   /** Also write probabilities.json with every probability at full float32 precision. */
   saveProbabilities?: boolean;
+  /** `tfjs` (default, on the current backend) or `onnx` (ONNX Runtime, from `onnxModel`). */
+  engine?: EngineName;
+  /** The exported .onnx of `checkpoint` (default: beside it, see `pnpm trainer export`). */
+  onnxModel?: string;
   /** Images timed one at a time for the latency figures (default 20). */
   latencySamples?: number;
 }
@@ -54,15 +59,6 @@ export interface EvaluationOutcome {
 
 const CONFUSED_PAIRS = 10;
 const EXAMPLES_PER_PAIR = 4;
-
-/**
- * `limit` samples at evenly spaced positions (all of them without a limit). Splits are stored class by
- * class, so the first N images would be one or two classes; evenly spaced ones keep every class's share.
- */
-export function spreadSubset<T>(samples: readonly T[], limit?: number): T[] {
-  if (limit === undefined || limit >= samples.length) return [...samples];
-  return Array.from({ length: limit }, (_, i) => samples[Math.floor((i * samples.length) / limit)]);
-}
 
 /** `checkpoints/RUN/best` → `RUN`: the run folder holds history.json and names the report. */
 export function runNameOf(checkpointDir: string): string {
@@ -82,7 +78,7 @@ export async function runEvaluation(
     );
   }
 
-  const checkpoint = await loadCheckpoint(options.checkpoint);
+  const checkpoint = await readCheckpointMetadata(options.checkpoint);
   const { predictions, seconds, latency } = await withEngine(checkpoint, options, async (engine) => {
     const pass = await predictWithProgress(engine, checkpoint, manifest, samples, options, hooks);
     const latency = await measureLatency(
@@ -99,7 +95,7 @@ export async function runEvaluation(
 
   let compare: ComparedCheckpoint | null = null;
   if (options.compare) {
-    const other = await loadCheckpoint(options.compare);
+    const other = await readCheckpointMetadata(options.compare);
     const pass = await withEngine(other, options, (engine) =>
       predictWithProgress(engine, other, manifest, samples, options, hooks),
     );
@@ -117,7 +113,7 @@ export async function runEvaluation(
     prepared: options.prepared,
     split: options.split,
     limit: options.limit ?? null,
-    backend: tf.getBackend(),
+    backend: (options.engine ?? 'tfjs') === 'onnx' ? 'onnxruntime' : tf.getBackend(),
     parameters: checkpoint.parameters,
     sizeBytes: checkpoint.sizeBytes,
     latency,
@@ -191,13 +187,21 @@ export async function runEvaluation(
   return { metrics, files };
 }
 
-/** Runs `use` with an engine over the checkpoint's model, then frees the model. */
+/**
+ * Runs `use` with the chosen engine over the checkpoint (the same `loadEngine` serving uses), then frees
+ * it. For `onnx` the exported file must come from this checkpoint.
+ */
 async function withEngine<T>(
-  checkpoint: LoadedCheckpoint,
+  checkpoint: CheckpointMetadata,
   options: EvaluateOptions,
   use: (engine: InferenceEngine) => Promise<T>,
 ): Promise<T> {
-  const engine = createTfjsEngine(checkpoint.model, { maxBatch: options.batchSize });
+  const { engine } = await loadEngine({
+    engine: options.engine ?? 'tfjs',
+    checkpoint: checkpoint.dir,
+    onnxModel: checkpoint.dir === options.checkpoint ? options.onnxModel : undefined,
+    maxBatch: options.batchSize,
+  });
   try {
     return await use(engine);
   } finally {
@@ -208,7 +212,7 @@ async function withEngine<T>(
 /** The batched pass over the split, with a progress bar showing the running top-1 accuracy. */
 async function predictWithProgress(
   engine: InferenceEngine,
-  checkpoint: LoadedCheckpoint,
+  checkpoint: CheckpointMetadata,
   manifest: PreparedManifest,
   samples: readonly Sample[],
   options: EvaluateOptions,
@@ -244,7 +248,11 @@ async function predictWithProgress(
   }
 }
 
-function checkSameClasses(checkpoint: LoadedCheckpoint, manifest: PreparedManifest, prepared: string): void {
+function checkSameClasses(
+  checkpoint: CheckpointMetadata,
+  manifest: PreparedManifest,
+  prepared: string,
+): void {
   const ours = checkpoint.labels.classes;
   const theirs = manifest.classes;
   if (ours.length === theirs.length && ours.every((name, index) => name === theirs[index])) return;

@@ -11,13 +11,10 @@ import * as tf from '@tensorflow/tfjs';
 import { parseString } from 'fast-csv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/data/manifest.ts';
+import { spreadSubset } from '../../src/data/spread-subset.ts';
 import type { MetricsFile } from '../../src/evaluate/report-input.ts';
-import {
-  type EvaluateOptions,
-  runEvaluation,
-  runNameOf,
-  spreadSubset,
-} from '../../src/evaluate/run-evaluation.ts';
+import { type EvaluateOptions, runEvaluation, runNameOf } from '../../src/evaluate/run-evaluation.ts';
+import { exportCheckpointToOnnx } from '../../src/export/export-onnx.ts';
 import { RECIPE_DEFAULTS } from '../../src/train/run-config.ts';
 import { runTraining } from '../../src/train/run-training.ts';
 import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
@@ -205,6 +202,35 @@ describe('runEvaluation (tiny ResNet trained on synthetic Food-101)', () => {
     } finally {
       engine.dispose();
     }
+  });
+
+  it('--engine onnx gives the tfjs predictions (same top-1, probabilities within 1e-4)', async () => {
+    const onnxModel = path.join(synth.root, 'tiny.onnx');
+    await exportCheckpointToOnnx({ checkpoint: options.checkpoint, out: onnxModel });
+    const tfjsOut = path.join(synth.root, 'report-tfjs');
+    const onnxOut = path.join(synth.root, 'report-onnx');
+    await runEvaluation({ ...options, out: tfjsOut, saveProbabilities: true }, quiet);
+    const onnx = await runEvaluation(
+      { ...options, out: onnxOut, saveProbabilities: true, engine: 'onnx', onnxModel },
+      quiet,
+    );
+    expect(onnx.metrics.backend).toBe('onnxruntime');
+    const read = async (dir: string) =>
+      JSON.parse(await readFile(path.join(dir, 'probabilities.json'), 'utf8')) as {
+        probabilities: number[][];
+      };
+    const [a, b] = [await read(tfjsOut), await read(onnxOut)];
+    expect(b.probabilities).toHaveLength(a.probabilities.length);
+    let maxDiff = 0;
+    a.probabilities.forEach((row, i) => {
+      row.forEach((p, c) => {
+        maxDiff = Math.max(maxDiff, Math.abs(p - b.probabilities[i][c]));
+      });
+    });
+    expect(maxDiff).toBeLessThan(1e-4);
+    const predictions = async (dir: string) =>
+      (await readCsv(path.join(dir, 'predictions.csv'))).map((r) => r[2]);
+    expect(await predictions(onnxOut)).toEqual(await predictions(tfjsOut));
   });
 
   it('skips the curves with a note when the checkpoint is not in a run folder', async () => {

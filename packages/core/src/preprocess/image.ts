@@ -320,3 +320,15 @@ function uniform(random: () => number, low: number, high: number): number {
 function megapixels(pixels: number): string {
   return (pixels / 1e6).toFixed(1);
 }
+
+/**
+ * A small square JPEG of the photo (EXIF orientation applied) for people to look at (report thumbnails):
+ * not model input, so it is lenient with decoder warnings.
+ */
+export async function thumbnailJpeg(bytes: Uint8Array, size = 112): Promise<Buffer> {
+  return sharp(bytes, { failOn: 'none' })
+    .rotate()
+    .resize(size, size, { fit: 'cover' })
+    .jpeg({ quality: 72, mozjpeg: true })
+    .toBuffer();
+}

@@ -9,6 +9,7 @@ import { type EngineName, loadEngine } from '@food/core/engine/create-engine';
 import type { InferenceEngine } from '@food/core/engine/inference-engine';
 import { UserError } from '@food/core/errors';
 import { mostConfusedPairs } from '@food/core/metrics/confusion-matrix';
+import { thumbnailJpeg } from '@food/core/preprocess/image';
 import * as tf from '@tensorflow/tfjs';
 import type { Sample } from '../data/loader.ts';
 import { type PreparedManifest, readManifest, type SplitName } from '../data/manifest.ts';
@@ -22,7 +23,6 @@ import { renderHtmlReport } from './report-html.ts';
 import type { ComparedCheckpoint, ConfusedPairReport, MetricsFile, ReportInput } from './report-input.ts';
 import { renderMarkdownReport } from './report-md.ts';
 import { majorityBaseline, predictedClass, summarizePredictions } from './summarize.ts';
-import { thumbnailDataUri } from './thumbnail.ts';
 import { writeConfusionCsv, writePerClassCsv, writePredictionsCsv } from './write-csv.ts';
 
 export interface EvaluateOptions {
@@ -293,7 +293,9 @@ async function confusedPairExamples(
         mistakes.map(async (mistake) => {
           // A report without one picture beats no report: an unreadable file only loses its thumbnail.
           const thumbnail = await readFile(path.join(manifest.dataRoot, mistake.image))
-            .then((bytes) => thumbnailDataUri(bytes))
+            .then(
+              async (bytes) => `data:image/jpeg;base64,${(await thumbnailJpeg(bytes)).toString('base64')}`,
+            )
             .catch(() => undefined);
           return { ...mistake, thumbnail };
         }),

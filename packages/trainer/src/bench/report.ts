@@ -427,7 +427,11 @@ export function renderReport(results: BenchResults): string {
         `PyTorch ${pytorch.version} (Debian \`python3-torch\`, \`/usr/bin/python3\`), ${pytorch.threads} threads, ` +
           'packages/trainer/src/bench/pytorch_resnet50.py: ResNet-50 v1 written by hand with the same layers as ours ' +
           '(biased convs, stride on the first 1×1), NCHW, forward under `torch.inference_mode()`, train step = ' +
-          '`Adam(lr=1e-4, weight_decay=1e-4)` on cross-entropy. One warm-up run, then the timed runs, in one process.',
+          '`Adam(lr=1e-4, weight_decay=1e-4)` on cross-entropy. One warm-up run, then the timed runs, in one process. ' +
+          "**On a loaded machine these numbers flatter us:** PyTorch's OpenMP threads wait for each other, so when " +
+          "other processes hold the cores its small-batch times inflate far more than single-threaded wasm's " +
+          '(batch 1 and 4 above are the most affected). For the real ratio, rerun on an idle machine: ' +
+          '`pnpm bench --only train,pytorch`.',
         '',
         table(
           ['Measurement', 'Batch', 'ms/image'],

@@ -118,7 +118,7 @@ export async function main(argv: string[]): Promise<void> {
           log,
         });
     if (flags.json) await writeFileIn(flags.json, serializeResults(results));
-    await writeFileIn(flags.out, renderReport(results));
+    await writeFileIn(flags.out, renderReport(results) + (await keptSections(flags.out)));
     log(
       `bench: wrote ${flags.out}${flags.render ? ` from ${flags.render}` : ` (${formatDuration(results.seconds)})`}`,
     );
@@ -154,3 +154,13 @@ async function writeFileIn(file: string, text: string): Promise<void> {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1]))
   await main(process.argv);
+
+/**
+ * Sections that other tools own in the same file (`<!-- NAME:start -->` … `<!-- NAME:end -->`, e.g.
+ * `pnpm bench:serve`'s), kept when this report is rewritten.
+ */
+async function keptSections(file: string): Promise<string> {
+  const existing = await readFile(file, 'utf8').catch(() => '');
+  const sections = existing.match(/<!-- ([\w-]+):start -->[\s\S]*?<!-- \1:end -->/g) ?? [];
+  return sections.map((section) => `\n${section}\n`).join('');
+}

@@ -1,15 +1,12 @@
-import { spawn } from 'node:child_process';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
+import { repoRoot, runTrainer } from '../helpers/run-trainer.ts';
 
 // Every trainer command, given what users get wrong: a clear message, a non-zero exit, and never a
 // bare stack trace. Each case is a real `node --import tsx cli.ts …` process (~3-6 s here), so the
 // cases run a few at a time.
-const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-const CLI = 'packages/trainer/src/cli.ts';
 const TINY = ['--weights', 'none', '--width', '0.0625', '--blocks', '1,1,1,1', '--image-size', '32'];
 const TRAIN_FAST = [...TINY, '--batch-size', '8', '--backend', 'wasm', '--epochs', '1', '--no-progress'];
 
@@ -26,19 +23,9 @@ interface CliResult {
   stderr: string;
 }
 
-function runCli(args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: repoRoot });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+async function runCli(args: string[]): Promise<CliResult> {
+  const { status, stdout, stderr } = await runTrainer(...args);
+  return { code: status, stdout, stderr };
 }
 
 let synth: PreparedSynth;

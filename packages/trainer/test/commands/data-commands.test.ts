@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
@@ -9,23 +8,7 @@ import { register as registerPrepare } from '../../src/commands/prepare.ts';
 import { register as registerStats } from '../../src/commands/stats.ts';
 import { register as registerSynth } from '../../src/commands/synth.ts';
 import { tempDir } from '../data/temp-dir.ts';
-
-const repoRoot = path.resolve(import.meta.dirname, '../../../..');
-
-/** Runs the real CLI as a user would (`pnpm trainer ...` runs this command). */
-function trainerProcess(...args: string[]): Promise<{ status: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'packages/trainer/src/cli.ts', ...args], {
-      cwd: repoRoot,
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stderr }));
-  });
-}
+import { runTrainer } from '../helpers/run-trainer.ts';
 
 /** The data commands on a program built like cli.ts builds it, run in-process (fast), output captured. */
 async function trainer(...args: string[]): Promise<{ stdout: string; stderr: string; error?: unknown }> {
@@ -149,7 +132,7 @@ describe('data commands', () => {
 
 describe('food-trainer process', () => {
   it('exits non-zero with the message on a bad flag value', async () => {
-    const { status, stderr } = await trainerProcess(
+    const { status, stderr } = await runTrainer(
       'prepare',
       '--data',
       'x',
@@ -163,7 +146,7 @@ describe('food-trainer process', () => {
   });
 
   it('explains a missing data set folder without a stack trace', async () => {
-    const { status, stderr } = await trainerProcess(
+    const { status, stderr } = await runTrainer(
       'prepare',
       '--data',
       'no/such/dir',

@@ -1,28 +1,9 @@
-import { spawn } from 'node:child_process';
 import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { repoRoot, runTrainer } from '../helpers/run-trainer.ts';
 
-const repoRoot = path.resolve(import.meta.dirname, '../../../..');
 const workdir = `demo-test-${process.pid}`;
-
-function runDemo(...args: string[]): Promise<{ status: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'packages/trainer/src/cli.ts', 'demo', ...args],
-      {
-        cwd: repoRoot,
-      },
-    );
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stderr }));
-  });
-}
 
 describe('pnpm demo --no-serve', () => {
   afterAll(async () => {
@@ -32,7 +13,8 @@ describe('pnpm demo --no-serve', () => {
   });
 
   it('runs synth → prepare → stats → train → evaluate and leaves a checkpoint and a report', async () => {
-    const { status, stderr } = await runDemo(
+    const { status, stderr } = await runTrainer(
+      'demo',
       '--no-serve',
       '--workdir',
       workdir,
@@ -55,7 +37,7 @@ describe('pnpm demo --no-serve', () => {
   });
 
   it('rejects a bad flag with a message and a non-zero exit', async () => {
-    const { status, stderr } = await runDemo('--epochs', 'many');
+    const { status, stderr } = await runTrainer('demo', '--epochs', 'many');
     expect(status).not.toBe(0);
     expect(stderr).toContain('--epochs');
   });

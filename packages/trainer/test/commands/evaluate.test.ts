@@ -1,29 +1,10 @@
-import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, type CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register as registerEvaluate } from '../../src/commands/evaluate.ts';
 import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
-
-const repoRoot = path.resolve(import.meta.dirname, '../../../..');
-
-/** The real CLI, as `pnpm evaluate ...` runs it. */
-function evaluateProcess(...args: string[]): Promise<{ status: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'packages/trainer/src/cli.ts', 'evaluate', ...args],
-      { cwd: repoRoot },
-    );
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stderr }));
-  });
-}
+import { runTrainer } from '../helpers/run-trainer.ts';
 
 /** The command on a program built like cli.ts builds it, in-process, output captured. */
 async function evaluate(...args: string[]): Promise<{ stdout: string; stderr: string; error?: unknown }> {
@@ -81,7 +62,8 @@ describe('evaluate command', () => {
 
   it('exits 1 with a CheckpointError message when the checkpoint is missing', async () => {
     const missing = path.join(synth.root, 'checkpoints', 'gone', 'best');
-    const { status, stderr } = await evaluateProcess(
+    const { status, stderr } = await runTrainer(
+      'evaluate',
       '--checkpoint',
       missing,
       '--prepared',
@@ -97,7 +79,8 @@ describe('evaluate command', () => {
   }, 60_000);
 
   it('exits 1 when the prepared folder has no manifest', async () => {
-    const { status, stderr } = await evaluateProcess(
+    const { status, stderr } = await runTrainer(
+      'evaluate',
       '--checkpoint',
       'x',
       '--prepared',

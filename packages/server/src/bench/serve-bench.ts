@@ -27,6 +27,8 @@ const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 interface Options {
   checkpoint?: string;
   backend: string;
+  /** tfjs or onnx (the .onnx exported beside the checkpoint by `pnpm trainer export`). */
+  engine: string;
   workers: number;
   maxBatch: number;
   maxQueue: number;
@@ -40,6 +42,7 @@ function parseOptions(): Options {
       checkpoint: { type: 'string' },
       workers: { type: 'string', default: '2' },
       backend: { type: 'string', default: 'auto' },
+      engine: { type: 'string', default: 'tfjs' },
       'max-batch': { type: 'string', default: '8' },
       'max-queue': { type: 'string', default: '64' },
       seconds: { type: 'string', default: '4' },
@@ -56,6 +59,7 @@ function parseOptions(): Options {
   return {
     checkpoint: values.checkpoint,
     backend: values.backend ?? 'auto',
+    engine: values.engine ?? 'tfjs',
     workers: integer('workers', values.workers),
     maxBatch: integer('max-batch', values['max-batch']),
     maxQueue: integer('max-queue', values['max-queue']),
@@ -114,6 +118,8 @@ async function startServe(
       String(options.workers),
       '--backend',
       options.backend,
+      '--engine',
+      options.engine,
       '--max-batch',
       String(options.maxBatch),
       '--max-queue',

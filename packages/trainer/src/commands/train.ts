@@ -153,7 +153,12 @@ Examples:
       --width 0.125 --blocks 1,1,1,1 --image-size 64 --lr 1e-3 --epochs 3 --batch-size 16`,
     )
     .action(async (flags: TrainFlags) => {
-      await initBackend(flags.backend);
+      const backend = await initBackend(flags.backend);
+      if (flags.backend === 'tensorflow' && !backend.gpu) {
+        process.stderr.write(
+          'warning: TensorFlow runs on the CPU: no usable CUDA device (tfjs-node-gpu 4.x needs CUDA 11.2 and cuDNN 8.1). The recipe takes days on a CPU; see README, Troubleshooting.\n',
+        );
+      }
       const config: TrainConfig = {
         prepared: flags.prepared,
         out: flags.out,
@@ -188,10 +193,7 @@ Examples:
           shouldStop: () => interrupted,
           progress: flags.progress,
         });
-        const resumeCommand = `pnpm train ${process.argv
-          .slice(3)
-          .filter((arg) => arg !== '--resume')
-          .join(' ')} --resume`;
+        const resumeCommand = `pnpm train ${withoutFlags(process.argv.slice(3), ['--resume'], ['--max-steps']).join(' ')} --resume`;
         if (outcome.status === 'completed') {
           process.stdout.write(
             `done: ${outcome.epochsCompleted} epochs, best val top-1 ${outcome.bestValTop1.toFixed(4)} at epoch ${outcome.bestEpoch}; best model in ${path.join(flags.out, 'best')}\n`,
@@ -205,4 +207,19 @@ Examples:
         process.off('SIGINT', onSigint);
       }
     });
+}
+
+/** argv without the named switches and without the named options and their values (`--max-steps 3`). */
+function withoutFlags(argv: readonly string[], switches: string[], options: string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const [name] = argv[i].split('=');
+    if (switches.includes(argv[i])) continue;
+    if (options.includes(name)) {
+      if (!argv[i].includes('=')) i++;
+      continue;
+    }
+    kept.push(argv[i]);
+  }
+  return kept;
 }

@@ -1,5 +1,6 @@
 import { access, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { recoverFolder } from '@food/core/checkpoint/atomic-folder';
 import { loadCheckpoint } from '@food/core/checkpoint/load-checkpoint';
 import { saveCheckpoint } from '@food/core/checkpoint/save-checkpoint';
 import { updateLink } from '@food/core/checkpoint/update-link';
@@ -48,7 +49,7 @@ const epochDirName = (epoch: number) => `epoch-${String(epoch).padStart(3, '0')}
  */
 export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Promise<TrainingOutcome> {
   const manifest = await readManifest(config.prepared);
-  const preprocess = withImageSize(await readPreparedPreprocess(config.prepared), config.imageSize);
+  let preprocess = withImageSize(await readPreparedPreprocess(config.prepared), config.imageSize);
   const classes = manifest.classes;
   const trainSamples = spreadSubset(manifest.splits.train, config.limit);
   const valSamples = spreadSubset(manifest.splits.val, config.limit);
@@ -62,6 +63,8 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
   }
 
   const latestDir = path.join(config.out, 'latest');
+  // A crash between the two renames that replace `latest` leaves it under a temporary name: repair first.
+  await recoverFolder(latestDir);
   const optimizer = new AdamL2({ learningRate: config.learningRate, weightDecay: config.weightDecay });
   let model: tf.LayersModel;
   let state: TrainingState;
@@ -73,6 +76,13 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
     const resumed = await loadCheckpoint(latestDir, { withTrainingState: true });
     checkResumable(config, resumed.runConfig, classes, resumed.labels.classes);
     model = resumed.model;
+    // The checkpoint's preprocessing is the run's (conv1 was folded for it); a re-run of stats must not change it.
+    if (JSON.stringify(resumed.preprocess) !== JSON.stringify(preprocess)) {
+      hooks.log(
+        `note: ${config.prepared}/preprocess.json changed since the run started; resuming with the run's own`,
+      );
+    }
+    preprocess = resumed.preprocess;
     const saved = resumed.trainingState!;
     state = saved.json as unknown as TrainingState;
     optimizer.setState({
@@ -156,7 +166,15 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
   });
 
   let status: TrainingOutcome['status'] = 'completed';
+  const reachedMaxSteps = () => config.maxSteps !== undefined && state.globalStep >= config.maxSteps;
   try {
+    if (reachedMaxSteps()) {
+      hooks.log(
+        `already ${state.globalStep} steps (--max-steps ${config.maxSteps}); raise it to train further`,
+      );
+      status = 'max-steps';
+      return outcome();
+    }
     while (state.epoch < config.epochs) {
       const epoch = state.epoch + 1;
       const startedAt = Date.now() - state.partialEpoch.seconds * 1000;
@@ -166,39 +184,58 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
         hooks.progress,
       );
       bar.tick(state.stepInEpoch);
-      for await (const batch of source.train(state.epoch, state.stepInEpoch)) {
-        const result = trainStep(
-          trained,
-          optimizer,
-          parameters,
-          microBatches(batch, config.accumulate),
-          classes.length,
-        );
-        tf.dispose([batch.inputs, batch.labels]);
-        const partial = state.partialEpoch;
-        partial.lossSum += result.loss;
-        partial.steps += 1;
-        partial.correct += result.correct;
-        partial.examples += result.examples;
-        state.stepInEpoch += 1;
-        state.globalStep += 1;
-        bar.tick(1, {
-          loss: (partial.lossSum / partial.steps).toFixed(4),
-          acc: (partial.correct / partial.examples).toFixed(3),
-        });
-        const hitMaxSteps = config.maxSteps !== undefined && state.globalStep >= config.maxSteps;
-        if (hooks.shouldStop() || hitMaxSteps) {
-          bar.stop();
-          partial.seconds = (Date.now() - startedAt) / 1000;
-          if (state.stepInEpoch < source.trainBatchesPerEpoch) {
-            await saveCheckpoint(
-              latestDir,
-              checkpointOf({ epoch: state.epoch, stepInEpoch: state.stepInEpoch }),
-            );
-            status = hitMaxSteps ? 'max-steps' : 'stopped';
-            return outcome();
+      let stepping = false;
+      try {
+        for await (const batch of source.train(state.epoch, state.stepInEpoch)) {
+          stepping = true;
+          const parts = microBatches(batch, config.accumulate);
+          let result: ReturnType<typeof trainStep>;
+          try {
+            result = trainStep(trained, optimizer, parameters, parts, classes.length);
+          } finally {
+            tf.dispose(parts.flatMap((part) => [part.inputs, part.labels]));
+            tf.dispose([batch.inputs, batch.labels]);
+          }
+          stepping = false;
+          const partial = state.partialEpoch;
+          partial.lossSum += result.loss;
+          partial.steps += 1;
+          partial.correct += result.correct;
+          partial.examples += result.examples;
+          state.stepInEpoch += 1;
+          state.globalStep += 1;
+          bar.tick(1, {
+            loss: (partial.lossSum / partial.steps).toFixed(4),
+            acc: (partial.correct / partial.examples).toFixed(3),
+          });
+          const hitMaxSteps = reachedMaxSteps();
+          if (hooks.shouldStop() || hitMaxSteps) {
+            bar.stop();
+            partial.seconds = (Date.now() - startedAt) / 1000;
+            if (state.stepInEpoch < source.trainBatchesPerEpoch) {
+              await saveCheckpoint(
+                latestDir,
+                checkpointOf({ epoch: state.epoch, stepInEpoch: state.stepInEpoch }),
+              );
+              status = hitMaxSteps ? 'max-steps' : 'stopped';
+              return outcome();
+            }
           }
         }
+      } catch (error) {
+        // The data failed (a file vanished or went corrupt mid-run), not a step: the state is consistent,
+        // so keep the epoch's finished steps. A failed step may have half-updated the weights: not saved.
+        if (!stepping && state.stepInEpoch > 0) {
+          state.partialEpoch.seconds = (Date.now() - startedAt) / 1000;
+          await saveCheckpoint(
+            latestDir,
+            checkpointOf({ epoch: state.epoch, stepInEpoch: state.stepInEpoch }),
+          );
+          hooks.log(
+            `saved ${latestDir} after step ${state.globalStep}; fix the cause, then continue with --resume`,
+          );
+        }
+        throw error;
       }
       bar.stop();
 
@@ -224,7 +261,9 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
       state.epoch = epoch;
       state.stepInEpoch = 0;
       state.partialEpoch = { lossSum: 0, steps: 0, correct: 0, examples: 0, seconds: 0 };
-      const improved = validation.examples > 0 && validation.top1 > state.bestValTop1;
+      // Without validation images every epoch is "best", so `best` always exists for evaluate and serve.
+      const improved = validation.examples === 0 || validation.top1 > state.bestValTop1;
+      if (validation.examples === 0) hooks.log('no validation images: best is the latest epoch');
       if (improved) {
         state.bestValTop1 = validation.top1;
         state.bestEpoch = epoch;
@@ -257,6 +296,9 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
   } finally {
     source.dispose();
     optimizer.dispose();
+    // tfjs counts a reference per layer call: the tail's calls of the shared layers are released with the
+    // tail, the rest with the model (the trunk made no calls of its own).
+    split?.tail.dispose();
     model.dispose();
   }
 
@@ -272,9 +314,9 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
   }
 }
 
-/** Splits a batch into `count` micro-batches along the batch axis (gradient accumulation). */
+/** Splits a batch into `count` micro-batches along the batch axis (gradient accumulation); new tensors. */
 function microBatches(batch: ModelBatch, count: number): ModelBatch[] {
-  if (count === 1) return [batch];
+  if (count === 1) return [{ inputs: batch.inputs.clone(), labels: batch.labels.clone() }];
   const size = batch.labels.shape[0];
   const step = Math.ceil(size / count);
   const parts: ModelBatch[] = [];
@@ -350,6 +392,7 @@ function checkResumable(
     'augment',
     'limit',
     'widthMultiplier',
+    'blocksPerStage',
   ];
   const differing = mustMatch.filter((key) => JSON.stringify(saved[key]) !== JSON.stringify(config[key]));
   if (classes.join() !== savedClasses.join()) differing.unshift('prepared (classes)' as keyof TrainConfig);

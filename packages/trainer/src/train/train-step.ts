@@ -16,8 +16,9 @@ export interface ModelBatch {
 }
 
 /**
- * One optimizer step over `microBatches` (gradient accumulation: the mean of the micro-batch gradients,
- * so K micro-batches of B equal one batch of K·B up to batch-norm statistics, which are per micro-batch).
+ * One optimizer step over `microBatches` (gradient accumulation: micro-batch gradients weighted by their
+ * share of the examples, so K micro-batches equal one batch of their total size up to batch-norm
+ * statistics, which are per micro-batch).
  * Batch normalisation runs in training mode: batch statistics, moving averages updated.
  */
 export function trainStep(
@@ -28,10 +29,10 @@ export function trainStep(
   numClasses: number,
 ): StepResult {
   const variables = parameters.map((parameter) => parameter.variable);
+  const total = microBatches.reduce((sum, batch) => sum + batch.labels.shape[0], 0);
   let summedGradients: tf.NamedTensorMap = {};
   let lossSum = 0;
   let correct = 0;
-  let examples = 0;
   for (const { inputs, labels } of microBatches) {
     const { loss, gradients, predictedClasses } = tf.tidy(() => {
       let predicted: tf.Tensor | undefined;
@@ -42,17 +43,15 @@ export function trainStep(
       }, variables);
       return { loss: value, gradients: grads, predictedClasses: predicted as tf.Tensor };
     });
-    lossSum += loss.dataSync()[0];
+    const share = labels.shape[0] / total;
+    lossSum += loss.dataSync()[0] * share;
     correct += tf.tidy(() => predictedClasses.equal(labels).sum().dataSync()[0]);
-    examples += labels.shape[0];
     tf.dispose([loss, predictedClasses]);
-    summedGradients = accumulate(summedGradients, gradients);
+    summedGradients = accumulate(summedGradients, share === 1 ? gradients : scaleAll(gradients, share));
   }
-  const meanGradients =
-    microBatches.length === 1 ? summedGradients : scaleAll(summedGradients, 1 / microBatches.length);
-  optimizer.applyGradients(parameters, meanGradients);
-  tf.dispose(Object.values(meanGradients));
-  return { loss: lossSum / microBatches.length, correct, examples };
+  optimizer.applyGradients(parameters, summedGradients);
+  tf.dispose(Object.values(summedGradients));
+  return { loss: lossSum, correct, examples: total };
 }
 
 function accumulate(sum: tf.NamedTensorMap, gradients: tf.NamedTensorMap): tf.NamedTensorMap {

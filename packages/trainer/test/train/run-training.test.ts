@@ -57,6 +57,17 @@ describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
     expect(tf.memory().numTensors).toBe(before);
   }, 180_000);
 
+  it('frees every tensor with a frozen trunk, cached features and gradient accumulation', async () => {
+    const before = tf.memory().numTensors;
+    const outcome = await runTraining(
+      tinyConfig(synth, 'accumulate', { epochs: 1, accumulate: 2, trainable: 'stage5', cacheFeatures: true }),
+      quiet,
+    );
+    expect(outcome.status).toBe('completed');
+    expect(outcome.history[0].trainLoss).toBeGreaterThan(0);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 180_000);
+
   it('resumed after an interruption mid-epoch, ends with the same weights as an uninterrupted run', async () => {
     const straight = tinyConfig(synth, 'straight');
     await runTraining(straight, quiet);
@@ -67,6 +78,9 @@ describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
     expect(first.epochsCompleted).toBe(0);
     const second = await runTraining({ ...interrupted, maxSteps: 11 }, quiet).catch((e) => e);
     expect(second).toBeInstanceOf(Error); // same --out without --resume is refused
+    // Resuming with the same --max-steps stops at once rather than taking one more step.
+    const again = await runTraining({ ...interrupted, resume: true }, quiet);
+    expect([again.status, again.globalStep]).toEqual(['max-steps', 3]);
     const resumed = await runTraining({ ...interrupted, maxSteps: undefined, resume: true }, quiet);
     expect(resumed.status).toBe('completed');
 

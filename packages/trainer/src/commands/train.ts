@@ -54,6 +54,7 @@ interface TrainFlags {
   augment: boolean;
   resume: boolean;
   maxSteps?: number;
+  keepEpochs?: number;
   limit?: number;
   width: number;
   blocks: [number, number, number, number];
@@ -117,6 +118,11 @@ export function register(program: Command): void {
     )
     .option('--no-augment', 'no random resized crop / flip (centre crop only)')
     .option('--resume', 'continue the run in --out from its latest checkpoint', false)
+    .option(
+      '--keep-epochs <n>',
+      'keep only the newest N epoch-NNN folders (best and latest stay)',
+      parsePositiveInteger,
+    )
     .option('--max-steps <n>', 'stop after N optimizer steps (resumable)', parsePositiveInteger)
     .option(
       '--limit <n>',
@@ -175,6 +181,7 @@ Examples:
         cacheFeatures: flags.cacheFeatures,
         augment: flags.augment,
         resume: flags.resume,
+        keepEpochs: flags.keepEpochs,
         maxSteps: flags.maxSteps,
         limit: flags.limit,
         widthMultiplier: flags.width,

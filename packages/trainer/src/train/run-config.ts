@@ -28,6 +28,8 @@ export interface TrainConfig {
   limit?: number;
   widthMultiplier: number;
   blocksPerStage: [number, number, number, number];
+  /** Keep only the newest N epoch-NNN folders (best and latest are kept regardless); all when absent. */
+  keepEpochs?: number;
   /** Continue the run in `out` from its `latest` checkpoint. */
   resume?: boolean;
   /** Decoding concurrency of the batch loader. */

@@ -1,4 +1,4 @@
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { access, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { recoverFolder } from '@food/core/checkpoint/atomic-folder';
 import { loadCheckpoint } from '@food/core/checkpoint/load-checkpoint';
@@ -282,6 +282,11 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
       await writeFile(path.join(config.out, 'curves.svg'), await curvesSvg(history));
       await updateLink(config.out, 'latest', epochDir);
       if (improved) await updateLink(config.out, 'best', epochDir);
+      if (config.keepEpochs !== undefined) {
+        // best and latest are copies, so older epoch folders can go without breaking them.
+        const old = path.join(config.out, epochDirName(epoch - config.keepEpochs));
+        if (epoch > config.keepEpochs) await rm(old, { recursive: true, force: true });
+      }
 
       if (hooks.shouldStop()) {
         status = 'stopped';

@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { initBackend } from '@food/core/backend';
 import { loadCheckpoint } from '@food/core/checkpoint/load-checkpoint';
@@ -69,8 +69,10 @@ describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
   }, 180_000);
 
   it('resumed after an interruption mid-epoch, ends with the same weights as an uninterrupted run', async () => {
-    const straight = tinyConfig(synth, 'straight');
+    const straight = tinyConfig(synth, 'straight', { keepEpochs: 1 });
     await runTraining(straight, quiet);
+    // --keep-epochs 1: only the newest epoch folder is left; best and latest are copies and stay.
+    expect((await readdir(straight.out)).filter((name) => name.startsWith('epoch-'))).toEqual(['epoch-002']);
 
     const interrupted = tinyConfig(synth, 'interrupted', { maxSteps: 3 });
     const first = await runTraining(interrupted, quiet);

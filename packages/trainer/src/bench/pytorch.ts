@@ -2,9 +2,9 @@
  * The PyTorch reference (./pytorch_resnet50.py, run by Debian's /usr/bin/python3 with python3-torch):
  * the same network and shapes, timed the same way, so every row can carry a ratio ours / PyTorch.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { spawnCaptured } from './spawn-captured.ts';
 import type { MeasurementResult, ModelShape } from './spec.ts';
 
 const SCRIPT = fileURLToPath(new URL('./pytorch_resnet50.py', import.meta.url));
@@ -65,7 +65,7 @@ export async function runPytorch(options: PytorchOptions): Promise<PytorchReport
     `--width=${model.widthMultiplier}`,
     `--blocks=${model.blocksPerStage.join(',')}`,
   ];
-  const { stdout, code, timedOut, stderr } = await run(python, args, options);
+  const { stdout, code, timedOut, stderrTail: stderr } = await spawnCaptured(python, args, options);
   if (timedOut) return empty(`stopped after ${Math.round(options.timeoutMs / 1000)} s`);
   let output: ScriptOutput;
   try {
@@ -94,36 +94,4 @@ export function parsePytorchOutput(output: ScriptOutput): PytorchReport {
     report[row.kind].set(row.batch, result);
   }
   return report;
-}
-
-function run(
-  command: string,
-  args: string[],
-  options: PytorchOptions,
-): Promise<{ stdout: string; stderr: string; code: number | null; timedOut: boolean }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, options.timeoutMs);
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-4000);
-      for (const line of chunk.split('\n')) if (line.trim()) options.onLine?.(line.trim());
-    });
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      resolve({ stdout: '', stderr: error.message, code: null, timedOut: false });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ stdout, stderr, code, timedOut });
-    });
-  });
 }

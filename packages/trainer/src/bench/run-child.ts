@@ -1,6 +1,6 @@
 /** Runs one measurement in a fresh Node process (./measure-child.ts) and classifies how it ended. */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { spawnCaptured } from './spawn-captured.ts';
 import { looksLikeOutOfMemory, type MeasurementResult, type MeasurementSpec, RESULT_PREFIX } from './spec.ts';
 
 const CHILD = fileURLToPath(new URL('./measure-child.ts', import.meta.url));
@@ -11,37 +11,16 @@ export interface RunChildOptions {
   onLine?: (line: string) => void;
 }
 
-export function runInChild(spec: MeasurementSpec, options: RunChildOptions): Promise<MeasurementResult> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', import.meta.resolve('tsx'), CHILD, JSON.stringify(spec)],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderrTail = '';
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, options.timeoutMs);
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    let partial = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderrTail = (stderrTail + chunk).slice(-4000);
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) if (line.trim()) options.onLine?.(line);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve(classifyExit({ stdout, stderrTail, code, signal, timedOut, timeoutMs: options.timeoutMs }));
-    });
-  });
+export async function runInChild(
+  spec: MeasurementSpec,
+  options: RunChildOptions,
+): Promise<MeasurementResult> {
+  const run = await spawnCaptured(
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), CHILD, JSON.stringify(spec)],
+    options,
+  );
+  return classifyExit({ ...run, timeoutMs: options.timeoutMs });
 }
 
 /** Exported for tests: what a finished child's output and exit status mean. */

@@ -78,7 +78,7 @@ async function readReportTestSummary(reportDir: string | undefined): Promise<Tes
   const report = asRecord(
     await readFile(path.join(reportDir, 'metrics.json'), 'utf8').then(JSON.parse, () => undefined),
   );
-  if (!report || report.split !== 'test') return null;
+  if (report?.split !== 'test') return null;
   return {
     accuracy: firstNumber(report.accuracy),
     top5: firstNumber(report.top5Accuracy),

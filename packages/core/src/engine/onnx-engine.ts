@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { InferenceEngine } from './inference-engine.ts';
+import { type InferenceEngine, predictInChunks } from './inference-engine.ts';
 import { OnnxModelError } from './onnx-metadata.ts';
 
 /** Tensor names of the exported graph (trainer/src/export/layers-to-onnx.ts). */
@@ -52,8 +52,8 @@ export async function createOnnxEngine(
       { cause: error },
     );
   }
-  const { height, width, channels, classes } = describeSession(session, source);
-  const inputLength = height * width * channels;
+  const shape = describeSession(session, source);
+  const { height, width, channels, classes } = shape;
   const inFlight = new Set<Promise<unknown>>();
   let disposed = false;
 
@@ -70,33 +70,15 @@ export async function createOnnxEngine(
 
     async predict(batch) {
       if (disposed) throw new Error('This inference engine was disposed; create a new one.');
-      for (const [index, input] of batch.entries()) {
-        if (!(input instanceof Float32Array) || input.length !== inputLength) {
-          const got = input instanceof Float32Array ? `${input.length} values` : 'not a Float32Array';
-          throw new RangeError(
-            `Input ${index} is ${got}; the model needs a ${height}x${width}x${channels} HWC Float32Array ` +
-              `(${inputLength} values) from preprocessImage with the model's preprocess config.`,
-          );
-        }
-      }
-      const results: Float32Array[] = [];
-      for (let start = 0; start < batch.length; start += maxBatch) {
-        const chunk = batch.slice(start, start + maxBatch);
-        const packed = new Float32Array(chunk.length * inputLength);
-        for (const [index, input] of chunk.entries()) packed.set(input, index * inputLength);
-        const pending = run(packed, chunk.length);
+      return predictInChunks(batch, shape, maxBatch, async (packed, rows) => {
+        const pending = run(packed, rows);
         inFlight.add(pending);
-        let values: Float32Array;
         try {
-          values = await pending;
+          return await pending;
         } finally {
           inFlight.delete(pending);
         }
-        for (let row = 0; row < chunk.length; row++) {
-          results.push(values.slice(row * classes, (row + 1) * classes));
-        }
-      }
-      return results;
+      });
     },
 
     dispose() {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { InferenceEngine } from './inference-engine.ts';
+import { type InferenceEngine, predictInChunks } from './inference-engine.ts';
 
 export interface TfjsEngineOptions {
   /** Largest batch given to the model at once; larger requests run in several batches. Default 32. */
@@ -18,8 +18,8 @@ export function createTfjsEngine(model: tf.LayersModel, options: TfjsEngineOptio
   if (!Number.isInteger(maxBatch) || maxBatch < 1) {
     throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
   }
-  const { height, width, channels, classes } = describeModel(model);
-  const inputLength = height * width * channels;
+  const shape = describeModel(model);
+  const { height, width, channels, classes } = shape;
   const outputsProbabilities = lastActivation(model) === 'softmax';
   let disposed = false;
 
@@ -28,37 +28,19 @@ export function createTfjsEngine(model: tf.LayersModel, options: TfjsEngineOptio
 
     async predict(batch) {
       if (disposed) throw new Error('This inference engine was disposed; create a new one.');
-      for (const [index, input] of batch.entries()) {
-        if (!(input instanceof Float32Array) || input.length !== inputLength) {
-          const got = input instanceof Float32Array ? `${input.length} values` : 'not a Float32Array';
-          throw new RangeError(
-            `Input ${index} is ${got}; the model needs a ${height}x${width}x${channels} HWC Float32Array ` +
-              `(${inputLength} values) from preprocessImage with the checkpoint's preprocess.json.`,
-          );
-        }
-      }
-      const results: Float32Array[] = [];
-      for (let start = 0; start < batch.length; start += maxBatch) {
-        const chunk = batch.slice(start, start + maxBatch);
-        const packed = new Float32Array(chunk.length * inputLength);
-        for (const [index, input] of chunk.entries()) packed.set(input, index * inputLength);
+      return predictInChunks(batch, shape, maxBatch, async (packed, rows) => {
         const probabilities = tf.tidy(() => {
-          const images = tf.tensor4d(packed, [chunk.length, height, width, channels]);
+          const images = tf.tensor4d(packed, [rows, height, width, channels]);
           // predict() runs in inference mode: BatchNorm uses its moving statistics, dropout is off.
-          const outputs = model.predict(images, { batchSize: chunk.length }) as tf.Tensor2D;
+          const outputs = model.predict(images, { batchSize: rows }) as tf.Tensor2D;
           return outputsProbabilities ? outputs : tf.softmax(outputs);
         });
-        let values: Float32Array;
         try {
-          values = (await probabilities.data()) as Float32Array;
+          return (await probabilities.data()) as Float32Array;
         } finally {
           probabilities.dispose();
         }
-        for (let row = 0; row < chunk.length; row++) {
-          results.push(values.slice(row * classes, (row + 1) * classes));
-        }
-      }
-      return results;
+      });
     },
 
     dispose() {

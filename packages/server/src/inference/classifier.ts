@@ -1,10 +1,9 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import type { BackendName } from '@food/core/backend';
 import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
-import type { EngineName } from '@food/core/engine/create-engine';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 import { preprocessImage } from '@food/core/preprocess/image';
+import type { ServerConfig } from '../config.ts';
 import { ModelLoadingError, QueueFullError } from '../errors.ts';
 import type { BatchExecutor, ExecutorSlotStats } from './batch-executor.ts';
 import { InProcessExecutor } from './in-process-executor.ts';
@@ -12,22 +11,20 @@ import { type BatcherStats, MicroBatcher } from './micro-batcher.ts';
 import { describeModel, locateAssets, type ModelAsset, type ModelInfo } from './model-info.ts';
 import { WorkerPool } from './worker-pool.ts';
 
-export interface ClassifierOptions {
-  checkpoint: string;
-  backend: BackendName;
-  engine: EngineName;
-  onnxModel?: string;
-  /** An evaluation report folder (`pnpm evaluate --out`): its test metrics and confusion matrix go on the model card. */
-  report?: string;
-  /** Worker threads, each with its own model; 0 runs the model on the calling thread. */
-  workers: number;
-  maxBatch: number;
-  batchTimeoutMs: number;
-  maxQueue: number;
-  /** Largest decoded image (width × height) accepted. */
-  maxPixels: number;
-  log?: (line: string) => void;
-}
+/** The serving settings the classifier needs (documented on ServerConfig). */
+export type ClassifierOptions = Pick<
+  ServerConfig,
+  | 'checkpoint'
+  | 'backend'
+  | 'engine'
+  | 'onnxModel'
+  | 'report'
+  | 'workers'
+  | 'maxBatch'
+  | 'batchTimeoutMs'
+  | 'maxQueue'
+  | 'maxPixels'
+> & { log?: (line: string) => void };
 
 export interface Prediction {
   label: string;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import * as tar from 'tar';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { register as registerDownload } from '../../src/commands/download.ts';
@@ -8,35 +8,11 @@ import { register as registerPrepare } from '../../src/commands/prepare.ts';
 import { register as registerStats } from '../../src/commands/stats.ts';
 import { register as registerSynth } from '../../src/commands/synth.ts';
 import { tempDir } from '../data/temp-dir.ts';
-import { runTrainer } from '../helpers/run-trainer.ts';
+import { runCommandsInProcess, runTrainer } from '../helpers/run-trainer.ts';
 
 /** The data commands on a program built like cli.ts builds it, run in-process (fast), output captured. */
-async function trainer(...args: string[]): Promise<{ stdout: string; stderr: string; error?: unknown }> {
-  const captured = { stdout: '', stderr: '' };
-  const program = new Command('food-trainer').exitOverride();
-  for (const register of [registerSynth, registerPrepare, registerStats, registerDownload]) register(program);
-  for (const command of program.commands) {
-    command.exitOverride().configureOutput({
-      writeOut: (text) => {
-        captured.stdout += text;
-      },
-      writeErr: (text) => {
-        captured.stderr += text;
-      },
-    });
-  }
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((text) => {
-    captured.stdout += String(text);
-    return true;
-  });
-  try {
-    await program.parseAsync(args, { from: 'user' });
-    return captured;
-  } catch (error) {
-    return { ...captured, error };
-  } finally {
-    write.mockRestore();
-  }
+function trainer(...args: string[]) {
+  return runCommandsInProcess([registerSynth, registerPrepare, registerStats, registerDownload], args);
 }
 
 afterEach(() => {

@@ -1,32 +1,14 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Command, type CommanderError } from 'commander';
+import type { CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register as registerEvaluate } from '../../src/commands/evaluate.ts';
 import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
-import { runTrainer } from '../helpers/run-trainer.ts';
+import { runCommandsInProcess, runTrainer } from '../helpers/run-trainer.ts';
 
 /** The command on a program built like cli.ts builds it, in-process, output captured. */
-async function evaluate(...args: string[]): Promise<{ stdout: string; stderr: string; error?: unknown }> {
-  const captured = { stdout: '', stderr: '' };
-  const program = new Command('food-trainer').exitOverride();
-  registerEvaluate(program);
-  for (const command of program.commands) {
-    command.exitOverride().configureOutput({
-      writeOut: (text) => {
-        captured.stdout += text;
-      },
-      writeErr: (text) => {
-        captured.stderr += text;
-      },
-    });
-  }
-  try {
-    await program.parseAsync(['evaluate', ...args], { from: 'user' });
-    return captured;
-  } catch (error) {
-    return { ...captured, error };
-  }
+function evaluate(...args: string[]) {
+  return runCommandsInProcess([registerEvaluate], ['evaluate', ...args]);
 }
 
 describe('evaluate command', () => {

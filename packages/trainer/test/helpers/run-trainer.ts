@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { Command } from 'commander';
+import { vi } from 'vitest';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../../../..');
 
@@ -26,4 +28,45 @@ export function runTrainer(...args: string[]): Promise<TrainerRun> {
     child.on('error', reject);
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+export interface InProcessRun {
+  stdout: string;
+  stderr: string;
+  error?: unknown;
+}
+
+/**
+ * The given commands on a program built like cli.ts builds it, run in-process (fast), with commander's
+ * output and process.stdout captured; a thrown error is returned rather than thrown.
+ */
+export async function runCommandsInProcess(
+  registers: ReadonlyArray<(program: Command) => void>,
+  args: string[],
+): Promise<InProcessRun> {
+  const captured = { stdout: '', stderr: '' };
+  const program = new Command('food-trainer').exitOverride();
+  for (const register of registers) register(program);
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput({
+      writeOut: (text) => {
+        captured.stdout += text;
+      },
+      writeErr: (text) => {
+        captured.stderr += text;
+      },
+    });
+  }
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation((text) => {
+    captured.stdout += String(text);
+    return true;
+  });
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return captured;
+  } catch (error) {
+    return { ...captured, error };
+  } finally {
+    write.mockRestore();
+  }
 }

@@ -6,6 +6,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from './errors.ts';
@@ -19,6 +20,17 @@ export interface BackendInfo {
   gpu: boolean;
   /** Backends tried before `name` and why each could not run. */
   skipped: Array<{ backend: string; reason: string }>;
+  /** Threads the wasm backend's XNNPACK pool runs on (1 for the other backends). */
+  threads: number;
+}
+
+export interface BackendOptions {
+  /**
+   * Threads for the wasm backend (default: every core). More than 1 runs tfjs's pthreads build, which
+   * Node can load through patches/@tensorflow__tfjs-backend-wasm@4.22.0.patch; 1 runs the
+   * single-threaded SIMD build. Ignored by the other backends.
+   */
+  wasmThreads?: number;
 }
 
 export class BackendUnavailableError extends UserError {
@@ -68,9 +80,10 @@ let wasmKernelsRegistered = false;
 export function initBackend(
   requested: BackendName,
   log: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+  options: BackendOptions = {},
 ): Promise<BackendInfo> {
   if (selected && (requested === 'auto' || requested === selected.requested)) return selected.info;
-  const info = selectBackend(requested, log, importWithNativeBinding);
+  const info = selectBackend(requested, log, importWithNativeBinding, options);
   selected = { requested, info };
   // A failed selection must not stick: the next call tries again.
   info.catch(() => {
@@ -84,16 +97,17 @@ export async function selectBackend(
   requested: BackendName,
   log: (line: string) => void,
   importModule: ModuleImporter,
+  options: BackendOptions = {},
 ): Promise<BackendInfo> {
   const order: Array<BackendInfo['name']> =
     requested === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [requested];
   const skipped: BackendInfo['skipped'] = [];
   for (const name of order) {
     try {
-      const { gpu, detail } = await activate(name, importModule, skipped);
+      const { gpu, detail, threads = 1 } = await activate(name, importModule, skipped, options);
       for (const { backend, reason } of skipped) log(`backend: skipped ${backend}: ${reason}`);
       log(`backend: ${name}${detail ? ` (${detail})` : ''}`);
-      return { name, gpu, skipped };
+      return { name, gpu, skipped, threads };
     } catch (error) {
       if (!(error instanceof BackendLoadError)) throw error;
       if (name !== 'tensorflow') skipped.push({ backend: name, reason: error.message });
@@ -119,12 +133,13 @@ async function activate(
   name: BackendInfo['name'],
   importModule: ModuleImporter,
   skipped: BackendInfo['skipped'],
-): Promise<{ gpu: boolean; detail: string }> {
+  options: BackendOptions,
+): Promise<{ gpu: boolean; detail: string; threads?: number }> {
   switch (name) {
     case 'tensorflow':
       return activateTensorflow(importModule, skipped);
     case 'wasm':
-      return activateWasm(importModule);
+      return activateWasm(importModule, options.wasmThreads ?? availableParallelism());
     case 'cpu':
       await setBackendOrFail('cpu');
       return { gpu: false, detail: 'pure JavaScript, slowest' };
@@ -178,20 +193,38 @@ async function activateTensorflow(
   throw new BackendLoadError('neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node could load');
 }
 
-async function activateWasm(importModule: ModuleImporter): Promise<{ gpu: boolean; detail: string }> {
+/** The part of @tensorflow/tfjs-backend-wasm's exports used here. */
+interface WasmPackage {
+  setThreadsCount?(threads: number): void;
+  getThreadsCount?(): number;
+}
+
+async function activateWasm(
+  importModule: ModuleImporter,
+  requestedThreads: number,
+): Promise<{ gpu: boolean; detail: string; threads: number }> {
+  if (!Number.isInteger(requestedThreads) || requestedThreads < 1) {
+    throw new UserError(`wasm threads must be a whole number ≥ 1, got ${requestedThreads}.`);
+  }
+  let wasmPackage: WasmPackage;
   try {
-    await importModule('@tensorflow/tfjs-backend-wasm');
+    wasmPackage = (await importModule('@tensorflow/tfjs-backend-wasm')) as WasmPackage;
   } catch (error) {
     throw new BackendLoadError(describeImportError('@tensorflow/tfjs-backend-wasm', error));
   }
-  // Node has no Web Workers for the pthreads build, so wasm runs the single-threaded (SIMD) binary.
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  // tfjs turns the pthreads build off in Node (its workers are Blob URLs); the patch loads them with
+  // worker_threads instead. One thread skips the build and its 8 pre-started workers altogether.
+  const threaded = requestedThreads > 1;
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threaded);
+  if (threaded) wasmPackage.setThreadsCount?.(requestedThreads);
   const training = await registerWasmTrainingKernelsIfPresent();
   await setBackendOrFail('wasm');
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+  const threads = threaded ? (wasmPackage.getThreadsCount?.() ?? 1) : 1;
   return {
     gpu: false,
-    detail: `${simd ? 'SIMD' : 'no SIMD'}, 1 thread${training ? '' : ', inference only: training kernels not present'}`,
+    threads,
+    detail: `${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'}${training ? '' : ', inference only: training kernels not present'}`,
   };
 }
 

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -56,8 +57,10 @@ describe('selectBackend', () => {
     expect(lines).toEqual([
       expect.stringMatching(/^backend: skipped tensorflow \(@tensorflow\/tfjs-node-gpu\): .*native binding/),
       'backend: skipped tensorflow (@tensorflow/tfjs-node): @tensorflow/tfjs-node is not installed',
-      expect.stringMatching(/^backend: wasm \((no )?SIMD, 1 thread/),
+      expect.stringMatching(new RegExp(`^backend: wasm \\((no )?SIMD, ${info.threads} threads?`)),
     ]);
+    // Every core by default; tfjs caps its thread pool at 8.
+    expect(info.threads).toBe(Math.min(availableParallelism(), 8));
   });
 
   it('auto falls through to cpu when wasm cannot load either', async () => {

@@ -93,7 +93,8 @@ export class Classifier {
       backend: options.backend,
       engine: options.engine,
       onnxModel: options.onnxModel,
-      // Each worker's ONNX Runtime session gets its share of the cores, so N workers do not oversubscribe.
+      // Each worker's engine (ONNX Runtime session or wasm thread pool) gets its share of the cores, so N
+      // workers do not oversubscribe them.
       intraOpThreads: Math.max(1, Math.floor(availableParallelism() / Math.max(1, options.workers))),
       maxBatch: options.maxBatch,
     };

@@ -7,6 +7,7 @@ export interface EngineOptions {
   backend: BackendName;
   engine: EngineName;
   onnxModel?: string;
+  /** Threads this engine may use: ONNX Runtime's intra-op threads, or the wasm backend's pool. */
   intraOpThreads?: number;
   maxBatch: number;
   log?: (line: string) => void;
@@ -25,7 +26,10 @@ export interface LoadedEngine {
  */
 export async function loadWarmEngine(options: EngineOptions): Promise<LoadedEngine> {
   const log = options.log ?? (() => {});
-  const backend = options.engine === 'tfjs' ? (await initBackend(options.backend, log)).name : 'onnxruntime';
+  const backend =
+    options.engine === 'tfjs'
+      ? (await initBackend(options.backend, log, { wasmThreads: options.intraOpThreads })).name
+      : 'onnxruntime';
   const { engine, preprocess } = await loadEngine(options);
   const side = preprocess.cropSize;
   await engine.predict([new Float32Array(side * side * 3)]);

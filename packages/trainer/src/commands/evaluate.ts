@@ -18,6 +18,7 @@ interface EvaluateFlags {
   out?: string;
   batchSize: number;
   backend: BackendName;
+  threads?: number;
   limit?: number;
   compare?: string;
   engine: EngineName;
@@ -38,6 +39,11 @@ export function register(program: Command): void {
     .option('--out <dir>', 'report folder (default: reports/<run name>-<split>)')
     .option('--batch-size <n>', 'images per model call', parsePositiveInteger, 32)
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu', parseBackendName, 'auto' as BackendName)
+    .option(
+      '--threads <n>',
+      'threads for the wasm backend or ONNX Runtime (default: every core)',
+      parsePositiveInteger,
+    )
     .option(
       '--limit <n>',
       'only N images, spread evenly over the split (all classes keep their share)',
@@ -72,7 +78,7 @@ Examples:
       --compare checkpoints/seed50/epoch-003 --limit 500`,
     )
     .action(async (flags: EvaluateFlags) => {
-      await initBackend(flags.backend);
+      await initBackend(flags.backend, undefined, { wasmThreads: flags.threads });
       const out = flags.out ?? path.join('reports', `${runNameOf(flags.checkpoint)}-${flags.split}`);
       const started = performance.now();
       const { metrics } = await runEvaluation(
@@ -86,6 +92,7 @@ Examples:
           compare: flags.compare,
           engine: flags.engine,
           onnxModel: flags.onnxModel,
+          threads: flags.threads,
           saveProbabilities: flags.saveProbabilities,
         },
         { log: (line) => process.stderr.write(`${line}\n`), progress: flags.progress },

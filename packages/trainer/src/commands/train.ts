@@ -49,6 +49,7 @@ interface TrainFlags {
   seed: number;
   weights: string;
   backend: BackendName;
+  threads?: number;
   trainable: TrainableScope;
   cacheFeatures: boolean;
   augment: boolean;
@@ -105,6 +106,7 @@ export function register(program: Command): void {
       DEFAULT_WEIGHTS,
     )
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu', parseBackendName, 'auto' as BackendName)
+    .option('--threads <n>', 'threads for the wasm backend (default: every core)', parsePositiveInteger)
     .option(
       '--trainable <scope>',
       `what trains: ${TRAINABLE_SCOPES.join(' | ')}; the rest is frozen`,
@@ -159,7 +161,7 @@ Examples:
       --width 0.125 --blocks 1,1,1,1 --image-size 64 --lr 1e-3 --epochs 3 --batch-size 16`,
     )
     .action(async (flags: TrainFlags) => {
-      const backend = await initBackend(flags.backend);
+      const backend = await initBackend(flags.backend, undefined, { wasmThreads: flags.threads });
       if (flags.backend === 'tensorflow' && !backend.gpu) {
         process.stderr.write(
           'warning: TensorFlow runs on the CPU: no usable CUDA device (tfjs-node-gpu 4.x needs CUDA 11.2 and cuDNN 8.1). The recipe takes days on a CPU; see README, Troubleshooting.\n',

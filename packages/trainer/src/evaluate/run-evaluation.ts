@@ -42,6 +42,8 @@ export interface EvaluateOptions {
   engine?: EngineName;
   /** The exported .onnx of `checkpoint` (default: beside it, see `pnpm trainer export`). */
   onnxModel?: string;
+  /** ONNX Runtime intra-op threads (default: every core); the tfjs engine runs on `initBackend`'s. */
+  threads?: number;
   /** Images timed one at a time for the latency figures (default 20). */
   latencySamples?: number;
 }
@@ -201,6 +203,7 @@ async function withEngine<T>(
     checkpoint: checkpoint.dir,
     onnxModel: checkpoint.dir === options.checkpoint ? options.onnxModel : undefined,
     maxBatch: options.batchSize,
+    intraOpThreads: options.threads,
   });
   try {
     return await use(engine);

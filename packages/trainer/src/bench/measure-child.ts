@@ -5,7 +5,7 @@
  */
 import { initBackend } from '@food/core/backend';
 import * as tf from '@tensorflow/tfjs';
-import { measureForward, measureTrainStep } from './model-benchmarks.ts';
+import { measureForward, measureGemm, measureTrainStep } from './model-benchmarks.ts';
 import { measurePreprocess } from './preprocess-benchmarks.ts';
 import {
   looksLikeOutOfMemory,
@@ -24,19 +24,22 @@ async function measure(spec: MeasurementSpec): Promise<MeasurementResult> {
     case 'forward':
     case 'train': {
       try {
-        await initBackend(spec.backend, () => {});
+        await initBackend(spec.backend, () => {}, { wasmThreads: spec.threads });
       } catch (error) {
         return { status: 'unavailable', reason: shorten((error as Error).message, 160) };
       }
       const options = { model: spec.model, batch: spec.batch, runs: spec.runs, log };
       if (spec.kind === 'forward') return { status: 'ok', unit, samples: await measureForward(options) };
-      const { samples, leakedTensors } = await measureTrainStep(options);
+      const { samples, leakedTensors } = await measureTrainStep({ ...options, microBatch: spec.microBatch });
       // A leak would make later steps slower and is a bug worth seeing in the report.
       const leak = leakedTensors === 0 ? [] : [`${leakedTensors} tensors leaked over ${spec.runs} steps`];
       const heap = wasmHeapBytes();
       const details = [...(heap === undefined ? [] : [`wasm heap ${formatGiB(heap)}`]), ...leak];
       return { status: 'ok', unit, samples, detail: details.join(', ') || undefined };
     }
+    case 'gemm':
+      await initBackend('wasm', () => {}, { wasmThreads: spec.threads });
+      return { status: 'ok', unit, samples: await measureGemm(spec.shape, spec.runs) };
     case 'throughput':
       return { status: 'ok', unit, samples: await measureThroughput(spec, log) };
     case 'preprocess':

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AdamL2 } from '../train/adam.ts';
 import { trainableParameters } from '../train/parameters.ts';
 import { trainStep } from '../train/train-step.ts';
-import type { ModelShape } from './spec.ts';
+import { type GemmShape, gemmFlop, type ModelShape } from './spec.ts';
 import { timeRuns } from './statistics.ts';
 
 export interface ModelRunOptions {
@@ -62,31 +62,54 @@ export async function measureForward(options: ModelRunOptions): Promise<number[]
   }
 }
 
+/** GFLOP/s of a 1×1 convolution on the current backend (XNNPACK's GEMM on wasm). */
+export async function measureGemm(shape: GemmShape, runs: number): Promise<number[]> {
+  const input = tf.randomNormal([shape.batch, shape.size, shape.size, shape.inChannels]) as tf.Tensor4D;
+  const filter = tf.randomNormal([1, 1, shape.inChannels, shape.outChannels]) as tf.Tensor4D;
+  try {
+    const convolve = () => {
+      // Not tf.tidy(() => ….dataSync()): tidy walks a returned typed array element by element (2.5 s).
+      const output = tf.conv2d(input, filter, 1, 'valid');
+      output.dataSync();
+      output.dispose();
+    };
+    const samples = await timeRuns(convolve, { runs: Math.max(runs, 5) });
+    return samples.map((ms) => gemmFlop(shape) / (ms / 1000) / 1e9);
+  } finally {
+    tf.dispose([input, filter]);
+  }
+}
+
 /**
  * The trainer's real step (forward in training mode, softmax cross-entropy, gradients of every
- * trainable weight, AdamL2 update): ms per image. Also checks that the step leaks no tensors.
+ * trainable weight, AdamL2 update) on `batch` images as micro-batches of `microBatch` (gradient
+ * accumulation, one update): ms per image. Also checks that the step leaks no tensors.
  */
 export async function measureTrainStep(
-  options: ModelRunOptions,
+  options: ModelRunOptions & { microBatch?: number },
 ): Promise<{ samples: number[]; leakedTensors: number }> {
   const { model: shape, batch } = options;
+  const microBatch = options.microBatch ?? batch;
+  if (batch % microBatch !== 0) throw new RangeError(`batch ${batch} is not a multiple of ${microBatch}`);
   const model = buildModel(shape);
   const optimizer = new AdamL2({ learningRate: 1e-4, weightDecay: 1e-4 });
   const parameters = trainableParameters(model);
-  const inputs = tf.tensor4d(concat(randomImages(batch, shape.inputSize)), [
-    batch,
+  // Every micro-batch reuses the same images: the work does not depend on their values.
+  const inputs = tf.tensor4d(concat(randomImages(microBatch, shape.inputSize)), [
+    microBatch,
     shape.inputSize,
     shape.inputSize,
     3,
   ]);
   const labels = tf.tensor1d(
-    Array.from({ length: batch }, (_, i) => i % shape.numClasses),
+    Array.from({ length: microBatch }, (_, i) => i % shape.numClasses),
     'int32',
   );
+  const microBatches = Array.from({ length: batch / microBatch }, () => ({ inputs, labels }));
   let tensorsAfterWarmUp = 0;
   try {
     const step = () => {
-      trainStep(model, optimizer, parameters, [{ inputs, labels }], shape.numClasses);
+      trainStep(model, optimizer, parameters, microBatches, shape.numClasses);
     };
     // The warm-up step creates Adam's moments; count tensors after it.
     step();

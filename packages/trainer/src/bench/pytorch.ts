@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { spawnCaptured } from './spawn-captured.ts';
-import type { MeasurementResult, ModelShape } from './spec.ts';
+import { type GemmShape, gemmArgument, type MeasurementResult, type ModelShape } from './spec.ts';
 
 const SCRIPT = fileURLToPath(new URL('./pytorch_resnet50.py', import.meta.url));
 /** Debian's interpreter: python3-torch installs there, not into a pyenv `python3` earlier on PATH. */
@@ -17,6 +17,8 @@ export interface PytorchOptions {
   runs: number;
   forwardBatches: number[];
   trainBatches: number[];
+  /** A 1×1 convolution timed in GFLOP/s, the bound of every conv (see GEMM_PROBE). */
+  gemm?: GemmShape;
   timeoutMs: number;
   onLine?: (line: string) => void;
   python?: string;
@@ -29,6 +31,8 @@ export interface PytorchReport {
   threads?: number;
   forward: Map<number, MeasurementResult>;
   train: Map<number, MeasurementResult>;
+  /** GFLOP/s of `gemm`'s convolution. */
+  gemm?: MeasurementResult;
 }
 
 interface ScriptOutput {
@@ -37,7 +41,7 @@ interface ScriptOutput {
   version?: string;
   threads?: number;
   results?: Array<{
-    kind: 'forward' | 'train';
+    kind: 'forward' | 'train' | 'gemm';
     batch: number;
     samples?: number[];
     error?: string;
@@ -64,6 +68,7 @@ export async function runPytorch(options: PytorchOptions): Promise<PytorchReport
     `--classes=${model.numClasses}`,
     `--width=${model.widthMultiplier}`,
     `--blocks=${model.blocksPerStage.join(',')}`,
+    ...(options.gemm ? [`--gemm=${gemmArgument(options.gemm)}`] : []),
   ];
   const { stdout, code, timedOut, stderrTail: stderr } = await spawnCaptured(python, args, options);
   if (timedOut) return empty(`stopped after ${Math.round(options.timeoutMs / 1000)} s`);
@@ -88,10 +93,12 @@ export function parsePytorchOutput(output: ScriptOutput): PytorchReport {
     train: new Map(),
   };
   for (const row of output.results ?? []) {
+    const unit = row.kind === 'gemm' ? 'GFLOP/s' : 'ms/image';
     const result: MeasurementResult = row.samples
-      ? { status: 'ok', unit: 'ms/image', samples: row.samples }
+      ? { status: 'ok', unit, samples: row.samples }
       : { status: row.oom ? 'oom' : 'failed', reason: row.error ?? 'no samples' };
-    report[row.kind].set(row.batch, result);
+    if (row.kind === 'gemm') report.gemm = result;
+    else report[row.kind].set(row.batch, result);
   }
   return report;
 }

@@ -105,6 +105,23 @@ def measure(kind, batch, args):
     return timed(step, args.runs, batch)
 
 
+def measure_gemm(shape, runs):
+    """GFLOP/s of a 1x1 convolution (a plain GEMM in disguise): the speed every conv is bounded by."""
+    batch, size, c_in, c_out = shape
+    torch.manual_seed(0)
+    x = torch.randn(batch, c_in, size, size)
+    w = torch.randn(c_out, c_in, 1, 1)
+    flop = 2 * batch * size * size * c_in * c_out
+    with torch.inference_mode():
+        F.conv2d(x, w)  # warm-up
+        samples = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            F.conv2d(x, w)
+            samples.append(flop / (time.perf_counter() - started) / 1e9)
+    return samples
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
@@ -115,9 +132,14 @@ def main():
     parser.add_argument("--classes", type=int, default=50)
     parser.add_argument("--width", type=float, default=1.0)
     parser.add_argument("--blocks", type=lambda s: [int(n) for n in s.split(",")], default=[3, 4, 6, 3])
+    parser.add_argument("--gemm", type=lambda s: [int(n) for n in s.split(",")], default=None,
+                        help="batch,size,in,out of a 1x1 conv timed in GFLOP/s")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     results = []
+    if args.gemm:
+        print("torch gemm", file=sys.stderr, flush=True)
+        results.append({"kind": "gemm", "batch": args.gemm[0], "samples": measure_gemm(args.gemm, max(args.runs, 5))})
     for kind, batches in (("forward", args.forward), ("train", args.train)):
         for batch in [int(b) for b in batches.split(",") if b]:
             print(f"torch {kind} batch {batch}", file=sys.stderr, flush=True)

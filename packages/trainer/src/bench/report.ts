@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isLoaded } from './machine.ts';
 import type { BenchResults, Measurement } from './run-bench.ts';
-import { formatDuration } from './run-bench.ts';
-import type { MeasurementResult, MeasurementSpec } from './spec.ts';
+import { formatDuration, SECTIONS } from './run-bench.ts';
+import { gemmFlop, type MeasurementResult, type MeasurementSpec } from './spec.ts';
 import { type Summary, summarize } from './statistics.ts';
 
 const KERNEL_HISTORY = fileURLToPath(new URL('./wasm-kernels-history.md', import.meta.url));
@@ -12,6 +12,10 @@ const KERNEL_HISTORY = fileURLToPath(new URL('./wasm-kernels-history.md', import
 export interface Target {
   name: string;
   ours: string;
+  /** Our number in ms per image (times only), for the comparison with the idle reference. */
+  oursMs?: number;
+  /** What PyTorch number it compares with, and the largest ratio that passes (times only). */
+  against?: { measure: 'forward' | 'train'; limit: number };
   reference: string;
   /** ours / reference in the direction the target is stated, undefined when either side is missing. */
   ratio: number | undefined;
@@ -73,11 +77,43 @@ function find(results: BenchResults, match: (spec: MeasurementSpec) => boolean):
   return results.measurements.find((m) => match(m.spec));
 }
 
-/** The largest wasm train batch that ran, the one the targets use. */
+type TrainSpec = Extract<MeasurementSpec, { kind: 'train' }>;
+type ThroughputSpec = Extract<MeasurementSpec, { kind: 'throughput' }>;
+
+/** The largest wasm train batch that ran on every core, the one the targets use. */
 function bestTrain(results: BenchResults): Measurement | undefined {
   return results.measurements
-    .filter((m) => m.spec.kind === 'train' && m.spec.backend === 'wasm' && m.result.status === 'ok')
-    .sort((a, b) => (b.spec as { batch: number }).batch - (a.spec as { batch: number }).batch)[0];
+    .filter(
+      (m) =>
+        m.spec.kind === 'train' &&
+        m.spec.backend === 'wasm' &&
+        m.spec.threads === results.machine.cores &&
+        m.result.status === 'ok',
+    )
+    .sort((a, b) => (b.spec as TrainSpec).batch - (a.spec as TrainSpec).batch)[0];
+}
+
+/** "batch 32 (8 × 4 accumulated), 2 threads" */
+export function describeTrainBatch(spec: TrainSpec): string {
+  const accumulated =
+    spec.microBatch < spec.batch ? ` (${spec.batch / spec.microBatch} × ${spec.microBatch} accumulated)` : '';
+  return `batch ${spec.batch}${accumulated}, ${spec.threads} thread${spec.threads === 1 ? '' : 's'}`;
+}
+
+/** The fastest all-core layout of an engine: wasm instances × threads, or ONNX intra-op threads. */
+function bestThroughput(results: BenchResults, engine: ThroughputSpec['engine']): Measurement | undefined {
+  return throughputRows(results)
+    .filter((m) => {
+      const spec = m.spec as ThroughputSpec;
+      return spec.engine === engine && spec.workers * spec.threadsPerWorker === results.machine.cores;
+    })
+    .sort((a, b) => (medianOf(b.result) ?? 0) - (medianOf(a.result) ?? 0))[0];
+}
+
+function describeLayout(spec: ThroughputSpec): string {
+  return spec.engine === 'tfjs-wasm'
+    ? `${spec.workers} worker${spec.workers === 1 ? '' : 's'} × ${spec.threadsPerWorker} thread${spec.threadsPerWorker === 1 ? '' : 's'}`
+    : `${spec.workers} thread${spec.workers === 1 ? '' : 's'}`;
 }
 
 function throughputRows(results: BenchResults): Measurement[] {
@@ -90,13 +126,19 @@ export function computeTargets(results: BenchResults): Target[] {
   const cores = results.machine.cores;
 
   const train = bestTrain(results);
-  const trainBatch = train ? (train.spec as { batch: number }).batch : undefined;
+  const trainBatch = train ? (train.spec as TrainSpec).batch : undefined;
   const oursTrain = medianOf(train?.result);
+  const oursTrainLabel =
+    oursTrain === undefined
+      ? 'not measured'
+      : `${formatNumber(oursTrain)} (wasm, ${describeTrainBatch(train!.spec as TrainSpec)})`;
   const torchTrain = trainBatch === undefined ? undefined : medianOf(torch?.train.get(trainBatch));
   const trainRatio = oursTrain !== undefined && torchTrain !== undefined ? oursTrain / torchTrain : undefined;
   targets.push({
     name: 'Training step, ms per image (same batch)',
-    ours: oursTrain === undefined ? 'not measured' : `${formatNumber(oursTrain)} (wasm, batch ${trainBatch})`,
+    ours: oursTrainLabel,
+    oursMs: oursTrain,
+    against: { measure: 'train', limit: 3 },
     reference:
       torchTrain === undefined ? 'not measured' : `${formatNumber(torchTrain)} (batch ${trainBatch})`,
     ratio: trainRatio,
@@ -112,7 +154,7 @@ export function computeTargets(results: BenchResults): Target[] {
   const fastestRatio = oursTrain !== undefined && fastest ? oursTrain / fastest.ms : undefined;
   targets.push({
     name: "Training step, ms per image, against PyTorch's fastest batch",
-    ours: oursTrain === undefined ? 'not measured' : `${formatNumber(oursTrain)} (wasm, batch ${trainBatch})`,
+    ours: oursTrainLabel,
     reference: fastest ? `${formatNumber(fastest.ms)} (batch ${fastest.batch})` : 'not measured',
     ratio: fastestRatio,
     goal: '≤ 3× PyTorch',
@@ -121,24 +163,34 @@ export function computeTargets(results: BenchResults): Target[] {
 
   const torchBatch = Math.max(...[...(torch?.forward.keys() ?? [])], 0);
   const torchForward = medianOf(torch?.forward.get(torchBatch));
-  for (const engine of ['tfjs-wasm', 'onnx-fp32', 'onnx-int8'] as const) {
-    const rows = throughputRows(results).filter(
-      (m) => m.spec.kind === 'throughput' && m.spec.engine === engine && m.spec.workers === cores,
-    );
-    const perSecond = medianOf(rows[0]?.result);
+  // Issue 7 asks every engine for ≤ 2× PyTorch; issue 8 asks ONNX for ≤ 1× (fp32) and ≤ 0.5× (int8).
+  const inferenceGoals = [
+    ['tfjs-wasm', 2],
+    ['onnx-fp32', 2],
+    ['onnx-int8', 2],
+    ['onnx-fp32', 1],
+    ['onnx-int8', 0.5],
+  ] as const;
+  for (const [engine, limit] of inferenceGoals) {
+    const best = bestThroughput(results, engine);
+    const perSecond = medianOf(best?.result);
     const ours = perSecond === undefined ? undefined : 1000 / perSecond;
     const ratio = ours !== undefined && torchForward !== undefined ? ours / torchForward : undefined;
     targets.push({
-      name: `Inference, ms per image with all ${cores} cores: ${engine}`,
+      name: `Inference, ms per image with all ${cores} cores: ${engine}${limit < 2 ? ` (ONNX goal ≤ ${limit}×)` : ''}`,
       ours:
-        ours === undefined ? 'not measured' : `${formatNumber(ours)} (${formatNumber(perSecond!)} images/s)`,
+        ours === undefined
+          ? 'not measured'
+          : `${formatNumber(ours)} (${formatNumber(perSecond!)} images/s, ${describeLayout(best!.spec as ThroughputSpec)})`,
+      oursMs: ours,
+      against: { measure: 'forward', limit },
       reference:
         torchForward === undefined
           ? 'not measured'
           : `${formatNumber(torchForward)} (batch ${torchBatch}, ${torch?.threads} threads)`,
       ratio,
-      goal: '≤ 2× PyTorch',
-      pass: ratio === undefined ? undefined : ratio <= 2,
+      goal: `≤ ${limit}× PyTorch`,
+      pass: ratio === undefined ? undefined : ratio <= limit,
     });
   }
 
@@ -169,7 +221,7 @@ export function renderReport(results: BenchResults): string {
   const load = machine.loadAverage;
   const out: string[] = [];
   const command = `pnpm bench${options.quick ? ' --quick' : ''} --runs ${options.runs}${
-    options.sections.length < 6 ? ` --only ${options.sections.join(',')}` : ''
+    options.sections.length < SECTIONS.length ? ` --only ${options.sections.join(',')}` : ''
   }`;
   const modelName =
     model.widthMultiplier === 1 && model.blocksPerStage.join() === '3,4,6,3'
@@ -195,8 +247,8 @@ export function renderReport(results: BenchResults): string {
       `> **Warning: the machine was loaded.** Load average at the start ${load.map((l) => l.toFixed(2)).join(' / ')} ` +
         `(1 / 5 / 15 min) on ${cores} cores: other work shared the CPU, so absolute times are inflated and noisy. ` +
         'The "load" column gives the 1-minute load average when each measurement started. PyTorch ran in the same ' +
-        'conditions, so the ratios are fairer than the absolute numbers, but not exact: PyTorch uses all cores and ' +
-        'suffers more from sharing them than single-threaded wasm does.',
+        'conditions, so the ratios are fairer than the absolute numbers, but not exact: the more threads a ' +
+        'measurement uses, the more it suffers from sharing the cores (threads wait for each other).',
       '',
     );
   }
@@ -219,8 +271,8 @@ export function renderReport(results: BenchResults): string {
   );
   out.push(
     'Ratios are ours / PyTorch for times (lower is better) and loader / consumption for preprocessing. ' +
-      'Inference "with all cores" is the throughput of the engine with one worker (wasm) or intra-op thread (ONNX) ' +
-      `per core, against PyTorch's largest measured batch with ${pytorch?.threads ?? cores} threads.`,
+      'Inference "with all cores" is the fastest layout of the engine that uses every core (wasm: instances × ' +
+      `threads; ONNX: intra-op threads), against PyTorch's largest measured batch with ${pytorch?.threads ?? cores} threads.`,
     '',
   );
 
@@ -261,17 +313,20 @@ export function renderReport(results: BenchResults): string {
   if (forward.length > 0) {
     out.push('## Forward pass (inference), wasm, ms per image', '');
     out.push(
-      'Through `createTfjsEngine` (the engine evaluation and serving use: packing, `model.predict`, softmax), one batch per run, 1 thread.',
+      'Through `createTfjsEngine` (the engine evaluation and serving use: packing, `model.predict`, softmax), one ' +
+        "batch per run, on tfjs's pthreads build with N threads (1 thread: the single-threaded SIMD build).",
       '',
     );
     out.push(
       table(
-        ['Batch', 'Ours: ms/image', 'PyTorch: ms/image', 'Ours / PyTorch', 'Load'],
+        ['Batch', 'Threads', 'Ours: ms/image', 'PyTorch: ms/image', 'Ours / PyTorch', 'Load'],
         forward.map((m) => {
-          const batch = (m.spec as { batch: number }).batch;
+          const spec = m.spec as Extract<MeasurementSpec, { kind: 'forward' }>;
+          const batch = spec.batch;
           const reference = pytorch?.forward.get(batch);
           return [
             String(batch),
+            String(spec.threads),
             formatResult(m.result),
             torchCell(reference),
             ratioCell(m.result, reference),
@@ -288,20 +343,29 @@ export function renderReport(results: BenchResults): string {
     out.push('## Training step, wasm, ms per image', '');
     out.push(
       "The trainer's real `trainStep` (train/train-step.ts: forward in training mode, softmax cross-entropy, gradients of " +
-        'every weight, `AdamL2` update), all layers trainable, random inputs. PyTorch: the same network, `Adam(weight_decay)`.',
+        'every weight, `AdamL2` update), all layers trainable, random inputs. A batch larger than the wasm heap holds ' +
+        'runs as micro-batches with gradient accumulation and one update, as `pnpm train` does. PyTorch: the same ' +
+        'network, `Adam(weight_decay)`, the whole batch at once.',
       '',
     );
     out.push(
       table(
-        ['Batch', 'Ours: ms/image', 'PyTorch: ms/image', 'Ours / PyTorch', 'Load'],
+        ['Batch', 'Threads', 'Ours: ms/image', 'PyTorch: ms/image', 'Ours / PyTorch', 'Load'],
         [...train]
-          .sort((a, b) => (a.spec as { batch: number }).batch - (b.spec as { batch: number }).batch)
+          .sort(
+            (a, b) =>
+              (a.spec as TrainSpec).batch - (b.spec as TrainSpec).batch ||
+              (b.spec as TrainSpec).threads - (a.spec as TrainSpec).threads,
+          )
           .map((m) => {
-            const batch = (m.spec as { batch: number }).batch;
-            const reference = pytorch?.train.get(batch);
+            const spec = m.spec as TrainSpec;
+            const reference = pytorch?.train.get(spec.batch);
             const detail = m.result.status === 'ok' && m.result.detail ? ` (${m.result.detail})` : '';
+            const accumulated =
+              spec.microBatch < spec.batch ? ` (${spec.batch / spec.microBatch} × ${spec.microBatch})` : '';
             return [
-              String(batch),
+              `${spec.batch}${accumulated}`,
+              String(spec.threads),
               formatResult(m.result) + detail,
               torchCell(reference),
               ratioCell(m.result, reference),
@@ -322,13 +386,16 @@ export function renderReport(results: BenchResults): string {
     }
   }
 
+  out.push(...gemmSection(results));
+
   const throughput = throughputRows(results);
   if (throughput.length > 0) {
     out.push('## Inference throughput, images per second', '');
     out.push(
-      'tfjs-wasm: N worker threads, each with its own wasm instance and engine (wasm is single-threaded in Node; the ' +
-        "server's worker pool works the same way), batches of 4. ONNX: the exporter's graph (BatchNorm folded; int8 = " +
-        'static QDQ calibrated on real JPEGs) in `createOnnxEngine` with N intra-op threads, batches of 8.',
+      'tfjs-wasm: worker threads, each with its own wasm instance, engine and thread pool (1 worker × all threads is ' +
+        "`pnpm evaluate`; 1 thread per worker is the server's default pool), batches of 4. ONNX: the exporter's " +
+        'graph (BatchNorm folded; int8 = static QDQ calibrated on real JPEGs) in `createOnnxEngine` with N intra-op ' +
+        'threads, batches of 8.',
       '',
     );
     const torchBatch = Math.max(...[...(pytorch?.forward.keys() ?? [])], 0);
@@ -337,19 +404,19 @@ export function renderReport(results: BenchResults): string {
       table(
         [
           'Engine',
-          'Workers / threads',
+          'Layout',
           'images/s',
           'ms/image',
           `Ours / PyTorch (batch ${torchBatch}, ${pytorch?.threads ?? '–'} threads)`,
           'Load',
         ],
         throughput.map((m) => {
-          const spec = m.spec as Extract<MeasurementSpec, { kind: 'throughput' }>;
+          const spec = m.spec as ThroughputSpec;
           const perSecond = medianOf(m.result);
           const ms = perSecond === undefined ? undefined : 1000 / perSecond;
           return [
             spec.engine,
-            String(spec.workers),
+            describeLayout(spec),
             formatResult(m.result),
             ms === undefined ? '–' : formatNumber(ms),
             formatRatio(ms !== undefined && torchForward !== undefined ? ms / torchForward : undefined),
@@ -440,6 +507,7 @@ export function renderReport(results: BenchResults): string {
           [
             ...[...pytorch.forward].map(([batch, r]) => ['forward', String(batch), formatResult(r)]),
             ...[...pytorch.train].map(([batch, r]) => ['train step', String(batch), formatResult(r)]),
+            ...(pytorch.gemm ? [['1×1 convolution, GFLOP/s', '–', formatResult(pytorch.gemm)]] : []),
           ],
         ),
         '',
@@ -455,9 +523,8 @@ export function renderReport(results: BenchResults): string {
     'pnpm bench --quick --out /tmp/bench.md   # tiny model: checks the harness in seconds',
     '```',
     '',
-    'Caveats: the wasm backend runs one thread per instance in Node, so a single training step uses one core, ' +
-      "while PyTorch uses all cores; a step's time depends on what else runs (see the load column). Random weights " +
-      'and inputs: a dense CNN does the same work whatever the values.',
+    "Caveats: a step's time depends on what else runs (see the load column). Random weights and inputs: a dense " +
+      'CNN does the same work whatever the values.',
     '',
   );
 
@@ -477,11 +544,10 @@ function idleReferenceSection(results: BenchResults): string[] {
   const rows = computeTargets(results)
     .filter((target) => target.name !== "Training step, ms per image, against PyTorch's fastest batch")
     .flatMap((target) => {
-      const ours = Number.parseFloat(target.ours.replace(/,/g, ''));
-      if (!Number.isFinite(ours) || target.name.startsWith('Preprocessing')) return [];
-      const training = target.name.startsWith('Training');
-      const reference = training ? IDLE_PYTORCH_MS.train : IDLE_PYTORCH_MS.forward;
-      const limit = training ? 3 : 2;
+      const ours = target.oursMs;
+      if (ours === undefined || !target.against) return [];
+      const { measure, limit } = target.against;
+      const reference = IDLE_PYTORCH_MS[measure];
       const ratio = ours / reference;
       return [
         [
@@ -503,4 +569,72 @@ function idleReferenceSection(results: BenchResults): string[] {
     table(['Target', 'Ours', 'PyTorch idle, ms/image', 'Ratio', 'Goal', 'Result'], rows),
     '',
   ];
+}
+
+/** Multiply-adds × 2 of one ResNet-50 v1 forward pass at 224 (4.1 G multiply-adds; the head is noise). */
+const RESNET50_FORWARD_GFLOP = 8.2;
+
+/**
+ * What bounds wasm: XNNPACK's GEMM speed against PyTorch's on the same convolution. No step made of
+ * convolutions can beat the ratio of the two, however little else it does.
+ */
+function gemmSection(results: BenchResults): string[] {
+  const gemm = results.measurements.filter((m) => m.spec.kind === 'gemm');
+  if (gemm.length === 0) return [];
+  const shape = (gemm[0]!.spec as Extract<MeasurementSpec, { kind: 'gemm' }>).shape;
+  const torch = medianOf(results.pytorch?.gemm);
+  const allCores = gemm.find(
+    (m) => (m.spec as { threads: number }).threads === results.machine.cores && m.result.status === 'ok',
+  );
+  const wasmPeak = medianOf(allCores?.result);
+  const out = [
+    '## What bounds wasm: convolution speed, GFLOP/s',
+    '',
+    `One ${shape.inChannels}→${shape.outChannels} 1×1 convolution on ${shape.batch}×${shape.size}×${shape.size} ` +
+      `(${(gemmFlop(shape) / 1e9).toFixed(2)} GFLOP, a plain GEMM): XNNPACK in wasm (128-bit SIMD, no FMA) against ` +
+      "PyTorch's oneDNN (AVX2 with FMA) on the same cores. Every convolution of ResNet-50, forward or backward, runs " +
+      'at most this fast, so the ratio of the two is the floor of any ratio in the targets above.',
+    '',
+    table(
+      ['Runtime', 'Threads', 'GFLOP/s', 'Load'],
+      [
+        ...gemm.map((m) => [
+          'tfjs wasm (XNNPACK)',
+          String((m.spec as { threads: number }).threads),
+          formatResult(m.result),
+          m.loadAverage.toFixed(1),
+        ]),
+        ['PyTorch', String(results.pytorch?.threads ?? '–'), formatResult(results.pytorch?.gemm), '–'],
+      ],
+    ),
+    '',
+  ];
+  if (wasmPeak !== undefined && torch !== undefined) {
+    out.push(
+      `PyTorch / wasm at ${results.machine.cores} threads: **${formatRatio(torch / wasmPeak)}**: ` +
+        'the best any convolution-bound ratio can be here.',
+      '',
+    );
+  }
+  const isResNet50 = results.model.widthMultiplier === 1 && results.model.blocksPerStage.join() === '3,4,6,3';
+  const train = bestTrain(results);
+  const trainMs = medianOf(train?.result);
+  if (isResNet50 && wasmPeak !== undefined && results.model.inputSize === 224) {
+    // A training step is ~3 forward passes of work: the forward, the input gradients, the weight gradients.
+    const floorTrain = (3 * RESNET50_FORWARD_GFLOP * 1000) / wasmPeak;
+    const floorForward = (RESNET50_FORWARD_GFLOP * 1000) / wasmPeak;
+    out.push(
+      `At that speed, ResNet-50 needs at least ${formatNumber(floorForward)} ms per image forward ` +
+        `(${RESNET50_FORWARD_GFLOP} GFLOP) and ${formatNumber(floorTrain)} ms per image for a training step ` +
+        `(~3× the forward's work)` +
+        (trainMs === undefined
+          ? '.'
+          : `; the measured step takes ${formatNumber(trainMs)} ms per image, so ` +
+            `${Math.round((100 * floorTrain) / trainMs)}% of it is convolution work at full speed and the rest is ` +
+            'BatchNorm, elementwise gradients, the Adam update and slower gradient convolutions (see the per-kernel ' +
+            'profile below).'),
+      '',
+    );
+  }
+  return out;
 }

@@ -10,6 +10,7 @@ import { type PytorchReport, runPytorch } from './pytorch.ts';
 import { runInChild } from './run-child.ts';
 import {
   describeSpec,
+  GEMM_PROBE,
   type MeasurementResult,
   type MeasurementSpec,
   type ModelShape,
@@ -17,7 +18,15 @@ import {
   TINY_MODEL,
 } from './spec.ts';
 
-export const SECTIONS = ['forward', 'train', 'throughput', 'preprocess', 'backends', 'pytorch'] as const;
+export const SECTIONS = [
+  'forward',
+  'train',
+  'gemm',
+  'throughput',
+  'preprocess',
+  'backends',
+  'pytorch',
+] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -59,6 +68,7 @@ export function benchPlan(quick: boolean) {
         model: TINY_MODEL,
         forwardBatches: [1, 4],
         trainBatches: [4, 8],
+        gemm: { batch: 1, size: 8, inChannels: 16, outChannels: 16 },
         backendTrainBatch: 2,
         cpuTrainRuns: 1,
         cpuTrainTimeoutMs: 120_000,
@@ -71,6 +81,7 @@ export function benchPlan(quick: boolean) {
         model: RESNET50_224,
         forwardBatches: [1, 8],
         trainBatches: [8, 32],
+        gemm: GEMM_PROBE,
         // The pure-JS cpu backend needs minutes for one ResNet-50 step (measured: forward ~18 s/image):
         // batch 1 and a single timed run keep the full bench under half an hour; the report says so.
         backendTrainBatch: 1,
@@ -97,9 +108,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 
   // A rough count for the progress line; the train section may add attempts after an OOM.
   const expected =
-    (wants('forward') ? plan.forwardBatches.length : 0) +
-    (wants('train') ? plan.trainBatches.length : 0) +
-    (wants('throughput') ? 2 + 4 : 0) +
+    (wants('forward') ? plan.forwardBatches.length + 1 : 0) +
+    (wants('train') ? plan.trainBatches.length + 2 : 0) +
+    (wants('gemm') ? 2 : 0) +
+    (wants('throughput') ? 3 + 4 : 0) +
     (wants('preprocess') ? 3 : 0) +
     (wants('backends') ? 4 : 0) +
     (wants('pytorch') ? 1 : 0);
@@ -124,36 +136,44 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     return result;
   };
 
+  // wasm runs on every core (tfjs's pthreads build); one thread shows what the threads bring.
+  const threads = cores;
   if (wants('forward')) {
     for (const batch of plan.forwardBatches)
-      await measure({ kind: 'forward', backend: 'wasm', batch, runs, model });
+      await measure({ kind: 'forward', backend: 'wasm', threads, batch, runs, model });
+    if (cores > 1) {
+      const batch = plan.forwardBatches.at(-1)!;
+      await measure({ kind: 'forward', backend: 'wasm', threads: 1, batch, runs, model });
+    }
   }
 
   const trainBatches: number[] = [];
   if (wants('train')) {
+    // The largest batch that fits in wasm's 4 GiB heap runs as one micro-batch; larger batches run as
+    // micro-batches of that size with gradient accumulation, as `pnpm train` does.
+    let fits: number | undefined;
     let outOfMemoryAt: number | undefined;
+    const train = (batch: number, microBatch: number, threadCount = threads) =>
+      measure({ kind: 'train', backend: 'wasm', threads: threadCount, batch, microBatch, runs, model });
     for (const batch of plan.trainBatches) {
-      if (outOfMemoryAt !== undefined) {
-        // A larger batch than one that ran out of memory cannot fit either: say so, do not try.
-        measurements.push({
-          spec: { kind: 'train', backend: 'wasm', batch, runs, model },
-          result: {
-            status: 'oom',
-            reason: `not attempted: batch ${outOfMemoryAt} already ran out of memory`,
-          },
-          loadAverage: os.loadavg()[0]!,
-        });
-        continue;
+      trainBatches.push(batch);
+      if (outOfMemoryAt === undefined) {
+        const result = await train(batch, batch);
+        if (result.status !== 'oom') {
+          fits = batch;
+          continue;
+        }
+        outOfMemoryAt = batch;
+        // Halve until a batch fits.
+        for (let half = Math.floor(batch / 2); half >= 1 && fits === undefined; half = Math.floor(half / 2)) {
+          trainBatches.push(half);
+          if ((await train(half, half)).status !== 'oom') fits = half;
+        }
+        if (fits === undefined) break;
       }
-      trainBatches.push(batch);
-      const result = await measure({ kind: 'train', backend: 'wasm', batch, runs, model });
-      if (result.status === 'oom') outOfMemoryAt = batch;
+      if (batch > fits!) await train(batch, largestDivisorUpTo(batch, fits!));
     }
-    // Halve until a batch fits, so the doc has the largest measured batch below the limit.
-    for (let batch = Math.floor((outOfMemoryAt ?? 0) / 2); batch >= 1; batch = Math.floor(batch / 2)) {
-      trainBatches.push(batch);
-      if ((await measure({ kind: 'train', backend: 'wasm', batch, runs, model })).status !== 'oom') break;
-    }
+    if (cores > 1 && fits !== undefined) await train(fits, fits, 1);
   }
 
   let pytorchReport: PytorchReport | undefined;
@@ -167,6 +187,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       runs,
       forwardBatches: plan.forwardBatches,
       trainBatches: torchTrainBatches,
+      gemm: wants('gemm') ? plan.gemm : undefined,
       timeoutMs: plan.timeoutMs * 2,
       onLine: (line) => log(`    ${line}`),
     });
@@ -181,19 +202,32 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     );
   }
 
+  if (wants('gemm')) {
+    for (const threadCount of [...new Set([1, cores])]) {
+      await measure({ kind: 'gemm', threads: threadCount, runs, shape: plan.gemm });
+    }
+  }
+
   if (wants('throughput')) {
     const base = { kind: 'throughput' as const, batch: 4, imagesPerRun: plan.throughputImages, runs, model };
-    for (const workers of [1, cores]) {
-      await measure({ ...base, engine: 'tfjs-wasm', workers, calibrationImages: [] });
+    // One instance on one core, one instance on every core (evaluate), one instance per core (serve).
+    const layouts = [
+      { workers: 1, threadsPerWorker: 1 },
+      { workers: 1, threadsPerWorker: cores },
+      { workers: cores, threadsPerWorker: 1 },
+    ];
+    for (const layout of cores > 1 ? layouts : layouts.slice(0, 1)) {
+      await measure({ ...base, engine: 'tfjs-wasm', ...layout, calibrationImages: [] });
     }
     for (const engine of ['onnx-fp32', 'onnx-int8'] as const) {
-      for (const threads of [1, cores]) {
+      for (const intraOpThreads of [1, cores]) {
         await measure({
           ...base,
           batch: 8,
           imagesPerRun: plan.throughputImages * 2,
           engine,
-          workers: threads,
+          workers: intraOpThreads,
+          threadsPerWorker: 1,
           calibrationImages: images.slice(0, plan.calibrationImages),
         });
       }
@@ -209,12 +243,20 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 
   if (wants('backends')) {
     for (const backend of ['cpu', 'tensorflow'] as const) {
-      const forward = await measure({ kind: 'forward', backend, batch: 1, runs, model });
+      const forward = await measure({ kind: 'forward', backend, threads, batch: 1, runs, model });
       if (forward.status === 'unavailable') continue;
       const trainRuns = backend === 'cpu' ? Math.min(runs, plan.cpuTrainRuns) : runs;
       const timeoutMs = backend === 'cpu' ? plan.cpuTrainTimeoutMs : plan.timeoutMs;
       await measure(
-        { kind: 'train', backend, batch: plan.backendTrainBatch, runs: trainRuns, model },
+        {
+          kind: 'train',
+          backend,
+          threads,
+          batch: plan.backendTrainBatch,
+          microBatch: plan.backendTrainBatch,
+          runs: trainRuns,
+          model,
+        },
         timeoutMs,
       );
     }
@@ -222,15 +264,25 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     if (
       !measurements.some(
         (m) =>
-          m.spec.kind === 'train' && m.spec.backend === 'wasm' && m.spec.batch === plan.backendTrainBatch,
+          m.spec.kind === 'train' &&
+          m.spec.backend === 'wasm' &&
+          m.spec.threads === threads &&
+          m.spec.batch === plan.backendTrainBatch,
       )
     ) {
-      await measure({ kind: 'train', backend: 'wasm', batch: plan.backendTrainBatch, runs, model });
+      const batch = plan.backendTrainBatch;
+      await measure({ kind: 'train', backend: 'wasm', threads, batch, microBatch: batch, runs, model });
     }
     if (
-      !measurements.some((m) => m.spec.kind === 'forward' && m.spec.backend === 'wasm' && m.spec.batch === 1)
+      !measurements.some(
+        (m) =>
+          m.spec.kind === 'forward' &&
+          m.spec.backend === 'wasm' &&
+          m.spec.threads === threads &&
+          m.spec.batch === 1,
+      )
     ) {
-      await measure({ kind: 'forward', backend: 'wasm', batch: 1, runs, model });
+      await measure({ kind: 'forward', backend: 'wasm', threads, batch: 1, runs, model });
     }
   }
 
@@ -275,6 +327,12 @@ export async function listImages(dataRoot: string, count: number): Promise<strin
     for (const list of perClass) if (i < list.length && files.length < count) files.push(list[i]!);
   }
   return files;
+}
+
+/** The largest divisor of `batch` that is at most `limit` (the micro-batch size for accumulation). */
+export function largestDivisorUpTo(batch: number, limit: number): number {
+  for (let size = Math.min(batch, limit); size > 1; size--) if (batch % size === 0) return size;
+  return 1;
 }
 
 export function formatDuration(seconds: number): string {

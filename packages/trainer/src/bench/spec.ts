@@ -26,20 +26,65 @@ export const TINY_MODEL: ModelShape = {
   blocksPerStage: [1, 1, 1, 1],
 };
 
+/** A 1×1 convolution (a GEMM of (batch·size²) × inChannels by inChannels × outChannels). */
+export interface GemmShape {
+  batch: number;
+  size: number;
+  inChannels: number;
+  outChannels: number;
+}
+
+/** conv3's 1×1 layers at batch 4: big enough for full speed, the kind of work ResNet-50 is made of. */
+export const GEMM_PROBE: GemmShape = { batch: 4, size: 56, inChannels: 256, outChannels: 256 };
+
+export function gemmFlop(shape: GemmShape): number {
+  return 2 * shape.batch * shape.size * shape.size * shape.inChannels * shape.outChannels;
+}
+
+/** The `--gemm` argument of pytorch_resnet50.py. */
+export function gemmArgument(shape: GemmShape): string {
+  return [shape.batch, shape.size, shape.inChannels, shape.outChannels].join(',');
+}
+
 export type TfjsBackend = 'wasm' | 'cpu' | 'tensorflow';
 export type ThroughputEngine = 'tfjs-wasm' | 'onnx-fp32' | 'onnx-int8';
 export type PreprocessMode = 'preprocess' | 'augment' | 'loader';
 
 export type MeasurementSpec =
   /** Inference through the tfjs engine, one batch per run; result in ms per image. */
-  | { kind: 'forward'; backend: TfjsBackend; batch: number; runs: number; model: ModelShape }
-  /** The real `trainStep` (AdamL2, all layers trainable); result in ms per image. */
-  | { kind: 'train'; backend: TfjsBackend; batch: number; runs: number; model: ModelShape }
-  /** Images per second with all cores: `workers` wasm instances, or one ONNX session with N threads. */
+  | {
+      kind: 'forward';
+      backend: TfjsBackend;
+      /** wasm threads (the other backends ignore it). */
+      threads: number;
+      batch: number;
+      runs: number;
+      model: ModelShape;
+    }
+  /**
+   * The real `trainStep` (AdamL2, all layers trainable) on `batch` images given as micro-batches of
+   * `microBatch` (gradient accumulation, as training does when a batch does not fit); ms per image.
+   */
+  | {
+      kind: 'train';
+      backend: TfjsBackend;
+      threads: number;
+      batch: number;
+      microBatch: number;
+      runs: number;
+      model: ModelShape;
+    }
+  /** GFLOP/s of GEMM_PROBE's 1×1 convolution on wasm: what bounds every convolution. */
+  | { kind: 'gemm'; threads: number; runs: number; shape: GemmShape }
+  /**
+   * Images per second with all cores: `workers` wasm instances of `threadsPerWorker` threads each, or
+   * one ONNX session with `workers` intra-op threads.
+   */
   | {
       kind: 'throughput';
       engine: ThroughputEngine;
       workers: number;
+      threadsPerWorker: number;
       batch: number;
       imagesPerRun: number;
       runs: number;
@@ -53,7 +98,7 @@ export type MeasurementSpec =
 /** Marks the child's result line on stdout. */
 export const RESULT_PREFIX = 'RESULT ';
 
-export type Unit = 'ms/image' | 'images/s';
+export type Unit = 'ms/image' | 'images/s' | 'GFLOP/s';
 
 export type MeasurementResult =
   | { status: 'ok'; unit: Unit; samples: number[]; detail?: string }
@@ -61,6 +106,7 @@ export type MeasurementResult =
   | { status: 'oom' | 'failed' | 'timeout' | 'unavailable'; reason: string };
 
 export function unitOf(spec: MeasurementSpec): Unit {
+  if (spec.kind === 'gemm') return 'GFLOP/s';
   return spec.kind === 'forward' || spec.kind === 'train' ? 'ms/image' : 'images/s';
 }
 
@@ -68,14 +114,22 @@ export function unitOf(spec: MeasurementSpec): Unit {
 export function describeSpec(spec: MeasurementSpec): string {
   switch (spec.kind) {
     case 'forward':
-      return `${spec.backend} forward, batch ${spec.batch}`;
+      return `${spec.backend} forward, batch ${spec.batch}${threadsLabel(spec)}`;
     case 'train':
-      return `${spec.backend} train step, batch ${spec.batch}`;
+      return `${spec.backend} train step, batch ${spec.batch}${spec.microBatch < spec.batch ? ` (${spec.batch / spec.microBatch} × ${spec.microBatch})` : ''}${threadsLabel(spec)}`;
+    case 'gemm':
+      return `wasm 1×1 convolution GFLOP/s${threadsLabel({ backend: 'wasm', threads: spec.threads })}`;
     case 'throughput':
-      return `${spec.engine} throughput, ${spec.workers} ${spec.engine === 'tfjs-wasm' ? 'worker' : 'thread'}${spec.workers > 1 ? 's' : ''}`;
+      return spec.engine === 'tfjs-wasm'
+        ? `${spec.engine} throughput, ${spec.workers} worker${spec.workers > 1 ? 's' : ''} × ${spec.threadsPerWorker} thread${spec.threadsPerWorker > 1 ? 's' : ''}`
+        : `${spec.engine} throughput, ${spec.workers} thread${spec.workers > 1 ? 's' : ''}`;
     case 'preprocess':
       return `${spec.mode} (${spec.files.length} JPEGs)`;
   }
+}
+
+function threadsLabel(spec: { backend: TfjsBackend; threads: number }): string {
+  return spec.backend === 'wasm' ? `, ${spec.threads} thread${spec.threads > 1 ? 's' : ''}` : '';
 }
 
 /** Recognises the ways running out of memory shows up: wasm abort in malloc, V8 heap, typed arrays. */

@@ -1,7 +1,7 @@
 /**
- * A worker thread for the inference-throughput measurement: its own wasm backend instance (wasm runs
- * one thread per instance in Node, so cores are used by running several instances, as the server's
- * worker pool does), one engine, and `predict` on command.
+ * A worker thread for the inference-throughput measurement: its own wasm backend instance with
+ * `threads` threads (as each of the server's pool workers has its share of the cores), one engine,
+ * and `predict` on command.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '@food/core/backend';
@@ -12,6 +12,7 @@ import type { ModelShape } from './spec.ts';
 export interface ThroughputWorkerData {
   model: ModelShape;
   batch: number;
+  threads: number;
   seed: number;
 }
 
@@ -24,10 +25,10 @@ export type FromThroughputWorker =
 const port = parentPort;
 if (!port) throw new Error('throughput-worker.ts must run in a worker thread');
 const post = (message: FromThroughputWorker) => port.postMessage(message);
-const { model, batch, seed } = workerData as ThroughputWorkerData;
+const { model, batch, threads, seed } = workerData as ThroughputWorkerData;
 
 try {
-  await initBackend('wasm', () => {});
+  await initBackend('wasm', () => {}, { wasmThreads: threads });
   const engine = createTfjsEngine(buildModel(model), { maxBatch: batch });
   const images = randomImages(batch, model.inputSize, seed);
   await engine.predict(images); // warm-up: kernel setup and heap growth are not steady state

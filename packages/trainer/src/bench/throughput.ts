@@ -30,7 +30,7 @@ export async function measureThroughput(
 async function measureWasmWorkers(spec: ThroughputSpec, log: (line: string) => void): Promise<number[]> {
   const workers = await Promise.all(
     Array.from({ length: spec.workers }, (_, index) =>
-      startWorker({ model: spec.model, batch: spec.batch, seed: index + 1 }),
+      startWorker({ model: spec.model, batch: spec.batch, threads: spec.threadsPerWorker, seed: index + 1 }),
     ),
   );
   log(`${workers.length} wasm worker(s) ready`);

@@ -1,9 +1,12 @@
 import type { MachineFacts } from '../../src/bench/machine.ts';
 import { parsePytorchOutput } from '../../src/bench/pytorch.ts';
 import type { BenchResults, Measurement } from '../../src/bench/run-bench.ts';
-import { type MeasurementSpec, RESNET50_224 } from '../../src/bench/spec.ts';
+import { GEMM_PROBE, type MeasurementSpec, RESNET50_224 } from '../../src/bench/spec.ts';
 
-/** Bench results as a full run would collect them: an OOM at batch 8, PyTorch beside. */
+/**
+ * Bench results as a full run would collect them: an OOM at batch 8, so batch 8 runs as 2 × 4
+ * accumulated; one train row on 1 thread; PyTorch beside.
+ */
 export const machine: MachineFacts = {
   cpuModel: 'Test CPU',
   cores: 2,
@@ -29,7 +32,7 @@ export function results(overrides: Partial<BenchResults> = {}): BenchResults {
       quick: false,
       runs: 3,
       dataRoot: '/data/food10',
-      sections: ['forward', 'train', 'throughput', 'preprocess', 'backends', 'pytorch'],
+      sections: ['forward', 'train', 'gemm', 'throughput', 'preprocess', 'backends', 'pytorch'],
     },
     model,
     machine,
@@ -38,17 +41,36 @@ export function results(overrides: Partial<BenchResults> = {}): BenchResults {
     skipped: [],
     backendTrainBatch: 2,
     measurements: [
-      measurement({ kind: 'forward', backend: 'wasm', batch: 1, runs: 3, model }, ok([500, 480, 520])),
       measurement(
-        { kind: 'train', backend: 'wasm', batch: 8, runs: 3, model },
+        { kind: 'forward', backend: 'wasm', threads: 2, batch: 1, runs: 3, model },
+        ok([500, 480, 520]),
+      ),
+      measurement(
+        { kind: 'train', backend: 'wasm', threads: 2, batch: 8, microBatch: 8, runs: 3, model },
         { status: 'oom', reason: 'RuntimeError: Aborted()' },
       ),
-      measurement({ kind: 'train', backend: 'wasm', batch: 4, runs: 3, model }, ok([4000, 4200, 3900])),
+      measurement(
+        { kind: 'train', backend: 'wasm', threads: 2, batch: 4, microBatch: 4, runs: 3, model },
+        ok([4000, 4200, 3900]),
+      ),
+      measurement(
+        { kind: 'train', backend: 'wasm', threads: 2, batch: 8, microBatch: 4, runs: 3, model },
+        ok([3000, 3100, 2900]),
+      ),
+      measurement(
+        { kind: 'train', backend: 'wasm', threads: 1, batch: 4, microBatch: 4, runs: 3, model },
+        ok([5000, 5000, 5000]),
+      ),
+      measurement(
+        { kind: 'gemm', threads: 2, runs: 3, shape: GEMM_PROBE },
+        { status: 'ok', unit: 'GFLOP/s', samples: [40, 41, 42] },
+      ),
       measurement(
         {
           kind: 'throughput',
           engine: 'tfjs-wasm',
           workers: 2,
+          threadsPerWorker: 1,
           batch: 4,
           imagesPerRun: 16,
           runs: 3,
@@ -69,7 +91,8 @@ export function results(overrides: Partial<BenchResults> = {}): BenchResults {
       results: [
         { kind: 'forward', batch: 8, samples: [200, 200, 200] },
         { kind: 'train', batch: 4, samples: [1000, 1000, 1000] },
-        { kind: 'train', batch: 8, error: 'DefaultCPUAllocator: not enough memory', oom: true },
+        { kind: 'train', batch: 8, samples: [750, 750, 750] },
+        { kind: 'gemm', batch: 4, samples: [100, 100, 100] },
       ],
     }),
     ...overrides,

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AdamL2 } from '../train/adam.ts';
 import { trainableParameters } from '../train/parameters.ts';
 import { trainStep } from '../train/train-step.ts';
+import { estimateTrainingHeapBytes, WASM_TRAINING_HEAP_LIMIT } from '../train/wasm-heap-budget.ts';
 import { type GemmShape, gemmFlop, type ModelShape } from './spec.ts';
 import { timeRuns } from './statistics.ts';
 
@@ -92,6 +93,14 @@ export async function measureTrainStep(
   const microBatch = options.microBatch ?? batch;
   if (batch % microBatch !== 0) throw new RangeError(`batch ${batch} is not a multiple of ${microBatch}`);
   const model = buildModel(shape);
+  const needed = estimateTrainingHeapBytes(model, microBatch);
+  if (tf.getBackend() === 'wasm' && needed > WASM_TRAINING_HEAP_LIMIT) {
+    model.dispose();
+    // Running it would abort (1 thread) or deadlock (pthreads build) once the heap reaches 4 GiB.
+    throw new Error(
+      `out of memory: ${microBatch} images at once need about ${(needed / 2 ** 30).toFixed(1)} GiB of wasm heap (estimate), not run`,
+    );
+  }
   const optimizer = new AdamL2({ learningRate: 1e-4, weightDecay: 1e-4 });
   const parameters = trainableParameters(model);
   // Every micro-batch reuses the same images: the work does not depend on their values.

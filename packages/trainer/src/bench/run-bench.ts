@@ -159,15 +159,18 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       trainBatches.push(batch);
       if (outOfMemoryAt === undefined) {
         const result = await train(batch, batch);
-        if (result.status !== 'oom') {
+        if (result.status === 'ok') {
           fits = batch;
           continue;
         }
+        if (result.status !== 'oom') break; // a failure or a timeout: larger batches would not do better
         outOfMemoryAt = batch;
         // Halve until a batch fits.
         for (let half = Math.floor(batch / 2); half >= 1 && fits === undefined; half = Math.floor(half / 2)) {
           trainBatches.push(half);
-          if ((await train(half, half)).status !== 'oom') fits = half;
+          const halfResult = await train(half, half);
+          if (halfResult.status === 'ok') fits = half;
+          else if (halfResult.status !== 'oom') break;
         }
         if (fits === undefined) break;
       }

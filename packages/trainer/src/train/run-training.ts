@@ -22,6 +22,7 @@ import { trainableParameters } from './parameters.ts';
 import type { TrainConfig, TrainingState } from './run-config.ts';
 import { splitModelAt } from './split-model.ts';
 import { type ModelBatch, trainStep } from './train-step.ts';
+import { assertTrainingFitsWasmHeap } from './wasm-heap-budget.ts';
 
 export interface TrainingHooks {
   log: (line: string) => void;
@@ -130,6 +131,7 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
   const split =
     config.trainable === 'all' ? undefined : splitModelAt(model, boundaryLayer(model, config.trainable));
   const trained = split?.tail ?? model;
+  if (tf.getBackend() === 'wasm') assertTrainingFitsWasmHeap(trained, config.batchSize, config.accumulate);
   const parameters = trainableParameters(trained);
   const cacheProgress =
     config.cacheFeatures && split

@@ -54,7 +54,7 @@ describe('renderReport', () => {
     expect(doc).toContain('500 (480–520)');
     expect(doc).not.toContain('the machine was loaded');
     // GEMM speed bounds every ratio: PyTorch 100 GFLOP/s against wasm's 41.
-    expect(doc).toContain('PyTorch / wasm at 2 threads: **2.44×**');
+    expect(doc).toContain('PyTorch / wasm: **2.44×**');
     expect(doc).toMatch(
       /needs at least 200 ms per image forward .* and 600 ms per image for a training step/,
     );

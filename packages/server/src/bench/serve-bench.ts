@@ -1,6 +1,6 @@
 /**
- * `pnpm bench:serve [--checkpoint DIR] [--workers N] [--backend B] [--max-queue N] [--seconds S] [--requests N]`: load-tests the API
- * as a user runs it (`pnpm serve` in its own process, autocannon on 127.0.0.1).
+ * `pnpm bench:serve [options]` (see USAGE): load-tests the API as a user runs it (`pnpm serve` in its
+ * own process, autocannon on 127.0.0.1).
  *
  * 1. Saturation: 1, 2, 4, ... connections for S seconds each until requests/s stop growing (< 5 %).
  * 2. Overload: 2× the saturating connections for N requests: every answer must be 200 or 503 with
@@ -36,9 +36,41 @@ interface Options {
   requests: number;
 }
 
+const USAGE = `Usage: pnpm bench:serve [options]
+
+Load-tests \`pnpm serve\` with autocannon on 127.0.0.1: saturation, then 2x overload.
+
+Options:
+  --checkpoint <dir>   checkpoint to serve (default: a tiny ResNet written to a temporary folder)
+  --engine <name>      tfjs | onnx (the .onnx beside the checkpoint; run \`pnpm trainer export\` first)
+  --backend <name>     auto | tensorflow | wasm | cpu (tfjs engine; default auto)
+  --workers <n>        inference worker threads (default 2)
+  --max-batch <n>      images per model call (default 8)
+  --max-queue <n>      images waiting before 503 (default 64)
+  --seconds <n>        seconds per saturation step (default 4)
+  --requests <n>       requests in the overload phase (default 10000)
+  --help               this text`;
+
+/** Exits with the usage on --help, and with the reason and the usage on a bad flag. */
 function parseOptions(): Options {
+  let parsed: ReturnType<typeof parseFlags>;
+  try {
+    parsed = parseFlags();
+  } catch (error) {
+    process.stderr.write(`bench:serve: ${(error as Error).message}\n\n${USAGE}\n`);
+    process.exit(1);
+  }
+  if (parsed.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  return parsed.options;
+}
+
+function parseFlags(): { help: boolean; options: Options } {
   const { values } = parseArgs({
     options: {
+      help: { type: 'boolean', default: false },
       checkpoint: { type: 'string' },
       workers: { type: 'string', default: '2' },
       backend: { type: 'string', default: 'auto' },
@@ -57,14 +89,17 @@ function parseOptions(): Options {
     return number;
   };
   return {
-    checkpoint: values.checkpoint,
-    backend: values.backend ?? 'auto',
-    engine: values.engine ?? 'tfjs',
-    workers: integer('workers', values.workers),
-    maxBatch: integer('max-batch', values['max-batch']),
-    maxQueue: integer('max-queue', values['max-queue']),
-    seconds: integer('seconds', values.seconds),
-    requests: integer('requests', values.requests),
+    help: values.help ?? false,
+    options: {
+      checkpoint: values.checkpoint,
+      backend: values.backend ?? 'auto',
+      engine: values.engine ?? 'tfjs',
+      workers: integer('workers', values.workers),
+      maxBatch: integer('max-batch', values['max-batch']),
+      maxQueue: integer('max-queue', values['max-queue']),
+      seconds: integer('seconds', values.seconds),
+      requests: integer('requests', values.requests),
+    },
   };
 }
 

@@ -37,6 +37,8 @@ interface Pending {
  * Dynamic micro-batching (the idea of TF Serving's and Triton's batchers): images that arrive within
  * `batchTimeoutMs` of each other share one forward pass, up to `maxBatch`, and a batch only leaves the
  * queue when the executor has a free slot, so the queue is the one place where load shows (and is shed).
+ * Images wait for company only at the last free slot: while another worker idles, running at once
+ * is worth more than a bigger batch (on a CPU a batch of 2 takes about twice as long as a batch of 1).
  */
 export class MicroBatcher {
   readonly #executor: BatchExecutor;
@@ -105,7 +107,8 @@ export class MicroBatcher {
     const { maxBatch, batchTimeoutMs } = this.#options;
     while (this.#queue.length > 0 && this.#executor.freeSlots() > 0) {
       const waitedMs = performance.now() - this.#queue[0].enqueuedAt;
-      if (this.#queue.length < maxBatch && waitedMs < batchTimeoutMs) {
+      const lastFreeSlot = this.#executor.freeSlots() === 1;
+      if (lastFreeSlot && this.#queue.length < maxBatch && waitedMs < batchTimeoutMs) {
         // Not full and the oldest image can still wait: give others until its deadline to join.
         this.#timer = setTimeout(() => this.#pump(), batchTimeoutMs - waitedMs);
         return;

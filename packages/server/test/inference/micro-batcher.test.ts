@@ -94,6 +94,19 @@ describe('MicroBatcher', () => {
     await expect(batcher.submit(input(4))).rejects.toMatchObject({ code: 'QUEUE_FULL', statusCode: 503 });
   });
 
+  it('does not hold an image back for company while another slot idles', async () => {
+    const executor = new FakeExecutor(2);
+    const batcher = new MicroBatcher(executor, { maxBatch: 8, batchTimeoutMs: 20, maxQueue: 100 });
+    void batcher.submit(input(1));
+    expect(executor.batches.map((batch) => batch.length)).toEqual([1]);
+    // Now only one slot is free: the next images wait up to the timeout to share it.
+    void batcher.submit(input(2));
+    void batcher.submit(input(3));
+    expect(executor.batches.map((batch) => batch.length)).toEqual([1]);
+    await tick(40);
+    expect(executor.batches.map((batch) => batch.length)).toEqual([1, 2]);
+  });
+
   it('uses every free slot', () => {
     const executor = new FakeExecutor(3);
     const batcher = new MicroBatcher(executor, { maxBatch: 2, batchTimeoutMs: 0, maxQueue: 100 });

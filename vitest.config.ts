@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config';
 // browsers). `pnpm test` runs both; `pnpm test:unit` only the fast ones.
 export default defineConfig({
   test: {
+    // Test models are tiny: a wasm thread pool's hand-offs cost more than their ops (7x slower at 2
+    // threads). Tests of the pthreads build ask for threads explicitly.
+    env: { WASM_THREADS: '1' },
     projects: [
       {
         test: {

@@ -26,9 +26,10 @@ export interface BackendInfo {
 
 export interface BackendOptions {
   /**
-   * Threads for the wasm backend (default: every core). More than 1 runs tfjs's pthreads build, which
-   * Node can load through patches/@tensorflow__tfjs-backend-wasm@4.22.0.patch; 1 runs the
-   * single-threaded SIMD build. Ignored by the other backends.
+   * Threads for the wasm backend (default: the WASM_THREADS environment variable, else every core).
+   * More than 1 runs tfjs's pthreads build, which Node can load through
+   * patches/@tensorflow__tfjs-backend-wasm@4.22.0.patch; 1 runs the single-threaded SIMD build.
+   * Ignored by the other backends.
    */
   wasmThreads?: number;
 }
@@ -139,7 +140,10 @@ async function activate(
     case 'tensorflow':
       return activateTensorflow(importModule, skipped);
     case 'wasm':
-      return activateWasm(importModule, options.wasmThreads ?? availableParallelism());
+      return activateWasm(
+        importModule,
+        options.wasmThreads ?? threadsFromEnvironment() ?? availableParallelism(),
+      );
     case 'cpu':
       await setBackendOrFail('cpu');
       return { gpu: false, detail: 'pure JavaScript, slowest' };
@@ -191,6 +195,22 @@ async function activateTensorflow(
     return { gpu, detail };
   }
   throw new BackendLoadError('neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node could load');
+}
+
+/**
+ * WASM_THREADS: the wasm thread count where no flag sets it (containers, test runs of tiny models,
+ * whose ops are too small for a thread pool to pay off).
+ */
+function threadsFromEnvironment(): number | undefined {
+  const value = process.env.WASM_THREADS;
+  if (value === undefined || value === '') return undefined;
+  const threads = Number(value);
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new UserError(
+      `WASM_THREADS must be a whole number ≥ 1, got "${value}". Unset it to use every core.`,
+    );
+  }
+  return threads;
 }
 
 /** The part of @tensorflow/tfjs-backend-wasm's exports used here. */

@@ -23,6 +23,21 @@ const withoutTensorflow: ModuleImporter = async (specifier) => {
   return import(specifier);
 };
 
+/** Runs `use` with WASM_THREADS set to `value` (unset for undefined), then restores it. */
+async function withWasmThreadsVariable<T>(value: string | undefined, use: () => Promise<T>): Promise<T> {
+  const before = process.env.WASM_THREADS;
+  const set = (next: string | undefined) => {
+    if (next === undefined) delete process.env.WASM_THREADS;
+    else process.env.WASM_THREADS = next;
+  };
+  set(value);
+  try {
+    return await use();
+  } finally {
+    set(before);
+  }
+}
+
 describe('parseBackendName', () => {
   it('accepts the four names', () => {
     for (const name of ['auto', 'tensorflow', 'wasm', 'cpu']) expect(parseBackendName(name)).toBe(name);
@@ -43,7 +58,10 @@ describe('parseBackendName', () => {
 describe('selectBackend', () => {
   it('auto skips unusable TensorFlow packages, says why, and runs on wasm', async () => {
     const lines: string[] = [];
-    const info = await selectBackend('auto', (line) => lines.push(line), withoutTensorflow);
+    // The test run sets WASM_THREADS=1 (vitest.config.ts); without it wasm uses every core.
+    const info = await withWasmThreadsVariable(undefined, () =>
+      selectBackend('auto', (line) => lines.push(line), withoutTensorflow),
+    );
     expect(info.name).toBe('wasm');
     expect(info.gpu).toBe(false);
     expect(tf.getBackend()).toBe('wasm');
@@ -78,6 +96,14 @@ describe('selectBackend', () => {
     ]);
     expect(lines.at(-2)).toBe('backend: skipped wasm: @tensorflow/tfjs-backend-wasm is not installed');
     expect(lines.at(-1)).toMatch(/^backend: cpu/);
+  });
+
+  it('refuses a WASM_THREADS that is not a whole number of threads, saying how to fix it', async () => {
+    await withWasmThreadsVariable('all', () =>
+      expect(selectBackend('wasm', () => {}, withoutTensorflow)).rejects.toThrowError(
+        /WASM_THREADS must be a whole number ≥ 1, got "all"\. Unset it/,
+      ),
+    );
   });
 
   it('an explicitly requested backend that cannot run is an error that says what to do, not a fallback', async () => {

@@ -21,13 +21,24 @@ interface ActivationParams {
 const QUANTIZED_INPUTS = new Set(['Conv', 'Add', 'MaxPool']);
 
 /**
- * The activations to quantise, in graph order: every input of a Conv, Add or MaxPool. MaxPool outputs
- * reuse their input's scale, so they need no calibration of their own.
+ * The first convolution stays float32: its input is the normalised photo, whose uint8 step over the
+ * calibrated range (~4.7 / 255) is coarser than the photo's own 8-bit step (1 / 255 / std), so
+ * quantising it would blur every image before the network sees it, to save ~3% of the compute.
+ */
+function keepsFloat(graph: OnnxGraph): (node: GraphNode) => boolean {
+  const first = graph.nodes.find((node) => node.op === 'Conv');
+  return (node) => node === first;
+}
+
+/**
+ * The activations to quantise, in graph order: every input of a Conv (but the first), Add or MaxPool.
+ * MaxPool outputs reuse their input's scale, so they need no calibration of their own.
  */
 export function activationsToCalibrate(graph: OnnxGraph): string[] {
+  const float = keepsFloat(graph);
   const names = new Set<string>();
   for (const node of graph.nodes) {
-    if (!QUANTIZED_INPUTS.has(node.op)) continue;
+    if (!QUANTIZED_INPUTS.has(node.op) || float(node)) continue;
     for (const input of node.op === 'Conv' ? node.inputs.slice(0, 1) : node.inputs) names.add(input);
   }
   return [...names];
@@ -108,12 +119,13 @@ export function quantizeGraph(graph: OnnxGraph, ranges: Map<string, TensorRange>
     if (p) quantized.nodes.push(...emitQdq(input.name, p));
   }
 
+  const float = keepsFloat(graph);
   for (const node of graph.nodes) {
     const rewritten: GraphNode = {
       ...node,
       inputs: node.inputs.map((name) => dequantized.get(name) ?? name),
     };
-    if (node.op === 'Conv')
+    if (node.op === 'Conv' && !float(node))
       quantized.nodes.push(...quantizeConvWeights(quantized, node, params.get(node.inputs[0]!)!));
     quantized.nodes.push(rewritten);
     for (const output of node.outputs) {

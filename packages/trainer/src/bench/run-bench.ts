@@ -149,32 +149,31 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 
   const trainBatches: number[] = [];
   if (wants('train')) {
-    // The largest batch that fits in wasm's 4 GiB heap runs as one micro-batch; larger batches run as
-    // micro-batches of that size with gradient accumulation, as `pnpm train` does.
-    let fits: number | undefined;
-    let outOfMemoryAt: number | undefined;
+    // Each batch runs whole if it fits in wasm's 4 GiB heap, else as micro-batches of the largest batch
+    // that fits, with gradient accumulation, as `pnpm train --accumulate` does.
+    let fits: number | undefined; // largest batch known to run whole
+    let tooLarge: number | undefined; // smallest batch known not to
     const train = (batch: number, microBatch: number, threadCount = threads) =>
       measure({ kind: 'train', backend: 'wasm', threads: threadCount, batch, microBatch, runs, model });
     for (const batch of plan.trainBatches) {
       trainBatches.push(batch);
-      if (outOfMemoryAt === undefined) {
+      if (tooLarge === undefined || batch < tooLarge) {
         const result = await train(batch, batch);
         if (result.status === 'ok') {
-          fits = batch;
+          fits = Math.max(fits ?? 0, batch);
           continue;
         }
         if (result.status !== 'oom') break; // a failure or a timeout: larger batches would not do better
-        outOfMemoryAt = batch;
-        // Halve until a batch fits.
-        for (let half = Math.floor(batch / 2); half >= 1 && fits === undefined; half = Math.floor(half / 2)) {
-          trainBatches.push(half);
-          const halfResult = await train(half, half);
-          if (halfResult.status === 'ok') fits = half;
-          else if (halfResult.status !== 'oom') break;
-        }
-        if (fits === undefined) break;
+        tooLarge = batch;
       }
-      if (batch > fits!) await train(batch, largestDivisorUpTo(batch, fits!));
+      for (let size = Math.floor(batch / 2); fits === undefined && size >= 1; size = Math.floor(size / 2)) {
+        trainBatches.push(size);
+        const result = await train(size, size);
+        if (result.status === 'ok') fits = size;
+        else if (result.status !== 'oom') break;
+      }
+      if (fits === undefined) break;
+      await train(batch, largestDivisorUpTo(batch, fits));
     }
     if (cores > 1 && fits !== undefined) await train(fits, fits, 1);
   }

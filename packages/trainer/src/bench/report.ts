@@ -625,22 +625,34 @@ function gemmSection(results: BenchResults): string[] {
     );
   }
   const isResNet50 = results.model.widthMultiplier === 1 && results.model.blocksPerStage.join() === '3,4,6,3';
-  const train = bestTrain(results);
-  const trainMs = medianOf(train?.result);
-  if (isResNet50 && wasmPeak !== undefined && results.model.inputSize === 224) {
-    // A training step is ~3 forward passes of work: the forward, the input gradients, the weight gradients.
-    const floorTrain = (3 * RESNET50_FORWARD_GFLOP * 1000) / wasmPeak;
+  if (isResNet50 && results.model.inputSize === 224 && wasmPeak !== undefined) {
+    const torchForward = medianOf(
+      results.pytorch?.forward.get(Math.max(...(results.pytorch?.forward.keys() ?? [0]))),
+    );
+    const train = bestTrain(results);
+    const trainMs = medianOf(train?.result);
+    const torchTrain = train
+      ? medianOf(results.pytorch?.train.get((train.spec as TrainSpec).batch))
+      : undefined;
+    const versus = (ms: number, reference: number | undefined, what: string) =>
+      reference === undefined ? '' : `, ${formatRatio(ms / reference)} PyTorch's measured ${what}`;
+    // Inference may spread over instances; a training step is one model, so it gets the pool's speed.
     const floorForward = (RESNET50_FORWARD_GFLOP * 1000) / wasmPeak;
+    // A training step is ~3 forward passes of work: the forward, the input gradients, the weight gradients.
+    const floorTrain = pooled === undefined ? undefined : (3 * RESNET50_FORWARD_GFLOP * 1000) / pooled;
     out.push(
-      `At that speed, ResNet-50 needs at least ${formatNumber(floorForward)} ms per image forward ` +
-        `(${RESNET50_FORWARD_GFLOP} GFLOP) and ${formatNumber(floorTrain)} ms per image for a training step ` +
-        `(~3× the forward's work)` +
-        (trainMs === undefined
+      `At that speed, with nothing but convolutions, ResNet-50 needs at least ${formatNumber(floorForward)} ms per ` +
+        `image forward (${RESNET50_FORWARD_GFLOP} GFLOP${versus(floorForward, torchForward, 'forward')})` +
+        (floorTrain === undefined
           ? '.'
-          : `; the measured step takes ${formatNumber(trainMs)} ms per image, so ` +
-            `${Math.round((100 * floorTrain) / trainMs)}% of it is convolution work at full speed and the rest is ` +
-            'BatchNorm, elementwise gradients, the Adam update and slower gradient convolutions (see the per-kernel ' +
-            'profile below).'),
+          : ` and ${formatNumber(floorTrain)} ms per image for a training step on the thread pool (~3× the ` +
+            `forward's work${versus(floorTrain, torchTrain, 'step at the same batch')})` +
+            (trainMs === undefined
+              ? '.'
+              : `. The measured step takes ${formatNumber(trainMs)} ms per image: ` +
+                `${Math.round((100 * floorTrain) / trainMs)}% of it is convolution work at full speed, the rest is ` +
+                'BatchNorm, elementwise gradients, the Adam update and slower gradient convolutions (per-kernel ' +
+                'profile below).')),
       '',
     );
   }

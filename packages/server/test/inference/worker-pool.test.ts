@@ -68,11 +68,18 @@ describe('worker threads', () => {
   it('fail in-flight requests with 503 WORKER_FAILED when a worker dies, then replace it', async () => {
     const pool = app.classifier.executor as WorkerPool;
     const image = makePng(40, 40, gradient(9));
-    // The request must be in the worker when it dies: wait until the batch has been dispatched.
-    const inFlight = predict(app, image);
-    await waitFor(() => app.classifier.batcher.stats().batchesInFlight === 1);
-    await pool.terminateWorker(0);
-    const failed = await inFlight;
+    // The request must be in the worker when it dies: kill the worker in the same tick as the batch is
+    // posted to it (polling for "in flight" first left a tiny model time to answer, and the test flaky).
+    const run = pool.run.bind(pool);
+    let dying: Promise<void> | undefined;
+    pool.run = (batch) => {
+      pool.run = run;
+      const result = run(batch);
+      dying = pool.terminateWorker(0);
+      return result;
+    };
+    const failed = await predict(app, image);
+    await dying;
     expect(failed.statusCode).toBe(503);
     expect(failed.json().error.code).toBe('WORKER_FAILED');
     expect(failed.headers['retry-after']).toBe('1');

@@ -12,6 +12,8 @@ ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 RUN npm install --global --no-audit --no-fund pnpm@10.34.8 && npm cache clean --force
 WORKDIR /src
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+# pnpm applies these to dependencies at install (tfjs-backend-wasm's pthreads build in Node).
+COPY patches patches
 COPY packages/core/package.json packages/core/
 COPY packages/trainer/package.json packages/trainer/
 COPY packages/server/package.json packages/server/

@@ -40,6 +40,8 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+# pnpm applies these to dependencies at install (tfjs-backend-wasm's pthreads build in Node).
+COPY patches patches
 COPY packages/core/package.json packages/core/
 COPY packages/trainer/package.json packages/trainer/
 COPY packages/server/package.json packages/server/

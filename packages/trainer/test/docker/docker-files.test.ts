@@ -108,6 +108,9 @@ const lockfile = parseYaml(readRepoFile('pnpm-lock.yaml')) as {
   snapshots: Record<string, { dependencies?: Record<string, string> }>;
 };
 const tsxVersion = lockfile.importers['.']?.devDependencies?.tsx?.version;
+const workspace = parseYaml(readRepoFile('pnpm-workspace.yaml')) as {
+  patchedDependencies?: Record<string, string>;
+};
 
 const dockerfiles = {
   train: parseDockerfile('docker/train.Dockerfile'),
@@ -163,6 +166,29 @@ describe.each(Object.entries(dockerfiles))('docker/%s.Dockerfile', (_name, { tex
         expect(existsSync(path.join(repoRoot, source)), `${source} exists`).toBe(true);
         expect(contextFiles(source).length, `${source} is in the build context`).toBeGreaterThan(0);
       }
+    }
+  });
+
+  it('copies the pnpm patches before it installs (pnpm refuses to install without them)', () => {
+    const patchFiles = Object.values(workspace.patchedDependencies ?? {});
+    expect(patchFiles.length).toBeGreaterThan(0);
+    const instructions = dockerfile.getInstructions();
+    const install = instructions.findIndex(
+      (instruction) =>
+        instruction.getKeyword() === 'RUN' && /pnpm (install|deploy)/.test(instruction.getTextContent()),
+    );
+    expect(install).toBeGreaterThan(0);
+    const copiedBefore = byKeyword(instructions.slice(0, install), 'COPY')
+      .filter((copy) => copyFrom(copy) === undefined)
+      .flatMap((copy) =>
+        copy
+          .getArguments()
+          .map((argument) => argument.getValue())
+          .slice(0, -1),
+      );
+    for (const file of patchFiles) {
+      const copied = copiedBefore.some((source) => file === source || file.startsWith(`${source}/`));
+      expect(copied, `${file} copied before the install`).toBe(true);
     }
   });
 
@@ -307,6 +333,7 @@ describe('.dockerignore', () => {
       'package.json',
       'pnpm-lock.yaml',
       'pnpm-workspace.yaml',
+      'patches/@tensorflow__tfjs-backend-wasm@4.22.0.patch',
       'packages/core/src/backend.ts',
     ]) {
       expect(contextIgnore.ignores(kept), kept).toBe(false);

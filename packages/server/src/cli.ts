@@ -5,7 +5,8 @@ import { pathToFileURL } from 'node:url';
 import { BACKEND_NAMES, type BackendName } from '@food/core/backend';
 import { ENGINE_NAMES, type EngineName } from '@food/core/engine/create-engine';
 import { UserError } from '@food/core/errors';
-import { Command, CommanderError, Option } from 'commander';
+import { runCommandLine } from '@food/core/run-command-line';
+import { Command, Option } from 'commander';
 import { byteSizeIn, integerIn, serverUrl } from './cli-options.ts';
 import { formatPredictions } from './client/format-predictions.ts';
 import { type PredictResponse, predictImage } from './client/predict-client.ts';
@@ -277,24 +278,7 @@ function contentTypeOf(file: string): string {
   return types[extension] ?? 'application/octet-stream';
 }
 
-async function main(argv: string[]): Promise<void> {
-  try {
-    await buildProgram().parseAsync(argv);
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode;
-      return;
-    }
-    if (error instanceof UserError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    throw error;
-  }
-}
-
 // Only when run as the entry point, so tests can import buildProgram.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await main(process.argv);
+  await runCommandLine(buildProgram(), process.argv);
 }

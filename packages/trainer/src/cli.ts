@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
-import { UserError } from '@food/core/errors';
-import { Command, CommanderError } from 'commander';
+import { runCommandLine } from '@food/core/run-command-line';
+import { Command } from 'commander';
 import { commands } from './commands/index.ts';
 
 /** `food-trainer`: every subcommand lives in ./commands/<name>.ts; this file only wires them. */
@@ -14,22 +14,4 @@ export function buildProgram(): Command {
   return program;
 }
 
-async function main(argv: string[]): Promise<void> {
-  try {
-    await buildProgram().parseAsync(argv);
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // commander already printed the message (or the help text); only the exit code is left.
-      process.exitCode = error.exitCode;
-      return;
-    }
-    if (error instanceof UserError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    throw error;
-  }
-}
-
-await main(process.argv);
+await runCommandLine(buildProgram(), process.argv);

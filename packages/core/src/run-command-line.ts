@@ -1,0 +1,26 @@
+/** How the trainer's and the server's command lines end: the exit code and message for each failure. */
+import { type Command, CommanderError } from 'commander';
+import { UserError } from './errors.ts';
+
+/**
+ * Parses `argv` with `program` (built with `exitOverride()`) and runs its action. A commander error
+ * (bad flag, --help) was already printed by commander: only its exit code is set. A UserError (bad
+ * input, missing file) prints `error: message` and exits 1. Anything else is a bug and throws with
+ * its stack.
+ */
+export async function runCommandLine(program: Command, argv: string[]): Promise<void> {
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    if (error instanceof UserError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw error;
+  }
+}

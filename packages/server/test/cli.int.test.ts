@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './helpers/free-port.ts';
 import { gradient, makePng } from './helpers/images.ts';
 import { createTinyCheckpoint, type TinyCheckpoint } from './helpers/tiny-checkpoint.ts';
 
@@ -31,14 +31,6 @@ function run(
     child.on('exit', (code) => resolve({ code, stdout, stderr })),
   );
   return Object.assign(child, { output });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 let checkpoint: TinyCheckpoint;

@@ -9,18 +9,12 @@
  * Without --checkpoint it serves a tiny ResNet (width 1/16, 32 px) written to a temporary folder.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { initBackend } from '@food/core/backend';
-import { saveCheckpoint } from '@food/core/checkpoint/save-checkpoint';
-import { buildResNet50 } from '@food/core/model/resnet50';
-import { DEFAULT_PREPROCESS } from '@food/core/preprocess/config';
 import autocannon from 'autocannon';
+import { freePort } from '../../test/helpers/free-port.ts';
 import { makePng } from '../../test/helpers/images.ts';
+import { createTinyCheckpoint } from '../../test/helpers/tiny-checkpoint.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
@@ -101,36 +95,6 @@ function parseFlags(): { help: boolean; options: Options } {
       requests: integer('requests', values.requests),
     },
   };
-}
-
-/** A tiny but real checkpoint (5 classes, 32 px), so the bench measures the server, not the model. */
-async function tinyCheckpoint(root: string): Promise<string> {
-  await initBackend('cpu', () => {});
-  const dir = path.join(root, 'tiny-bench', 'best');
-  const model = buildResNet50({
-    numClasses: 5,
-    inputSize: 32,
-    widthMultiplier: 1 / 16,
-    blocksPerStage: [1, 1, 1, 1],
-    seed: 1,
-  });
-  await saveCheckpoint(dir, {
-    model,
-    preprocess: { ...DEFAULT_PREPROCESS, resizeShorterSide: 36, cropSize: 32 },
-    labels: { classes: ['apple_pie', 'chicken_wings', 'french_fries', 'ramen', 'sushi'] },
-    runConfig: { bench: true },
-    metrics: { epoch: 0 },
-  });
-  model.dispose();
-  return dir;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function startServe(
@@ -281,10 +245,11 @@ async function overload(
 
 async function main(): Promise<void> {
   const options = parseOptions();
-  const root = await mkdtemp(path.join(tmpdir(), 'serve-bench-'));
+  // Without --checkpoint: the tests' tiny but real checkpoint, so the bench measures the server.
+  const tiny = options.checkpoint ? undefined : await createTinyCheckpoint({ withAssets: false });
   let child: ChildProcess | undefined;
   try {
-    const checkpoint = options.checkpoint ?? (await tinyCheckpoint(root));
+    const checkpoint = options.checkpoint ?? tiny!.dir;
     // A photo-sized upload, so decoding and resizing cost what they do in production.
     const image = makePng(512, 384);
     const served = await startServe(checkpoint, options);
@@ -331,7 +296,7 @@ async function main(): Promise<void> {
     process.exitCode = failed ? 1 : 0;
   } finally {
     child?.kill('SIGTERM');
-    await rm(root, { recursive: true, force: true });
+    await tiny?.cleanup();
   }
 }
 

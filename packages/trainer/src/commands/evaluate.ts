@@ -78,7 +78,9 @@ Examples:
       --compare checkpoints/seed50/epoch-003 --limit 500`,
     )
     .action(async (flags: EvaluateFlags) => {
-      await initBackend(flags.backend, undefined, { wasmThreads: flags.threads });
+      // ONNX Runtime needs no tfjs backend (the wasm one would start a thread pool for nothing).
+      if (flags.engine === 'tfjs')
+        await initBackend(flags.backend, undefined, { wasmThreads: flags.threads });
       const out = flags.out ?? path.join('reports', `${runNameOf(flags.checkpoint)}-${flags.split}`);
       const started = performance.now();
       const { metrics } = await runEvaluation(

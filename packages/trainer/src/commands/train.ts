@@ -37,30 +37,17 @@ function parseBlocks(value: string): [number, number, number, number] {
   return blocks as [number, number, number, number];
 }
 
-interface TrainFlags {
-  prepared: string;
-  out: string;
+/** commander's options: TrainConfig's fields, some under shorter flag names, plus CLI-only ones. */
+type TrainFlags = Omit<
+  TrainConfig,
+  'learningRate' | 'widthMultiplier' | 'blocksPerStage' | 'loaderConcurrency'
+> & {
   lr: number;
-  weightDecay: number;
-  epochs: number;
-  batchSize: number;
-  accumulate: number;
-  imageSize: number;
-  seed: number;
-  weights: string;
-  backend: BackendName;
-  threads?: number;
-  trainable: TrainableScope;
-  cacheFeatures: boolean;
-  augment: boolean;
-  resume: boolean;
-  maxSteps?: number;
-  keepEpochs?: number;
-  limit?: number;
   width: number;
   blocks: [number, number, number, number];
+  threads?: number;
   progress: boolean;
-}
+};
 
 export function register(program: Command): void {
   program
@@ -167,27 +154,12 @@ Examples:
           'warning: TensorFlow runs on the CPU: no usable CUDA device (tfjs-node-gpu 4.x needs CUDA 11.2 and cuDNN 8.1). The recipe takes days on a CPU; see README, Troubleshooting.\n',
         );
       }
+      const { lr, width, blocks, threads: _threads, progress: _progress, ...shared } = flags;
       const config: TrainConfig = {
-        prepared: flags.prepared,
-        out: flags.out,
-        learningRate: flags.lr,
-        weightDecay: flags.weightDecay,
-        epochs: flags.epochs,
-        batchSize: flags.batchSize,
-        accumulate: flags.accumulate,
-        imageSize: flags.imageSize,
-        seed: flags.seed,
-        weights: flags.weights,
-        backend: flags.backend,
-        trainable: flags.trainable,
-        cacheFeatures: flags.cacheFeatures,
-        augment: flags.augment,
-        resume: flags.resume,
-        keepEpochs: flags.keepEpochs,
-        maxSteps: flags.maxSteps,
-        limit: flags.limit,
-        widthMultiplier: flags.width,
-        blocksPerStage: flags.blocks,
+        ...shared,
+        learningRate: lr,
+        widthMultiplier: width,
+        blocksPerStage: blocks,
       };
       let interrupted = false;
       const onSigint = () => {

@@ -116,6 +116,12 @@ function describeLayout(spec: ThroughputSpec): string {
     : `${spec.workers} thread${spec.workers === 1 ? '' : 's'}`;
 }
 
+/** PyTorch's forward at its largest measured batch: what every inference ratio compares with. */
+function pytorchForward(results: BenchResults): { batch: number; ms: number | undefined } {
+  const batch = Math.max(...(results.pytorch?.forward.keys() ?? []), 0);
+  return { batch, ms: medianOf(results.pytorch?.forward.get(batch)) };
+}
+
 function throughputRows(results: BenchResults): Measurement[] {
   return results.measurements.filter((m) => m.spec.kind === 'throughput');
 }
@@ -161,8 +167,7 @@ export function computeTargets(results: BenchResults): Target[] {
     pass: fastestRatio === undefined ? undefined : fastestRatio <= 3,
   });
 
-  const torchBatch = Math.max(...[...(torch?.forward.keys() ?? [])], 0);
-  const torchForward = medianOf(torch?.forward.get(torchBatch));
+  const { batch: torchBatch, ms: torchForward } = pytorchForward(results);
   // Issue 7 asks every engine for ≤ 2× PyTorch; issue 8 asks ONNX for ≤ 1× (fp32) and ≤ 0.5× (int8).
   const inferenceGoals = [
     ['tfjs-wasm', 2],
@@ -398,8 +403,7 @@ export function renderReport(results: BenchResults): string {
         'threads, batches of 8.',
       '',
     );
-    const torchBatch = Math.max(...[...(pytorch?.forward.keys() ?? [])], 0);
-    const torchForward = medianOf(pytorch?.forward.get(torchBatch));
+    const { batch: torchBatch, ms: torchForward } = pytorchForward(results);
     out.push(
       table(
         [
@@ -626,9 +630,7 @@ function gemmSection(results: BenchResults): string[] {
   }
   const isResNet50 = results.model.widthMultiplier === 1 && results.model.blocksPerStage.join() === '3,4,6,3';
   if (isResNet50 && results.model.inputSize === 224 && wasmPeak !== undefined) {
-    const torchForward = medianOf(
-      results.pytorch?.forward.get(Math.max(...(results.pytorch?.forward.keys() ?? [0]))),
-    );
+    const torchForward = pytorchForward(results).ms;
     const train = bestTrain(results);
     const trainMs = medianOf(train?.result);
     const torchTrain = train

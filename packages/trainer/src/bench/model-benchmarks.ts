@@ -83,14 +83,14 @@ export async function measureGemm(shape: GemmShape, runs: number): Promise<numbe
 
 /**
  * The trainer's real step (forward in training mode, softmax cross-entropy, gradients of every
- * trainable weight, AdamL2 update) on `batch` images as micro-batches of `microBatch` (gradient
- * accumulation, one update): ms per image. Also checks that the step leaks no tensors.
+ * trainable weight, AdamL2 update) on `batch` random images as micro-batches of `microBatch`
+ * (gradient accumulation, one update). `dispose` frees the model, the optimizer and the images.
  */
-export async function measureTrainStep(
-  options: ModelRunOptions & { microBatch?: number },
-): Promise<{ samples: number[]; leakedTensors: number }> {
-  const { model: shape, batch } = options;
-  const microBatch = options.microBatch ?? batch;
+export function createTrainStep(
+  shape: ModelShape,
+  batch: number,
+  microBatch = batch,
+): { step: () => void; dispose: () => void } {
   if (batch % microBatch !== 0) throw new RangeError(`batch ${batch} is not a multiple of ${microBatch}`);
   const model = buildModel(shape);
   const needed = estimateTrainingHeapBytes(model, microBatch);
@@ -115,14 +115,28 @@ export async function measureTrainStep(
     'int32',
   );
   const microBatches = Array.from({ length: batch / microBatch }, () => ({ inputs, labels }));
-  let tensorsAfterWarmUp = 0;
-  try {
-    const step = () => {
+  return {
+    step: () => {
       trainStep(model, optimizer, parameters, microBatches, shape.numClasses);
-    };
+    },
+    dispose: () => {
+      tf.dispose([inputs, labels]);
+      optimizer.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/** `createTrainStep`'s step timed: ms per image. Also checks that the step leaks no tensors. */
+export async function measureTrainStep(
+  options: ModelRunOptions & { microBatch?: number },
+): Promise<{ samples: number[]; leakedTensors: number }> {
+  const { batch } = options;
+  const { step, dispose } = createTrainStep(options.model, batch, options.microBatch);
+  try {
     // The warm-up step creates Adam's moments; count tensors after it.
     step();
-    tensorsAfterWarmUp = tf.memory().numTensors;
+    const tensorsAfterWarmUp = tf.memory().numTensors;
     const samples = await timeRuns(step, {
       runs: options.runs,
       warmUp: 0,
@@ -134,9 +148,7 @@ export async function measureTrainStep(
       leakedTensors: tf.memory().numTensors - tensorsAfterWarmUp,
     };
   } finally {
-    tf.dispose([inputs, labels]);
-    optimizer.dispose();
-    model.dispose();
+    dispose();
   }
 }
 

@@ -8,10 +8,7 @@ import { initBackend } from '@food/core/backend';
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
 import { parsePositiveInteger } from '../commands/parse-number.ts';
-import { AdamL2 } from '../train/adam.ts';
-import { trainableParameters } from '../train/parameters.ts';
-import { trainStep } from '../train/train-step.ts';
-import { buildModel, randomImages } from './model-benchmarks.ts';
+import { createTrainStep } from './model-benchmarks.ts';
 import { RESNET50_224 } from './spec.ts';
 
 interface KernelTime {
@@ -22,19 +19,7 @@ interface KernelTime {
 
 /** Kernel times of one step, largest first. Ops that only wrap a kernel (`fusedConv2d__op`) are left out. */
 async function profileStep(batch: number): Promise<{ wallMs: number; kernels: KernelTime[] }> {
-  const shape = RESNET50_224;
-  const model = buildModel(shape);
-  const optimizer = new AdamL2({ learningRate: 1e-4, weightDecay: 1e-4 });
-  const inputs = tf.tensor4d(
-    Float32Array.from(randomImages(batch, shape.inputSize).flatMap((image) => Array.from(image))),
-    [batch, shape.inputSize, shape.inputSize, 3],
-  );
-  const labels = tf.tensor1d(
-    Array.from({ length: batch }, (_, i) => i % shape.numClasses),
-    'int32',
-  );
-  const step = () =>
-    trainStep(model, optimizer, trainableParameters(model), [{ inputs, labels }], shape.numClasses);
+  const { step, dispose } = createTrainStep(RESNET50_224, batch);
   try {
     step();
     const started = performance.now();
@@ -52,9 +37,7 @@ async function profileStep(batch: number): Promise<{ wallMs: number; kernels: Ke
     }
     return { wallMs, kernels: [...byName.values()].sort((a, b) => b.ms - a.ms) };
   } finally {
-    tf.dispose([inputs, labels]);
-    optimizer.dispose();
-    model.dispose();
+    dispose();
   }
 }
 

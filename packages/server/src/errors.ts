@@ -102,6 +102,7 @@ const IMAGE_ERROR_STATUS: Record<string, number> = {
   IMAGE_CORRUPT: 422,
   IMAGE_UNSUPPORTED: 415,
   IMAGE_TOO_LARGE: 413,
+  IMAGE_TOO_THIN: 422,
 };
 
 export interface ErrorReply {

@@ -16,7 +16,12 @@ import { type Interpolation, type PreprocessConfig, PreprocessConfigError } from
 // fragmentation); parallelism comes from callers decoding several images at once (the batch loader).
 sharp.cache(false);
 
-export type ImageDecodeErrorCode = 'IMAGE_EMPTY' | 'IMAGE_CORRUPT' | 'IMAGE_UNSUPPORTED' | 'IMAGE_TOO_LARGE';
+export type ImageDecodeErrorCode =
+  | 'IMAGE_EMPTY'
+  | 'IMAGE_CORRUPT'
+  | 'IMAGE_UNSUPPORTED'
+  | 'IMAGE_TOO_LARGE'
+  | 'IMAGE_TOO_THIN';
 
 /** The bytes are not an image we can use; the message says why and what to do. */
 export class ImageDecodeError extends UserError {
@@ -39,6 +44,14 @@ export interface DecodeLimits {
 
 /** 40 megapixels: above most phone cameras' default resolution, far below what would exhaust memory. */
 export const DEFAULT_MAX_PIXELS = 40_000_000;
+
+/**
+ * Longest side ÷ shortest side we accept. Resizing the shorter side to `resizeShorterSide` multiplies
+ * the longer one by the same factor, so a 1,400,000×1 strip would become 358,400,000×256: past what
+ * libvips can address (it threw, and the server answered 500). Panoramas stay far below 100:1, and
+ * the centre crop of anything thinner shows under 1 % of it.
+ */
+export const MAX_ASPECT_RATIO = 100;
 
 /** Formats a photo reasonably arrives in. SVG, PDF and friends are refused rather than rasterised. */
 const SUPPORTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif']);
@@ -93,6 +106,16 @@ export async function decodeImageInfo(bytes: Uint8Array, limits: DecodeLimits = 
     );
   }
   const { width, height } = metadata.autoOrient;
+  checkImageGeometry(width, height, limits);
+  return { format, width, height };
+}
+
+/**
+ * Throws `ImageDecodeError` (IMAGE_TOO_LARGE, IMAGE_TOO_THIN) when an image of this size cannot be
+ * preprocessed. `decodeImageInfo` calls it, so every path that reads an image (serving, evaluation,
+ * training, `trainer prepare`'s checks) refuses the same images with the same message.
+ */
+export function checkImageGeometry(width: number, height: number, limits: DecodeLimits = {}): void {
   const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (width * height > maxPixels) {
     throw new ImageDecodeError(
@@ -101,7 +124,15 @@ export async function decodeImageInfo(bytes: Uint8Array, limits: DecodeLimits = 
       'IMAGE_TOO_LARGE',
     );
   }
-  return { format, width, height };
+  const ratio = Math.max(width, height) / Math.min(width, height);
+  if (ratio > MAX_ASPECT_RATIO) {
+    throw new ImageDecodeError(
+      `The image is ${width}×${height}: its long side is ${Math.round(ratio)} times its short side, more ` +
+        `than the ${MAX_ASPECT_RATIO} allowed (the model looks at a centred square of it). Crop it closer ` +
+        'to the subject and retry.',
+      'IMAGE_TOO_THIN',
+    );
+  }
 }
 
 /**
@@ -117,16 +148,19 @@ export async function loadCroppedRgb(
   const { width, height } = await decodeImageInfo(bytes, limits);
   const resized = resizedSize(width, height, config.resizeShorterSide);
   const crop = config.cropSize;
-  const pipeline = decoder(bytes, limits)
-    .resize(resized.width, resized.height, { kernel: KERNELS[config.interpolation], fit: 'fill' })
-    // torchvision's CenterCrop rounds the offset; flooring differs by at most one pixel on odd margins.
-    .extract({
-      left: Math.floor((resized.width - crop) / 2),
-      top: Math.floor((resized.height - crop) / 2),
-      width: crop,
-      height: crop,
-    });
-  return toRgb(pipeline, crop);
+  return toRgb(
+    () =>
+      decoder(bytes, limits)
+        .resize(resized.width, resized.height, { kernel: KERNELS[config.interpolation], fit: 'fill' })
+        // torchvision's CenterCrop rounds the offset; flooring differs by at most one pixel on odd margins.
+        .extract({
+          left: Math.floor((resized.width - crop) / 2),
+          top: Math.floor((resized.height - crop) / 2),
+          width: crop,
+          height: crop,
+        }),
+    crop,
+  );
 }
 
 /** (pixel / 255 − mean[c]) / std[c] for HWC RGB bytes. The single definition of normalisation. */
@@ -190,11 +224,13 @@ export async function augmentImage(
   const box = randomResizedCropBox(width, height, random, options.scale, options.ratio);
   const flip = random() < 0.5;
   const crop = config.cropSize;
-  let pipeline = decoder(bytes, options)
-    // extract before resize = crop in source pixels (after EXIF orientation), like torchvision.
-    .extract(box)
-    .resize(crop, crop, { kernel: KERNELS[config.interpolation], fit: 'fill' });
-  if (flip) pipeline = pipeline.flop();
+  const pipeline = () => {
+    const cropped = decoder(bytes, options)
+      // extract before resize = crop in source pixels (after EXIF orientation), like torchvision.
+      .extract(box)
+      .resize(crop, crop, { kernel: KERNELS[config.interpolation], fit: 'fill' });
+    return flip ? cropped.flop() : cropped;
+  };
   return normalizePixels(await toRgb(pipeline, crop), config);
 }
 
@@ -261,11 +297,14 @@ function decoder(bytes: Uint8Array, limits: DecodeLimits): Sharp {
   }).flatten({ background: BACKGROUND });
 }
 
-/** Runs the pipeline to 8-bit sRGB with 3 channels (grey, CMYK, 16-bit, palette all land here). */
-async function toRgb(pipeline: Sharp, crop: number): Promise<Uint8Array> {
+/**
+ * Builds and runs the pipeline to 8-bit sRGB with 3 channels (grey, CMYK, 16-bit, palette all land
+ * here). Building is inside the `try` too: sharp checks resize and extract arguments as they are set.
+ */
+async function toRgb(pipeline: () => Sharp, crop: number): Promise<Uint8Array> {
   let result: { data: Buffer; info: OutputInfo };
   try {
-    result = await pipeline
+    result = await pipeline()
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });

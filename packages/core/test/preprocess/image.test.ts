@@ -9,9 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_PREPROCESS, type PreprocessConfig } from '../../src/preprocess/config.ts';
 import {
   augmentImage,
+  DEFAULT_MAX_PIXELS,
   decodeImageInfo,
   ImageDecodeError,
   loadCroppedRgb,
+  MAX_ASPECT_RATIO,
   normalizePixels,
   preprocessImage,
   randomResizedCropBox,
@@ -69,6 +71,36 @@ function handmadePng(width: number, height: number, bitDepth: 8 | 16, rows: Buff
   header.writeUInt32BE(height, 4);
   header[8] = bitDepth;
   header[9] = 2; // truecolour RGB
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/**
+ * A black 1-bit greyscale PNG declaring `width`×`height`: a few hundred bytes even at millions of pixels.
+ * Pixel rows are complete up to `DEFAULT_MAX_PIXELS` (a valid image); beyond it only the header matters.
+ */
+function bilevelPng(width: number, height: number): Buffer {
+  const rows =
+    width * height <= DEFAULT_MAX_PIXELS
+      ? Buffer.alloc((Math.ceil(width / 8) + 1) * height)
+      : Buffer.alloc(64);
+  const chunk = (type: string, data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 1; // bit depth
+  header[9] = 0; // greyscale
   return Buffer.concat([
     Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
     chunk('IHDR', header),
@@ -292,6 +324,59 @@ describe('decode errors', () => {
       'IMAGE_TOO_LARGE',
     );
     expect(await preprocessImage(png, config, { maxPixels: 60_000 })).toHaveLength(100 * 100 * 3);
+  });
+});
+
+describe('extreme geometries', () => {
+  // Every declared width × height from 1 to 10^8 by powers of ten, the reviewer's cases (a 250-byte
+  // 1,400,000×1 PNG answered 500; 1,000,000×1 was called "damaged or truncated") and the ratio's edges.
+  const sides = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+  const geometries = [
+    ...sides.flatMap((width) => sides.map((height) => [width, height])),
+    [1_400_000, 1],
+    [1, 39_000_000],
+    [1_000_000, 1],
+    [MAX_ASPECT_RATIO, 1],
+    [MAX_ASPECT_RATIO + 1, 1],
+    [3, 3 * MAX_ASPECT_RATIO + 1],
+  ];
+
+  /** What each geometry must give: the crop, or the one error that says what is wrong. */
+  function expected(width: number, height: number): string {
+    if (width * height > DEFAULT_MAX_PIXELS) return 'IMAGE_TOO_LARGE';
+    if (Math.max(width, height) > MAX_ASPECT_RATIO * Math.min(width, height)) return 'IMAGE_TOO_THIN';
+    return 'ok';
+  }
+
+  it('preprocesses each, or refuses it with IMAGE_TOO_LARGE or IMAGE_TOO_THIN naming its size', async () => {
+    const outcomes: string[] = [];
+    const wanted: string[] = [];
+    for (const [width, height] of geometries) {
+      const png = bilevelPng(width, height);
+      const outcome = await Promise.all([
+        preprocessImage(png, config),
+        augmentImage(png, config, seedrandom(`${width}x${height}`)),
+      ]).then(
+        ([evaluated, augmented]) =>
+          evaluated.length === 100 * 100 * 3 && augmented.length === 100 * 100 * 3 ? 'ok' : 'wrong length',
+        (error: Error) =>
+          error instanceof ImageDecodeError && error.message.includes(`${width}×${height}`)
+            ? error.code
+            : `${error.name}: ${error.message}`,
+      );
+      outcomes.push(`${width}×${height} ${outcome}`);
+      wanted.push(`${width}×${height} ${expected(width, height)}`);
+    }
+    expect(outcomes).toEqual(wanted);
+    expect(wanted.filter((line) => line.endsWith(' ok')).length).toBeGreaterThan(10);
+    expect(wanted.filter((line) => line.endsWith('IMAGE_TOO_THIN')).length).toBeGreaterThan(10);
+  }, 60_000);
+
+  it('says what to do about a thin strip, and the header check alone refuses it', async () => {
+    const strip = bilevelPng(1_400_000, 1);
+    expect(strip.length).toBeLessThan(2000);
+    const error = await expectDecodeError(decodeImageInfo(strip), 'IMAGE_TOO_THIN');
+    expect(error.message).toMatch(/1400000×1: its long side is 1400000 times its short side.*Crop it/);
   });
 });
 

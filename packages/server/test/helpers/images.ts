@@ -25,12 +25,12 @@ function chunk(type: string, data: Uint8Array): Buffer {
   return Buffer.concat([length, body, crc]);
 }
 
-function header(width: number, height: number): Buffer {
+function header(width: number, height: number, bitDepth = 8, colourType = 2): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // colour type RGB
+  ihdr[8] = bitDepth;
+  ihdr[9] = colourType; // 2: RGB, 0: greyscale
   return ihdr;
 }
 
@@ -71,6 +71,23 @@ export function makePngBomb(side = 50_000): Buffer {
     signature,
     chunk('IHDR', header(side, side)),
     chunk('IDAT', deflateSync(Buffer.alloc(1024))),
+    chunk('IEND', new Uint8Array()),
+  ]);
+}
+
+/**
+ * A black 1-bit greyscale PNG declaring `width`×`height`: a few kilobytes even at millions of pixels
+ * (a 1,400,000×1 strip is 250 bytes). Its rows are complete up to `completeUpTo` pixels (a valid
+ * image); beyond that only the header is real, as in `makePngBomb`.
+ */
+export function makeBlankPng(width: number, height: number, completeUpTo = 40_000_000): Buffer {
+  const rows =
+    width * height <= completeUpTo ? Buffer.alloc((Math.ceil(width / 8) + 1) * height) : Buffer.alloc(64);
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([
+    signature,
+    chunk('IHDR', header(width, height, 1, 0)),
+    chunk('IDAT', deflateSync(rows)),
     chunk('IEND', new Uint8Array()),
   ]);
 }

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { DEFAULTS } from '../../src/config.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
-import { makePng, multipartBody } from '../helpers/images.ts';
+import { makeBlankPng, makePng, multipartBody } from '../helpers/images.ts';
 import { createTinyCheckpoint, TINY_CLASSES, type TinyCheckpoint } from '../helpers/tiny-checkpoint.ts';
 import { buildCorpus, type CorpusCase, ROTATED_CONTROL } from './corpus.ts';
 
@@ -113,6 +113,37 @@ describe('a corpus of bad and odd uploads (app.inject)', () => {
     expect(await newFiles(before, corpus)).toEqual([]);
     expect((await app.inject('/api/health')).statusCode).toBe(200);
   }, 120_000);
+});
+
+describe('extreme geometries (app.inject)', () => {
+  // A 250-byte 1,400,000×1 PNG answered 500 (sharp's resize threw outside the decode-error mapping), and
+  // 1,000,000×1 was called "damaged or truncated". Every declared width and height from 1 to 10^8.
+  const sides = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+  const geometries = [...sides.flatMap((width) => sides.map((height) => [width, height])), [1_400_000, 1]];
+
+  it('answers each with 200, or a coded 4xx that names the size (too large, too thin)', async () => {
+    const answers: string[] = [];
+    for (const [width, height] of geometries) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/api/predict',
+        payload: makeBlankPng(width, height),
+        headers: { 'content-type': 'image/png' },
+      });
+      const { error } = response.json() as ResponseBody;
+      tally.push({ name: `${width}×${height} PNG`, status: response.statusCode, code: error?.code ?? '' });
+      const named = error === undefined || error.message.includes(`${width}×${height}`);
+      answers.push(
+        `${width}×${height} ${response.statusCode} ${error?.code ?? 'ok'}${named ? '' : ' (size not named)'}`,
+      );
+    }
+    expect(
+      answers.filter((answer) => !/ (200 ok|413 IMAGE_TOO_LARGE|422 IMAGE_TOO_THIN)$/.test(answer)),
+    ).toEqual([]);
+    const kinds = new Set(answers.map((answer) => answer.split(' ').slice(1).join(' ')));
+    expect([...kinds].sort()).toEqual(['200 ok', '413 IMAGE_TOO_LARGE', '422 IMAGE_TOO_THIN']);
+    expect(answers).toContain('1400000×1 422 IMAGE_TOO_THIN');
+  }, 60_000);
 });
 
 describe('socket-level abuse (a real listening server)', () => {

@@ -295,8 +295,10 @@ export async function buildCorpus(options: CorpusOptions): Promise<CorpusCase[]>
       fails(413, 'IMAGE_TOO_LARGE'),
     ),
     upload('1×1 PNG', makePng(1, 1), ok),
-    upload('10000×3 PNG (elongated)', makePng(10_000, 3), ok),
-    upload('3×10000 PNG (elongated)', makePng(3, 10_000), ok),
+    upload('300×3 PNG (elongated 100:1)', makePng(300, 3), ok),
+    upload('3×300 PNG (elongated 1:100)', makePng(3, 300), ok),
+    upload('10000×3 PNG (a strip)', makePng(10_000, 3), fails(422, 'IMAGE_TOO_THIN')),
+    upload('3×10000 PNG (a strip)', makePng(3, 10_000), fails(422, 'IMAGE_TOO_THIN')),
     upload(
       'upload over --max-upload-bytes',
       Buffer.concat([png, Buffer.alloc(maxUploadBytes)]),

@@ -30,7 +30,11 @@ export const MultipartMalformedError = createError<[string]>(
   `The multipart body cannot be parsed (%s). ${HOW_TO_SEND}`,
   400,
 );
-export const TopKError = createError<[number]>('TOPK_INVALID', 'topK must be an integer from 1 to %d.', 400);
+export const TopKError = createError<[]>(
+  'TOPK_INVALID',
+  'topK must be a whole number from 1 up (above the number of classes, every class is returned).',
+  400,
+);
 export const UploadTooLargeError = createError<[string]>(
   'UPLOAD_TOO_LARGE',
   'The upload is larger than the %s limit. Send a smaller or more compressed photo, or start the server with a larger --max-upload-bytes.',
@@ -66,6 +70,11 @@ export const RouteNotFoundError = createError<[string, string]>(
   'There is no route %s %s. The API is described at GET /docs.',
   404,
 );
+export const MethodNotAllowedError = createError<[string, string, string]>(
+  'METHOD_NOT_ALLOWED',
+  '%s %s is not supported; use %s (see the Allow header). The API is described at GET /docs.',
+  405,
+);
 export const AssetNotFoundError = createError<[string]>(
   'ASSET_NOT_FOUND',
   'No %s for this model: pnpm train draws curves.svg in the run folder; start the server with --report DIR (a pnpm evaluate --out folder) for the confusion matrix.',
@@ -85,6 +94,7 @@ const OWN_ERRORS = [
   ShuttingDownError,
   WorkerFailedError,
   RouteNotFoundError,
+  MethodNotAllowedError,
   AssetNotFoundError,
 ];
 

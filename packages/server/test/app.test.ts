@@ -4,6 +4,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
+import { predictImage } from '../src/client/predict-client.ts';
+import { DEFAULTS } from '../src/config.ts';
+import { type RunningServer, startServer } from '../src/server.ts';
 import { gradient, makePng, makePngBomb, multipartBody, TINY_GIF, TINY_WEBP } from './helpers/images.ts';
 import { createTinyCheckpoint, TINY_CLASSES, type TinyCheckpoint } from './helpers/tiny-checkpoint.ts';
 
@@ -71,10 +74,50 @@ describe('POST /api/predict', () => {
     expect((await postImage(PNG, '', [{ name: 'topK', value: '3' }])).json().predictions).toHaveLength(3);
   });
 
-  it.each(['0', '6', 'x', '2.5'])('rejects topK=%s with 400 TOPK_INVALID', async (topK) => {
+  it.each(['0', '-1', 'x', '2.5'])('rejects topK=%s with 400 TOPK_INVALID', async (topK) => {
     expectError(await postImage(PNG, `?topK=${topK}`), 400, 'TOPK_INVALID');
     expectError(await postImage(PNG, '', [{ name: 'topK', value: topK }]), 400, 'TOPK_INVALID');
   });
+
+  it.each(['6', '1000'])('caps topK=%s at the 5 classes', async (topK) => {
+    expect((await postImage(PNG, `?topK=${topK}`)).json().predictions).toHaveLength(5);
+    expect((await postImage(PNG, '', [{ name: 'topK', value: topK }])).json().predictions).toHaveLength(5);
+  });
+
+  it('accepts media-type parameters on a raw body (image/png; charset=binary)', async () => {
+    const plain = await app.inject({
+      method: 'POST',
+      url: '/api/predict',
+      payload: PNG,
+      headers: { 'content-type': 'image/png' },
+    });
+    for (const contentType of [
+      'image/png; charset=binary',
+      'IMAGE/PNG ; name="photo.png"',
+      'image/jpeg;q=1',
+    ]) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/api/predict',
+        payload: PNG,
+        headers: { 'content-type': contentType },
+      });
+      expect({ contentType, status: response.statusCode }).toEqual({ contentType, status: 200 });
+      expect(response.json().predictions).toEqual(plain.json().predictions);
+    }
+  });
+
+  it.each(['GET', 'PUT', 'DELETE', 'PATCH'] as const)(
+    'answers %s /api/predict with 405 and Allow: POST',
+    async (method) => {
+      const response = await app.inject({ method, url: '/api/predict' });
+      expectError(response, 405, 'METHOD_NOT_ALLOWED');
+      expect(response.headers.allow).toBe('POST');
+      expect(response.json().error.message).toBe(
+        `${method} /api/predict is not supported; use POST (see the Allow header). The API is described at GET /docs.`,
+      );
+    },
+  );
 
   it('decodes JPEG-free formats too: GIF (first frame) and WebP', async () => {
     for (const image of [TINY_GIF, TINY_WEBP]) expect((await postImage(image)).statusCode).toBe(200);
@@ -136,6 +179,48 @@ describe('POST /api/predict', () => {
   });
 });
 
+describe('a model with fewer classes than the clients ask for', () => {
+  let twoClasses: TinyCheckpoint;
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    twoClasses = await createTinyCheckpoint({ withAssets: false, classes: ['apple_pie', 'baklava'] });
+    server = await startServer({
+      ...DEFAULTS,
+      checkpoint: twoClasses.dir,
+      port: 0,
+      workers: 0,
+      backend: 'cpu',
+      logLevel: 'silent',
+    });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await twoClasses?.cleanup();
+  });
+
+  it('answers the web UI (topK=5), the default and `pnpm predict` (--top-k 5) with both classes', async () => {
+    for (const query of ['?topK=5', '']) {
+      const response = await server.app.inject({
+        method: 'POST',
+        url: `/api/predict${query}`,
+        payload: PNG,
+        headers: { 'content-type': 'image/png' },
+      });
+      expect(response.statusCode).toBe(200);
+      expect(
+        response
+          .json()
+          .predictions.map((p: { label: string }) => p.label)
+          .sort(),
+      ).toEqual(['apple_pie', 'baklava']);
+    }
+    const fromClient = await predictImage(PNG, 'photo.png', { url: server.url, topK: 5, retries: 0 });
+    expect(fromClient.predictions).toHaveLength(2);
+  });
+});
+
 describe('model, health, docs, metrics, UI', () => {
   it('GET /api/model describes classes, parameters, preprocessing and metrics', async () => {
     const response = await app.inject('/api/model');
@@ -184,7 +269,7 @@ describe('model, health, docs, metrics, UI', () => {
     expect(response.json().error.message).toBe(
       'There is no route GET /api/nope. The API is described at GET /docs.',
     );
-    expectError(await app.inject({ method: 'DELETE', url: '/api/predict' }), 404, 'NOT_FOUND');
+    expectError(await app.inject({ method: 'DELETE', url: '/api/model' }), 404, 'NOT_FOUND');
   });
 
   it('GET /docs/json is an OpenAPI document of every route; /docs serves Swagger UI locally', async () => {
@@ -205,6 +290,10 @@ describe('model, health, docs, metrics, UI', () => {
       'multipart/form-data',
       'image/*',
     ]);
+    expect(Object.keys(spec.paths['/api/predict'])).toEqual(['post']);
+    // Swagger UI's "Try it out" pre-fills the default: it must be a topK the server takes.
+    const topK = spec.paths['/api/predict'].post.parameters.find((p: { name: string }) => p.name === 'topK');
+    expect(topK).toMatchObject({ in: 'query', schema: { type: 'integer', minimum: 1, default: 5 } });
     const page = await app.inject('/docs/');
     expect(page.statusCode).toBe(200);
     expect(page.body).not.toMatch(/https?:\/\/(?!127\.0\.0\.1|localhost)[a-z]/i);

@@ -7,6 +7,7 @@ import {
   AssetNotFoundError,
   ImageFieldError,
   ImageMissingError,
+  MethodNotAllowedError,
   MultipartMalformedError,
   MultipleImagesError,
   TopKError,
@@ -41,9 +42,10 @@ async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginO
   await app.register(multipart, {
     limits: { fileSize: maxUploadBytes, files: 1, fields: 4, parts: 5, fieldSize: 1024 },
   });
-  // A raw image body (curl --data-binary @photo.jpg -H 'content-type: image/jpeg') is accepted too.
+  // A raw image body (curl --data-binary @photo.jpg -H 'content-type: image/jpeg') is accepted too, with
+  // or without media-type parameters (`image/jpeg; charset=binary` was refused with 415).
   app.addContentTypeParser(
-    /^image\/[\w.+-]+$/i,
+    /^image\/[\w.+-]+\s*(;|$)/i,
     { parseAs: 'buffer', bodyLimit: maxUploadBytes },
     (_request, body, done) => done(null, body),
   );
@@ -63,8 +65,9 @@ async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginO
             topK: {
               type: 'integer',
               minimum: 1,
-              maximum: numClasses,
-              description: `How many labels to return (1–${numClasses}, default ${Math.min(DEFAULT_TOP_K, numClasses)}); also accepted as a multipart field.`,
+              // Also what Swagger UI's "Try it out" fills in (it offered 0, a 400).
+              default: DEFAULT_TOP_K,
+              description: `How many labels to return, most probable first; above ${numClasses} (the class count) returns all ${numClasses}. Also accepted as a multipart field.`,
             },
           },
         },
@@ -78,7 +81,7 @@ async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginO
       config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, ...predictBodyDoc }, url }) },
       schemaErrorFormatter: (errors, dataVar) =>
         errors.some((error) => error.instancePath === '/topK')
-          ? new TopKError(numClasses)
+          ? new TopKError()
           : new Error(`${dataVar}${errors[0]?.instancePath ?? ''} ${errors[0]?.message ?? 'is invalid'}`),
     },
     async (request, reply) => {
@@ -95,6 +98,17 @@ async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginO
       return { predictions, model: { name, checkpoint }, latencyMs: round(reply.elapsedTime, 2) };
     },
   );
+
+  // The URL exists, so another method is 405 with the methods it takes, not 404 (RFC 9110 §15.5.6).
+  app.route({
+    method: ['GET', 'PUT', 'DELETE', 'PATCH'],
+    url: '/api/predict',
+    schema: { hide: true },
+    handler: async (request, reply) => {
+      void reply.header('allow', 'POST');
+      throw new MethodNotAllowedError(request.method, '/api/predict', 'POST');
+    },
+  });
 
   app.get(
     '/api/model',
@@ -197,11 +211,14 @@ function rawImageBody(request: FastifyRequest): Uint8Array {
   return request.body;
 }
 
+/**
+ * At least 1; more than the class count is capped rather than refused, so clients that always ask for
+ * the top 5 (the web UI, `pnpm predict`) work with a model of fewer classes.
+ */
 function parseTopK(value: string | number | undefined, numClasses: number): number {
-  if (value === undefined || value === '') return Math.min(DEFAULT_TOP_K, numClasses);
-  const topK = Number(value);
-  if (!Number.isInteger(topK) || topK < 1 || topK > numClasses) throw new TopKError(numClasses);
-  return topK;
+  const topK = value === undefined || value === '' ? DEFAULT_TOP_K : Number(value);
+  if (!Number.isInteger(topK) || topK < 1) throw new TopKError();
+  return Math.min(topK, numClasses);
 }
 
 function errorResponses(statuses: number[]): Record<number, { $ref: string }> {

@@ -28,12 +28,15 @@ export interface TinyCheckpoint {
  * A real checkpoint (saveCheckpoint) of a tiny ResNet (width 1/16, one block per stage, 32×32 input,
  * 5 classes), with metrics and a curves.svg, so the server runs the production path end to end in seconds.
  */
-export async function createTinyCheckpoint(options: { withAssets?: boolean } = {}): Promise<TinyCheckpoint> {
+export async function createTinyCheckpoint(
+  options: { withAssets?: boolean; classes?: string[] } = {},
+): Promise<TinyCheckpoint> {
+  const classes = options.classes ?? TINY_CLASSES;
   await initBackend('cpu', () => {});
   const root = await mkdtemp(path.join(tmpdir(), 'food-server-'));
   const dir = path.join(root, 'tiny-run', 'best');
   const model = buildResNet50({
-    numClasses: TINY_CLASSES.length,
+    numClasses: classes.length,
     inputSize: 32,
     widthMultiplier: 1 / 16,
     blocksPerStage: [1, 1, 1, 1],
@@ -42,7 +45,7 @@ export async function createTinyCheckpoint(options: { withAssets?: boolean } = {
   await saveCheckpoint(dir, {
     model,
     preprocess: TINY_PREPROCESS,
-    labels: { classes: TINY_CLASSES },
+    labels: { classes },
     runConfig: { epochs: 3, seed: 7 },
     metrics: { epoch: 2, valTop1: 0.41, valTop5: 0.93, test: { top1: 0.38, top5: 0.9, macroF1: 0.35 } },
   });

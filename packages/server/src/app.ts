@@ -8,6 +8,7 @@ import docsPlugin from './plugins/docs.ts';
 import healthPlugin from './plugins/health.ts';
 import metricsPlugin from './plugins/metrics.ts';
 import uiPlugin from './plugins/ui.ts';
+import { TransportErrors } from './transport-errors.ts';
 
 export type AppOptions = Partial<Omit<ServerConfig, 'host' | 'port' | 'logLevel' | 'drainDelayMs'>> & {
   checkpoint: string;
@@ -33,6 +34,7 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const config = { ...DEFAULTS, ...withoutUndefined(options), checkpoint: options.checkpoint };
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const transportErrors = new TransportErrors();
   const app = Fastify({
     logger: options.logger ?? false,
     // Honour a caller's request id (a proxy's), else make one; it is in every log line and echoed back.
@@ -44,18 +46,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     http: { connectionsCheckingInterval: Math.min(1000, requestTimeout) },
     // health.ts answers requests that arrive while draining, in the API's error format.
     return503OnClosing: false,
+    clientErrorHandler: transportErrors.clientErrorHandler,
+    frameworkErrors: transportErrors.frameworkErrors,
   });
   const classifier = await Classifier.open({ ...config, log: (line) => app.log.info(line) });
   try {
     installErrorHandlers(app, config);
-    installBodyDeadline(app, requestTimeout);
+    installBodyDeadline(app, requestTimeout, transportErrors);
     app.addSchema(errorBodySchema);
     app.addHook('onSend', async (request, reply) => {
       void reply.header('x-request-id', request.id);
     });
     app.addHook('onClose', () => classifier.close());
     await app.register(docsPlugin);
-    await app.register(metricsPlugin, { classifier });
+    await app.register(metricsPlugin, { classifier, transportErrors });
     await app.register(healthPlugin, { classifier });
     await app.register(classifierPlugin, { classifier, maxUploadBytes: config.maxUploadBytes });
     await app.register(uiPlugin);
@@ -72,7 +76,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
  * complete headers is never timed out), so the body gets its own deadline: if it has not fully
  * arrived by then, answer 408 in the API's error format and close the connection.
  */
-function installBodyDeadline(app: FastifyInstance, timeoutMs: number): void {
+function installBodyDeadline(
+  app: FastifyInstance,
+  timeoutMs: number,
+  transportErrors: TransportErrors,
+): void {
   const body = JSON.stringify({
     error: {
       code: 'REQUEST_TIMEOUT',
@@ -86,6 +94,9 @@ function installBodyDeadline(app: FastifyInstance, timeoutMs: number): void {
       if (request.raw.complete) return;
       request.log.warn({ code: 'REQUEST_TIMEOUT' }, `request body not complete after ${timeoutMs} ms`);
       const socket = request.raw.socket;
+      // Written to the socket, so Fastify's onResponse (and the metrics) never see it: report it.
+      const route = request.routeOptions.url ?? 'unmatched';
+      transportErrors.report({ method: request.method, route, status: 408, code: 'REQUEST_TIMEOUT' });
       if (socket.writable && !reply.raw.headersSent) {
         socket.write(
           `HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

@@ -155,6 +155,13 @@ export function toErrorReply(
       return toErrorReply(new UnsupportedMediaTypeError(contentType ?? 'none'), limits);
     case 'FST_FILES_LIMIT':
       return toErrorReply(new MultipleImagesError(), limits);
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return reply(
+        400,
+        'INVALID_JSON',
+        `The body is not valid JSON, and no route takes JSON anyway. ${HOW_TO_SEND}`,
+      );
     case 'FST_PARTS_LIMIT':
     case 'FST_FIELDS_LIMIT':
       return reply(400, 'TOO_MANY_FIELDS', `Too many form fields. Send only "image" and optionally "topK".`);

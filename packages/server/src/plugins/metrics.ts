@@ -2,16 +2,22 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Classifier } from '../inference/classifier.ts';
+import type { TransportErrors } from '../transport-errors.ts';
 
 export interface MetricsPluginOptions {
   classifier: Classifier;
+  /** Answers given below the routes (bad request lines, 431, 408, undecodable URLs), counted too. */
+  transportErrors?: TransportErrors;
 }
 
 /**
  * Prometheus metrics at `GET /metrics`, in a registry of this app's own (tests build many apps per
  * process; the global registry would count them all together).
  */
-async function metricsPlugin(app: FastifyInstance, { classifier }: MetricsPluginOptions): Promise<void> {
+async function metricsPlugin(
+  app: FastifyInstance,
+  { classifier, transportErrors }: MetricsPluginOptions,
+): Promise<void> {
   const register = new Registry();
   collectDefaultMetrics({ register });
 
@@ -68,6 +74,10 @@ async function metricsPlugin(app: FastifyInstance, { classifier }: MetricsPlugin
     const route = request.routeOptions.url ?? 'unmatched';
     requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  transportErrors?.onAnswer(({ method, route, status }) => {
+    requests.inc({ method, route, status: String(status) });
   });
 
   app.get(

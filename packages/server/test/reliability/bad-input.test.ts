@@ -167,6 +167,8 @@ describe('socket-level abuse (a real listening server)', () => {
     expect(statusOf(reply)).toBe(408);
     expect(reply).toContain('"code":"REQUEST_TIMEOUT"');
     expect(sent).toBeLessThan(payload.length);
+    const metrics = (await (await fetch(`${server.url}/metrics`)).text()).split('\n');
+    expect(metrics).toContain('http_requests_total{method="POST",route="/api/predict",status="408"} 1');
   }, 20_000);
 
   it('times out headers that never finish', async () => {

@@ -1,6 +1,7 @@
 import { UserError } from '@food/core/errors';
 import type { FastifyInstance } from 'fastify';
 import { type AppOptions, buildApp } from './app.ts';
+import { closeGracefully } from './close-gracefully.ts';
 import type { ServerConfig } from './config.ts';
 
 /** How long in-flight requests may take to finish before the process exits anyway. */
@@ -60,12 +61,7 @@ export async function startServer(
   );
   let closing: Promise<void> | undefined;
   const close = () => {
-    closing ??= (async () => {
-      app.startDraining();
-      // Still listening, answering 503: a load balancer polling /api/ready sees the instance leave.
-      if (config.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
-      await app.close();
-    })();
+    closing ??= closeGracefully(app, config.drainDelayMs);
     return closing;
   };
   return { app, url, close };

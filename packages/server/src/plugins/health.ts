@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { ModelLoadingError, ShuttingDownError } from '../errors.ts';
@@ -33,14 +35,17 @@ async function healthPlugin(app: FastifyInstance, { classifier }: HealthPluginOp
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async () => {
-    if (closing) throw new ShuttingDownError();
+  app.addHook('onRequest', async (request) => {
+    if (!closing) return;
+    // Read and drop the upload first: a socket closed with unread bytes is reset, and the client would
+    // see ECONNRESET instead of this 503.
+    await discardBody(request.raw);
+    throw new ShuttingDownError();
   });
-  // A request accepted before draining closes its connection after answering, so close() need not
-  // wait for keep-alive timeouts. Not the 503s above: their upload is unread, and closing would reset
-  // the client mid-body (ECONNRESET instead of a readable 503); those sockets are idle when the listener closes.
+  // While draining every response, 503s included, tells a keep-alive client to close its connection,
+  // so none is left idle for the listener's close to reset (see close-gracefully.ts).
   app.addHook('onSend', async (_request, reply) => {
-    if (closing && reply.statusCode !== 503) void reply.header('connection', 'close');
+    if (closing) void reply.header('connection', 'close');
   });
 
   app.get(
@@ -69,6 +74,12 @@ async function healthPlugin(app: FastifyInstance, { classifier }: HealthPluginOp
       return { status: 'ready' };
     },
   );
+}
+
+async function discardBody(body: Readable): Promise<void> {
+  if (body.readableEnded) return;
+  body.resume();
+  await finished(body).catch(() => {}); // the client went away: nothing left to read
 }
 
 export default fp(healthPlugin, { name: 'health', fastify: '5.x' });

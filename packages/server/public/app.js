@@ -81,9 +81,19 @@ function setBusy(busy) {
   elements.results.setAttribute('aria-busy', String(busy));
 }
 
+/** An error replaces the result: the previous photo's labels must not sit beside it as if they were this one's. */
 function showError(message) {
   elements.error.hidden = !message;
   elements.error.textContent = message ?? '';
+  if (message) clearPredictions();
+}
+
+function clearPredictions() {
+  elements.predictions.replaceChildren();
+  elements.predictions.hidden = true;
+  elements.latency.hidden = true;
+  elements.latency.textContent = '';
+  elements.placeholder.hidden = false;
 }
 
 function renderPredictions({ predictions, latencyMs, model }) {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../src/server.ts';
-import { gradient, makePng } from './helpers/images.ts';
+import { gradient, makeBlankPng, makePng } from './helpers/images.ts';
 import { createTinyCheckpoint, TINY_CLASSES, type TinyCheckpoint } from './helpers/tiny-checkpoint.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -146,6 +146,30 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     // The broken preview falls back to the empty drop area.
     await expect.poll(() => page.locator('.preview').isHidden()).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS, 'ui-mobile-dark-error.png'), fullPage: true });
+    await page.close();
+  }, 120_000);
+
+  it('clears the previous result when the next upload fails', async () => {
+    const { page, problems } = await openPage({ width: 1280, height: 900 });
+    await page.setInputFiles('#file-input', await samplePhoto());
+    await expect.poll(() => page.locator('#predictions .prediction').count(), { timeout: 30_000 }).toBe(5);
+
+    await page.setInputFiles('#file-input', {
+      name: 'strip.png',
+      mimeType: 'image/png',
+      buffer: makeBlankPng(10_000, 3),
+    });
+    const alert = page.getByRole('alert');
+    await expect
+      .poll(() => alert.textContent(), { timeout: 30_000 })
+      .toMatch(/Crop it closer to the subject/);
+    expect(await page.locator('#predictions').isHidden()).toBe(true);
+    expect(await page.locator('#predictions .prediction').count()).toBe(0);
+    expect(await page.locator('#latency').isHidden()).toBe(true);
+    expect(await page.locator('#placeholder').isVisible()).toBe(true);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'ui-failed-upload.png'), fullPage: true });
+    // The failed upload is answered 422; Chromium reports every non-2xx fetch on the console.
+    expect(problems.filter((problem) => !problem.includes('422'))).toEqual([]);
     await page.close();
   }, 120_000);
 

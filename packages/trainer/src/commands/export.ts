@@ -1,10 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { initBackend } from '@food/core/backend';
 import { defaultOnnxPath } from '@food/core/engine/create-engine';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { exportCheckpointToOnnx } from '../export/export-onnx.ts';
 import { createProgress, type Progress } from '../progress.ts';
-import { parsePositiveInteger } from './parse-number.ts';
+import { parseNonNegativeInteger, parsePositiveInteger } from './parse-number.ts';
 
 interface ExportFlags {
   checkpoint: string;
@@ -38,7 +38,7 @@ export function register(program: Command): void {
       'prepared data set whose training split calibrates --quantize, e.g. data/prepared/food10',
     )
     .option('--calibration-images <n>', 'training images used for calibration', parsePositiveInteger, 200)
-    .option('--seed <n>', 'seed of the calibration sample', parseSeed, 0)
+    .option('--seed <n>', 'seed of the calibration sample', parseNonNegativeInteger, 0)
     .option(
       '--threads <n>',
       'ONNX Runtime threads for calibration',
@@ -58,12 +58,6 @@ Examples:
       --calibration data/prepared/food10 --calibration-images 200 --out model.int8.onnx`,
     )
     .action(async (flags: ExportFlags) => exportCommand(flags));
-}
-
-function parseSeed(value: string): number {
-  if (!/^\d+$/.test(value))
-    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}".`);
-  return Number(value);
 }
 
 async function exportCommand(flags: ExportFlags): Promise<void> {

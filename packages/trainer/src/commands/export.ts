@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { initBackend } from '@food/core/backend';
+import { resolveRunFolder } from '@food/core/checkpoint/run-folder';
 import { defaultOnnxPath } from '@food/core/engine/create-engine';
 import { type Command, Option } from 'commander';
 import { exportCheckpointToOnnx } from '../export/export-onnx.ts';
@@ -25,7 +26,10 @@ export function register(program: Command): void {
       'Export a checkpoint to ONNX (float32, or int8 calibrated on training images) for the ONNX Runtime engine ' +
         '(`--engine onnx`). BatchNorm is folded into the convolutions; preprocessing and labels travel as metadata.',
     )
-    .requiredOption('--checkpoint <dir>', 'checkpoint folder, e.g. checkpoints/RUN/best')
+    .requiredOption(
+      '--checkpoint <dir>',
+      'checkpoint folder, e.g. checkpoints/RUN/best (a run folder means its best)',
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['onnx']).default('onnx'))
     .option('--out <file>', 'output file (default: beside the checkpoint, DIR.onnx or DIR.int8.onnx)')
     .addOption(
@@ -63,11 +67,13 @@ Examples:
 async function exportCommand(flags: ExportFlags): Promise<void> {
   // Reading the checkpoint's weights needs a tfjs backend; nothing heavy runs on it.
   await initBackend('cpu', () => {});
-  const out = flags.out ?? defaultOnnxPath(flags.checkpoint, flags.quantize);
+  const { dir: checkpoint, note } = await resolveRunFolder(flags.checkpoint);
+  if (note) process.stderr.write(`${note}\n`);
+  const out = flags.out ?? defaultOnnxPath(checkpoint, flags.quantize);
   let bar: Progress | undefined;
   let shown = 0;
   const result = await exportCheckpointToOnnx({
-    checkpoint: flags.checkpoint,
+    checkpoint,
     out,
     quantize: flags.quantize,
     calibration: flags.calibration

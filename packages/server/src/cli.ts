@@ -2,10 +2,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BACKEND_NAMES, type BackendName } from '@food/core/backend';
+import { BACKEND_CHOICES_HELP, type BackendName, parseBackendName } from '@food/core/backend';
 import { ENGINE_NAMES, type EngineName } from '@food/core/engine/create-engine';
 import { UserError } from '@food/core/errors';
-import { runCommandLine } from '@food/core/run-command-line';
+import { packageVersion, runCommandLine } from '@food/core/run-command-line';
 import { Command, Option } from 'commander';
 import { byteSizeIn, integerIn, serverUrl } from './cli-options.ts';
 import { formatPredictions } from './client/format-predictions.ts';
@@ -18,6 +18,7 @@ import { closeOnSignals, startServer } from './server.ts';
 export function buildProgram(): Command {
   const program = new Command('food-server')
     .description('Serve a food classifier checkpoint over HTTP, and classify photos with it.')
+    .version(packageVersion(import.meta.url), '--version', 'print the version')
     .showHelpAfterError('(run with --help for usage and examples)')
     .exitOverride();
 
@@ -45,8 +46,8 @@ export function buildProgram(): Command {
     )
     .addOption(
       env(
-        new Option('--backend <name>', 'TensorFlow.js backend')
-          .choices(BACKEND_NAMES)
+        new Option('--backend <name>', `TensorFlow.js backend: ${BACKEND_CHOICES_HELP}`)
+          .argParser(parseBackendName)
           .default(DEFAULTS.backend),
         'backend',
       ),

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { type BackendName, initBackend, parseBackendName } from '@food/core/backend';
+import { BACKEND_CHOICES_HELP, type BackendName, initBackend, parseBackendName } from '@food/core/backend';
 import { resolveRunFolder } from '@food/core/checkpoint/run-folder';
 import { type EngineName, parseEngineName } from '@food/core/engine/create-engine';
 import { type Command, InvalidArgumentError } from 'commander';
@@ -42,7 +42,7 @@ export function register(program: Command): void {
     .option('--split <name>', SPLIT_NAMES.join(' | '), parseSplit, 'test' as SplitName)
     .option('--out <dir>', 'report folder (default: reports/<run name>-<split>)')
     .option('--batch-size <n>', 'images per model call', parsePositiveInteger, 32)
-    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', parseBackendName, 'auto' as BackendName)
+    .option('--backend <name>', BACKEND_CHOICES_HELP, parseBackendName, 'auto' as BackendName)
     .option(
       '--threads <n>',
       'threads for the wasm backend or ONNX Runtime (default: every core)',

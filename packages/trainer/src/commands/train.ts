@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { type BackendName, initBackend, parseBackendName } from '@food/core/backend';
+import { BACKEND_CHOICES_HELP, type BackendName, initBackend, parseBackendName } from '@food/core/backend';
 import { TRAINABLE_SCOPES, type TrainableScope } from '@food/core/model/resnet50';
 import { type Command, InvalidArgumentError } from 'commander';
 import { RECIPE_DEFAULTS, type TrainConfig } from '../train/run-config.ts';
@@ -98,7 +98,7 @@ export function register(program: Command): void {
       'imported ImageNet backbone, or none for random initialisation',
       DEFAULT_WEIGHTS,
     )
-    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', parseBackendName, 'auto' as BackendName)
+    .option('--backend <name>', BACKEND_CHOICES_HELP, parseBackendName, 'auto' as BackendName)
     .option('--threads <n>', 'threads for the wasm backend (default: every core)', parsePositiveInteger)
     .option(
       '--trainable <scope>',

@@ -9,6 +9,7 @@ import { packageVersion, runCommandLine } from '@food/core/run-command-line';
 import { Command, Option } from 'commander';
 import { byteSizeIn, integerIn, serverUrl } from './cli-options.ts';
 import { formatPredictions } from './client/format-predictions.ts';
+import { expandImagePaths } from './client/image-paths.ts';
 import { type PredictResponse, predictImage } from './client/predict-client.ts';
 import { DEFAULTS, ENVIRONMENT, LOG_LEVELS, type LogLevel, type ServerConfig } from './config.ts';
 import { runLoadTest } from './load-test.ts';
@@ -161,7 +162,7 @@ Then open http://127.0.0.1:5000 (web UI), /docs (API), /metrics (Prometheus).
   program
     .command('predict')
     .description('Classify image files with a running server and print the top labels.')
-    .argument('<images...>', 'image files (JPEG, PNG, WebP, GIF, AVIF, TIFF)')
+    .argument('<images...>', 'image files (JPEG, PNG, WebP, GIF, AVIF, TIFF), or folders of them')
     .addOption(
       new Option('--url <url>', 'server URL')
         .default('http://127.0.0.1:5000')
@@ -178,6 +179,7 @@ Examples:
   pnpm predict photos/ramen.jpg
   pnpm predict --url http://127.0.0.1:8080 --top-k 3 photos/*.jpg
   pnpm predict --json photos/ramen.jpg | jq '.[0].predictions[0]'
+  pnpm predict photos/                      # every image directly in the folder
 `,
     )
     .action(async (images: string[], options: PredictFlags) => {
@@ -233,7 +235,7 @@ interface PredictFlags {
 async function predictFiles(files: string[], options: PredictFlags): Promise<void> {
   const results: Array<{ file: string } & (PredictResponse | { error: string })> = [];
   let failed = 0;
-  for (const file of files) {
+  for (const file of await expandImagePaths(files)) {
     try {
       const response = await predictImage(await readImageFile(file), path.basename(file), {
         url: options.url,

@@ -41,14 +41,19 @@ export class BackendUnavailableError extends UserError {
   }
 }
 
+/** `--backend`'s help: the names, and the alias. */
+export const BACKEND_CHOICES_HELP = 'auto | tensorflow (alias gpu) | wasm | cpu';
+
 /**
  * Parses a `--backend` value. The thrown error carries commander's `invalidArgument` code, so commander
  * prints "option '--backend <name>' argument 'x' is invalid. <message>" and exits 1.
  */
 export function parseBackendName(value: string): BackendName {
   if ((BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendName;
+  // What people type for "the CUDA one": TensorFlow's backend, which runs on the GPU when one is usable.
+  if (value === 'gpu') return 'tensorflow';
   const error = new UserError(
-    `Unknown backend "${value}". Choose one of: ${BACKEND_NAMES.join(', ')}.`,
+    `Unknown backend "${value}". Choose one of: ${BACKEND_NAMES.join(', ')} (gpu is tensorflow).`,
     'commander.invalidArgument',
   );
   throw Object.assign(error, { exitCode: 1 });

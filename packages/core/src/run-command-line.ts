@@ -1,4 +1,5 @@
 /** How the trainer's and the server's command lines end: the exit code and message for each failure. */
+import { readFileSync } from 'node:fs';
 import { type Command, CommanderError } from 'commander';
 import { UserError } from './errors.ts';
 
@@ -23,4 +24,10 @@ export async function runCommandLine(program: Command, argv: string[]): Promise<
     }
     throw error;
   }
+}
+
+/** `--version`: the version in the package.json above the CLI module at `moduleUrl`. */
+export function packageVersion(moduleUrl: string): string {
+  const file = new URL('../package.json', moduleUrl);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }

@@ -43,8 +43,14 @@ describe('parseBackendName', () => {
     for (const name of ['auto', 'tensorflow', 'wasm', 'cpu']) expect(parseBackendName(name)).toBe(name);
   });
 
+  it('reads gpu as tensorflow (the backend that runs on CUDA)', () => {
+    expect(parseBackendName('gpu')).toBe('tensorflow');
+  });
+
   it('rejects others with a commander invalid-argument error listing the choices', () => {
-    expect(() => parseBackendName('gpu')).toThrowError(/Unknown backend "gpu".*auto, tensorflow, wasm, cpu/);
+    expect(() => parseBackendName('cuda')).toThrowError(
+      /Unknown backend "cuda".*auto, tensorflow, wasm, cpu/,
+    );
     let caught: unknown;
     try {
       parseBackendName('webgl');

@@ -2,13 +2,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BACKEND_NAMES, type BackendName } from '@food/core/backend';
+import { BACKEND_CHOICES_HELP, type BackendName, parseBackendName } from '@food/core/backend';
 import { ENGINE_NAMES, type EngineName } from '@food/core/engine/create-engine';
 import { UserError } from '@food/core/errors';
-import { runCommandLine } from '@food/core/run-command-line';
+import { packageVersion, runCommandLine } from '@food/core/run-command-line';
 import { Command, Option } from 'commander';
 import { byteSizeIn, integerIn, serverUrl } from './cli-options.ts';
 import { formatPredictions } from './client/format-predictions.ts';
+import { expandImagePaths } from './client/image-paths.ts';
 import { type PredictResponse, predictImage } from './client/predict-client.ts';
 import { DEFAULTS, ENVIRONMENT, LOG_LEVELS, type LogLevel, type ServerConfig } from './config.ts';
 import { runLoadTest } from './load-test.ts';
@@ -18,6 +19,7 @@ import { closeOnSignals, startServer } from './server.ts';
 export function buildProgram(): Command {
   const program = new Command('food-server')
     .description('Serve a food classifier checkpoint over HTTP, and classify photos with it.')
+    .version(packageVersion(import.meta.url), '--version', 'print the version')
     .showHelpAfterError('(run with --help for usage and examples)')
     .exitOverride();
 
@@ -45,8 +47,8 @@ export function buildProgram(): Command {
     )
     .addOption(
       env(
-        new Option('--backend <name>', 'TensorFlow.js backend')
-          .choices(BACKEND_NAMES)
+        new Option('--backend <name>', `TensorFlow.js backend: ${BACKEND_CHOICES_HELP}`)
+          .argParser(parseBackendName)
           .default(DEFAULTS.backend),
         'backend',
       ),
@@ -160,7 +162,7 @@ Then open http://127.0.0.1:5000 (web UI), /docs (API), /metrics (Prometheus).
   program
     .command('predict')
     .description('Classify image files with a running server and print the top labels.')
-    .argument('<images...>', 'image files (JPEG, PNG, WebP, GIF, AVIF, TIFF)')
+    .argument('<images...>', 'image files (JPEG, PNG, WebP, GIF, AVIF, TIFF), or folders of them')
     .addOption(
       new Option('--url <url>', 'server URL')
         .default('http://127.0.0.1:5000')
@@ -177,6 +179,7 @@ Examples:
   pnpm predict photos/ramen.jpg
   pnpm predict --url http://127.0.0.1:8080 --top-k 3 photos/*.jpg
   pnpm predict --json photos/ramen.jpg | jq '.[0].predictions[0]'
+  pnpm predict photos/                      # every image directly in the folder
 `,
     )
     .action(async (images: string[], options: PredictFlags) => {
@@ -232,7 +235,7 @@ interface PredictFlags {
 async function predictFiles(files: string[], options: PredictFlags): Promise<void> {
   const results: Array<{ file: string } & (PredictResponse | { error: string })> = [];
   let failed = 0;
-  for (const file of files) {
+  for (const file of await expandImagePaths(files)) {
     try {
       const response = await predictImage(await readImageFile(file), path.basename(file), {
         url: options.url,

@@ -1,5 +1,7 @@
-import { InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { CommanderError, InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../src/cli.ts';
 import { byteSizeIn, integerIn, serverUrl } from '../src/cli-options.ts';
 import { formatLabel } from '../src/format-label.ts';
 
@@ -33,5 +35,16 @@ describe('formatLabel', () => {
     expect(formatLabel('chicken_wings')).toBe('Chicken wings');
     expect(formatLabel('pho')).toBe('Pho');
     expect(formatLabel('eggs_benedict')).toBe('Eggs benedict');
+  });
+});
+
+describe('food-server --version', () => {
+  it("prints the server package's version", async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    let printed = '';
+    const program = buildProgram().configureOutput({ writeOut: (text) => (printed += text) });
+    const exit = await program.parseAsync(['--version'], { from: 'user' }).catch((error) => error);
+    expect(exit).toBeInstanceOf(CommanderError);
+    expect([(exit as CommanderError).exitCode, printed]).toEqual([0, `${version}\n`]);
   });
 });

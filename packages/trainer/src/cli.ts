@@ -1,5 +1,5 @@
 #!/usr/bin/env -S npx tsx
-import { runCommandLine } from '@food/core/run-command-line';
+import { packageVersion, runCommandLine } from '@food/core/run-command-line';
 import { Command } from 'commander';
 import { commands } from './commands/index.ts';
 
@@ -7,6 +7,7 @@ import { commands } from './commands/index.ts';
 export function buildProgram(): Command {
   const program = new Command('food-trainer')
     .description('Prepare Food-101 data, train, evaluate and export a ResNet-50 food classifier.')
+    .version(packageVersion(import.meta.url), '--version', 'print the version')
     .showHelpAfterError('(run with --help for usage and examples)')
     .exitOverride();
   for (const register of commands) register(program);

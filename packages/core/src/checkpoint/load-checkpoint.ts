@@ -9,6 +9,7 @@ import { type Checksums, type FileChecksum, readChecksums, verifyChecksums } fro
 import { fileSystemHandler, readModelJson } from './file-system-handler.ts';
 import { CHECKPOINT_FILES } from './layout.ts';
 import { checkModelMatches } from './model-consistency.ts';
+import { isRunFolder, runFolderError } from './run-folder.ts';
 import { decodeTrainingState, type TrainingState } from './training-state.ts';
 
 /** Everything in a checkpoint except the model weights: cheap to read (for /api/model, quick checks). */
@@ -109,6 +110,7 @@ async function openFolder(dir: string): Promise<void> {
       'CHECKPOINT_MISSING',
     );
   }
+  if (await isRunFolder(dir)) throw runFolderError(dir);
 }
 
 async function readMetadataFiles(dir: string, checksums: Checksums): Promise<CheckpointMetadata> {

@@ -41,7 +41,9 @@ type Initializer = ReturnType<typeof tf.initializers.glorotNormal>;
 /** Hands out Glorot-normal initialisers with distinct seeds, so equal-shaped kernels differ. */
 function kernelInitializers(seed: number | undefined): () => Initializer {
   let next = seed;
-  return () => tf.initializers.glorotNormal(next === undefined ? {} : { seed: next++ });
+  // tfjs reads a seed of 0 as "no seed" (Math.random); 0.5, which no integer seed reaches, stands in.
+  const seedFor = (seed: number) => (seed === 0 ? 0.5 : seed);
+  return () => tf.initializers.glorotNormal(next === undefined ? {} : { seed: seedFor(next++) });
 }
 
 interface BuildContext {

@@ -143,6 +143,16 @@ describe('buildResNet50 (tiny)', () => {
   });
 });
 
+it('is deterministic for seed 0 too (tfjs reads an initialiser seed of 0 as "unseeded")', () => {
+  const [a, b] = [buildResNet50({ ...tinyOptions, seed: 0 }), buildResNet50({ ...tinyOptions, seed: 0 })];
+  for (const layer of ['conv1_conv', 'predictions']) {
+    expect(a.getLayer(layer).getWeights()[0]!.dataSync()).toEqual(
+      b.getLayer(layer).getWeights()[0]!.dataSync(),
+    );
+  }
+  for (const m of [a, b]) m.dispose();
+});
+
 describe('BatchNormalization in a custom training loop (tfjs-layers 4.22)', () => {
   it('stock tfjs: a BatchNormalization layer with trainable=false still updates its statistics', () => {
     // The reason for ../src/model/batch-norm.ts; if tfjs ever follows Keras here, this test says so.

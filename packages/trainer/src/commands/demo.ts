@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BackendName, initBackend, parseBackendName } from '@food/core/backend';
+import { BACKEND_CHOICES_HELP, type BackendName, initBackend, parseBackendName } from '@food/core/backend';
 import type { Command } from 'commander';
 import { prepareDataset } from '../data/prepare.ts';
 import { computeTrainingStats } from '../data/stats.ts';
@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .option('--image-size <px>', 'crop size of the small model', parsePositiveInteger, 64)
     .option('--no-serve', 'stop after the report instead of starting the server (smoke runs, CI)')
     .option('--port <port>', 'server port', parsePositiveInteger, 5000)
-    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', parseBackendName, 'auto' as BackendName)
+    .option('--backend <name>', BACKEND_CHOICES_HELP, parseBackendName, 'auto' as BackendName)
     .option('--no-progress', 'no progress bars')
     .addHelpText(
       'after',

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { type BackendName, initBackend, parseBackendName } from '@food/core/backend';
+import { BACKEND_CHOICES_HELP, type BackendName, initBackend, parseBackendName } from '@food/core/backend';
+import { resolveRunFolder } from '@food/core/checkpoint/run-folder';
 import { type EngineName, parseEngineName } from '@food/core/engine/create-engine';
 import { type Command, InvalidArgumentError } from 'commander';
 import { SPLIT_NAMES, type SplitName } from '../data/manifest.ts';
@@ -33,12 +34,15 @@ export function register(program: Command): void {
     .description(
       'Score a checkpoint on a prepared split: metrics.json, predictions/per-class/confusion csv, SVG charts, report.html and report.md.',
     )
-    .requiredOption('--checkpoint <dir>', 'checkpoint folder, e.g. checkpoints/RUN/best')
+    .requiredOption(
+      '--checkpoint <dir>',
+      'checkpoint folder, e.g. checkpoints/RUN/best (a run folder means its best)',
+    )
     .requiredOption('--prepared <dir>', 'prepared data set (manifest.json) with the same classes')
     .option('--split <name>', SPLIT_NAMES.join(' | '), parseSplit, 'test' as SplitName)
     .option('--out <dir>', 'report folder (default: reports/<run name>-<split>)')
     .option('--batch-size <n>', 'images per model call', parsePositiveInteger, 32)
-    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', parseBackendName, 'auto' as BackendName)
+    .option('--backend <name>', BACKEND_CHOICES_HELP, parseBackendName, 'auto' as BackendName)
     .option(
       '--threads <n>',
       'threads for the wasm backend or ONNX Runtime (default: every core)',
@@ -81,11 +85,13 @@ Examples:
       // ONNX Runtime needs no tfjs backend (the wasm one would start a thread pool for nothing).
       if (flags.engine === 'tfjs')
         await initBackend(flags.backend, undefined, { wasmThreads: flags.threads });
-      const out = flags.out ?? path.join('reports', `${runNameOf(flags.checkpoint)}-${flags.split}`);
+      const { dir: checkpoint, note } = await resolveRunFolder(flags.checkpoint);
+      if (note) process.stderr.write(`${note}\n`);
+      const out = flags.out ?? path.join('reports', `${runNameOf(checkpoint)}-${flags.split}`);
       const started = performance.now();
       const { metrics } = await runEvaluation(
         {
-          checkpoint: flags.checkpoint,
+          checkpoint,
           prepared: flags.prepared,
           split: flags.split,
           out,

@@ -1,10 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { initBackend } from '@food/core/backend';
+import { resolveRunFolder } from '@food/core/checkpoint/run-folder';
 import { defaultOnnxPath } from '@food/core/engine/create-engine';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { exportCheckpointToOnnx } from '../export/export-onnx.ts';
 import { createProgress, type Progress } from '../progress.ts';
-import { parsePositiveInteger } from './parse-number.ts';
+import { parseNonNegativeInteger, parsePositiveInteger } from './parse-number.ts';
 
 interface ExportFlags {
   checkpoint: string;
@@ -25,7 +26,10 @@ export function register(program: Command): void {
       'Export a checkpoint to ONNX (float32, or int8 calibrated on training images) for the ONNX Runtime engine ' +
         '(`--engine onnx`). BatchNorm is folded into the convolutions; preprocessing and labels travel as metadata.',
     )
-    .requiredOption('--checkpoint <dir>', 'checkpoint folder, e.g. checkpoints/RUN/best')
+    .requiredOption(
+      '--checkpoint <dir>',
+      'checkpoint folder, e.g. checkpoints/RUN/best (a run folder means its best)',
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['onnx']).default('onnx'))
     .option('--out <file>', 'output file (default: beside the checkpoint, DIR.onnx or DIR.int8.onnx)')
     .addOption(
@@ -38,7 +42,7 @@ export function register(program: Command): void {
       'prepared data set whose training split calibrates --quantize, e.g. data/prepared/food10',
     )
     .option('--calibration-images <n>', 'training images used for calibration', parsePositiveInteger, 200)
-    .option('--seed <n>', 'seed of the calibration sample', parseSeed, 0)
+    .option('--seed <n>', 'seed of the calibration sample', parseNonNegativeInteger, 0)
     .option(
       '--threads <n>',
       'ONNX Runtime threads for calibration',
@@ -60,20 +64,16 @@ Examples:
     .action(async (flags: ExportFlags) => exportCommand(flags));
 }
 
-function parseSeed(value: string): number {
-  if (!/^\d+$/.test(value))
-    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}".`);
-  return Number(value);
-}
-
 async function exportCommand(flags: ExportFlags): Promise<void> {
   // Reading the checkpoint's weights needs a tfjs backend; nothing heavy runs on it.
   await initBackend('cpu', () => {});
-  const out = flags.out ?? defaultOnnxPath(flags.checkpoint, flags.quantize);
+  const { dir: checkpoint, note } = await resolveRunFolder(flags.checkpoint);
+  if (note) process.stderr.write(`${note}\n`);
+  const out = flags.out ?? defaultOnnxPath(checkpoint, flags.quantize);
   let bar: Progress | undefined;
   let shown = 0;
   const result = await exportCheckpointToOnnx({
-    checkpoint: flags.checkpoint,
+    checkpoint,
     out,
     quantize: flags.quantize,
     calibration: flags.calibration

@@ -1,6 +1,6 @@
 import { UserError } from '@food/core/errors';
 import { type Command, Option } from 'commander';
-import { CLASS_PRESETS, type ClassSelection } from '../data/class-sampler.ts';
+import { CLASS_PRESETS, type ClassSelection, describeSelection } from '../data/class-sampler.ts';
 import { prepareDataset } from '../data/prepare.ts';
 import type { CheckLevel } from '../data/verify-images.ts';
 import { parseInteger, parseOpenFraction, parsePositiveInteger } from './parse-number.ts';
@@ -46,10 +46,14 @@ export function register(program: Command): void {
       'Food-101 folder holding images/ and meta/ (stored in the manifest as an absolute path)',
     )
     .requiredOption('--out <dir>', 'prepared folder to write, e.g. data/prepared/seed50')
-    .addOption(new Option('--preset <name>', 'a fixed class list').choices(Object.keys(CLASS_PRESETS)))
+    .addOption(
+      new Option('--preset <name>', "a fixed class list (seed50: the recipe's 50 classes)").choices(
+        Object.keys(CLASS_PRESETS),
+      ),
+    )
     .option(
       '--classes <n>',
-      'sample N classes with --seed (all of them when N equals the number available)',
+      'sample N classes with --seed (all of them when N equals the number available); not a preset',
       parsePositiveInteger,
     )
     .option('--class-list <names>', 'comma-separated class names', parseClassList)
@@ -89,10 +93,11 @@ Examples:
     )
     .action(async (flags: PrepareFlags) => {
       const started = performance.now();
+      const selection = classSelection(flags);
       const { manifest, manifestPath, removedStaleStats } = await prepareDataset({
         dataRoot: flags.data,
         outDir: flags.out,
-        selection: classSelection(flags),
+        selection,
         seed: flags.seed,
         valFraction: flags.valFraction,
         skipCorrupt: flags.skipCorrupt,
@@ -104,6 +109,7 @@ Examples:
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       const lines = [
         `wrote ${manifestPath}: ${manifest.classes.length} classes, train ${train}, val ${val}, test ${test} (${seconds} s)`,
+        describeSelection(selection, manifest.classes.length, flags.seed),
       ];
       if (manifest.skipped.length > 0)
         lines.push(`skipped ${manifest.skipped.length} unreadable images (see "skipped")`);

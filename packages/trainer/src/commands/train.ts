@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { type BackendName, initBackend, parseBackendName } from '@food/core/backend';
+import { BACKEND_CHOICES_HELP, type BackendName, initBackend, parseBackendName } from '@food/core/backend';
 import { TRAINABLE_SCOPES, type TrainableScope } from '@food/core/model/resnet50';
 import { type Command, InvalidArgumentError } from 'commander';
 import { RECIPE_DEFAULTS, type TrainConfig } from '../train/run-config.ts';
 import { runTraining } from '../train/run-training.ts';
-import { parsePositiveInteger } from './parse-number.ts';
+import { parseNonNegativeInteger, parsePositiveInteger } from './parse-number.ts';
 
 export const DEFAULT_WEIGHTS = 'data/weights/resnet50-imagenet';
 
@@ -22,6 +22,12 @@ function parseNonNegativeNumber(value: string): number {
     throw new InvalidArgumentError(`expected a number ≥ 0, got "${value}".`);
   }
   return number;
+}
+
+/** `--resume` alone is true; `--resume auto` starts the run when --out holds no checkpoint. */
+function parseResume(value: string): boolean | 'auto' {
+  if (value === 'auto') return value;
+  throw new InvalidArgumentError(`expected "auto" or nothing, got "${value}".`);
 }
 
 function parseScope(value: string): TrainableScope {
@@ -84,7 +90,7 @@ export function register(program: Command): void {
     .option(
       '--seed <n>',
       'seed for the head initialisation, data order and augmentation',
-      parsePositiveInteger,
+      parseNonNegativeInteger,
       RECIPE_DEFAULTS.seed,
     )
     .option(
@@ -92,7 +98,7 @@ export function register(program: Command): void {
       'imported ImageNet backbone, or none for random initialisation',
       DEFAULT_WEIGHTS,
     )
-    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', parseBackendName, 'auto' as BackendName)
+    .option('--backend <name>', BACKEND_CHOICES_HELP, parseBackendName, 'auto' as BackendName)
     .option('--threads <n>', 'threads for the wasm backend (default: every core)', parsePositiveInteger)
     .option(
       '--trainable <scope>',
@@ -106,7 +112,13 @@ export function register(program: Command): void {
       false,
     )
     .option('--no-augment', 'no random resized crop / flip (centre crop only)')
-    .option('--resume', 'continue the run in --out from its latest checkpoint', false)
+    .option(
+      '--resume [auto]',
+      'continue the run in --out from its newest intact checkpoint; with "auto", start it when --out has none',
+      parseResume,
+      false,
+    )
+    .option('--overwrite', 'start over in an --out that holds checkpoints, deleting them', false)
     .option(
       '--keep-epochs <n>',
       'keep only the newest N epoch-NNN folders (best and latest stay)',
@@ -142,6 +154,7 @@ saves OUT/latest and prints the command that resumes.
 Examples:
   $ pnpm train --prepared data/prepared/seed50 --out checkpoints/seed50            # the recipe, on a GPU
   $ pnpm train --prepared data/prepared/seed50 --out checkpoints/seed50 --resume
+  $ pnpm train --prepared data/prepared/seed50 --out checkpoints/seed50 --resume auto  # a Job that restarts
   $ pnpm train --prepared data/prepared/food10 --out checkpoints/food10-stage5 \\
       --trainable stage5 --cache-features --lr 1e-4 --epochs 5 --batch-size 32      # CPU fine-tune
   $ pnpm train --prepared data/prepared/synth --out checkpoints/tiny --weights none \\
@@ -174,8 +187,12 @@ Examples:
           shouldStop: () => interrupted,
           progress: flags.progress,
         });
-        const resumeCommand = `pnpm train ${withoutFlags(process.argv.slice(3), ['--resume'], ['--max-steps']).join(' ')} --resume`;
-        if (outcome.status === 'completed') {
+        const resumeCommand = `pnpm train ${withoutFlags(process.argv.slice(3), ['--resume', '--overwrite'], ['--max-steps']).join(' ')} --resume`;
+        if (outcome.status === 'already-complete') {
+          process.stdout.write(
+            `already complete: ${flags.out} has finished all ${outcome.epochsCompleted} epochs (best val top-1 ${outcome.bestValTop1.toFixed(4)} at epoch ${outcome.bestEpoch}); nothing to train. Raise --epochs to train further.\n`,
+          );
+        } else if (outcome.status === 'completed') {
           process.stdout.write(
             `done: ${outcome.epochsCompleted} epochs, best val top-1 ${outcome.bestValTop1.toFixed(4)} at epoch ${outcome.bestEpoch}; best model in ${path.join(flags.out, 'best')}\n`,
           );
@@ -195,7 +212,10 @@ function withoutFlags(argv: readonly string[], switches: string[], options: stri
   const kept: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const [name] = argv[i].split('=');
-    if (switches.includes(argv[i])) continue;
+    if (switches.includes(argv[i])) {
+      if (argv[i] === '--resume' && argv[i + 1] === 'auto') i++;
+      continue;
+    }
     if (options.includes(name)) {
       if (!argv[i].includes('=')) i++;
       continue;

@@ -81,3 +81,17 @@ export function selectClasses(
   }
   return sortClassNames(wanted);
 }
+
+/**
+ * What `prepare` prints about the classes it used. `--preset seed50` and `--classes 50 --seed 42` are
+ * easy to confuse: the first is a fixed list, the second a seeded sample (they share 27 classes).
+ */
+export function describeSelection(selection: ClassSelection, classCount: number, seed: number): string {
+  if ('preset' in selection) {
+    return `classes: --preset ${selection.preset}, a fixed list of ${classCount} classes (not sampled; --seed only shuffles the train/val split)`;
+  }
+  if ('count' in selection) {
+    return `classes: ${classCount} sampled with --seed ${seed} (another seed picks other classes; --preset seed50 is a fixed list)`;
+  }
+  return `classes: the ${classCount} named by --class-list`;
+}

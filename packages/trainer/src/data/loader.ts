@@ -176,7 +176,7 @@ async function loadSample(index: number, options: BatchLoaderOptions): Promise<F
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
     throw new SampleError(
       `${missing ? 'Image not found' : 'Cannot read image'}: ${file} (${(error as Error).message}). ` +
-        'Check --data-root, or re-run `pnpm trainer prepare` (with --skip-corrupt to leave unreadable files out).',
+        `The prepared manifest reads its images from ${options.dataRoot}: restore the file, or if the data set moved, run \`pnpm trainer prepare --data NEW_FOLDER\` again (with --skip-corrupt to leave unreadable files out).`,
       missing ? 'SAMPLE_MISSING' : 'SAMPLE_UNREADABLE',
       image,
       { cause: error },
@@ -188,9 +188,9 @@ async function loadSample(index: number, options: BatchLoaderOptions): Promise<F
     const random = seedrandom(`augment:${options.seed}:${options.epoch}:${index}`);
     return await augmentImage(bytes, options.config, random);
   } catch (error) {
-    if (!(error instanceof ImageDecodeError)) throw error;
+    // Any failure here is this file's (a resize the geometry cannot take included): say which file.
     throw new SampleError(
-      `Cannot decode ${file}: ${error.message} Re-run \`pnpm trainer prepare\` with --skip-corrupt to leave it out of the data set.`,
+      `Cannot ${error instanceof ImageDecodeError ? 'decode' : 'preprocess'} ${file}: ${(error as Error).message} Re-run \`pnpm trainer prepare\` with --skip-corrupt to leave it out of the data set.`,
       'SAMPLE_CORRUPT',
       image,
       { cause: error },

@@ -118,7 +118,15 @@ export async function computeTrainingStats(options: StatsOptions): Promise<Stats
           'Restore the data set or run prepare again (with --skip-corrupt to leave bad files out).',
       );
     }
-    stats.add(await loadCroppedRgb(bytes, geometry));
+    let rgb: Uint8Array;
+    try {
+      rgb = await loadCroppedRgb(bytes, geometry);
+    } catch (error) {
+      throw new UserError(
+        `cannot preprocess ${file}: ${(error as Error).message} Run prepare again (with --skip-corrupt to leave bad files out).`,
+      );
+    }
+    stats.add(rgb);
     progress.tick();
   });
   progress.stop();

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_PREPROCESS, type PreprocessConfig } from '@food/core/preprocess/config';
-import { decodeImageInfo, loadCroppedRgb } from '@food/core/preprocess/image';
+import { DEFAULT_PREPROCESS } from '@food/core/preprocess/config';
+import { decodeImageInfo, preprocessImage } from '@food/core/preprocess/image';
 import { mapConcurrent } from './map-concurrent.ts';
 
 export interface UnreadableImage {
@@ -11,14 +11,11 @@ export interface UnreadableImage {
 
 /**
  * `header`: the file exists and its header names a supported image of sane size (~0.2 ms each).
- * `full`: every pixel decodes too (~2 ms each); only this catches a truncated file, the usual damage
- * left by an interrupted copy or download, whose header is intact.
+ * `full`: the image goes through the preprocessing that stats, training and the server run (~4 ms
+ * each), so whatever they would reject is rejected here: a truncated file (the usual damage left by an
+ * interrupted copy or download, whose header is intact), a geometry the resize cannot take.
  */
 export type CheckLevel = 'header' | 'full';
-
-// Decoding into an 8×8 thumbnail still runs the whole entropy decoder (so truncation is detected) but
-// skips the costly full-size resize.
-const THUMBNAIL: PreprocessConfig = { ...DEFAULT_PREPROCESS, resizeShorterSide: 8, cropSize: 8 };
 
 export interface VerifyOptions {
   level?: CheckLevel;
@@ -42,7 +39,7 @@ export async function findUnreadableImages(
     try {
       const bytes = await readFile(path.join(dataRoot, image));
       if (options.level === 'header') await decodeImageInfo(bytes);
-      else await loadCroppedRgb(bytes, THUMBNAIL);
+      else await preprocessImage(bytes, DEFAULT_PREPROCESS);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       reason = code === 'ENOENT' ? 'missing' : (error as Error).message;

@@ -261,10 +261,16 @@ function checkSameClasses(
   if (ours.length === theirs.length && ours.every((name, index) => name === theirs[index])) return;
   const missing = theirs.filter((name) => !ours.includes(name));
   const extra = ours.filter((name) => !theirs.includes(name));
-  const difference =
-    missing.length + extra.length > 0
-      ? `${missing.length} data set classes are not in the checkpoint (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}); ${extra.length} checkpoint classes are not in the data set (${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''})`
-      : 'the same names in a different order';
+  const some = (names: string[]) => `${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`;
+  const differences = [
+    ...(missing.length > 0
+      ? [`${missing.length} data set classes are not in the checkpoint (${some(missing)})`]
+      : []),
+    ...(extra.length > 0
+      ? [`${extra.length} checkpoint classes are not in the data set (${some(extra)})`]
+      : []),
+  ];
+  const difference = differences.length > 0 ? differences.join('; ') : 'the same names in a different order';
   throw new UserError(
     `The checkpoint was trained on other classes than ${prepared}: ${ours.length} vs ${theirs.length} classes, ${difference}. Evaluate it on the prepared data set it was trained on (see its run-config.json), or pass a checkpoint trained on ${prepared}.`,
     'CLASSES_MISMATCH',

@@ -30,8 +30,10 @@ export interface TrainConfig {
   blocksPerStage: [number, number, number, number];
   /** Keep only the newest N epoch-NNN folders (best and latest are kept regardless); all when absent. */
   keepEpochs?: number;
-  /** Continue the run in `out` from its `latest` checkpoint. */
-  resume?: boolean;
+  /** Continue the run in `out` from its newest verified checkpoint; 'auto' also starts an empty one. */
+  resume?: boolean | 'auto';
+  /** Start over in an `out` that holds checkpoints, deleting them. */
+  overwrite?: boolean;
   /** Decoding concurrency of the batch loader. */
   loaderConcurrency?: number;
 }

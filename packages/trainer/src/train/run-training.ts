@@ -1,4 +1,4 @@
-import { access, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { recoverFolder } from '@food/core/checkpoint/atomic-folder';
 import { loadCheckpoint } from '@food/core/checkpoint/load-checkpoint';
@@ -15,10 +15,13 @@ import { curvesSvg } from '../evaluate/charts.ts';
 import { createProgress } from '../progress.ts';
 import { AdamL2 } from './adam.ts';
 import { createBatchSource } from './batch-source.ts';
+import { checkOutputFolder } from './check-output.ts';
+import { chooseStart } from './choose-start.ts';
 import { evaluateModel } from './evaluate-model.ts';
 import { type EpochRecord, readHistory, writeHistory } from './history.ts';
 import { loadPretrainedBackbone } from './load-pretrained.ts';
 import { trainableParameters } from './parameters.ts';
+import { epochDirName, historyUpTo, repairRunLinks } from './resume-point.ts';
 import type { TrainConfig, TrainingState } from './run-config.ts';
 import { splitModelAt } from './split-model.ts';
 import { type ModelBatch, trainStep } from './train-step.ts';
@@ -32,15 +35,14 @@ export interface TrainingHooks {
 }
 
 export interface TrainingOutcome {
-  status: 'completed' | 'stopped' | 'max-steps';
+  /** already-complete: `--resume` found the run's last epoch done; nothing was trained. */
+  status: 'completed' | 'stopped' | 'max-steps' | 'already-complete';
   epochsCompleted: number;
   globalStep: number;
   bestValTop1: number;
   bestEpoch: number;
   history: EpochRecord[];
 }
-
-const epochDirName = (epoch: number) => `epoch-${String(epoch).padStart(3, '0')}`;
 
 /**
  * The whole of `pnpm train`: builds (or resumes) the model, then for each epoch trains, validates,
@@ -70,12 +72,17 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
   let model: tf.LayersModel;
   let state: TrainingState;
   let history: EpochRecord[];
-  if (config.resume) {
-    if (!(await exists(latestDir))) {
-      throw new UserError(`nothing to resume: ${latestDir} does not exist. Start the run without --resume.`);
+  const resumeFrom = await chooseStart(config, hooks.log);
+  if (resumeFrom) {
+    await repairRunLinks(config.out, resumeFrom, hooks.log);
+    history = await historyUpTo(config.out, await readHistory(config.out), resumeFrom.state.epoch);
+    if (resumeFrom.state.epoch >= config.epochs && resumeFrom.state.stepInEpoch === 0) {
+      optimizer.dispose();
+      state = resumeFrom.state;
+      return { ...outcomeOf(state, history), status: 'already-complete' };
     }
-    const resumed = await loadCheckpoint(latestDir, { withTrainingState: true });
-    checkResumable(config, resumed.runConfig, classes, resumed.labels.classes);
+    const resumed = await loadCheckpoint(resumeFrom.dir, { withTrainingState: true });
+    checkResumable(config, resumed.runConfig, classes, resumed.labels.classes, resumeFrom.dir);
     model = resumed.model;
     // The checkpoint's preprocessing is the run's (conv1 was folded for it); a re-run of stats must not change it.
     if (JSON.stringify(resumed.preprocess) !== JSON.stringify(preprocess)) {
@@ -91,16 +98,10 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
       moments: saved.tensors,
     });
     tf.dispose(Object.values(saved.tensors));
-    history = (await readHistory(config.out)).filter((record) => record.epoch <= state.epoch);
     hooks.log(
-      `resuming ${config.out} after epoch ${state.epoch}, step ${state.stepInEpoch} of epoch ${state.epoch + 1}`,
+      `resuming ${config.out} from ${path.basename(resumeFrom.dir)}: after epoch ${state.epoch}, step ${state.stepInEpoch} of epoch ${state.epoch + 1}`,
     );
   } else {
-    if (await exists(latestDir)) {
-      throw new UserError(
-        `${config.out} already holds a run. Continue it with --resume, or choose another --out.`,
-      );
-    }
     model = buildResNet50({
       numClasses: classes.length,
       inputSize: preprocess.cropSize,
@@ -127,6 +128,9 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
   hooks.log(
     `model: ${countParameters(model).toLocaleString('en')} parameters, ${countParameters(model, 'trainable').toLocaleString('en')} trainable (${config.trainable})`,
   );
+
+  // float32 weights plus Adam's two moments per trainable weight.
+  await checkOutputFolder(config.out, 4 * (countParameters(model) + 2 * countParameters(model, 'trainable')));
 
   const split =
     config.trainable === 'all' ? undefined : splitModelAt(model, boundaryLayer(model, config.trainable));
@@ -310,15 +314,18 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
   }
 
   function outcome(): TrainingOutcome {
-    return {
-      status,
-      epochsCompleted: state.epoch,
-      globalStep: state.globalStep,
-      bestValTop1: state.bestValTop1,
-      bestEpoch: state.bestEpoch,
-      history,
-    };
+    return { ...outcomeOf(state, history), status };
   }
+}
+
+function outcomeOf(state: TrainingState, history: EpochRecord[]): Omit<TrainingOutcome, 'status'> {
+  return {
+    epochsCompleted: state.epoch,
+    globalStep: state.globalStep,
+    bestValTop1: state.bestValTop1,
+    bestEpoch: state.bestEpoch,
+    history,
+  };
 }
 
 /** Splits a batch into `count` micro-batches along the batch axis (gradient accumulation); new tensors. */
@@ -386,6 +393,7 @@ function checkResumable(
   saved: Record<string, unknown>,
   classes: readonly string[],
   savedClasses: readonly string[],
+  checkpointDir: string,
 ): void {
   const mustMatch: Array<keyof TrainConfig> = [
     'learningRate',
@@ -405,14 +413,7 @@ function checkResumable(
   if (classes.join() !== savedClasses.join()) differing.unshift('prepared (classes)' as keyof TrainConfig);
   if (differing.length > 0) {
     throw new UserError(
-      `cannot resume ${config.out}: ${differing.map((key) => `${String(key)} was ${JSON.stringify(saved[key])}, now ${JSON.stringify(config[key as keyof TrainConfig])}`).join('; ')}. Resume with the original flags (see ${path.join(config.out, 'latest', 'run-config.json')}) or start a new --out.`,
+      `cannot resume ${config.out}: ${differing.map((key) => `${String(key)} was ${JSON.stringify(saved[key])}, now ${JSON.stringify(config[key as keyof TrainConfig])}`).join('; ')}. Resume with the original flags (see ${path.join(checkpointDir, 'run-config.json')}) or start a new --out.`,
     );
   }
-}
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
 }

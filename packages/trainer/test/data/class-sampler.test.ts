@@ -2,12 +2,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  describeSelection,
   SEED50_CLASSES,
   sampleClasses,
   selectClasses,
   sortClassNames,
 } from '../../src/data/class-sampler.ts';
 import { readMetaLists } from '../../src/data/food101-meta.ts';
+import { FOOD101_CLASSES } from '../../src/data/synth.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../../..');
 const officialMeta = path.resolve(repoRoot, '../shared/data/food-101-meta');
@@ -74,5 +76,20 @@ describe('selectClasses', () => {
     expect(classes).toEqual(sortClassNames(SEED50_CLASSES));
     // The preset ignores the seed.
     expect(selectClasses(meta.classes, { preset: 'seed50' }, 7)).toEqual(classes);
+  });
+});
+
+describe('describeSelection (what prepare prints)', () => {
+  it('tells a fixed preset from a seeded sample', () => {
+    expect(describeSelection({ preset: 'seed50' }, 50, 42)).toMatch(
+      /--preset seed50, a fixed list of 50 classes \(not sampled/,
+    );
+    expect(describeSelection({ count: 50 }, 50, 42)).toMatch(/^classes: 50 sampled with --seed 42 /);
+    expect(describeSelection({ list: ['a', 'b'] }, 2, 42)).toBe('classes: the 2 named by --class-list');
+  });
+
+  it('the preset is not the seeded sample of the same size (the README says they share 27 classes)', () => {
+    const sampled = sampleClasses(FOOD101_CLASSES, 50, 42);
+    expect(sampled.filter((name) => SEED50_CLASSES.includes(name))).toHaveLength(27);
   });
 });

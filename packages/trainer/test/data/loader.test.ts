@@ -11,6 +11,7 @@ import {
   epochOrder,
   type Sample,
 } from '../../src/data/loader.ts';
+import { extremePng } from './extreme-png.ts';
 
 const NUM_SAMPLES = 23;
 const NUM_CLASSES = 3;
@@ -210,6 +211,11 @@ describe('createBatchLoader', () => {
       image: 'images/class0/gone.jpg',
       message: expect.stringMatching(/Image not found: .*images\/class0\/gone\.jpg.*--skip-corrupt/),
     });
+    // The loader has no --data-root flag to check: the message names the manifest's data root instead.
+    await expect(collect(options({ samples: missing, shuffle: false }))).rejects.toThrow(
+      new RegExp(`reads its images from ${dataRoot}.*prepare --data`),
+    );
+    await expect(collect(options({ samples: missing, shuffle: false }))).rejects.not.toThrow(/--data-root/);
   });
 
   it('names a corrupt file and points to prepare --skip-corrupt', async () => {
@@ -220,6 +226,15 @@ describe('createBatchLoader', () => {
       image: 'images/class1/broken.jpg',
       message: expect.stringMatching(/Cannot decode .*broken\.jpg.*prepare.*--skip-corrupt/),
     });
+  });
+
+  it('names the file whatever the preprocessing throws (a resize the geometry cannot take)', async () => {
+    const thin = 'images/class2/thin.png';
+    await writeFile(path.join(dataRoot, thin), await extremePng(1_400_000, 1));
+    const large = { ...config, resizeShorterSide: 256, cropSize: 224 };
+    await expect(
+      collect(options({ samples: [{ image: thin, label: 2 }], config: large, prefetch: 0 })),
+    ).rejects.toMatchObject({ image: thin, message: expect.stringContaining(path.join(dataRoot, thin)) });
   });
 
   it('rejects labels outside 0..numClasses−1 before reading anything', () => {

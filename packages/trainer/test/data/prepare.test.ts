@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/data/manifest.ts';
 import { type PrepareOptions, prepareDataset } from '../../src/data/prepare.ts';
 import { synthesizeDataset } from '../../src/data/synth.ts';
+import { extremePng } from './extreme-png.ts';
 import { tempDir } from './temp-dir.ts';
 
 describe('prepareDataset', () => {
@@ -89,6 +90,17 @@ describe('prepareDataset', () => {
     const kept = [...manifest.splits.train, ...manifest.splits.val].map((e) => e.image);
     for (const image of [missing, garbage, truncated]) expect(kept).not.toContain(image);
     expect(manifest.counts.train + manifest.counts.val).toBe(12 - 3);
+  });
+
+  it('rejects what preprocessing rejects: a valid 1,400,000×1 PNG, naming the file', async () => {
+    const thin = path.join(root, 'thin');
+    await synthesizeDataset({ outDir: thin, classes: 2, imagesPerClass: 8, seed: 6 });
+    const [line] = (await readFile(path.join(thin, 'meta/train.txt'), 'utf8')).trim().split('\n');
+    const image = `images/${line}.jpg`;
+    await writeFile(path.join(thin, image), await extremePng(1_400_000, 1));
+    await expect(
+      prepareDataset({ ...options(path.join(root, 'thin-out')), dataRoot: thin, selection: { count: 2 } }),
+    ).rejects.toThrow(new RegExp(`1 of 16 images .*\\n  ${image}: `));
   });
 
   it('gives a clear error for a missing data set folder', async () => {

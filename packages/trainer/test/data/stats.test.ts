@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { UserError } from '@food/core/errors';
 import {
   DEFAULT_PREPROCESS,
   type PreprocessConfig,
@@ -13,6 +14,7 @@ import { prepareDataset } from '../../src/data/prepare.ts';
 import { spreadSubset } from '../../src/data/spread-subset.ts';
 import { ChannelStats, computeTrainingStats } from '../../src/data/stats.ts';
 import { synthesizeDataset } from '../../src/data/synth.ts';
+import { extremePng } from './extreme-png.ts';
 import { tempDir } from './temp-dir.ts';
 
 /** The textbook definition in float64: two passes over every pixel, population variance. */
@@ -120,6 +122,25 @@ describe('computeTrainingStats', () => {
     }
     // Classes have different hues, so the channels differ.
     expect(new Set(written.mean.map((m) => m.toFixed(3))).size).toBe(3);
+  });
+
+  it('names the file an image that preprocessing rejects came from (no raw stack trace)', async () => {
+    const root = await tempDir('stats-thin');
+    await synthesizeDataset({ outDir: path.join(root, 'data'), classes: 2, imagesPerClass: 6, seed: 4 });
+    const prepared = path.join(root, 'prepared');
+    await prepareDataset({
+      dataRoot: path.join(root, 'data'),
+      outDir: prepared,
+      selection: { count: 2 },
+      seed: 1,
+      valFraction: 0.2,
+    });
+    // Replaced after prepare checked it (or prepared by an older version that did not check this).
+    const { image } = (await readManifest(prepared)).splits.train[0];
+    await writeFile(path.join(root, 'data', image), await extremePng(1, 1_000_000));
+    const error = await computeTrainingStats({ preparedDir: prepared }).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toContain(`cannot preprocess ${path.join(root, 'data', image)}: `);
   });
 
   it('asks for prepare first when there is no manifest', async () => {

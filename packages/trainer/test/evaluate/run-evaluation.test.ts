@@ -252,6 +252,16 @@ describe('runEvaluation (tiny ResNet trained on synthetic Food-101)', () => {
     await expect(runEvaluation({ ...options, prepared: other }, quiet)).rejects.toThrow(
       /checkpoint was trained on other classes .*4 data set classes are not in the checkpoint \(x_/,
     );
+    // One class more than the checkpoint knows: only the side that differs is described.
+    await writeFile(
+      path.join(other, 'manifest.json'),
+      JSON.stringify({ ...manifest, classes: [...manifest.classes, 'x_extra'] }),
+    );
+    const error = await runEvaluation({ ...options, prepared: other }, quiet).catch((e: Error) => e);
+    expect((error as Error).message).toMatch(
+      /4 vs 5 classes, 1 data set classes are not in the checkpoint \(x_extra\)\. /,
+    );
+    expect((error as Error).message).not.toMatch(/\b0 checkpoint classes|\(\)/);
   });
 
   it('says clearly when the checkpoint does not exist', async () => {

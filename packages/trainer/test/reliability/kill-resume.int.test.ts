@@ -9,9 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
 
 // `kill -9` a real training process at three points (mid epoch 1 before any checkpoint, inside the
-// epoch-1 checkpoint save, mid epoch 3), then continue it the documented way: `--resume` when
-// OUT/latest exists, else the same command without --resume (nothing was saved, so nothing is lost).
-// Every time the final weights equal an uninterrupted run's, and no torn checkpoint is ever loaded.
+// epoch-1 checkpoint save, mid epoch 3), then run the identical command again, as a Kubernetes Job's
+// restart does: `--resume auto` starts the run when nothing was saved and continues it otherwise.
+// Every time the final weights equal an uninterrupted run's, no torn checkpoint is ever loaded, and the
+// same command once more exits 0 saying the run is complete.
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const CLI = 'packages/trainer/src/cli.ts';
 
@@ -41,6 +42,8 @@ function trainArgs(out: string): string[] {
     '--epochs',
     '3',
     '--no-progress',
+    '--resume',
+    'auto',
   ];
 }
 
@@ -160,10 +163,9 @@ describe('kill -9 during training, then resume', () => {
       if (index === 2) expect(hasLatest).toBe(true);
       process.stdout.write(`  left behind: ${left.join(', ') || '(nothing)'}\n`);
 
-      // The UX: --resume when OUT/latest exists; otherwise --resume says there is nothing to resume
-      // (checked in cli-errors.test.ts) and the same command without it starts over.
-      const resumed = await train(hasLatest ? [...trainArgs(out), '--resume'] : trainArgs(out)).exit;
+      const resumed = await train(trainArgs(out)).exit;
       expect(resumed.code, resumed.stderr).toBe(0);
+      expect(resumed.stderr).toMatch(/^resuming .* from |holds no checkpoint; starting the run/m);
       if (hasLatest) expect(resumed.stderr).toMatch(/^resuming /m);
       expect(resumed.stdout).toContain('done: 3 epochs');
 
@@ -174,6 +176,10 @@ describe('kill -9 during training, then resume', () => {
       process.stdout.write(`  temporary siblings after the resumed run: ${leftovers.join(', ') || 'none'}\n`);
       expect(leftovers.filter((name) => /^\.(latest|best)\./.test(name))).toEqual([]);
       expect(await exists(path.join(out, 'best'))).toBe(true);
+
+      const again = await train(trainArgs(out)).exit;
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/^already complete: .* all 3 epochs/);
     }, 180_000);
   }
 });

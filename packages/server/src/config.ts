@@ -1,7 +1,7 @@
-import { availableParallelism } from 'node:os';
 import type { BackendName } from '@food/core/backend';
 import type { EngineName } from '@food/core/engine/create-engine';
 import { DEFAULT_MAX_PIXELS } from '@food/core/preprocess/image';
+import { usableCores } from '@food/core/usable-cores';
 
 /** Everything `pnpm serve` can be told, by flag or environment variable (flags win). */
 export interface ServerConfig {
@@ -35,7 +35,7 @@ export const DEFAULTS = {
   port: 5000,
   backend: 'auto',
   engine: 'tfjs',
-  workers: availableParallelism(),
+  workers: usableCores(),
   maxBatch: 8,
   batchTimeoutMs: 5,
   maxQueue: 64,

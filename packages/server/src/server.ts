@@ -5,7 +5,7 @@ import { closeGracefully } from './close-gracefully.ts';
 import type { ServerConfig } from './config.ts';
 
 /** How long in-flight requests may take to finish before the process exits anyway. */
-const SHUTDOWN_TIMEOUT_MS = 15_000;
+export const SHUTDOWN_TIMEOUT_MS = 15_000;
 
 export interface RunningServer {
   app: FastifyInstance;

@@ -1,8 +1,8 @@
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 import { preprocessImage } from '@food/core/preprocess/image';
+import { usableCores } from '@food/core/usable-cores';
 import type { ServerConfig } from '../config.ts';
 import { ModelLoadingError, QueueFullError } from '../errors.ts';
 import type { BatchExecutor, ExecutorSlotStats } from './batch-executor.ts';
@@ -94,8 +94,8 @@ export class Classifier {
       engine: options.engine,
       onnxModel: options.onnxModel,
       // Each worker's engine (ONNX Runtime session or wasm thread pool) gets its share of the cores, so N
-      // workers do not oversubscribe them.
-      intraOpThreads: Math.max(1, Math.floor(availableParallelism() / Math.max(1, options.workers))),
+      // workers do not oversubscribe them (a container's CPU limit counts: usableCores).
+      intraOpThreads: Math.max(1, Math.floor(usableCores() / Math.max(1, options.workers))),
       maxBatch: options.maxBatch,
     };
     const executor: BatchExecutor =

@@ -5,6 +5,7 @@ import { register as registerEvaluate } from './evaluate.ts';
 import { register as registerExport } from './export.ts';
 import { register as registerImportWeights } from './import-weights.ts';
 import { register as registerPrepare } from './prepare.ts';
+import { register as registerRuns } from './runs.ts';
 import { register as registerStats } from './stats.ts';
 import { register as registerSynth } from './synth.ts';
 import { register as registerTrain } from './train.ts';
@@ -20,4 +21,5 @@ export const commands: Array<(program: Command) => void> = [
   registerDemo,
   registerEvaluate,
   registerExport,
+  registerRuns,
 ];

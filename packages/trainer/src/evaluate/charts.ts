@@ -6,7 +6,7 @@ import { type Axis, type GroupMark, parse, type ScaleData, type Spec, View } fro
 import type { EpochRecord } from '../train/history.ts';
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
-const CONFIG = {
+export const CHART_CONFIG = {
   font: FONT,
   axis: {
     labelFont: FONT,
@@ -56,7 +56,7 @@ export async function confusionSvg(
     height: cellSize * numClasses,
     padding: 8,
     autosize: 'pad',
-    config: CONFIG,
+    config: CHART_CONFIG,
     data: [{ name: 'cells', values: cells }],
     scales: [
       { name: 'x', type: 'band', domain: [...classes], range: 'width' },
@@ -175,7 +175,7 @@ export async function curvesSvg(history: readonly EpochRecord[]): Promise<string
     $schema: 'https://vega.github.io/schema/vega/v6.json',
     padding: 8,
     autosize: 'pad',
-    config: CONFIG,
+    config: CHART_CONFIG,
     layout: { columns: 2, padding: 48 },
     data: [{ name: 'points', values: points.filter((point) => Number.isFinite(point.value)) }],
     marks: [

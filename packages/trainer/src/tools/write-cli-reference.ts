@@ -32,7 +32,7 @@ export const CLIS: readonly CliSpec[] = [
     name: 'food-trainer',
     entry: 'packages/trainer/src/cli.ts',
     invocation: 'pnpm trainer',
-    shortcuts: ['pnpm train', 'pnpm evaluate', 'pnpm demo'],
+    shortcuts: ['pnpm train', 'pnpm evaluate', 'pnpm demo', 'pnpm runs'],
   },
   {
     name: 'food-server',

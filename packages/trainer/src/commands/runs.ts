@@ -1,0 +1,83 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UserError } from '@food/core/errors';
+import type { Command } from 'commander';
+import { comparisonCurvesSvg } from '../runs/compare-charts.ts';
+import { renderComparePage } from '../runs/compare-html.ts';
+import { differingSettings, readRun, readRuns, readTestReports } from '../runs/read-runs.ts';
+import { formatRunsTable } from '../runs/runs-table.ts';
+
+interface RunsFlags {
+  dir: string;
+  reports: string;
+  json: boolean;
+}
+
+/** `compare`'s own --out, and --dir/--reports from `runs` (given before or after `compare`). */
+interface CompareFlags extends RunsFlags {
+  out: string;
+}
+
+export function register(program: Command): void {
+  const runs = program
+    .command('runs')
+    .description(
+      'List the training runs in a folder: epochs, best validation and test top-1, time, and the settings that differ.',
+    )
+    .option('--dir <dir>', 'folder holding the runs (each a `pnpm train --out` folder)', 'checkpoints')
+    .option('--reports <dir>', 'folder holding `pnpm evaluate` reports, searched for test results', 'reports')
+    .option('--json', 'print JSON (every setting of every run) instead of the table', false)
+    .addHelpText(
+      'after',
+      `
+A run is a folder with a latest/ checkpoint. Test top-1 comes from the newest \`pnpm evaluate --split test\`
+report (under --reports) about a checkpoint of that run. Run it from the folder \`pnpm evaluate\` ran in
+(the repository root): reports name their checkpoint by the path they were given.
+
+Examples:
+  $ pnpm runs
+  $ pnpm runs --dir checkpoints --json
+  $ pnpm runs compare seed50 seed50-lr3e-5 --out reports/seed50-vs-lr.html
+  $ pnpm runs compare checkpoints/a checkpoints/b --out compare.html`,
+    )
+    .action(async (flags: RunsFlags) => {
+      const found = await readRuns(flags.dir, flags.reports);
+      if (flags.json) {
+        const differing = differingSettings(found);
+        const rows = found.map(({ history: _history, ...run }) => ({
+          ...run,
+          differences: Object.fromEntries(differing.map((key) => [key, run.config[key]])),
+        }));
+        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(found.length === 0 ? `no runs in ${flags.dir}\n` : formatRunsTable(found));
+    });
+
+  runs
+    .command('compare')
+    .description('Write one HTML page comparing runs: curves overlaid, settings side by side, test metrics.')
+    .argument('<runs...>', 'run folders, or run names inside `runs --dir`')
+    .requiredOption('--out <file>', 'the HTML page to write')
+    .action(async (names: string[], _options: unknown, command: Command) => {
+      const flags = command.optsWithGlobals<CompareFlags>();
+      const reports = await readTestReports(flags.reports);
+      const compared = [];
+      for (const name of names) compared.push(await readRun(locateRun(name, flags.dir), reports));
+      const page = renderComparePage(compared, await comparisonCurvesSvg(compared));
+      await mkdir(path.dirname(path.resolve(flags.out)), { recursive: true });
+      await writeFile(flags.out, page);
+      process.stdout.write(`wrote ${flags.out}: ${compared.map((run) => run.name).join(', ')}\n`);
+    });
+}
+
+/** A run given as a folder, or by name inside `dir`. */
+function locateRun(name: string, dir: string): string {
+  if (existsSync(path.join(name, 'latest'))) return name;
+  const inDir = path.join(dir, name);
+  if (existsSync(path.join(inDir, 'latest'))) return inDir;
+  throw new UserError(
+    `no run "${name}": neither ${name} nor ${inDir} holds a latest/ checkpoint. \`pnpm runs --dir ${dir}\` lists the runs there.`,
+  );
+}

@@ -1,0 +1,124 @@
+/**
+ * The runs' training curves overlaid, as standalone SVG drawn by Vega (the same renderer and look as
+ * the evaluation report's charts): loss and top-1 per epoch, one colour per run, validation solid and
+ * training dashed.
+ */
+import type { GroupMark, Spec } from 'vega';
+import { CHART_CONFIG, renderSvg } from '../evaluate/charts.ts';
+import type { EpochRecord } from '../train/history.ts';
+
+export interface RunCurves {
+  name: string;
+  history: readonly EpochRecord[];
+}
+
+const PANEL = { width: 420, height: 260 };
+
+export async function comparisonCurvesSvg(runs: readonly RunCurves[]): Promise<string> {
+  const points = runs.flatMap((run) =>
+    run.history.flatMap((record) => [
+      { panel: 'loss', run: run.name, epoch: record.epoch, series: 'train', value: record.trainLoss },
+      { panel: 'loss', run: run.name, epoch: record.epoch, series: 'val', value: record.valLoss },
+      { panel: 'top1', run: run.name, epoch: record.epoch, series: 'train', value: record.trainAccuracy },
+      { panel: 'top1', run: run.name, epoch: record.epoch, series: 'val', value: record.valTop1 },
+    ]),
+  );
+  const spec: Spec = {
+    $schema: 'https://vega.github.io/schema/vega/v6.json',
+    padding: 8,
+    autosize: 'pad',
+    config: CHART_CONFIG,
+    layout: { columns: 2, padding: 48 },
+    data: [{ name: 'points', values: points.filter((point) => Number.isFinite(point.value)) }],
+    scales: [
+      // Tableau 10: distinguishable for up to ten runs, and for the common colour-vision deficiencies.
+      { name: 'run', type: 'ordinal', domain: runs.map((run) => run.name), range: { scheme: 'tableau10' } },
+      { name: 'dash', type: 'ordinal', domain: ['val', 'train'], range: [[], [5, 3]] },
+    ],
+    legends: [
+      { stroke: 'run', title: 'run', symbolType: 'stroke', orient: 'right' },
+      {
+        strokeDash: 'dash',
+        title: 'split',
+        symbolType: 'stroke',
+        orient: 'right',
+        encode: { symbols: { update: { stroke: { value: '#374151' } } } },
+      },
+    ],
+    marks: [
+      panel('loss', 'Loss (cross-entropy)', { title: 'loss' }),
+      panel('top1', 'Top-1 accuracy', { title: 'top-1', format: '.0%' }, [0, 1]),
+    ],
+  };
+  return renderSvg(spec);
+}
+
+function panel(
+  name: string,
+  title: string,
+  axis: { title: string; format?: string },
+  domain?: [number, number],
+): GroupMark {
+  const data = `${name}-points`;
+  return {
+    type: 'group',
+    title: { text: title },
+    encode: { update: { width: { value: PANEL.width }, height: { value: PANEL.height } } },
+    data: [
+      { name: data, source: 'points', transform: [{ type: 'filter', expr: `datum.panel === '${name}'` }] },
+    ],
+    scales: [
+      { name: 'x', type: 'linear', domain: { data, field: 'epoch' }, range: [0, PANEL.width], zero: false },
+      {
+        name: 'y',
+        type: 'linear',
+        domain: domain ?? { data, field: 'value' },
+        range: [PANEL.height, 0],
+        nice: true,
+        zero: false,
+      },
+    ],
+    axes: [
+      { orient: 'bottom', scale: 'x', title: 'epoch', tickMinStep: 1, format: 'd' },
+      { orient: 'left', scale: 'y', grid: true, ...axis },
+    ],
+    marks: [
+      {
+        type: 'group',
+        from: { facet: { name: `${name}-lines`, data, groupby: ['run', 'series'] } },
+        marks: [
+          {
+            type: 'line',
+            from: { data: `${name}-lines` },
+            sort: { field: 'datum.epoch' },
+            encode: {
+              enter: {
+                x: { scale: 'x', field: 'epoch' },
+                y: { scale: 'y', field: 'value' },
+                stroke: { scale: 'run', field: 'run' },
+                strokeDash: { scale: 'dash', field: 'series' },
+                strokeWidth: { value: 2 },
+              },
+            },
+          },
+        ],
+      },
+      {
+        type: 'symbol',
+        from: { data },
+        encode: {
+          enter: {
+            x: { scale: 'x', field: 'epoch' },
+            y: { scale: 'y', field: 'value' },
+            size: { value: 20 },
+            fill: { scale: 'run', field: 'run' },
+            description: {
+              signal:
+                "datum.run + ', epoch ' + datum.epoch + ', ' + datum.series + ': ' + format(datum.value, '.4f')",
+            },
+          },
+        },
+      },
+    ],
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * `pnpm runs compare`: one self-contained page (inline CSS and SVG, no scripts, no network) with the
+ * runs' curves overlaid, their settings side by side with the differences marked, and the headline
+ * metrics of their test reports.
+ */
+import { milliseconds, percent, score } from '../evaluate/format.ts';
+import { differingSettings, type RunSummary } from './read-runs.ts';
+import { duration, epochsCell } from './runs-table.ts';
+
+const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+
+export function renderComparePage(runs: readonly RunSummary[], curvesSvg: string): string {
+  const names = runs.map((run) => run.name).join(' · ');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(names)} · runs compared</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+<header>
+  <p class="eyebrow">Runs compared</p>
+  <h1>${runs.map((run) => escapeHtml(run.name)).join(' <span class="muted">vs</span> ')}</h1>
+  <p class="meta">${runs.map((run) => `<code>${escapeHtml(run.dir)}</code>`).join(' · ')}</p>
+</header>
+${summaryTable(runs)}
+<section>
+  <h2>Training curves</h2>
+  <p class="note">Validation solid, training dashed; one colour per run. From each run's <code>history.json</code>.</p>
+  <figure class="chart">${curvesSvg}</figure>
+</section>
+${settingsTable(runs)}
+</main>
+</body>
+</html>
+`;
+}
+
+function summaryTable(runs: readonly RunSummary[]): string {
+  const cell = (value: number | null | undefined, format: (value: number) => string) =>
+    value === null || value === undefined ? '<td class="none">–</td>' : `<td>${format(value)}</td>`;
+  const rows = runs.map(
+    (run) => `<tr>
+    <th scope="row">${escapeHtml(run.name)}</th>
+    <td>${epochsCell(run)}</td>
+    ${cell(run.bestValTop1, percent)}
+    <td>${run.bestEpoch ?? '–'}</td>
+    <td>${duration(run.trainingSeconds)}</td>
+    ${cell(run.test?.top1, percent)}
+    ${cell(run.test?.top5, percent)}
+    ${cell(run.test?.macroF1, score)}
+    ${cell(run.test?.macroPrecision, score)}
+    ${cell(run.test?.macroRecall, score)}
+    ${cell(run.test?.latencyP50Ms, milliseconds)}
+    <td class="source">${run.test ? `<code>${escapeHtml(run.test.dir)}</code> · ${run.test.numImages.toLocaleString('en-US')} images · ${escapeHtml(run.test.backend)}` : 'no test report'}</td>
+  </tr>`,
+  );
+  return `<section>
+  <h2>Results</h2>
+  <table class="summary">
+  <thead><tr><th>run</th><th>epochs</th><th>best val top-1</th><th>at epoch</th><th>training time</th>
+  <th>test top-1</th><th>test top-5</th><th>macro F1</th><th>macro precision</th><th>macro recall</th><th>latency p50</th><th>report</th></tr></thead>
+  <tbody>
+  ${rows.join('\n  ')}
+  </tbody>
+  </table>
+  <p class="note">Test figures come from the newest <code>pnpm evaluate --split test</code> report about a checkpoint of the run
+  (<code>--reports</code> folder); training time is the sum of the epochs' times in <code>history.json</code>.</p>
+</section>`;
+}
+
+function settingsTable(runs: readonly RunSummary[]): string {
+  const differing = new Set(differingSettings(runs));
+  const keys = [...new Set(runs.flatMap((run) => Object.keys(run.config)))];
+  const value = (run: RunSummary, key: string) =>
+    key in run.config ? escapeHtml(JSON.stringify(run.config[key])) : '<span class="none">absent</span>';
+  const rows = keys.map(
+    (key) =>
+      `<tr${differing.has(key) ? ' class="differs"' : ''}><th scope="row">${differing.has(key) ? '<span class="mark" title="differs">≠</span> ' : ''}${escapeHtml(key)}</th>${runs
+        .map((run) => `<td><code>${value(run, key)}</code></td>`)
+        .join('')}</tr>`,
+  );
+  return `<section>
+  <h2>Settings</h2>
+  <p class="note">Each run's <code>run-config.json</code>; the ${differing.size} setting${differing.size === 1 ? '' : 's'} marked ≠ differ between the runs.</p>
+  <table class="settings">
+  <thead><tr><th>setting</th>${runs.map((run) => `<th>${escapeHtml(run.name)}</th>`).join('')}</tr></thead>
+  <tbody>
+  ${rows.join('\n  ')}
+  </tbody>
+  </table>
+</section>`;
+}
+
+const STYLE = `
+:root { color-scheme: light; --ink: #111827; --muted: #6b7280; --line: #e5e7eb; --panel: #f9fafb; --accent: #2563eb; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #f3f4f6; color: var(--ink); font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+main { max-width: 1180px; margin: 0 auto; padding: 32px 32px 48px; background: #fff; min-height: 100vh; }
+header { border-bottom: 1px solid var(--line); padding-bottom: 16px; margin-bottom: 24px; }
+.eyebrow { margin: 0; color: var(--accent); font-weight: 600; text-transform: uppercase; letter-spacing: .06em; font-size: 12px; }
+h1 { margin: 4px 0 8px; font-size: 28px; }
+h1 .muted { color: var(--muted); font-weight: 400; }
+h2 { font-size: 19px; margin: 36px 0 8px; }
+.meta, .note { color: var(--muted); margin: 8px 0 12px; }
+code { font: 13px ui-monospace, SFMono-Regular, Menlo, monospace; background: var(--panel); padding: 1px 4px; border-radius: 4px; }
+table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
+th, td { padding: 7px 10px; border-bottom: 1px solid var(--line); text-align: right; vertical-align: top; }
+th:first-child, td:first-child { text-align: left; }
+thead th { font-size: 13px; color: var(--muted); font-weight: 600; background: var(--panel); }
+.summary td.source { text-align: left; font-size: 12px; color: var(--muted); }
+.settings td { text-align: left; word-break: break-all; }
+.settings tr.differs { background: #fff7ed; }
+.settings tr.differs th { color: #9a3412; }
+.mark { display: inline-block; width: 18px; font-weight: 700; }
+.none { color: var(--muted); }
+figure.chart { margin: 0; overflow-x: auto; }
+figure.chart svg { max-width: 100%; height: auto; }
+`;

@@ -1,0 +1,152 @@
+/**
+ * `pnpm runs`: what a folder of runs holds, read through the same functions that write it (the
+ * checkpoint reader for run-config.json and metrics.json, readHistory for history.json) and the
+ * evaluation reports that `pnpm evaluate` wrote about them.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
+import { UserError } from '@food/core/errors';
+import type { MetricsFile } from '../evaluate/report-input.ts';
+import { type EpochRecord, readHistory } from '../train/history.ts';
+
+/** Headline numbers of a `pnpm evaluate --split test` report about a run's checkpoint. */
+export interface TestReport {
+  /** The report folder (`pnpm evaluate --out`). */
+  dir: string;
+  checkpoint: string;
+  numImages: number;
+  top1: number;
+  top5: number;
+  macroF1: number;
+  macroPrecision: number;
+  macroRecall: number;
+  latencyP50Ms: number;
+  imagesPerSecond: number;
+  backend: string;
+  evaluatedAt: string;
+}
+
+export interface RunSummary {
+  name: string;
+  dir: string;
+  epochsDone: number;
+  epochsPlanned: number;
+  /** Optimizer steps already taken into the next epoch (a run stopped mid-epoch); 0 at a boundary. */
+  stepsIntoNextEpoch: number;
+  /** Validation top-1 of `best` and its epoch; null before the first epoch ends. */
+  bestValTop1: number | null;
+  bestEpoch: number | null;
+  /** The newest test-split report whose checkpoint is in this run; null when none was found. */
+  test: TestReport | null;
+  /** Sum of the completed epochs' times (training + validation) from history.json. */
+  trainingSeconds: number;
+  /** run-config.json as saved: every setting of the run (TrainConfig's fields). */
+  config: Record<string, unknown>;
+  history: EpochRecord[];
+}
+
+/** Every run (a folder with a `latest` checkpoint) directly inside `dir`, by name. */
+export async function readRuns(dir: string, reportsDir: string): Promise<RunSummary[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') {
+      throw new UserError(`${dir} does not exist. Pass the folder that holds your runs with --dir.`);
+    }
+    throw error;
+  });
+  const reports = await readTestReports(reportsDir);
+  const runs: RunSummary[] = [];
+  for (const entry of entries.filter((candidate) => candidate.isDirectory()).sort(byName)) {
+    const runDir = path.join(dir, entry.name);
+    if (await isFolder(path.join(runDir, 'latest'))) runs.push(await readRun(runDir, reports));
+  }
+  return runs;
+}
+
+/** One run folder (`checkpoints/RUN`), given the test reports to look its checkpoints up in. */
+export async function readRun(runDir: string, reports: readonly TestReport[]): Promise<RunSummary> {
+  if (!(await isFolder(path.join(runDir, 'latest')))) {
+    throw new UserError(
+      `${runDir} is not a training run: it has no latest/ checkpoint. Pass a folder written by \`pnpm train --out\`.`,
+    );
+  }
+  const latest = await readCheckpointMetadata(path.join(runDir, 'latest'));
+  const best = (await isFolder(path.join(runDir, 'best')))
+    ? await readCheckpointMetadata(path.join(runDir, 'best'))
+    : undefined;
+  const history = await readHistory(runDir);
+  const latestProgress = latest.metrics as { epoch?: number; stepInEpoch?: number };
+  const bestRecord = best?.metrics as Partial<EpochRecord> | undefined;
+  return {
+    name: path.basename(path.resolve(runDir)),
+    dir: runDir,
+    epochsDone: latestProgress.epoch ?? 0,
+    epochsPlanned: Number(latest.runConfig.epochs),
+    stepsIntoNextEpoch: latestProgress.stepInEpoch ?? 0,
+    bestValTop1: bestRecord?.valTop1 ?? null,
+    bestEpoch: bestRecord?.epoch ?? null,
+    test: newestReportOf(runDir, reports),
+    trainingSeconds: history.reduce((sum, record) => sum + record.seconds, 0),
+    config: latest.runConfig,
+    history,
+  };
+}
+
+/** Test-split reports (`REPORTS/*\/metrics.json` written by `pnpm evaluate`); none when the folder is absent. */
+export async function readTestReports(reportsDir: string): Promise<TestReport[]> {
+  const entries = await readdir(reportsDir, { withFileTypes: true }).catch(() => []);
+  const reports: TestReport[] = [];
+  for (const entry of entries.filter((candidate) => candidate.isDirectory()).sort(byName)) {
+    const dir = path.join(reportsDir, entry.name);
+    const text = await readFile(path.join(dir, 'metrics.json'), 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    const metrics = JSON.parse(text) as MetricsFile;
+    if (metrics.split !== 'test') continue;
+    reports.push({
+      dir,
+      checkpoint: metrics.checkpoint,
+      numImages: metrics.numImages,
+      top1: metrics.accuracy,
+      top5: metrics.top5Accuracy,
+      macroF1: metrics.f1.macro,
+      macroPrecision: metrics.precision.macro,
+      macroRecall: metrics.recall.macro,
+      latencyP50Ms: metrics.latency.endToEnd.p50Ms,
+      imagesPerSecond: metrics.throughput.imagesPerSecond,
+      backend: metrics.backend,
+      evaluatedAt: metrics.evaluatedAt,
+    });
+  }
+  return reports;
+}
+
+/**
+ * The newest report about a checkpoint of this run (`RUN/best`, `RUN/epoch-003`, ...). Report paths are
+ * as `pnpm evaluate` was given them, relative to where it ran: like `pnpm runs`, the repository root.
+ */
+function newestReportOf(runDir: string, reports: readonly TestReport[]): TestReport | null {
+  const run = path.resolve(runDir);
+  const mine = reports.filter((report) => path.dirname(path.resolve(report.checkpoint)) === run);
+  return mine.sort((a, b) => b.evaluatedAt.localeCompare(a.evaluatedAt))[0] ?? null;
+}
+
+/**
+ * Settings whose values are not the same in every run. `out` always differs and `resume` only says how
+ * the last command started, so neither is a difference between experiments.
+ */
+export function differingSettings(runs: readonly RunSummary[]): string[] {
+  const ignored = new Set(['out', 'resume']);
+  const keys = [...new Set(runs.flatMap((run) => Object.keys(run.config)))].filter(
+    (key) => !ignored.has(key),
+  );
+  return keys.filter((key) => new Set(runs.map((run) => JSON.stringify(run.config[key]))).size > 1);
+}
+
+const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+
+async function isFolder(file: string): Promise<boolean> {
+  return stat(file).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
+}

@@ -7,7 +7,7 @@
 #
 # The checkpoint is not in the image: mount a checkpoint folder read-only at /checkpoint.
 
-FROM node:20.20.2-bookworm-slim AS build
+FROM node:24.22.3-bookworm-slim AS build
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 RUN npm install --global --no-audit --no-fund pnpm@10.34.8 && npm cache clean --force
 WORKDIR /src
@@ -36,7 +36,7 @@ RUN npm install --prefix /app --no-audit --no-fund --save-exact \
   "tsx@${TSX_VERSION}" "esbuild@${ESBUILD_VERSION}" \
   && npm cache clean --force
 
-FROM node:20.20.2-bookworm-slim AS runtime
+FROM node:24.22.3-bookworm-slim AS runtime
 LABEL org.opencontainers.image.title="food101-serve" \
   org.opencontainers.image.description="Food-101 ResNet-50 inference API and web UI (TensorFlow.js)"
 # tini as PID 1 forwards SIGTERM to node (the server drains in-flight requests, then exits) and
@@ -55,7 +55,7 @@ ENV NODE_ENV=production \
 EXPOSE 5000
 USER node
 # Readiness, not liveness: /api/ready answers 200 once the model is loaded and warmed up.
-# Node 20 has fetch built in, so the slim image needs no curl.
+# Node has fetch built in, so the slim image needs no curl.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||5000)+'/api/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM

@@ -13,9 +13,10 @@
 # Build without the GPU binary (machines that cannot reach the libtensorflow download host, or
 # CPU-only hosts): --build-arg TFJS_NODE_GPU=0. The image then trains on the wasm/cpu backend.
 
-# Node 20 comes from the official Node image (same release as the developers' machines) rather
-# than a curl | bash installer; its binaries need glibc >= 2.28, Ubuntu 20.04 has 2.31.
-FROM node:20.20.2-bookworm-slim AS node
+# Node 24 LTS comes from the official Node image (the release CI tests, NODE24_VERSION in .ci/run)
+# rather than a curl | bash installer; its binary needs glibc >= 2.28 and GLIBCXX_3.4.21, Ubuntu
+# 20.04 has 2.31 and 3.4.28.
+FROM node:24.22.3-bookworm-slim AS node
 
 FROM nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04 AS base
 ENV DEBIAN_FRONTEND=noninteractive

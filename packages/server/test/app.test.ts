@@ -330,7 +330,14 @@ describe('model, health, docs, metrics, UI', () => {
 });
 
 describe('tensor and memory hygiene', () => {
-  it('keeps numTensors and RSS stable across 1,000 requests', async () => {
+  // Measured after a full garbage collection and after a warm-up of 1,000 requests: V8 grows its young
+  // generation to fit the allocation rate (Node 20 to 32 MiB; Node 24 to 128 MiB, which alone added
+  // ~130 MiB of RSS over the first 1,000 requests), so RSS over the first requests measures V8's sizing,
+  // not a leak. A leak shows as growth of what survives a collection: JS objects (heapUsed), Buffers and
+  // native memory tracked by V8 (external), or untracked native memory (RSS with the other two flat).
+  it('keeps numTensors, the JS heap, external memory and RSS stable across 1,000 requests', async () => {
+    const gc = global.gc;
+    if (!gc) throw new Error('run under vitest.config.ts, which starts the test workers with --expose-gc');
     const images = Array.from({ length: 4 }, (_, seed) => makePng(40, 40, gradient(seed)));
     const run = async (count: number) => {
       for (let i = 0; i < count; i += 8) {
@@ -338,16 +345,23 @@ describe('tensor and memory hygiene', () => {
         for (const response of responses) expect(response.statusCode).toBe(200);
       }
     };
-    await run(96); // warm up allocators and caches
-    global.gc?.();
-    const tensorsBefore = tf.memory().numTensors;
-    const rssBefore = process.memoryUsage().rss;
+    const measure = () => {
+      gc();
+      const { rss, heapUsed, external } = process.memoryUsage();
+      return { numTensors: tf.memory().numTensors, rss, heapUsed, external };
+    };
+    await run(1000); // warm-up: allocators, caches, V8's young generation
+    const before = measure();
     await run(1000);
-    global.gc?.();
-    expect(tf.memory().numTensors).toBe(tensorsBefore);
-    const growthMiB = (process.memoryUsage().rss - rssBefore) / 1024 / 1024;
-    expect(growthMiB).toBeLessThan(64);
-  }, 120_000);
+    const after = measure();
+    const growthMiB = (key: 'rss' | 'heapUsed' | 'external') => (after[key] - before[key]) / 1024 / 1024;
+    expect(after.numTensors).toBe(before.numTensors);
+    // Measured growth over these 1,000 requests: < 1 MiB of heap and external, < 8 MiB of RSS, on
+    // Node 20 and 24. Keeping one decoded 224 × 224 image per request would add ~600 MiB.
+    expect(growthMiB('heapUsed'), 'JS objects retained across requests').toBeLessThan(8);
+    expect(growthMiB('external'), 'Buffers / native memory retained across requests').toBeLessThan(8);
+    expect(growthMiB('rss'), 'RSS grew with a flat heap: native memory (sharp, tfjs) leaks').toBeLessThan(64);
+  }, 180_000);
 });
 
 describe('startup errors', () => {

@@ -1,9 +1,10 @@
 import path from 'node:path';
-import { BACKEND_CHOICES_HELP, type BackendName, initBackend, parseBackendName } from '@food/core/backend';
+import { BACKEND_CHOICES_HELP, type BackendName, parseBackendName } from '@food/core/backend';
 import { TRAINABLE_SCOPES, type TrainableScope } from '@food/core/model/resnet50';
 import { type Command, InvalidArgumentError } from 'commander';
 import { RECIPE_DEFAULTS, type TrainConfig } from '../train/run-config.ts';
 import { runTraining } from '../train/run-training.ts';
+import { startTrainingBackend } from '../train/start-backend.ts';
 import { parseNonNegativeInteger, parsePositiveInteger } from './parse-number.ts';
 
 export const DEFAULT_WEIGHTS = 'data/weights/resnet50-imagenet';
@@ -28,6 +29,10 @@ function parseNonNegativeNumber(value: string): number {
 function parseResume(value: string): boolean | 'auto' {
   if (value === 'auto') return value;
   throw new InvalidArgumentError(`expected "auto" or nothing, got "${value}".`);
+}
+
+function parseAccumulate(value: string): number | 'auto' {
+  return value === 'auto' ? value : parsePositiveInteger(value);
 }
 
 function parseScope(value: string): TrainableScope {
@@ -76,9 +81,9 @@ export function register(program: Command): void {
       RECIPE_DEFAULTS.batchSize,
     )
     .option(
-      '--accumulate <k>',
-      'split each batch into K micro-batches (less memory, same effective batch)',
-      parsePositiveInteger,
+      '--accumulate <k|auto>',
+      'split each batch into K micro-batches (less memory, same effective batch); auto: plan from GPU memory',
+      parseAccumulate,
       RECIPE_DEFAULTS.accumulate,
     )
     .option(
@@ -142,6 +147,11 @@ export function register(program: Command): void {
       number,
       number,
     ])
+    .option(
+      '--deterministic',
+      'TF_DETERMINISTIC_OPS=1: bit-identical GPU runs (slower); wasm and cpu always are',
+      false,
+    )
     .option('--no-progress', 'no progress bars (logs only)')
     .addHelpText(
       'after',
@@ -161,12 +171,12 @@ Examples:
       --width 0.125 --blocks 1,1,1,1 --image-size 64 --lr 1e-3 --epochs 3 --batch-size 16`,
     )
     .action(async (flags: TrainFlags) => {
-      const backend = await initBackend(flags.backend, undefined, { wasmThreads: flags.threads });
-      if (flags.backend === 'tensorflow' && !backend.gpu) {
-        process.stderr.write(
-          'warning: TensorFlow runs on the CPU: no usable CUDA device (tfjs-node-gpu 4.x needs CUDA 11.2 and cuDNN 8.1). The recipe takes days on a CPU; see README, Troubleshooting.\n',
-        );
-      }
+      const { gpu } = await startTrainingBackend({
+        requested: flags.backend,
+        threads: flags.threads,
+        deterministic: flags.deterministic === true,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
       const { lr, width, blocks, threads: _threads, progress: _progress, ...shared } = flags;
       const config: TrainConfig = {
         ...shared,
@@ -186,6 +196,7 @@ Examples:
           log: (line) => process.stderr.write(`${line}\n`),
           shouldStop: () => interrupted,
           progress: flags.progress,
+          gpu,
         });
         const resumeCommand = `pnpm train ${withoutFlags(process.argv.slice(3), ['--resume', '--overwrite'], ['--max-steps']).join(' ')} --resume`;
         if (outcome.status === 'already-complete') {

@@ -10,8 +10,11 @@ export interface TrainConfig {
   epochs: number;
   /** Effective batch per optimizer step (the recipe: 128). */
   batchSize: number;
-  /** Micro-batches per step: each is batchSize / accumulate images, gradients averaged. */
-  accumulate: number;
+  /**
+   * Micro-batches per step: each is batchSize / accumulate images, gradients averaged. `auto` plans it from
+   * the GPU's free memory (or the wasm heap); see ./choose-micro-batch.ts.
+   */
+  accumulate: number | 'auto';
   imageSize: number;
   seed: number;
   /** Imported ImageNet backbone (see `trainer import-weights`), or 'none' for random initialisation. */
@@ -34,6 +37,8 @@ export interface TrainConfig {
   resume?: boolean | 'auto';
   /** Start over in an `out` that holds checkpoints, deleting them. */
   overwrite?: boolean;
+  /** TF_DETERMINISTIC_OPS=1 for the run (the tensorflow backend; wasm and cpu are deterministic anyway). */
+  deterministic?: boolean;
   /** Decoding concurrency of the batch loader. */
   loaderConcurrency?: number;
 }
@@ -44,7 +49,7 @@ export const RECIPE_DEFAULTS = {
   weightDecay: 5e-4,
   epochs: 14,
   batchSize: 128,
-  accumulate: 1,
+  accumulate: 'auto',
   imageSize: 224,
   seed: 42,
   trainable: 'all',

@@ -17,21 +17,24 @@ import { AdamL2 } from './adam.ts';
 import { createBatchSource } from './batch-source.ts';
 import { checkOutputFolder } from './check-output.ts';
 import { chooseStart } from './choose-start.ts';
+import { chooseMicroBatch, type GpuMemory } from './choose-micro-batch.ts';
 import { evaluateModel } from './evaluate-model.ts';
 import { type EpochRecord, readHistory, writeHistory } from './history.ts';
 import { loadPretrainedBackbone } from './load-pretrained.ts';
+import { createMicroBatchRunner } from './micro-batch-runner.ts';
 import { trainableParameters } from './parameters.ts';
 import { epochDirName, historyUpTo, repairRunLinks } from './resume-point.ts';
 import type { TrainConfig, TrainingState } from './run-config.ts';
 import { splitModelAt } from './split-model.ts';
-import { type ModelBatch, trainStep } from './train-step.ts';
-import { assertTrainingFitsWasmHeap } from './wasm-heap-budget.ts';
+import { trainStep } from './train-step.ts';
 
 export interface TrainingHooks {
   log: (line: string) => void;
   /** Polled after every step: true finishes the step, saves `latest` and returns (SIGINT). */
   shouldStop: () => boolean;
   progress: boolean;
+  /** The GPU's free memory before TensorFlow started, for `--accumulate auto` (nvidia-smi). */
+  gpu?: GpuMemory;
 }
 
 export interface TrainingOutcome {
@@ -58,11 +61,6 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
   const valSamples = spreadSubset(manifest.splits.val, config.limit);
   if (trainSamples.length === 0) {
     throw new UserError(`${config.prepared} has no training images; run \`pnpm trainer prepare\` again.`);
-  }
-  if (config.batchSize % config.accumulate !== 0) {
-    throw new UserError(
-      `--batch-size ${config.batchSize} is not divisible by --accumulate ${config.accumulate}.`,
-    );
   }
 
   const latestDir = path.join(config.out, 'latest');
@@ -135,7 +133,12 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
   const split =
     config.trainable === 'all' ? undefined : splitModelAt(model, boundaryLayer(model, config.trainable));
   const trained = split?.tail ?? model;
-  if (tf.getBackend() === 'wasm') assertTrainingFitsWasmHeap(trained, config.batchSize, config.accumulate);
+  const microBatcher = createMicroBatchRunner({
+    microBatch: chooseMicroBatch(config, trained, hooks.gpu, hooks.log),
+    model: trained,
+    optimizer,
+    log: hooks.log,
+  });
   const parameters = trainableParameters(trained);
   const cacheProgress =
     config.cacheFeatures && split
@@ -194,12 +197,12 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
       try {
         for await (const batch of source.train(state.epoch, state.stepInEpoch)) {
           stepping = true;
-          const parts = microBatches(batch, config.accumulate);
           let result: ReturnType<typeof trainStep>;
           try {
-            result = trainStep(trained, optimizer, parameters, parts, classes.length);
+            result = microBatcher.step(batch, (parts) =>
+              trainStep(trained, optimizer, parameters, parts, classes.length),
+            );
           } finally {
-            tf.dispose(parts.flatMap((part) => [part.inputs, part.labels]));
             tf.dispose([batch.inputs, batch.labels]);
           }
           stepping = false;
@@ -326,22 +329,6 @@ function outcomeOf(state: TrainingState, history: EpochRecord[]): Omit<TrainingO
     bestEpoch: state.bestEpoch,
     history,
   };
-}
-
-/** Splits a batch into `count` micro-batches along the batch axis (gradient accumulation); new tensors. */
-function microBatches(batch: ModelBatch, count: number): ModelBatch[] {
-  if (count === 1) return [{ inputs: batch.inputs.clone(), labels: batch.labels.clone() }];
-  const size = batch.labels.shape[0];
-  const step = Math.ceil(size / count);
-  const parts: ModelBatch[] = [];
-  for (let start = 0; start < size; start += step) {
-    const length = Math.min(step, size - start);
-    parts.push({
-      inputs: batch.inputs.slice(start, length),
-      labels: batch.labels.slice(start, length),
-    });
-  }
-  return parts;
 }
 
 /** The last layer of the frozen part: the stage output before the first trainable layer. */

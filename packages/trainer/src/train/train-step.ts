@@ -33,21 +33,27 @@ export function trainStep(
   let summedGradients: tf.NamedTensorMap = {};
   let lossSum = 0;
   let correct = 0;
-  for (const { inputs, labels } of microBatches) {
-    const { loss, gradients, predictedClasses } = tf.tidy(() => {
-      let predicted: tf.Tensor | undefined;
-      const { value, grads } = tf.variableGrads(() => {
-        const logits = model.apply(inputs, { training: true }) as tf.Tensor2D;
-        predicted = tf.keep(logits.argMax(-1));
-        return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, numClasses), logits) as tf.Scalar;
-      }, variables);
-      return { loss: value, gradients: grads, predictedClasses: predicted as tf.Tensor };
-    });
-    const share = labels.shape[0] / total;
-    lossSum += loss.dataSync()[0] * share;
-    correct += tf.tidy(() => predictedClasses.equal(labels).sum().dataSync()[0]);
-    tf.dispose([loss, predictedClasses]);
-    summedGradients = accumulate(summedGradients, share === 1 ? gradients : scaleAll(gradients, share));
+  try {
+    for (const { inputs, labels } of microBatches) {
+      const { loss, gradients, predictedClasses } = tf.tidy(() => {
+        let predicted: tf.Tensor | undefined;
+        const { value, grads } = tf.variableGrads(() => {
+          const logits = model.apply(inputs, { training: true }) as tf.Tensor2D;
+          predicted = tf.keep(logits.argMax(-1));
+          return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, numClasses), logits) as tf.Scalar;
+        }, variables);
+        return { loss: value, gradients: grads, predictedClasses: predicted as tf.Tensor };
+      });
+      const share = labels.shape[0] / total;
+      lossSum += loss.dataSync()[0] * share;
+      correct += tf.tidy(() => predictedClasses.equal(labels).sum().dataSync()[0]);
+      tf.dispose([loss, predictedClasses]);
+      summedGradients = accumulate(summedGradients, share === 1 ? gradients : scaleAll(gradients, share));
+    }
+  } catch (error) {
+    // A micro-batch failed (out of GPU memory): the caller may retry the step, so free what it summed.
+    tf.dispose(Object.values(summedGradients));
+    throw error;
   }
   optimizer.applyGradients(parameters, summedGradients);
   tf.dispose(Object.values(summedGradients));

@@ -103,6 +103,8 @@ function contextFiles(relative: string): string[] {
 
 const rootManifest = JSON.parse(readRepoFile('package.json')) as { packageManager: string };
 const pnpmVersion = rootManifest.packageManager.replace(/^pnpm@/, '');
+// The images run the Node release that .ci/run tests the suite on.
+const ciNode24Version = /^NODE24_VERSION=(24\.\d+\.\d+)$/m.exec(readRepoFile('.ci/run'))?.[1];
 const lockfile = parseYaml(readRepoFile('pnpm-lock.yaml')) as {
   importers: Record<string, { devDependencies?: Record<string, { version: string }> }>;
   snapshots: Record<string, { dependencies?: Record<string, string> }>;
@@ -199,11 +201,11 @@ describe.each(Object.entries(dockerfiles))('docker/%s.Dockerfile', (_name, { tex
     for (const cmd of byKeyword(finalStage.instructions, 'CMD')) expect(execForm(cmd)).not.toBeNull();
   });
 
-  it('installs the pnpm version of the packageManager field and Node 20 (package.json engines)', () => {
+  it('installs the pnpm version of the packageManager field and the Node 24 release CI tests', () => {
     expect(text).toContain(`pnpm@${pnpmVersion}`);
     const nodeImages = stages.map((stage) => stage.image).filter((image) => image.startsWith('node:'));
     expect(nodeImages.length).toBeGreaterThan(0);
-    for (const image of nodeImages) expect(image).toMatch(/^node:20\.\d+\.\d+-bookworm-slim$/);
+    for (const image of nodeImages) expect(image).toBe(`node:${ciNode24Version}-bookworm-slim`);
   });
 });
 

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { type BackendName, initBackend, parseBackendName } from '@food/core/backend';
 import { TRAINABLE_SCOPES, type TrainableScope } from '@food/core/model/resnet50';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { BEST_EXPORTS, type BestExport, exportBest } from '../export/export-best.ts';
 import { RECIPE_DEFAULTS, type TrainConfig } from '../train/run-config.ts';
 import { runTraining } from '../train/run-training.ts';
 import { parsePositiveInteger } from './parse-number.ts';
@@ -47,6 +48,7 @@ type TrainFlags = Omit<
   blocks: [number, number, number, number];
   threads?: number;
   progress: boolean;
+  export: BestExport;
 };
 
 export function register(program: Command): void {
@@ -130,13 +132,22 @@ export function register(program: Command): void {
       number,
       number,
     ])
+    .addOption(
+      new Option(
+        '--export <kind>',
+        'when the run completes, export best for ONNX Runtime: float32 (best.onnx), int8 (also best.int8.onnx, calibrated on the training split) or none',
+      )
+        .choices(BEST_EXPORTS)
+        .default('float32'),
+    )
     .option('--no-progress', 'no progress bars (logs only)')
     .addHelpText(
       'after',
       `
 Defaults are the recipe: Adam lr 1e-5 with L2 weight decay 5e-4 on every trainable parameter (the head
 included), softmax cross-entropy, 14 epochs, batch 128, 224 px. Checkpoints go to OUT/epoch-NNN, OUT/latest
-and OUT/best (by validation top-1); history.csv/json record every epoch. Ctrl-C finishes the current step,
+and OUT/best (by validation top-1); history.csv/json record every epoch. A completed run exports OUT/best.onnx,
+which pnpm serve and pnpm evaluate then run on ONNX Runtime. Ctrl-C finishes the current step,
 saves OUT/latest and prints the command that resumes.
 
 Examples:
@@ -154,7 +165,15 @@ Examples:
           'warning: TensorFlow runs on the CPU: no usable CUDA device (tfjs-node-gpu 4.x needs CUDA 11.2 and cuDNN 8.1). The recipe takes days on a CPU; see README, Troubleshooting.\n',
         );
       }
-      const { lr, width, blocks, threads: _threads, progress: _progress, ...shared } = flags;
+      const {
+        lr,
+        width,
+        blocks,
+        threads: _threads,
+        progress: _progress,
+        export: exportKind,
+        ...shared
+      } = flags;
       const config: TrainConfig = {
         ...shared,
         learningRate: lr,
@@ -176,6 +195,12 @@ Examples:
         });
         const resumeCommand = `pnpm train ${withoutFlags(process.argv.slice(3), ['--resume'], ['--max-steps']).join(' ')} --resume`;
         if (outcome.status === 'completed') {
+          await exportBest({
+            runDir: flags.out,
+            kind: exportKind,
+            prepared: flags.prepared,
+            log: (line) => process.stderr.write(`${line}\n`),
+          });
           process.stdout.write(
             `done: ${outcome.epochsCompleted} epochs, best val top-1 ${outcome.bestValTop1.toFixed(4)} at epoch ${outcome.bestEpoch}; best model in ${path.join(flags.out, 'best')}\n`,
           );

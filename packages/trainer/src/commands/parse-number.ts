@@ -14,6 +14,12 @@ export function parsePositiveInteger(value: string): number {
   return number;
 }
 
+export function parseNonNegativeInteger(value: string): number {
+  const number = parseInteger(value);
+  if (number < 0) throw new InvalidArgumentError(`expected an integer ≥ 0, got ${value}.`);
+  return number;
+}
+
 /** A fraction strictly between 0 and 1, such as a validation share. */
 export function parseOpenFraction(value: string): number {
   const number = Number(value);

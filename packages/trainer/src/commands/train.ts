@@ -5,7 +5,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BEST_EXPORTS, type BestExport, exportBest } from '../export/export-best.ts';
 import { RECIPE_DEFAULTS, type TrainConfig } from '../train/run-config.ts';
 import { runTraining } from '../train/run-training.ts';
-import { parsePositiveInteger } from './parse-number.ts';
+import { parseNonNegativeInteger, parsePositiveInteger } from './parse-number.ts';
 
 export const DEFAULT_WEIGHTS = 'data/weights/resnet50-imagenet';
 
@@ -106,6 +106,11 @@ export function register(program: Command): void {
       '--cache-features',
       'with a frozen trunk: run it once per image and train on cached features (CPU fine-tunes)',
       false,
+    )
+    .option(
+      '--feature-views <k>',
+      'with --cache-features: also cache K augmented views (random resized crop + flip) of each training image; each epoch draws one of the K + 1',
+      parseNonNegativeInteger,
     )
     .option('--no-augment', 'no random resized crop / flip (centre crop only)')
     .option('--resume', 'continue the run in --out from its latest checkpoint', false)

@@ -133,10 +133,7 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
   const trained = split?.tail ?? model;
   if (tf.getBackend() === 'wasm') assertTrainingFitsWasmHeap(trained, config.batchSize, config.accumulate);
   const parameters = trainableParameters(trained);
-  const cacheProgress =
-    config.cacheFeatures && split
-      ? createProgress('features', trainSamples.length + valSamples.length, hooks.progress)
-      : undefined;
+  let cacheProgress: ReturnType<typeof createProgress> | undefined;
   const source = await createBatchSource({
     dataRoot: manifest.dataRoot,
     trainSamples,
@@ -149,7 +146,13 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
     concurrency: config.loaderConcurrency,
     trunk: split?.trunk,
     cacheFeatures: config.cacheFeatures,
+    featureCacheRoot: path.join(config.prepared, 'feature-cache'),
+    featureViews: config.featureViews,
+    onCacheStart: (images) => {
+      cacheProgress = createProgress('features (onnxruntime)', images, hooks.progress);
+    },
     onCacheProgress: (images) => cacheProgress?.tick(images),
+    onCacheReady: (dir, reused) => hooks.log(`feature cache: ${dir}${reused ? ' (reused)' : ''}`),
   });
   cacheProgress?.stop();
 
@@ -396,6 +399,7 @@ function checkResumable(
     'seed',
     'trainable',
     'cacheFeatures',
+    'featureViews',
     'augment',
     'limit',
     'widthMultiplier',

@@ -162,6 +162,10 @@ async function loadModelCard() {
     stats.push(stat('Epochs', `${model.training.epoch}${epochs}`));
   }
   stats.push(stat('Input', `${model.preprocess.cropSize}×${model.preprocess.cropSize}`));
+  const precision = model.engine.precision ? ` ${model.engine.precision}` : '';
+  stats.push(
+    stat('Engine', `${model.engine.name === 'onnx' ? 'ONNX Runtime' : 'TensorFlow.js'}${precision}`),
+  );
   elements.modelStats.replaceChildren(...stats);
 
   const captions = {

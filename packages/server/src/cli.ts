@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BACKEND_CHOICES_HELP, type BackendName, parseBackendName } from '@food/core/backend';
-import { ENGINE_NAMES, type EngineName } from '@food/core/engine/create-engine';
+import { ENGINE_CHOICES, type EngineChoice } from '@food/core/engine/resolve-engine';
 import { UserError } from '@food/core/errors';
 import { packageVersion, runCommandLine } from '@food/core/run-command-line';
 import { Command, Option } from 'commander';
@@ -55,15 +55,21 @@ export function buildProgram(): Command {
     )
     .addOption(
       env(
-        new Option('--engine <name>', 'inference engine: tfjs (on --backend) or onnx (ONNX Runtime)')
-          .choices(ENGINE_NAMES)
+        new Option(
+          '--engine <name>',
+          'inference engine: auto (the ONNX export beside the checkpoint, int8 first, else tfjs), tfjs (on --backend) or onnx (ONNX Runtime)',
+        )
+          .choices(ENGINE_CHOICES)
           .default(DEFAULTS.engine),
         'engine',
       ),
     )
     .addOption(
       env(
-        new Option('--onnx-model <file>', 'exported model for --engine onnx (default: CHECKPOINT.onnx)'),
+        new Option(
+          '--onnx-model <file>',
+          'exported model for --engine onnx|auto (default: CHECKPOINT.int8.onnx if present, else CHECKPOINT.onnx)',
+        ),
         'onnxModel',
       ),
     )
@@ -145,7 +151,7 @@ Examples:
   pnpm serve --checkpoint checkpoints/food10/best --host 0.0.0.0 --port 8080 --workers 2
   CHECKPOINT=checkpoints/food10/best PORT=8080 pnpm serve
   pnpm serve --checkpoint checkpoints/food10/best --workers 0 --backend cpu   # model on the main thread
-  pnpm serve --checkpoint checkpoints/food10/best --engine onnx               # after pnpm trainer export
+  pnpm serve --checkpoint checkpoints/food10/best --engine tfjs               # ignore the ONNX export
 
 Then open http://127.0.0.1:5000 (web UI), /docs (API), /metrics (Prometheus).
 `,
@@ -154,7 +160,7 @@ Then open http://127.0.0.1:5000 (web UI), /docs (API), /metrics (Prometheus).
       const server = await startServer({
         ...options,
         backend: options.backend as BackendName,
-        engine: options.engine as EngineName,
+        engine: options.engine as EngineChoice,
       });
       closeOnSignals(server, options.drainDelayMs);
     });

@@ -1,5 +1,5 @@
 import type { BackendName } from '@food/core/backend';
-import type { EngineName } from '@food/core/engine/create-engine';
+import type { EngineChoice } from '@food/core/engine/resolve-engine';
 import { DEFAULT_MAX_PIXELS } from '@food/core/preprocess/image';
 import { usableCores } from '@food/core/usable-cores';
 
@@ -9,9 +9,12 @@ export interface ServerConfig {
   host: string;
   port: number;
   backend: BackendName;
-  /** `tfjs` (on `backend`) or `onnx` (ONNX Runtime, from `onnxModel`). */
-  engine: EngineName;
-  /** The exported .onnx file for `--engine onnx` (default: beside the checkpoint, `best.onnx`). */
+  /**
+   * `auto` (the ONNX export beside the checkpoint, int8 first, else tfjs), `tfjs` (on `backend`) or
+   * `onnx` (ONNX Runtime, from `onnxModel`).
+   */
+  engine: EngineChoice;
+  /** The exported .onnx file for `--engine onnx|auto` (default: beside the checkpoint, `best.onnx`). */
   onnxModel?: string;
   /** Evaluation report folder (`pnpm evaluate --out`) whose test metrics and pictures the model card shows. */
   report?: string;
@@ -34,7 +37,7 @@ export const DEFAULTS = {
   host: '127.0.0.1',
   port: 5000,
   backend: 'auto',
-  engine: 'tfjs',
+  engine: 'auto',
   workers: usableCores(),
   maxBatch: 8,
   batchTimeoutMs: 5,

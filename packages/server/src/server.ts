@@ -55,9 +55,10 @@ export async function startServer(
     await app.close();
     throw error;
   }
+  const { engine } = app.classifier.info;
   app.log.info(
-    { url, workers: config.workers, maxBatch: config.maxBatch },
-    `ready: open ${url} in a browser`,
+    { url, workers: config.workers, maxBatch: config.maxBatch, engine: engine.name, model: engine.file },
+    `ready: open ${url} in a browser (engine ${engine.name}, ${engine.file})`,
   );
   let closing: Promise<void> | undefined;
   const close = () => {

@@ -49,6 +49,8 @@ describe('model card with --report', () => {
     expect(model.test?.accuracy).not.toBe(0.75);
     expect(model.assets).toEqual(['curves.svg']);
     expect((await app.inject('/api/model/assets/confusion.svg')).statusCode).toBe(404);
+    // No export beside the checkpoint: --engine auto runs tfjs, and the card says so.
+    expect(model.engine).toMatchObject({ name: 'tfjs', file: 'tiny-run/best/model.json', precision: null });
     await app.close();
   });
 });

@@ -62,6 +62,14 @@ describe('POST /api/predict with --engine onnx', () => {
     }
   });
 
+  it('is what --engine auto (the default) picks, and /api/model says so', async () => {
+    const app = await buildApp({ checkpoint: checkpoint.dir, workers: 0 });
+    const { engine } = (await app.inject('/api/model')).json();
+    expect(engine).toMatchObject({ name: 'onnx', precision: 'float32' });
+    expect(engine.file).toMatch(/\/best\.onnx$/);
+    await app.close();
+  });
+
   it('refuses to start without an exported model, and says how to make one', async () => {
     const error = await buildApp({
       checkpoint: checkpoint.dir,

@@ -5,33 +5,19 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import {
+  type CheckpointMetadata,
   type LoadedCheckpoint,
   loadCheckpoint,
   readCheckpointMetadata,
 } from '../checkpoint/load-checkpoint.ts';
-import { UserError } from '../errors.ts';
 import type { Labels } from '../labels.ts';
 import type { PreprocessConfig } from '../preprocess/config.ts';
 import type { InferenceEngine } from './inference-engine.ts';
 import { createOnnxEngine } from './onnx-engine.ts';
-import { OnnxModelError, readOnnxMetadata } from './onnx-metadata.ts';
+import { OnnxModelError, type OnnxModelMetadata, readOnnxMetadata } from './onnx-metadata.ts';
 import { createTfjsEngine } from './tfjs-engine.ts';
 
 export type EngineName = 'tfjs' | 'onnx';
-export const ENGINE_NAMES: readonly EngineName[] = ['tfjs', 'onnx'];
-
-/**
- * Parses an `--engine` value. The thrown error carries commander's `invalidArgument` code, so commander
- * prints "option '--engine <name>' argument 'x' is invalid. <message>" and exits 1.
- */
-export function parseEngineName(value: string): EngineName {
-  if ((ENGINE_NAMES as readonly string[]).includes(value)) return value as EngineName;
-  const error = new UserError(
-    `Unknown engine "${value}". Choose one of: ${ENGINE_NAMES.join(', ')}.`,
-    'commander.invalidArgument',
-  );
-  throw Object.assign(error, { exitCode: 1 });
-}
 
 /** Where `pnpm trainer export` writes by default: beside the folder, `checkpoints/RUN/best` → `best.onnx`. */
 export function defaultOnnxPath(checkpoint: string, quantize?: 'int8'): string {
@@ -57,6 +43,39 @@ export interface EngineWithConfig {
 }
 
 /**
+ * Throws OnnxModelError unless `onnxModel` was exported from this checkpoint: the same weights (the
+ * sha256 recorded at export), preprocessing and labels. An export without a recorded checksum is
+ * refused when `requireSource` (auto selection must never pick a file it cannot tie to the weights).
+ */
+export function assertExportOf(
+  metadata: OnnxModelMetadata,
+  onnxModel: string,
+  checkpoint: CheckpointMetadata,
+  requireSource = false,
+): void {
+  const reexport = `Export it again: pnpm trainer export --checkpoint ${checkpoint.dir} --out ${onnxModel}`;
+  const weightsSha256 = checkpoint.files['weights.bin']?.sha256;
+  if (requireSource && !metadata.source?.weightsSha256) {
+    throw new OnnxModelError(
+      `${onnxModel} records no checksum of the checkpoint it was exported from, so it may not belong to ${checkpoint.dir}. ${reexport}`,
+    );
+  }
+  if (metadata.source && weightsSha256 && metadata.source.weightsSha256 !== weightsSha256) {
+    throw new OnnxModelError(
+      `${onnxModel} was exported from other weights (${metadata.source.checkpoint}) than ${checkpoint.dir} holds. ${reexport}`,
+    );
+  }
+  if (!isDeepStrictEqual(metadata.preprocess, checkpoint.preprocess)) {
+    throw new OnnxModelError(
+      `${onnxModel} was exported with other preprocessing than ${checkpoint.dir}/preprocess.json. ${reexport}`,
+    );
+  }
+  if (!isDeepStrictEqual(metadata.labels, checkpoint.labels)) {
+    throw new OnnxModelError(`${onnxModel} has other labels than ${checkpoint.dir}/labels.json. ${reexport}`);
+  }
+}
+
+/**
  * Opens the checkpoint with the chosen engine. For `tfjs`, call `initBackend` first (the engine runs
  * on the current tfjs backend). For `onnx`, the .onnx file's metadata must match the checkpoint's
  * preprocessing, labels and weights (sha256), else OnnxModelError says to export it again.
@@ -69,24 +88,7 @@ export async function loadEngine(options: LoadEngineOptions): Promise<EngineWith
   }
   const checkpoint = await readCheckpointMetadata(options.checkpoint);
   const onnxModel = options.onnxModel ?? defaultOnnxPath(options.checkpoint);
-  const metadata = await readOnnxMetadata(onnxModel);
-  const reexport = `Export it again: pnpm trainer export --checkpoint ${options.checkpoint} --format onnx --out ${onnxModel}`;
-  const weightsSha256 = checkpoint.files['weights.bin']?.sha256;
-  if (metadata.source && weightsSha256 && metadata.source.weightsSha256 !== weightsSha256) {
-    throw new OnnxModelError(
-      `${onnxModel} was exported from other weights (${metadata.source.checkpoint}) than ${options.checkpoint} holds. ${reexport}`,
-    );
-  }
-  if (!isDeepStrictEqual(metadata.preprocess, checkpoint.preprocess)) {
-    throw new OnnxModelError(
-      `${onnxModel} was exported with other preprocessing than ${options.checkpoint}/preprocess.json. ${reexport}`,
-    );
-  }
-  if (!isDeepStrictEqual(metadata.labels, checkpoint.labels)) {
-    throw new OnnxModelError(
-      `${onnxModel} has other labels than ${options.checkpoint}/labels.json. ${reexport}`,
-    );
-  }
+  assertExportOf(await readOnnxMetadata(onnxModel), onnxModel, checkpoint);
   const engine = await createOnnxEngine(onnxModel, {
     maxBatch: options.maxBatch,
     intraOpThreads: options.intraOpThreads,

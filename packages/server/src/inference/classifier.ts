@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
+import { resolveEngine } from '@food/core/engine/resolve-engine';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 import { preprocessImage } from '@food/core/preprocess/image';
 import { usableCores } from '@food/core/usable-cores';
@@ -87,12 +88,15 @@ export class Classifier {
   static async open(options: ClassifierOptions): Promise<Classifier> {
     const metadata = await readCheckpointMetadata(options.checkpoint);
     const assetFiles = await locateAssets(metadata.dir, options.report);
-    const info = await describeModel(metadata, assetFiles, options.report);
+    // Decided once here, so every worker runs the same engine and /api/model can say which.
+    const engine = await resolveEngine(options.engine, metadata.dir, options.onnxModel);
+    options.log?.(`engine: ${engine.reason}`);
+    const info = await describeModel(metadata, assetFiles, engine, options.report);
     const engineOptions = {
       checkpoint: metadata.dir,
       backend: options.backend,
-      engine: options.engine,
-      onnxModel: options.onnxModel,
+      engine: engine.engine,
+      onnxModel: engine.onnxModel,
       // Each worker's engine (ONNX Runtime session or wasm thread pool) gets its share of the cores, so N
       // workers do not oversubscribe them (a container's CPU limit counts: usableCores).
       intraOpThreads: Math.max(1, Math.floor(usableCores() / Math.max(1, options.workers))),

@@ -1,6 +1,7 @@
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
+import type { ResolvedEngine } from '@food/core/engine/resolve-engine';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 
 /**
@@ -30,6 +31,15 @@ export interface TestSummary {
   macroF1: number | null;
 }
 
+/** What runs the model: `--engine auto` decides at start-up (core/engine/resolve-engine.ts). */
+export interface EngineInfo {
+  name: 'tfjs' | 'onnx';
+  /** The file the engine loaded, as `RUN/best.int8.onnx` or `RUN/best/model.json`. */
+  file: string;
+  /** For onnx: `float32` or `int8`. */
+  precision: 'float32' | 'int8' | null;
+}
+
 /** What `GET /api/model` answers and the UI's model card shows. */
 export interface ModelInfo {
   /** The run's name: the folder above best/latest/epoch-NNN. */
@@ -45,6 +55,7 @@ export interface ModelInfo {
   /** metrics.json as written by the trainer, for fields this summary does not know. */
   metrics: Record<string, unknown>;
   assets: ModelAsset[];
+  engine: EngineInfo;
 }
 
 /** Where each available model-card picture is on disk (first folder that has it wins). */
@@ -89,6 +100,7 @@ async function readReportTestSummary(reportDir: string | undefined): Promise<Tes
 export async function describeModel(
   metadata: CheckpointMetadata,
   assets: ReadonlyMap<ModelAsset, string>,
+  engine: ResolvedEngine,
   reportDir?: string,
 ): Promise<ModelInfo> {
   const dir = path.resolve(metadata.dir);
@@ -127,6 +139,14 @@ export async function describeModel(
         : null),
     metrics,
     assets: [...assets.keys()],
+    engine: {
+      name: engine.engine,
+      file:
+        engine.engine === 'onnx'
+          ? `${name}/${path.basename(engine.onnxModel!)}`
+          : `${name}/${path.basename(dir)}/model.json`,
+      precision: engine.precision ?? null,
+    },
   };
 }
 

@@ -43,6 +43,7 @@ export const modelInfoSchema = {
     'training',
     'test',
     'assets',
+    'engine',
   ],
   properties: {
     name: { type: 'string' },
@@ -81,6 +82,17 @@ export const modelInfoSchema = {
       type: 'array',
       items: { type: 'string' },
       description: 'Pictures available at /api/model/assets/{name}',
+    },
+    engine: {
+      type: 'object',
+      description:
+        'What runs the model (`--engine auto` picks the ONNX export beside the checkpoint when there is one)',
+      required: ['name', 'file', 'precision'],
+      properties: {
+        name: { type: 'string', enum: ['tfjs', 'onnx'] },
+        file: { type: 'string', description: 'The model file, as RUN/best.onnx or RUN/best/model.json' },
+        precision: { type: ['string', 'null'], enum: ['float32', 'int8', null] },
+      },
     },
   },
 } as const;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { BACKEND_CHOICES_HELP, type BackendName, initBackend, parseBackendName } from '@food/core/backend';
 import { resolveRunFolder } from '@food/core/checkpoint/run-folder';
-import { type EngineName, parseEngineName } from '@food/core/engine/create-engine';
+import { type EngineChoice, parseEngineChoice, resolveEngine } from '@food/core/engine/resolve-engine';
 import { type Command, InvalidArgumentError } from 'commander';
 import { SPLIT_NAMES, type SplitName } from '../data/manifest.ts';
 import { runEvaluation, runNameOf } from '../evaluate/run-evaluation.ts';
@@ -22,7 +22,7 @@ interface EvaluateFlags {
   threads?: number;
   limit?: number;
   compare?: string;
-  engine: EngineName;
+  engine: EngineChoice;
   onnxModel?: string;
   saveProbabilities: boolean;
   progress: boolean;
@@ -55,11 +55,14 @@ export function register(program: Command): void {
     )
     .option(
       '--engine <name>',
-      'tfjs (on --backend) or onnx (ONNX Runtime; run `trainer export` first)',
-      parseEngineName,
-      'tfjs' as EngineName,
+      'auto (the ONNX export beside the checkpoint, int8 first, else tfjs) | tfjs (on --backend) | onnx (ONNX Runtime)',
+      parseEngineChoice,
+      'auto' as EngineChoice,
     )
-    .option('--onnx-model <file>', 'the exported model for --engine onnx (default: CHECKPOINT.onnx)')
+    .option(
+      '--onnx-model <file>',
+      'the exported model (default: auto tries CHECKPOINT.int8.onnx, then CHECKPOINT.onnx; onnx: CHECKPOINT.onnx)',
+    )
     .option('--compare <dir>', 'another checkpoint to score on the same images, shown as a baseline')
     .option(
       '--save-probabilities',
@@ -82,11 +85,14 @@ Examples:
       --compare checkpoints/seed50/epoch-003 --limit 500`,
     )
     .action(async (flags: EvaluateFlags) => {
-      // ONNX Runtime needs no tfjs backend (the wasm one would start a thread pool for nothing).
-      if (flags.engine === 'tfjs')
-        await initBackend(flags.backend, undefined, { wasmThreads: flags.threads });
       const { dir: checkpoint, note } = await resolveRunFolder(flags.checkpoint);
       if (note) process.stderr.write(`${note}\n`);
+      const resolved = await resolveEngine(flags.engine, checkpoint, flags.onnxModel);
+      process.stderr.write(`engine: ${resolved.reason}\n`);
+      const compared = flags.compare ? await resolveEngine(flags.engine, flags.compare) : undefined;
+      // ONNX Runtime needs no tfjs backend (the wasm one would start a thread pool for nothing).
+      if (resolved.engine === 'tfjs' || compared?.engine === 'tfjs')
+        await initBackend(flags.backend, undefined, { wasmThreads: flags.threads });
       const out = flags.out ?? path.join('reports', `${runNameOf(checkpoint)}-${flags.split}`);
       const started = performance.now();
       const { metrics } = await runEvaluation(

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { BACKEND_CHOICES_HELP, type BackendName, parseBackendName } from '@food/core/backend';
 import { TRAINABLE_SCOPES, type TrainableScope } from '@food/core/model/resnet50';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { BEST_EXPORTS, type BestExport, exportBest } from '../export/export-best.ts';
 import { RECIPE_DEFAULTS, type TrainConfig } from '../train/run-config.ts';
 import { runTraining } from '../train/run-training.ts';
 import { startTrainingBackend } from '../train/start-backend.ts';
@@ -58,6 +59,7 @@ type TrainFlags = Omit<
   blocks: [number, number, number, number];
   threads?: number;
   progress: boolean;
+  export: BestExport;
 };
 
 export function register(program: Command): void {
@@ -116,6 +118,11 @@ export function register(program: Command): void {
       'with a frozen trunk: run it once per image and train on cached features (CPU fine-tunes)',
       false,
     )
+    .option(
+      '--feature-views <k>',
+      'with --cache-features: also cache K augmented views (random resized crop + flip) of each training image; each epoch draws one of the K + 1',
+      parseNonNegativeInteger,
+    )
     .option('--no-augment', 'no random resized crop / flip (centre crop only)')
     .option(
       '--resume [auto]',
@@ -152,13 +159,22 @@ export function register(program: Command): void {
       'TF_DETERMINISTIC_OPS=1: bit-identical GPU runs (slower); wasm and cpu always are',
       false,
     )
+    .addOption(
+      new Option(
+        '--export <kind>',
+        'when the run completes, export best for ONNX Runtime: float32 (best.onnx), int8 (also best.int8.onnx, calibrated on the training split) or none',
+      )
+        .choices(BEST_EXPORTS)
+        .default('float32'),
+    )
     .option('--no-progress', 'no progress bars (logs only)')
     .addHelpText(
       'after',
       `
 Defaults are the recipe: Adam lr 1e-5 with L2 weight decay 5e-4 on every trainable parameter (the head
 included), softmax cross-entropy, 14 epochs, batch 128, 224 px. Checkpoints go to OUT/epoch-NNN, OUT/latest
-and OUT/best (by validation top-1); history.csv/json record every epoch. Ctrl-C finishes the current step,
+and OUT/best (by validation top-1); history.csv/json record every epoch. A completed run exports OUT/best.onnx,
+which pnpm serve and pnpm evaluate then run on ONNX Runtime. Ctrl-C finishes the current step,
 saves OUT/latest and prints the command that resumes.
 
 Examples:
@@ -177,7 +193,15 @@ Examples:
         deterministic: flags.deterministic === true,
         log: (line) => process.stderr.write(`${line}\n`),
       });
-      const { lr, width, blocks, threads: _threads, progress: _progress, ...shared } = flags;
+      const {
+        lr,
+        width,
+        blocks,
+        threads: _threads,
+        progress: _progress,
+        export: exportKind,
+        ...shared
+      } = flags;
       const config: TrainConfig = {
         ...shared,
         learningRate: lr,
@@ -204,6 +228,12 @@ Examples:
             `already complete: ${flags.out} has finished all ${outcome.epochsCompleted} epochs (best val top-1 ${outcome.bestValTop1.toFixed(4)} at epoch ${outcome.bestEpoch}); nothing to train. Raise --epochs to train further.\n`,
           );
         } else if (outcome.status === 'completed') {
+          await exportBest({
+            runDir: flags.out,
+            kind: exportKind,
+            prepared: flags.prepared,
+            log: (line) => process.stderr.write(`${line}\n`),
+          });
           process.stdout.write(
             `done: ${outcome.epochsCompleted} epochs, best val top-1 ${outcome.bestValTop1.toFixed(4)} at epoch ${outcome.bestEpoch}; best model in ${path.join(flags.out, 'best')}\n`,
           );

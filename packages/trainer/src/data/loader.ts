@@ -37,6 +37,8 @@ export interface BatchLoaderOptions {
   shuffle: boolean;
   /** RandomResizedCrop + flip (training) instead of resize + centre crop (evaluation). */
   augment: boolean;
+  /** RandomResizedCrop's area range with `augment` (default torchvision's [0.08, 1]). */
+  augmentScale?: [number, number];
   seed: number;
   epoch: number;
   /** Batches decoded ahead of the one the consumer holds (default 2). */
@@ -186,7 +188,7 @@ async function loadSample(index: number, options: BatchLoaderOptions): Promise<F
     if (!options.augment) return await preprocessImage(bytes, options.config);
     // One RNG per (seed, epoch, sample): the crop does not depend on which decode finishes first.
     const random = seedrandom(`augment:${options.seed}:${options.epoch}:${index}`);
-    return await augmentImage(bytes, options.config, random);
+    return await augmentImage(bytes, options.config, random, { scale: options.augmentScale });
   } catch (error) {
     // Any failure here is this file's (a resize the geometry cannot take included): say which file.
     throw new SampleError(

@@ -5,8 +5,9 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type CheckpointMetadata, readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
-import { type EngineName, loadEngine } from '@food/core/engine/create-engine';
+import { loadEngine } from '@food/core/engine/create-engine';
 import type { InferenceEngine } from '@food/core/engine/inference-engine';
+import { type EngineChoice, resolveEngine } from '@food/core/engine/resolve-engine';
 import { UserError } from '@food/core/errors';
 import { mostConfusedPairs } from '@food/core/metrics/confusion-matrix';
 import { thumbnailJpeg } from '@food/core/preprocess/image';
@@ -38,8 +39,11 @@ export interface EvaluateOptions {
   compare?: string;
   /** Also write probabilities.json with every probability at full float32 precision. */
   saveProbabilities?: boolean;
-  /** `tfjs` (default, on the current backend) or `onnx` (ONNX Runtime, from `onnxModel`). */
-  engine?: EngineName;
+  /**
+   * `tfjs` (default, on the current backend), `onnx` (ONNX Runtime, from `onnxModel`) or `auto` (the
+   * export beside each checkpoint when there is one, else tfjs; see resolveEngine).
+   */
+  engine?: EngineChoice;
   /** The exported .onnx of `checkpoint` (default: beside it, see `pnpm trainer export`). */
   onnxModel?: string;
   /** ONNX Runtime intra-op threads (default: every core); the tfjs engine runs on `initBackend`'s. */
@@ -81,7 +85,7 @@ export async function runEvaluation(
   }
 
   const checkpoint = await readCheckpointMetadata(options.checkpoint);
-  const { predictions, seconds, latency } = await withEngine(checkpoint, options, async (engine) => {
+  const { predictions, seconds, latency, backend } = await withEngine(checkpoint, options, async (engine) => {
     const pass = await predictWithProgress(engine, checkpoint, manifest, samples, options, hooks);
     const latency = await measureLatency(
       engine,
@@ -115,7 +119,7 @@ export async function runEvaluation(
     prepared: options.prepared,
     split: options.split,
     limit: options.limit ?? null,
-    backend: (options.engine ?? 'tfjs') === 'onnx' ? 'onnxruntime' : tf.getBackend(),
+    backend,
     parameters: checkpoint.parameters,
     sizeBytes: checkpoint.sizeBytes,
     latency,
@@ -197,16 +201,22 @@ async function withEngine<T>(
   checkpoint: CheckpointMetadata,
   options: EvaluateOptions,
   use: (engine: InferenceEngine) => Promise<T>,
-): Promise<T> {
+): Promise<T & { backend: string }> {
+  const resolved = await resolveEngine(
+    options.engine ?? 'tfjs',
+    checkpoint.dir,
+    checkpoint.dir === options.checkpoint ? options.onnxModel : undefined,
+  );
   const { engine } = await loadEngine({
-    engine: options.engine ?? 'tfjs',
+    ...resolved,
     checkpoint: checkpoint.dir,
-    onnxModel: checkpoint.dir === options.checkpoint ? options.onnxModel : undefined,
     maxBatch: options.batchSize,
     intraOpThreads: options.threads,
   });
   try {
-    return await use(engine);
+    const backend =
+      resolved.engine === 'onnx' ? `onnxruntime (${path.basename(resolved.onnxModel!)})` : tf.getBackend();
+    return { ...(await use(engine)), backend };
   } finally {
     engine.dispose();
   }

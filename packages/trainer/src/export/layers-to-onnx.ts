@@ -57,6 +57,27 @@ interface LayerConfig {
 }
 
 export function layersModelToOnnx(model: tf.LayersModel): OnnxGraph {
+  const { graph, tensorOf } = convertLayers(model);
+  const [, classes] = model.outputs[0]!.shape;
+  if (model.outputs[0]!.shape.length !== 2 || typeof classes !== 'number') {
+    throw new UnsupportedModelError(`output shape [${model.outputs[0]!.shape}] is not [batch, classes]`);
+  }
+  nameOutputs(graph, tensorOf.get(model.outputs[0]!.sourceLayer.name)!);
+  graph.outputs.push(
+    { name: PROBABILITIES_NAME, shape: [BATCH_DIM, classes] },
+    { name: LOGITS_NAME, shape: [BATCH_DIM, classes] },
+  );
+  return graph;
+}
+
+/**
+ * The layers as ONNX nodes, without graph outputs; `tensorOf` maps a layer's name to the ONNX tensor of
+ * its output (NCHW for images). A frozen trunk (trunk-to-onnx.ts) ends at any layer this way.
+ */
+export function convertLayers(model: tf.LayersModel): {
+  graph: OnnxGraph;
+  tensorOf: Map<string, string>;
+} {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new UnsupportedModelError(
       `model ${model.name} has ${model.inputs.length} inputs and ${model.outputs.length} outputs, not 1 and 1`,
@@ -319,16 +340,7 @@ export function layersModelToOnnx(model: tf.LayersModel): OnnxGraph {
     }
   }
 
-  const [, classes] = model.outputs[0]!.shape;
-  if (model.outputs[0]!.shape.length !== 2 || typeof classes !== 'number') {
-    throw new UnsupportedModelError(`output shape [${model.outputs[0]!.shape}] is not [batch, classes]`);
-  }
-  nameOutputs(graph, tensorOf.get(model.outputs[0]!.sourceLayer.name)!);
-  graph.outputs.push(
-    { name: PROBABILITIES_NAME, shape: [BATCH_DIM, classes] },
-    { name: LOGITS_NAME, shape: [BATCH_DIM, classes] },
-  );
-  return graph;
+  return { graph, tensorOf };
 }
 
 /** Renames the last tensor to `logits` (or the softmax's input when the model ends in one) and adds `probabilities`. */

@@ -1,7 +1,8 @@
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 import * as tf from '@tensorflow/tfjs';
-import { createBatchLoader, epochOrder } from '../data/loader.ts';
+import { createBatchLoader } from '../data/loader.ts';
 import type { SplitEntry } from '../data/split.ts';
+import { createCachedFeatureSource } from './cached-feature-source.ts';
 import type { ModelBatch } from './train-step.ts';
 
 /** Where a run's batches come from; yields tensors that the consumer disposes. */
@@ -26,10 +27,18 @@ export interface BatchSourceOptions {
   concurrency?: number;
   /** Frozen part of the model run in inference mode before the trainable part (absent: train all). */
   trunk?: tf.LayersModel;
-  /** Run the trunk once per image and keep its output in memory (requires a trunk; no augmentation). */
+  /** Run the trunk once per image (and view) on ONNX Runtime into a disk cache (requires a trunk). */
   cacheFeatures: boolean;
+  /** Where feature caches live (one subfolder per key); required with `cacheFeatures`. */
+  featureCacheRoot?: string;
+  /** Augmented views of each training image cached besides the centre crop (default 0). */
+  featureViews?: number;
+  /** Called with the number of images the cache needs run through the trunk (0 work when reused). */
+  onCacheStart?: (images: number) => void;
   /** Called with the number of images just cached. */
   onCacheProgress?: (images: number) => void;
+  /** Called once the cache is ready: its folder, and whether an earlier run had built it. */
+  onCacheReady?: (dir: string, reused: boolean) => void;
 }
 
 export async function createBatchSource(options: BatchSourceOptions): Promise<BatchSource> {
@@ -72,87 +81,5 @@ function createImageSource(options: BatchSourceOptions): BatchSource {
     validation: () => toModelBatches(imageLoader(options, 'val', 0)),
     trainBatchesPerEpoch: Math.ceil(options.trainSamples.length / options.batchSize),
     dispose() {},
-  };
-}
-
-interface FeatureCache {
-  features: Float32Array[];
-  labels: Int32Array;
-  featureShape: number[];
-}
-
-/**
- * Runs the trunk once over every image (centre crop, inference mode) and serves batches from memory.
- * This is what makes fine-tuning the last stage of ResNet-50 practical on a CPU: the frozen 80 % of
- * the forward pass is paid once instead of once per epoch.
- */
-async function createCachedFeatureSource(
-  options: BatchSourceOptions,
-  trunk: tf.LayersModel,
-): Promise<BatchSource> {
-  const cacheSplit = async (split: 'train' | 'val'): Promise<FeatureCache> => {
-    const features: Float32Array[] = [];
-    const labels: number[] = [];
-    let featureShape: number[] = [];
-    for await (const batch of createBatchLoader({
-      samples: [...(split === 'train' ? options.trainSamples : options.valSamples)],
-      dataRoot: options.dataRoot,
-      config: options.preprocess,
-      batchSize: options.batchSize,
-      numClasses: options.numClasses,
-      shuffle: false,
-      augment: false,
-      seed: options.seed,
-      epoch: 0,
-      concurrency: options.concurrency,
-    })) {
-      const output = tf.tidy(() => {
-        const { cropSize } = options.preprocess;
-        return trunk.predict(tf.tensor4d(batch.images, [batch.size, cropSize, cropSize, 3])) as tf.Tensor;
-      });
-      featureShape = output.shape.slice(1);
-      const flat = (await output.data()) as Float32Array;
-      output.dispose();
-      const perImage = flat.length / batch.size;
-      for (let i = 0; i < batch.size; i++) features.push(flat.slice(i * perImage, (i + 1) * perImage));
-      labels.push(...batch.labels);
-      options.onCacheProgress?.(batch.size);
-    }
-    return { features, labels: Int32Array.from(labels), featureShape };
-  };
-  const train = await cacheSplit('train');
-  const val = await cacheSplit('val');
-
-  function* batchesOf(cache: FeatureCache, order: readonly number[]): Iterable<ModelBatch> {
-    const perImage = cache.features[0]?.length ?? 0;
-    for (let start = 0; start < order.length; start += options.batchSize) {
-      const indices = order.slice(start, start + options.batchSize);
-      const data = new Float32Array(indices.length * perImage);
-      for (const [row, index] of indices.entries()) data.set(cache.features[index], row * perImage);
-      yield {
-        inputs: tf.tensor(data, [indices.length, ...cache.featureShape]),
-        labels: tf.tensor1d(
-          Int32Array.from(indices, (index) => cache.labels[index]),
-          'int32',
-        ),
-      };
-    }
-  }
-  async function* asAsync(batches: Iterable<ModelBatch>): AsyncIterable<ModelBatch> {
-    yield* batches;
-  }
-  return {
-    train(epoch, skipBatches) {
-      const order = epochOrder(train.features.length, options.seed, epoch).slice(
-        skipBatches * options.batchSize,
-      );
-      return asAsync(batchesOf(train, order));
-    },
-    validation: () => asAsync(batchesOf(val, [...val.features.keys()])),
-    trainBatchesPerEpoch: Math.ceil(train.features.length / options.batchSize),
-    dispose() {
-      train.features.length = 0;
-      val.features.length = 0;
-    },
   };
 }

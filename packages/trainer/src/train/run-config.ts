@@ -24,6 +24,8 @@ export interface TrainConfig {
   trainable: TrainableScope;
   /** With a frozen trunk: run it once per image (centre crop) and train the rest on the cached output. */
   cacheFeatures: boolean;
+  /** With `cacheFeatures`: augmented views cached per training image besides the centre crop. */
+  featureViews?: number;
   augment: boolean;
   /** Stop after this many optimizer steps in total (quick runs); the checkpoint is resumable. */
   maxSteps?: number;

@@ -16,8 +16,8 @@ import { createProgress } from '../progress.ts';
 import { AdamL2 } from './adam.ts';
 import { createBatchSource } from './batch-source.ts';
 import { checkOutputFolder } from './check-output.ts';
-import { chooseStart } from './choose-start.ts';
 import { chooseMicroBatch, type GpuMemory } from './choose-micro-batch.ts';
+import { chooseStart } from './choose-start.ts';
 import { evaluateModel } from './evaluate-model.ts';
 import { type EpochRecord, readHistory, writeHistory } from './history.ts';
 import { loadPretrainedBackbone } from './load-pretrained.ts';
@@ -140,10 +140,7 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
     log: hooks.log,
   });
   const parameters = trainableParameters(trained);
-  const cacheProgress =
-    config.cacheFeatures && split
-      ? createProgress('features', trainSamples.length + valSamples.length, hooks.progress)
-      : undefined;
+  let cacheProgress: ReturnType<typeof createProgress> | undefined;
   const source = await createBatchSource({
     dataRoot: manifest.dataRoot,
     trainSamples,
@@ -156,7 +153,13 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
     concurrency: config.loaderConcurrency,
     trunk: split?.trunk,
     cacheFeatures: config.cacheFeatures,
+    featureCacheRoot: path.join(config.prepared, 'feature-cache'),
+    featureViews: config.featureViews,
+    onCacheStart: (images) => {
+      cacheProgress = createProgress('features (onnxruntime)', images, hooks.progress);
+    },
     onCacheProgress: (images) => cacheProgress?.tick(images),
+    onCacheReady: (dir, reused) => hooks.log(`feature cache: ${dir}${reused ? ' (reused)' : ''}`),
   });
   cacheProgress?.stop();
 
@@ -391,6 +394,7 @@ function checkResumable(
     'seed',
     'trainable',
     'cacheFeatures',
+    'featureViews',
     'augment',
     'limit',
     'widthMultiplier',

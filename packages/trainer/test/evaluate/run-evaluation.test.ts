@@ -214,7 +214,7 @@ describe('runEvaluation (tiny ResNet trained on synthetic Food-101)', () => {
       { ...options, out: onnxOut, saveProbabilities: true, engine: 'onnx', onnxModel },
       quiet,
     );
-    expect(onnx.metrics.backend).toBe('onnxruntime');
+    expect(onnx.metrics.backend).toBe(`onnxruntime (${path.basename(onnxModel)})`);
     const read = async (dir: string) =>
       JSON.parse(await readFile(path.join(dir, 'probabilities.json'), 'utf8')) as {
         probabilities: number[][];

@@ -2,7 +2,7 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { initBackend } from '@food/core/backend';
 import { saveCheckpoint } from '@food/core/checkpoint/save-checkpoint';
-import { defaultOnnxPath, loadEngine, parseEngineName } from '@food/core/engine/create-engine';
+import { defaultOnnxPath, loadEngine } from '@food/core/engine/create-engine';
 import { OnnxModelError, readOnnxMetadata } from '@food/core/engine/onnx-metadata';
 import { DEFAULT_PREPROCESS, type PreprocessConfig } from '@food/core/preprocess/config';
 import { Command } from 'commander';
@@ -69,14 +69,6 @@ describe('exportCheckpointToOnnx + loadEngine', () => {
     await expect(
       exportCheckpointToOnnx({ checkpoint, out: path.join(root, 'q.onnx'), quantize: 'int8' }),
     ).rejects.toThrow(/--calibration/);
-  });
-});
-
-describe('parseEngineName', () => {
-  it('accepts tfjs and onnx and names the choices otherwise', () => {
-    expect(parseEngineName('onnx')).toBe('onnx');
-    expect(parseEngineName('tfjs')).toBe('tfjs');
-    expect(() => parseEngineName('tensorrt')).toThrow(/Choose one of: tfjs, onnx/);
   });
 });
 

@@ -1,0 +1,111 @@
+import { readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { initBackend } from '@food/core/backend';
+import { buildResNet50 } from '@food/core/model/resnet50';
+import { parsePreprocessConfig } from '@food/core/preprocess/config';
+import { preprocessImage } from '@food/core/preprocess/image';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readManifest } from '../../src/data/manifest.ts';
+import { drawView } from '../../src/train/cached-feature-source.ts';
+import { type FeatureCacheOptions, openFeatureCache } from '../../src/train/feature-cache.ts';
+import { createOnnxTrunk, type OnnxTrunk } from '../../src/train/onnx-trunk.ts';
+import { splitModelAt } from '../../src/train/split-model.ts';
+import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
+
+let synth: PreparedSynth;
+let model: tf.LayersModel;
+let trunkModel: tf.LayersModel;
+let trunk: OnnxTrunk;
+let options: FeatureCacheOptions;
+
+beforeAll(async () => {
+  await initBackend('wasm', () => {});
+  synth = await createPreparedSynth({ classes: 3, imagesPerClass: 8 });
+  model = buildResNet50({
+    numClasses: 3,
+    inputSize: 32,
+    widthMultiplier: 1 / 16,
+    blocksPerStage: [1, 1, 1, 1],
+    seed: 3,
+  });
+  trunkModel = splitModelAt(model, 'conv4_block1_out').trunk;
+  trunk = await createOnnxTrunk(trunkModel, { intraOpThreads: 1 });
+  const manifest = await readManifest(synth.prepared);
+  options = {
+    root: path.join(synth.root, 'feature-cache'),
+    dataRoot: manifest.dataRoot,
+    trainSamples: manifest.splits.train,
+    valSamples: manifest.splits.val,
+    preprocess: parsePreprocessConfig(
+      JSON.parse(await readFile(path.join(synth.prepared, 'preprocess.json'), 'utf8')),
+      'preprocess.json',
+    ),
+    numClasses: 3,
+    views: 2,
+    seed: 5,
+    trunk,
+  };
+});
+
+afterAll(async () => {
+  await trunk?.dispose();
+  model?.dispose();
+  if (synth) await rm(synth.root, { recursive: true, force: true });
+});
+
+async function readAll(cache: Awaited<ReturnType<typeof openFeatureCache>>, view: number) {
+  const per = cache.featureShape.reduce((n, d) => n * d, 1);
+  const out = new Float32Array(options.trainSamples.length * per);
+  for (let i = 0; i < options.trainSamples.length; i++) await cache.read('train', view, i, out, i * per);
+  return out;
+}
+
+describe('openFeatureCache', () => {
+  it("caches the trunk's centre-crop features, equal to tfjs's, and augmented views that differ", async () => {
+    let ran = 0;
+    const cache = await openFeatureCache({ ...options, onProgress: (n) => (ran += n) });
+    expect(cache.reused).toBe(false);
+    expect(ran).toBe(options.trainSamples.length * 3 + options.valSamples.length);
+    const centre = await readAll(cache, 0);
+    const first = options.trainSamples[0]!;
+    const image = await preprocessImage(
+      await readFile(path.join(options.dataRoot, first.image)),
+      options.preprocess,
+    );
+    const side = options.preprocess.cropSize;
+    const expected = tf.tidy(
+      () =>
+        (trunkModel.predict(tf.tensor4d(image, [1, side, side, 3])) as tf.Tensor).dataSync() as Float32Array,
+    );
+    for (let i = 0; i < expected.length; i++) expect(centre[i]).toBeCloseTo(expected[i]!, 4);
+    const view1 = await readAll(cache, 1);
+    expect(view1).not.toEqual(centre);
+    await cache.close();
+  });
+
+  it('is reused by a second run on the same data, trunk and views, and rebuilt when one changes', async () => {
+    let ran = 0;
+    const again = await openFeatureCache({ ...options, onProgress: (n) => (ran += n) });
+    expect(again.reused).toBe(true);
+    expect(ran).toBe(0);
+    const otherViews = await openFeatureCache({ ...options, views: 1 });
+    expect(otherViews.reused).toBe(false);
+    expect(otherViews.dir).not.toBe(again.dir);
+    // The centre crop does not depend on the views: the same features in both.
+    expect(await readAll(otherViews, 0)).toEqual(await readAll(again, 0));
+    await Promise.all([again.close(), otherViews.close()]);
+    // Nothing half-written is left beside the caches.
+    expect((await readdir(options.root)).filter((name) => name.includes('.tmp-'))).toEqual([]);
+  });
+});
+
+describe('drawView', () => {
+  it('draws every one of the K + 1 views, the same for the same (seed, epoch, image)', () => {
+    const draws = Array.from({ length: 200 }, (_, index) => drawView(1, 0, index, 3));
+    expect(new Set(draws)).toEqual(new Set([0, 1, 2, 3]));
+    expect(Array.from({ length: 200 }, (_, index) => drawView(1, 0, index, 3))).toEqual(draws);
+    expect(Array.from({ length: 200 }, (_, index) => drawView(1, 1, index, 3))).not.toEqual(draws);
+    expect(drawView(1, 0, 5, 0)).toBe(0);
+  });
+});

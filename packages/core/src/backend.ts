@@ -65,9 +65,9 @@ export type ModuleImporter = (specifier: string) => Promise<unknown>;
 const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
 const HOW_TO_GET_TENSORFLOW =
-  'Install @tensorflow/tfjs-node-gpu on a machine with CUDA 11.2 / cuDNN 8.1 (or @tensorflow/tfjs-node ' +
-  'for CPU only) and internet access to storage.googleapis.com (their install script downloads ' +
-  'libtensorflow), then run `pnpm install` again; or use --backend wasm.';
+  'Run `pnpm setup:tensorflow` (libtensorflow from the TensorFlow wheel on PyPI; `--gpu` for ' +
+  '@tensorflow/tfjs-node-gpu), or `pnpm install` again where storage.googleapis.com is reachable ' +
+  "(tfjs-node's install script downloads libtensorflow); or use --backend wasm.";
 
 class BackendLoadError extends Error {}
 

@@ -34,7 +34,12 @@ async function measure(spec: MeasurementSpec): Promise<MeasurementResult> {
       // A leak would make later steps slower and is a bug worth seeing in the report.
       const leak = leakedTensors === 0 ? [] : [`${leakedTensors} tensors leaked over ${spec.runs} steps`];
       const heap = wasmHeapBytes();
-      const details = [...(heap === undefined ? [] : [`wasm heap ${formatGiB(heap)}`]), ...leak];
+      // Off wasm the activations live in host memory: the process's peak resident size says how much.
+      const memory =
+        heap === undefined
+          ? `peak RSS ${formatGiB(process.resourceUsage().maxRSS * 1024)}`
+          : `wasm heap ${formatGiB(heap)}`;
+      const details = [memory, ...leak];
       return { status: 'ok', unit, samples, detail: details.join(', ') || undefined };
     }
     case 'gemm':

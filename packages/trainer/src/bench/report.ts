@@ -6,6 +6,7 @@ import type { BenchResults, Measurement } from './run-bench.ts';
 import { formatDuration, SECTIONS } from './run-bench.ts';
 import { gemmFlop, type MeasurementResult, type MeasurementSpec } from './spec.ts';
 import { type Summary, summarize } from './statistics.ts';
+import { tensorflowColumnSection } from './tensorflow-column.ts';
 
 const KERNEL_HISTORY = fileURLToPath(new URL('./wasm-kernels-history.md', import.meta.url));
 
@@ -391,6 +392,8 @@ export function renderReport(results: BenchResults): string {
     }
   }
 
+  out.push(...tensorflowColumnSection(results));
+
   out.push(...gemmSection(results));
 
   const throughput = throughputRows(results);
@@ -476,7 +479,7 @@ export function renderReport(results: BenchResults): string {
     out.push(
       `Forward at batch 1 and a training step at batch ${batch}. The pure-JS cpu backend needs minutes for one ` +
         'ResNet-50 step, so its step is timed once after the warm-up (marked "1 run"): it is a fallback, not a way ' +
-        'to train. `tensorflow` is @tensorflow/tfjs-node(-gpu), whose install cannot download libtensorflow here.',
+        'to train. `tensorflow` is @tensorflow/tfjs-node(-gpu), available once `pnpm setup:tensorflow` provisioned it.',
       '',
     );
     const rows = (['wasm', 'cpu', 'tensorflow'] as const).map((backend) => {

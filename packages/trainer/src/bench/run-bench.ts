@@ -70,6 +70,7 @@ export function benchPlan(quick: boolean) {
         trainBatches: [4, 8],
         gemm: { batch: 1, size: 8, inChannels: 16, outChannels: 16 },
         backendTrainBatch: 2,
+        tensorflowMicroBatch: 4,
         cpuTrainRuns: 1,
         cpuTrainTimeoutMs: 120_000,
         throughputImages: 8,
@@ -85,6 +86,9 @@ export function benchPlan(quick: boolean) {
         // The pure-JS cpu backend needs minutes for one ResNet-50 step (measured: forward ~18 s/image):
         // batch 1 and a single timed run keep the full bench under half an hour; the report says so.
         backendTrainBatch: 1,
+        // Measured peak RSS of a tensorflow step: 2.1 GiB at batch 2, 3.4 GiB at batch 4 (~0.65 GiB per
+        // image): 8 images at once stay near 6 GiB on a machine other jobs share.
+        tensorflowMicroBatch: 8,
         cpuTrainRuns: 1,
         // Measured: warm-up + one cpu step at batch 1 did not finish in 10 min; 5 min says as much.
         cpuTrainTimeoutMs: 300_000,
@@ -108,8 +112,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 
   // A rough count for the progress line; the train section may add attempts after an OOM.
   const expected =
-    (wants('forward') ? plan.forwardBatches.length + 1 : 0) +
-    (wants('train') ? plan.trainBatches.length + 2 : 0) +
+    (wants('forward') ? 2 * plan.forwardBatches.length + 1 : 0) +
+    (wants('train') ? 2 * plan.trainBatches.length + 2 : 0) +
     (wants('gemm') ? 2 : 0) +
     (wants('throughput') ? 3 + 4 : 0) +
     (wants('preprocess') ? 3 : 0) +
@@ -145,6 +149,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       const batch = plan.forwardBatches.at(-1)!;
       await measure({ kind: 'forward', backend: 'wasm', threads: 1, batch, runs, model });
     }
+    // The tensorflow column (tfjs-node on the CPU), where `pnpm setup:tensorflow` provisioned it.
+    for (const batch of plan.forwardBatches) {
+      const result = await measure({ kind: 'forward', backend: 'tensorflow', threads, batch, runs, model });
+      if (result.status === 'unavailable') break;
+    }
   }
 
   const trainBatches: number[] = [];
@@ -176,6 +185,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       await train(batch, largestDivisorUpTo(batch, fits));
     }
     if (cores > 1 && fits !== undefined) await train(fits, fits, 1);
+    // tensorflow keeps the same ~0.65 GiB of activations per image as wasm, in host memory: batch 32
+    // whole peaks near 22 GiB, so larger batches run as micro-batches of `tensorflowMicroBatch`.
+    for (const batch of plan.trainBatches) {
+      const microBatch = largestDivisorUpTo(batch, plan.tensorflowMicroBatch);
+      const spec = { kind: 'train', backend: 'tensorflow', threads, batch, microBatch, runs, model } as const;
+      if ((await measure(spec)).status === 'unavailable') break;
+    }
   }
 
   let pytorchReport: PytorchReport | undefined;

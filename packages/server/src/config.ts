@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { BackendName } from '@food/core/backend';
 import type { EngineName } from '@food/core/engine/create-engine';
 import { DEFAULT_MAX_PIXELS } from '@food/core/preprocess/image';
+import type { LogFormat } from './logger.ts';
 
 /** Everything `pnpm serve` can be told, by flag or environment variable (flags win). */
 export interface ServerConfig {
@@ -25,6 +26,8 @@ export interface ServerConfig {
   /** On SIGTERM, how long to keep answering 503 (readiness included) before closing the listener. */
   drainDelayMs: number;
   logLevel: LogLevel;
+  /** `auto` (default): readable lines in a terminal, JSON lines otherwise. */
+  logFormat?: LogFormat;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -43,6 +46,7 @@ export const DEFAULTS = {
   maxPixels: DEFAULT_MAX_PIXELS,
   drainDelayMs: 0,
   logLevel: 'info',
+  logFormat: 'auto',
 } as const satisfies Omit<ServerConfig, 'checkpoint'>;
 
 /** The environment variable behind each setting (12-factor). */
@@ -62,4 +66,5 @@ export const ENVIRONMENT = {
   maxPixels: 'MAX_PIXELS',
   drainDelayMs: 'DRAIN_DELAY_MS',
   logLevel: 'LOG_LEVEL',
+  logFormat: 'LOG_FORMAT',
 } as const satisfies Record<keyof ServerConfig, string>;

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { type AppOptions, buildApp } from './app.ts';
 import { closeGracefully } from './close-gracefully.ts';
 import type { ServerConfig } from './config.ts';
+import { loggerOptions, READY_EVENT } from './logger.ts';
 
 /** How long in-flight requests may take to finish before the process exits anyway. */
 const SHUTDOWN_TIMEOUT_MS = 15_000;
@@ -27,7 +28,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   const app = await buildApp({
     ...config,
-    logger: { level: config.logLevel },
+    logger: loggerOptions({ level: config.logLevel, format: config.logFormat ?? 'auto' }),
   });
   let url: string;
   try {
@@ -56,7 +57,7 @@ export async function startServer(
     throw error;
   }
   app.log.info(
-    { url, workers: config.workers, maxBatch: config.maxBatch },
+    { event: READY_EVENT, url, workers: config.workers, maxBatch: config.maxBatch },
     `ready: open ${url} in a browser`,
   );
   let closing: Promise<void> | undefined;

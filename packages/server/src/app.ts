@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { DEFAULTS, type ServerConfig } from './config.ts';
 import { errorBodySchema, installErrorHandlers } from './errors.ts';
 import { Classifier } from './inference/classifier.ts';
+import { logRequests } from './logger.ts';
 import classifierPlugin from './plugins/classifier.ts';
 import docsPlugin from './plugins/docs.ts';
 import healthPlugin from './plugins/health.ts';
@@ -10,7 +11,9 @@ import metricsPlugin from './plugins/metrics.ts';
 import uiPlugin from './plugins/ui.ts';
 import { TransportErrors } from './transport-errors.ts';
 
-export type AppOptions = Partial<Omit<ServerConfig, 'host' | 'port' | 'logLevel' | 'drainDelayMs'>> & {
+export type AppOptions = Partial<
+  Omit<ServerConfig, 'host' | 'port' | 'logLevel' | 'logFormat' | 'drainDelayMs'>
+> & {
   checkpoint: string;
   /** Fastify's logger option (pino); false in tests. */
   logger?: FastifyServerOptions['logger'];
@@ -37,6 +40,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const transportErrors = new TransportErrors();
   const app = Fastify({
     logger: options.logger ?? false,
+    // One line per request at debug instead (logRequests).
+    disableRequestLogging: true,
     // Honour a caller's request id (a proxy's), else make one; it is in every log line and echoed back.
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
@@ -53,6 +58,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   try {
     installErrorHandlers(app, config);
     installBodyDeadline(app, requestTimeout, transportErrors);
+    logRequests(app);
     app.addSchema(errorBodySchema);
     app.addHook('onSend', async (request, reply) => {
       void reply.header('x-request-id', request.id);

@@ -13,6 +13,7 @@ import { expandImagePaths } from './client/image-paths.ts';
 import { type PredictResponse, predictImage } from './client/predict-client.ts';
 import { DEFAULTS, ENVIRONMENT, LOG_LEVELS, type LogLevel, type ServerConfig } from './config.ts';
 import { runLoadTest } from './load-test.ts';
+import { LOG_FORMATS } from './logger.ts';
 import { closeOnSignals, startServer } from './server.ts';
 
 /** `food-server`: serve a checkpoint, classify files against a server, load-test it. Flags only; work lives elsewhere. */
@@ -139,6 +140,14 @@ export function buildProgram(): Command {
       env(
         new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default(DEFAULTS.logLevel),
         'logLevel',
+      ),
+    )
+    .addOption(
+      env(
+        new Option('--log-format <format>', 'auto: readable in a terminal, JSON lines otherwise')
+          .choices(LOG_FORMATS)
+          .default(DEFAULTS.logFormat),
+        'logFormat',
       ),
     )
     .addHelpText(

@@ -2,6 +2,7 @@ import type { BackendName } from '@food/core/backend';
 import type { EngineChoice } from '@food/core/engine/resolve-engine';
 import { DEFAULT_MAX_PIXELS } from '@food/core/preprocess/image';
 import { usableCores } from '@food/core/usable-cores';
+import type { LogFormat } from './logger.ts';
 
 /** Everything `pnpm serve` can be told, by flag or environment variable (flags win). */
 export interface ServerConfig {
@@ -28,6 +29,8 @@ export interface ServerConfig {
   /** On SIGTERM, how long to keep answering 503 (readiness included) before closing the listener. */
   drainDelayMs: number;
   logLevel: LogLevel;
+  /** `auto` (default): readable lines in a terminal, JSON lines otherwise. */
+  logFormat?: LogFormat;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -46,6 +49,7 @@ export const DEFAULTS = {
   maxPixels: DEFAULT_MAX_PIXELS,
   drainDelayMs: 0,
   logLevel: 'info',
+  logFormat: 'auto',
 } as const satisfies Omit<ServerConfig, 'checkpoint'>;
 
 /** The environment variable behind each setting (12-factor). */
@@ -65,4 +69,5 @@ export const ENVIRONMENT = {
   maxPixels: 'MAX_PIXELS',
   drainDelayMs: 'DRAIN_DELAY_MS',
   logLevel: 'LOG_LEVEL',
+  logFormat: 'LOG_FORMAT',
 } as const satisfies Record<keyof ServerConfig, string>;

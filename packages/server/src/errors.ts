@@ -177,18 +177,36 @@ export function toErrorReply(
   );
 }
 
+const SHED_WARNING_INTERVAL_MS = 10_000;
+
 /** Installs the error and not-found handlers that give every error the `{ error: { code, message } }` shape. */
 export function installErrorHandlers(app: FastifyInstance, limits: { maxUploadBytes: number }): void {
+  let shed = 0;
+  let lastShedWarning = Number.NEGATIVE_INFINITY;
   app.setErrorHandler((error, request, reply) => {
     const { statusCode, code, message, retryAfterSeconds } = toErrorReply(
       error,
       limits,
       request.headers['content-type'],
     );
-    // 503s are load shedding, expected under load: a warning, without a stack trace.
-    if (statusCode === 503) request.log.warn({ code, statusCode }, message);
-    else if (statusCode >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code, statusCode }, message);
+    if (statusCode === 503) {
+      // Load shedding is expected under load: a warning now and then with a count, not one per request
+      // (an overload test wrote tens of megabytes of them).
+      shed += 1;
+      if (Date.now() - lastShedWarning >= SHED_WARNING_INTERVAL_MS) {
+        request.log.warn(
+          { code, statusCode, shed },
+          `${shed} request(s) answered 503 since the last warning; latest: ${message}`,
+        );
+        shed = 0;
+        lastShedWarning = Date.now();
+      }
+    } else if (statusCode >= 500) {
+      request.log.error({ err: error }, 'request failed');
+    } else {
+      // A client's mistake: its answer says what to do; the log line is for debugging.
+      request.log.debug({ code, statusCode }, message);
+    }
     if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(retryAfterSeconds));
     return reply.status(statusCode).send({ error: { code, message } });
   });

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { type AppOptions, buildApp } from './app.ts';
 import { closeGracefully } from './close-gracefully.ts';
 import type { ServerConfig } from './config.ts';
+import { loggerOptions, READY_EVENT } from './logger.ts';
 
 /** How long in-flight requests may take to finish before the process exits anyway. */
 export const SHUTDOWN_TIMEOUT_MS = 15_000;
@@ -27,7 +28,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   const app = await buildApp({
     ...config,
-    logger: { level: config.logLevel },
+    logger: loggerOptions({ level: config.logLevel, format: config.logFormat ?? 'auto' }),
   });
   let url: string;
   try {
@@ -57,7 +58,14 @@ export async function startServer(
   }
   const { engine } = app.classifier.info;
   app.log.info(
-    { url, workers: config.workers, maxBatch: config.maxBatch, engine: engine.name, model: engine.file },
+    {
+      event: READY_EVENT,
+      url,
+      workers: config.workers,
+      maxBatch: config.maxBatch,
+      engine: engine.name,
+      model: engine.file,
+    },
     `ready: open ${url} in a browser (engine ${engine.name}, ${engine.file})`,
   );
   let closing: Promise<void> | undefined;

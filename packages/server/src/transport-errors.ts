@@ -48,6 +48,7 @@ export class TransportErrors {
   /** Fastify's `frameworkErrors`: the router's own errors, answered without running any hook. */
   readonly frameworkErrors = (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     const { status, code, message } = frameworkErrorReply(error, request.url);
+    if (status >= 500) request.log.error({ err: error }, 'router error');
     this.report({ method: request.method, route: 'unmatched', status, code });
     void reply.status(status).send({ error: { code, message } });
   };

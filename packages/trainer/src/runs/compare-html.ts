@@ -4,10 +4,9 @@
  * metrics of their test reports.
  */
 import { milliseconds, percent, score } from '../evaluate/format.ts';
+import { escapeHtml } from '../evaluate/report-html.ts';
 import { differingSettings, type RunSummary } from './read-runs.ts';
 import { duration, epochsCell } from './runs-table.ts';
-
-const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
 export function renderComparePage(runs: readonly RunSummary[], curvesSvg: string): string {
   const names = runs.map((run) => run.name).join(' · ');

@@ -6,7 +6,8 @@ import { bytes, count, milliseconds, percent, points, score } from './format.ts'
 import type { MetricsFile, ReportInput } from './report-input.ts';
 import type { MetricsSummary } from './summarize.ts';
 
-const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+export const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
 export function renderHtmlReport(input: ReportInput): string {
   const { metrics } = input;

@@ -25,7 +25,6 @@ export function epochsCell(run: RunSummary): string {
 }
 
 export function formatRunsTable(runs: readonly RunSummary[]): string {
-  if (runs.length === 0) return 'no runs found\n';
   const differing = differingSettings(runs);
   const header = ['run', 'epochs', 'best val top-1', 'test top-1', 'time', 'differing settings'];
   const rows = runs.map((run) => [

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { BACKEND_CHOICES_HELP, type BackendName, initBackend, parseBackendName } from '@food/core/backend';
 import { TRAINABLE_SCOPES, type TrainableScope } from '@food/core/model/resnet50';
 import { type Command, InvalidArgumentError } from 'commander';
+import { progressMode } from '../progress.ts';
 import { RECIPE_DEFAULTS, type TrainConfig } from '../train/run-config.ts';
 import { runTraining } from '../train/run-training.ts';
 import { parseNonNegativeInteger, parsePositiveInteger } from './parse-number.ts';
@@ -142,7 +143,7 @@ export function register(program: Command): void {
       number,
       number,
     ])
-    .option('--no-progress', 'no progress bars (logs only)')
+    .option('--no-progress', 'progress as plain lines (every 5% or 30 s), no bar')
     .addHelpText(
       'after',
       `
@@ -185,7 +186,7 @@ Examples:
         const outcome = await runTraining(config, {
           log: (line) => process.stderr.write(`${line}\n`),
           shouldStop: () => interrupted,
-          progress: flags.progress,
+          progress: progressMode(flags.progress),
         });
         const resumeCommand = `pnpm train ${withoutFlags(process.argv.slice(3), ['--resume', '--overwrite'], ['--max-steps']).join(' ')} --resume`;
         if (outcome.status === 'already-complete') {

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readManifest } from '../data/manifest.ts';
 import { spreadSubset } from '../data/spread-subset.ts';
 import { curvesSvg } from '../evaluate/charts.ts';
-import { createProgress } from '../progress.ts';
+import { createProgress, type ProgressMode } from '../progress.ts';
 import { AdamL2 } from './adam.ts';
 import { createBatchSource } from './batch-source.ts';
 import { checkOutputFolder } from './check-output.ts';
@@ -31,7 +31,7 @@ export interface TrainingHooks {
   log: (line: string) => void;
   /** Polled after every step: true finishes the step, saves `latest` and returns (SIGINT). */
   shouldStop: () => boolean;
-  progress: boolean;
+  progress: ProgressMode;
 }
 
 export interface TrainingOutcome {

@@ -71,6 +71,18 @@ const HOW_TO_GET_TENSORFLOW =
 
 class BackendLoadError extends Error {}
 
+/**
+ * tfjs's cpu backend greets its first tensor in Node with a "Hi, looks like you are running TensorFlow.js
+ * in Node.js ... install our node backend" banner. This module picks the backend and says why in one line
+ * (and evaluate/export run their tensors on cpu on purpose), so the banner only misleads: mark it shown.
+ * Done on import, because some commands use tfjs without choosing a backend.
+ */
+function quietCpuBackendBanner(): void {
+  const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+  if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+}
+quietCpuBackendBanner();
+
 let selected: { requested: BackendName; info: Promise<BackendInfo> } | undefined;
 let wasmKernelsRegistered = false;
 
@@ -111,8 +123,7 @@ export async function selectBackend(
   for (const name of order) {
     try {
       const { gpu, detail, threads = 1 } = await activate(name, importModule, skipped, options);
-      for (const { backend, reason } of skipped) log(`backend: skipped ${backend}: ${reason}`);
-      log(`backend: ${name}${detail ? ` (${detail})` : ''}`);
+      log(`backend: ${name}${detail ? ` (${detail})` : ''}${whyNotOthers(skipped)}`);
       return { name, gpu, skipped, threads };
     } catch (error) {
       if (!(error instanceof BackendLoadError)) throw error;
@@ -276,6 +287,30 @@ async function setBackendOrFail(name: string): Promise<void> {
     throw new BackendLoadError(`initialisation failed: ${firstLine(error)}`);
   }
   if (!ok || tf.getBackend() !== name) throw new BackendLoadError('initialisation failed');
+}
+
+/**
+ * The part of the backend line that says why the backends tried first are not used: one line in all,
+ * with a reason the TensorFlow packages share said once ("A and B each is installed but ...").
+ */
+function whyNotOthers(skipped: BackendInfo['skipped']): string {
+  const groups = new Map<string, { backend: string; packages: string[]; rest: string }>();
+  for (const { backend, reason } of skipped) {
+    const [name, specifier] = [backend.split(' ')[0]!, /\((.+)\)$/.exec(backend)?.[1]];
+    // describeImportError's reasons about a package start with its name.
+    const rest =
+      specifier && reason.startsWith(`${specifier} `) ? reason.slice(specifier.length + 1) : reason;
+    const key = `${name}|${specifier ? rest : reason}`;
+    const group = groups.get(key) ?? { backend: name, packages: [], rest };
+    if (specifier) group.packages.push(specifier);
+    groups.set(key, group);
+  }
+  const parts = [...groups.values()].map(({ backend, packages, rest }) => {
+    if (packages.length === 0) return `not ${backend}: ${rest}`;
+    const subject = packages.length === 1 ? packages[0] : `${packages.join(' and ')} each`;
+    return `not ${backend}: ${subject} ${rest}`;
+  });
+  return parts.length > 0 ? `, ${parts.join('; ')}` : '';
 }
 
 function describeImportError(specifier: string, error: unknown): string {

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -78,10 +80,13 @@ describe('selectBackend', () => {
       },
       { backend: 'tensorflow (@tensorflow/tfjs-node)', reason: '@tensorflow/tfjs-node is not installed' },
     ]);
+    // One line: the backend, then why the ones tried first are not used.
     expect(lines).toEqual([
-      expect.stringMatching(/^backend: skipped tensorflow \(@tensorflow\/tfjs-node-gpu\): .*native binding/),
-      'backend: skipped tensorflow (@tensorflow/tfjs-node): @tensorflow/tfjs-node is not installed',
-      expect.stringMatching(new RegExp(`^backend: wasm \\((no )?SIMD, ${info.threads} threads?`)),
+      expect.stringMatching(
+        new RegExp(
+          `^backend: wasm \\((no )?SIMD, ${info.threads} threads?\\), not tensorflow: @tensorflow/tfjs-node-gpu is installed but its native binding is missing .*; not tensorflow: @tensorflow/tfjs-node is not installed$`,
+        ),
+      ),
     ]);
     // Every core by default; tfjs caps its thread pool at 8.
     expect(info.threads).toBe(Math.min(availableParallelism(), 8));
@@ -100,8 +105,26 @@ describe('selectBackend', () => {
       'tensorflow (@tensorflow/tfjs-node)',
       'wasm',
     ]);
-    expect(lines.at(-2)).toBe('backend: skipped wasm: @tensorflow/tfjs-backend-wasm is not installed');
-    expect(lines.at(-1)).toMatch(/^backend: cpu/);
+    expect(lines).toEqual([
+      expect.stringMatching(/^backend: cpu .*; not wasm: @tensorflow\/tfjs-backend-wasm is not installed$/),
+    ]);
+  });
+
+  it('says a reason both TensorFlow packages share once, in the one backend line', async () => {
+    const lines: string[] = [];
+    const bindingMissing: ModuleImporter = async (specifier) => {
+      if (specifier.startsWith('@tensorflow/tfjs-node'))
+        throw new Error(`${specifier}/lib/napi-v8/tfjs_binding.node not found`);
+      return import(specifier);
+    };
+    await withWasmThreadsVariable('1', () =>
+      selectBackend('auto', (line) => lines.push(line), bindingMissing),
+    );
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^backend: wasm \(.*\), not tensorflow: @tensorflow\/tfjs-node-gpu and @tensorflow\/tfjs-node each is installed but its native binding is missing \(its install script could not download libtensorflow\)$/,
+      ),
+    ]);
   });
 
   it('refuses a WASM_THREADS that is not a whole number of threads, saying how to fix it', async () => {
@@ -138,5 +161,23 @@ describe('initBackend', () => {
     expect(lines.length).toBe(logged);
     expect(tf.tidy(() => tf.add(tf.tensor1d([1, 2]), 1).arraySync())).toEqual([2, 3]);
     expect((await initBackend('cpu', log)).name).toBe('cpu');
+  });
+});
+
+describe("tfjs's Node banner", () => {
+  it('is not printed once this module is loaded, even on the cpu backend', () => {
+    // A fresh process: the banner prints once per process, on the cpu backend's first tensor.
+    const script = `
+      await import('@food/core/backend');
+      const tf = await import('@tensorflow/tfjs');
+      await tf.setBackend('cpu');
+      tf.tensor1d([1, 2]).dataSync();
+      console.error('tensor made');`;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: path.resolve(import.meta.dirname, '..'),
+      encoding: 'utf8',
+    });
+    expect(run.stderr).toContain('tensor made');
+    expect(run.stderr).not.toMatch(/looks like you are running TensorFlow\.js in Node\.js/);
   });
 });

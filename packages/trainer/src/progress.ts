@@ -12,12 +12,20 @@ const formatFields = (fields: Record<string, string | number>) =>
     .join(' ');
 
 /**
- * A progress bar with ETA and live fields on stderr. Silent when `enabled` is false (tests) and a plain
- * line every 10% when stderr is not a terminal (CI logs), so logs stay readable.
+ * How progress is shown: true, a bar on a terminal (a line every 10% in CI logs); 'lines', plain lines
+ * only (`--no-progress`: logs, Docker, CI), every 5% and at least every 30 s, so a 17-minute step is
+ * never silent; false, nothing (library calls and tests).
  */
-export function createProgress(label: string, total: number, enabled = true): Progress {
-  if (!enabled || total <= 0) return { tick() {}, stop() {} };
-  if (!process.stderr.isTTY) return createLineProgress(label, total);
+export type ProgressMode = boolean | 'lines';
+
+/** The mode a command's `--no-progress` flag (commander: `progress: false`) asks for. */
+export const progressMode = (progress: boolean): ProgressMode => progress || 'lines';
+
+/** A progress bar with ETA and live fields on stderr, or plain lines (see ProgressMode). */
+export function createProgress(label: string, total: number, mode: ProgressMode = true): Progress {
+  if (!mode || total <= 0) return { tick() {}, stop() {} };
+  if (mode === 'lines') return createLineProgress(label, total, { everyPercent: 5, everyMs: 30_000 });
+  if (!process.stderr.isTTY) return createLineProgress(label, total, { everyPercent: 10 });
   const bar = new SingleBar({
     format: `${label} [{bar}] {percentage}% {value}/{total} | ETA {eta_formatted} | {fields}`,
     stream: process.stderr,
@@ -35,20 +43,34 @@ export function createProgress(label: string, total: number, enabled = true): Pr
   };
 }
 
-function createLineProgress(label: string, total: number): Progress {
+export interface LineProgressOptions {
+  /** A line each time progress crosses a multiple of this percentage. */
+  everyPercent: number;
+  /** And a line when this long has passed since the last one (default: never). */
+  everyMs?: number;
+  write?: (line: string) => void;
+  now?: () => number;
+}
+
+export function createLineProgress(label: string, total: number, options: LineProgressOptions): Progress {
+  const write = options.write ?? ((line: string) => process.stderr.write(line));
+  const now = options.now ?? Date.now;
   let done = 0;
-  let lastDecile = -1;
-  const started = Date.now();
+  let lastStep = -1; // the first tick prints: the step has started
+  const started = now();
+  let lastLine = started;
   return {
     tick(amount = 1, fields = {}) {
       done += amount;
-      const decile = Math.floor((done / total) * 10);
-      if (decile === lastDecile) return;
-      lastDecile = decile;
-      const elapsed = (Date.now() - started) / 1000;
+      const step = Math.floor((done / total) * (100 / options.everyPercent));
+      const overdue = options.everyMs !== undefined && now() - lastLine >= options.everyMs;
+      if (step === lastStep && !overdue) return;
+      lastStep = step;
+      lastLine = now();
+      const elapsed = (lastLine - started) / 1000;
       const eta = done > 0 ? Math.round((elapsed / done) * (total - done)) : 0;
       const percent = Math.round((done / total) * 100);
-      process.stderr.write(`${label} ${done}/${total} (${percent}%) ETA ${eta}s ${formatFields(fields)}\n`);
+      write(`${label} ${done}/${total} (${percent}%) ETA ${eta}s ${formatFields(fields)}`.trimEnd() + '\n');
     },
     stop() {},
   };

@@ -309,9 +309,8 @@ describe('decode errors', () => {
   it('a small PNG declaring 50,000×50,000 → IMAGE_TOO_LARGE, from the header alone', async () => {
     const bomb = handmadePng(50_000, 50_000, 8, Buffer.alloc(1000));
     expect(bomb.length).toBeLessThan(200);
-    const started = performance.now();
+    // No timing assert (a loaded machine would fail it by chance): decodeImageInfo below reads only the header.
     const error = await expectDecodeError(preprocessImage(bomb, config), 'IMAGE_TOO_LARGE');
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(error.message).toContain('50000×50000');
     await expectDecodeError(decodeImageInfo(bomb), 'IMAGE_TOO_LARGE');
   });

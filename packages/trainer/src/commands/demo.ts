@@ -8,6 +8,7 @@ import { prepareDataset } from '../data/prepare.ts';
 import { computeTrainingStats } from '../data/stats.ts';
 import { synthesizeDataset } from '../data/synth.ts';
 import { runEvaluation } from '../evaluate/run-evaluation.ts';
+import { progressMode } from '../progress.ts';
 import { RECIPE_DEFAULTS } from '../train/run-config.ts';
 import { runTraining } from '../train/run-training.ts';
 import { parsePositiveInteger } from './parse-number.ts';
@@ -44,7 +45,7 @@ export function register(program: Command): void {
     .option('--no-serve', 'stop after the report instead of starting the server (smoke runs, CI)')
     .option('--port <port>', 'server port', parsePositiveInteger, 5000)
     .option('--backend <name>', BACKEND_CHOICES_HELP, parseBackendName, 'auto' as BackendName)
-    .option('--no-progress', 'no progress bars')
+    .option('--no-progress', 'progress as plain lines (every 5% or 30 s), no bar')
     .addHelpText(
       'after',
       `
@@ -92,7 +93,7 @@ Examples:
         selection: { count: flags.classes },
         seed: 42,
         valFraction: 0.1,
-        showProgress: flags.progress,
+        showProgress: progressMode(flags.progress),
       });
       log(
         `${manifest.classes.length} classes: train ${manifest.counts.train}, val ${manifest.counts.val}, test ${manifest.counts.test}`,
@@ -103,7 +104,7 @@ Examples:
         step('computing channel statistics of the training split');
         const { config } = await computeTrainingStats({
           preparedDir: prepared,
-          showProgress: flags.progress,
+          showProgress: progressMode(flags.progress),
         });
         log(
           `mean ${config.mean.map((v) => v.toFixed(3)).join(', ')}; std ${config.std.map((v) => v.toFixed(3)).join(', ')}`,
@@ -127,7 +128,7 @@ Examples:
             widthMultiplier: 1 / 8,
             blocksPerStage: [1, 1, 1, 1],
           },
-          { log, shouldStop: () => false, progress: flags.progress },
+          { log, shouldStop: () => false, progress: progressMode(flags.progress) },
         );
         log(`best validation top-1 ${outcome.bestValTop1.toFixed(3)} at epoch ${outcome.bestEpoch}`);
         checkpoint = path.join(runDir, 'best');
@@ -136,7 +137,7 @@ Examples:
       step('evaluating on the test split');
       const evaluation = await runEvaluation(
         { checkpoint, prepared, split: 'test', out: reportDir, batchSize: 32 },
-        { log, progress: flags.progress },
+        { log, progress: progressMode(flags.progress) },
       );
       const { metrics } = evaluation;
       log(

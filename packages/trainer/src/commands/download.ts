@@ -8,7 +8,7 @@ import {
   FOOD101_URL,
   findDataRoot,
 } from '../data/download.ts';
-import { createProgress, type Progress } from '../progress.ts';
+import { createProgress, type Progress, type ProgressMode, progressMode } from '../progress.ts';
 
 interface DownloadFlags {
   out: string;
@@ -32,13 +32,13 @@ function parseUrl(value: string): string {
 }
 
 /** A byte progress bar in MiB, created on the first report (the total is known only then). */
-function byteBar(label: string, enabled: boolean) {
+function byteBar(label: string, mode: ProgressMode) {
   let bar: Progress | undefined;
   let shown = 0;
   return {
     report(done: number, total: number | undefined) {
-      if (!enabled || total === undefined) return;
-      bar ??= createProgress(`${label} (MiB)`, Math.ceil(total / 2 ** 20));
+      if (total === undefined) return;
+      bar ??= createProgress(`${label} (MiB)`, Math.ceil(total / 2 ** 20), mode);
       const mib = Math.floor(done / 2 ** 20);
       if (mib > shown) {
         bar.tick(mib - shown);
@@ -59,7 +59,7 @@ export function register(program: Command): void {
     .option('--url <url>', 'archive URL', parseUrl, FOOD101_URL)
     .option('--sha256 <hash>', 'expected sha256 of the archive (known for the default URL)', parseSha256)
     .option('--archive <file>', 'extract this already-downloaded archive instead of downloading')
-    .option('--no-progress', 'no progress bars')
+    .option('--no-progress', 'progress as plain lines (every 5% or 30 s), no bar')
     .addHelpText(
       'after',
       `
@@ -77,7 +77,7 @@ Examples:
       if (archive === undefined) {
         const expected = flags.sha256 ?? (flags.url === FOOD101_URL ? FOOD101_SHA256 : undefined);
         const name = path.basename(new URL(flags.url).pathname) || 'archive.tar.gz';
-        const bar = byteBar('download', flags.progress);
+        const bar = byteBar('download', progressMode(flags.progress));
         const result = await downloadResumable({
           url: flags.url,
           dest: path.join(flags.out, name),
@@ -88,7 +88,7 @@ Examples:
         const verified = expected ? 'verified' : 'NOT verified (pass --sha256 to check it)';
         process.stdout.write(`archive ${archive}: sha256 ${result.sha256} ${verified}\n`);
       }
-      const bar = byteBar('extract', flags.progress);
+      const bar = byteBar('extract', progressMode(flags.progress));
       await extractArchive(archive, flags.out, bar.report).finally(() => bar.stop());
       const dataRoot = await findDataRoot(flags.out);
       if (!dataRoot) {

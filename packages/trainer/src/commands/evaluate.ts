@@ -5,6 +5,7 @@ import { type EngineChoice, parseEngineChoice, resolveEngine } from '@food/core/
 import { type Command, InvalidArgumentError } from 'commander';
 import { SPLIT_NAMES, type SplitName } from '../data/manifest.ts';
 import { runEvaluation, runNameOf } from '../evaluate/run-evaluation.ts';
+import { progressMode } from '../progress.ts';
 import { parsePositiveInteger } from './parse-number.ts';
 
 function parseSplit(value: string): SplitName {
@@ -69,7 +70,7 @@ export function register(program: Command): void {
       'also write probabilities.json (every probability, full precision)',
       false,
     )
-    .option('--no-progress', 'no progress bar')
+    .option('--no-progress', 'progress as plain lines (every 5% or 30 s), no bar')
     .addHelpText(
       'after',
       `
@@ -109,7 +110,7 @@ Examples:
           threads: flags.threads,
           saveProbabilities: flags.saveProbabilities,
         },
-        { log: (line) => process.stderr.write(`${line}\n`), progress: flags.progress },
+        { log: (line) => process.stderr.write(`${line}\n`), progress: progressMode(flags.progress) },
       );
       const seconds = (performance.now() - started) / 1000;
       process.stdout.write(

@@ -4,7 +4,7 @@ import { resolveRunFolder } from '@food/core/checkpoint/run-folder';
 import { defaultOnnxPath } from '@food/core/engine/create-engine';
 import { type Command, Option } from 'commander';
 import { exportCheckpointToOnnx } from '../export/export-onnx.ts';
-import { createProgress, type Progress } from '../progress.ts';
+import { createProgress, type Progress, progressMode } from '../progress.ts';
 import { parseNonNegativeInteger, parsePositiveInteger } from './parse-number.ts';
 
 interface ExportFlags {
@@ -49,7 +49,7 @@ export function register(program: Command): void {
       parsePositiveInteger,
       availableParallelism(),
     )
-    .option('--no-progress', 'no progress bar')
+    .option('--no-progress', 'progress as plain lines (every 5% or 30 s), no bar')
     .addHelpText(
       'after',
       `
@@ -81,7 +81,7 @@ async function exportCommand(flags: ExportFlags): Promise<void> {
       : undefined,
     intraOpThreads: flags.threads,
     onCalibrationProgress: (done, total) => {
-      bar ??= createProgress('calibration', total, flags.progress);
+      bar ??= createProgress('calibration', total, progressMode(flags.progress));
       bar.tick(done - shown);
       shown = done;
     },

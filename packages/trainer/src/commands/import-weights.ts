@@ -2,7 +2,7 @@ import path from 'node:path';
 import { initBackend } from '@food/core/backend';
 import { buildResNet50 } from '@food/core/model/resnet50';
 import type { Command } from 'commander';
-import { createProgress, type Progress } from '../progress.ts';
+import { createProgress, type Progress, type ProgressMode, progressMode } from '../progress.ts';
 import { applyWeights } from '../weights/apply-weights.ts';
 import {
   fetchWeightsFile,
@@ -47,7 +47,7 @@ export function register(program: Command): void {
       'load only the tensors that match and report coverage instead of failing',
       false,
     )
-    .option('--no-progress', 'no progress bar')
+    .option('--no-progress', 'progress as plain lines (every 5% or 30 s), no bar')
     .addHelpText(
       'after',
       `
@@ -70,7 +70,7 @@ async function importWeights(flags: ImportFlags): Promise<void> {
   const provenance: Record<string, string> = { from: flags.from };
   if (/^https?:\/\//i.test(flags.from)) {
     const md5 = flags.md5 ?? (flags.from === KERAS_RESNET50_NOTOP_URL ? KERAS_RESNET50_NOTOP_MD5 : undefined);
-    const progress = byteProgress(flags.progress);
+    const progress = byteProgress(progressMode(flags.progress));
     const fetched = await fetchWeightsFile({
       url: flags.from,
       cacheDir: flags.cache,
@@ -116,7 +116,7 @@ async function importWeights(flags: ImportFlags): Promise<void> {
 }
 
 /** Adapts byte callbacks to the shared progress bar, created once the total size is known. */
-function byteProgress(enabled: boolean): {
+function byteProgress(mode: ProgressMode): {
   update: (done: number, total?: number) => void;
   stop: () => void;
 } {
@@ -124,7 +124,7 @@ function byteProgress(enabled: boolean): {
   let shown = 0;
   return {
     update(done, total) {
-      bar ??= createProgress('weights (MB)', Math.ceil((total ?? 0) / 1e6), enabled);
+      bar ??= createProgress('weights (MB)', Math.ceil((total ?? 0) / 1e6), mode);
       const mb = Math.floor(done / 1e6);
       if (mb > shown) bar.tick(mb - shown);
       shown = Math.max(shown, mb);

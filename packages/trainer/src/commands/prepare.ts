@@ -3,6 +3,7 @@ import { type Command, Option } from 'commander';
 import { CLASS_PRESETS, type ClassSelection, describeSelection } from '../data/class-sampler.ts';
 import { prepareDataset } from '../data/prepare.ts';
 import type { CheckLevel } from '../data/verify-images.ts';
+import { progressMode } from '../progress.ts';
 import { parseInteger, parseOpenFraction, parsePositiveInteger } from './parse-number.ts';
 
 interface PrepareFlags {
@@ -78,7 +79,7 @@ export function register(program: Command): void {
         .default('full'),
     )
     .option('--concurrency <n>', 'images checked in parallel', parsePositiveInteger, 8)
-    .option('--no-progress', 'no progress bar')
+    .option('--no-progress', 'progress as plain lines (every 5% or 30 s), no bar')
     .addHelpText(
       'after',
       `
@@ -103,7 +104,7 @@ Examples:
         skipCorrupt: flags.skipCorrupt,
         check: flags.check,
         concurrency: flags.concurrency,
-        showProgress: flags.progress,
+        showProgress: progressMode(flags.progress),
       });
       const { train, val, test } = manifest.counts;
       const seconds = ((performance.now() - started) / 1000).toFixed(1);

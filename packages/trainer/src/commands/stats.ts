@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { computeTrainingStats } from '../data/stats.ts';
+import { progressMode } from '../progress.ts';
 import { parsePositiveInteger } from './parse-number.ts';
 
 export function register(program: Command): void {
@@ -15,7 +16,7 @@ export function register(program: Command): void {
       'use only N training images spread over all classes (a quick estimate)',
       parsePositiveInteger,
     )
-    .option('--no-progress', 'no progress bar')
+    .option('--no-progress', 'progress as plain lines (every 5% or 30 s), no bar')
     .addHelpText(
       'after',
       `
@@ -34,7 +35,7 @@ Examples:
         preparedDir: flags.prepared,
         concurrency: flags.concurrency,
         limit: flags.limit,
-        showProgress: flags.progress,
+        showProgress: progressMode(flags.progress),
       });
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       const triple = (values: number[]) => `[${values.map((v) => v.toFixed(4)).join(', ')}]`;

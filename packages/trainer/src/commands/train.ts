@@ -3,6 +3,7 @@ import { BACKEND_CHOICES_HELP, type BackendName, parseBackendName } from '@food/
 import { TRAINABLE_SCOPES, type TrainableScope } from '@food/core/model/resnet50';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BEST_EXPORTS, type BestExport, exportBest } from '../export/export-best.ts';
+import { progressMode } from '../progress.ts';
 import { RECIPE_DEFAULTS, type TrainConfig } from '../train/run-config.ts';
 import { runTraining } from '../train/run-training.ts';
 import { startTrainingBackend } from '../train/start-backend.ts';
@@ -167,7 +168,7 @@ export function register(program: Command): void {
         .choices(BEST_EXPORTS)
         .default('float32'),
     )
-    .option('--no-progress', 'no progress bars (logs only)')
+    .option('--no-progress', 'progress as plain lines (every 5% or 30 s), no bar')
     .addHelpText(
       'after',
       `
@@ -219,7 +220,7 @@ Examples:
         const outcome = await runTraining(config, {
           log: (line) => process.stderr.write(`${line}\n`),
           shouldStop: () => interrupted,
-          progress: flags.progress,
+          progress: progressMode(flags.progress),
           gpu,
         });
         const resumeCommand = `pnpm train ${withoutFlags(process.argv.slice(3), ['--resume', '--overwrite'], ['--max-steps']).join(' ')} --resume`;

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '@food/core/errors';
-import { createProgress } from '../progress.ts';
+import { createProgress, type ProgressMode } from '../progress.ts';
 import { type ClassSelection, selectClasses } from './class-sampler.ts';
 import { type Food101Meta, readFood101Meta } from './food101-meta.ts';
 import {
@@ -28,7 +28,7 @@ export interface PrepareOptions {
   /** How thoroughly each image is checked (default `full`). */
   check?: CheckLevel;
   concurrency?: number;
-  showProgress?: boolean;
+  showProgress?: ProgressMode;
 }
 
 export interface PrepareResult {

@@ -7,7 +7,7 @@ import {
   parsePreprocessConfig,
 } from '@food/core/preprocess/config';
 import { loadCroppedRgb } from '@food/core/preprocess/image';
-import { createProgress } from '../progress.ts';
+import { createProgress, type ProgressMode } from '../progress.ts';
 import { readManifest } from './manifest.ts';
 import { mapConcurrent } from './map-concurrent.ts';
 import type { SplitEntry } from './split.ts';
@@ -68,7 +68,7 @@ export interface StatsOptions {
   concurrency?: number;
   /** Use only this many training images (spread over all classes), for a quick estimate. */
   limit?: number;
-  showProgress?: boolean;
+  showProgress?: ProgressMode;
 }
 
 export interface StatsResult {

@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Sample } from '../data/loader.ts';
 import { type PreparedManifest, readManifest, type SplitName } from '../data/manifest.ts';
 import { spreadSubset } from '../data/spread-subset.ts';
-import { createProgress } from '../progress.ts';
+import { createProgress, type ProgressMode } from '../progress.ts';
 import { readHistory } from '../train/history.ts';
 import { confusionSvg, curvesSvg } from './charts.ts';
 import { measureLatency } from './latency.ts';
@@ -54,7 +54,7 @@ export interface EvaluateOptions {
 
 export interface EvaluateHooks {
   log: (line: string) => void;
-  progress: boolean;
+  progress: ProgressMode;
 }
 
 export interface EvaluationOutcome {

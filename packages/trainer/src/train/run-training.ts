@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readManifest } from '../data/manifest.ts';
 import { spreadSubset } from '../data/spread-subset.ts';
 import { curvesSvg } from '../evaluate/charts.ts';
-import { createProgress } from '../progress.ts';
+import { createProgress, type ProgressMode } from '../progress.ts';
 import { AdamL2 } from './adam.ts';
 import { createBatchSource } from './batch-source.ts';
 import { checkOutputFolder } from './check-output.ts';
@@ -32,7 +32,7 @@ export interface TrainingHooks {
   log: (line: string) => void;
   /** Polled after every step: true finishes the step, saves `latest` and returns (SIGINT). */
   shouldStop: () => boolean;
-  progress: boolean;
+  progress: ProgressMode;
   /** The GPU's free memory before TensorFlow started, for `--accumulate auto` (nvidia-smi). */
   gpu?: GpuMemory;
 }
@@ -49,9 +49,9 @@ export interface TrainingOutcome {
 
 /**
  * The whole of `pnpm train`: builds (or resumes) the model, then for each epoch trains, validates,
- * records history and writes checkpoints. A resumed run continues from `latest` with the Adam moments,
- * the step inside the epoch and the seeded data order, so it ends with the weights an uninterrupted run
- * would have.
+ * records history and writes checkpoints. A resumed run continues from its newest verified checkpoint
+ * (resume-point.ts) with the Adam moments, the step inside the epoch and the seeded data order, so it
+ * ends with the weights an uninterrupted run would have.
  */
 export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Promise<TrainingOutcome> {
   const manifest = await readManifest(config.prepared);
@@ -76,8 +76,15 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
     history = await historyUpTo(config.out, await readHistory(config.out), resumeFrom.state.epoch);
     if (resumeFrom.state.epoch >= config.epochs && resumeFrom.state.stepInEpoch === 0) {
       optimizer.dispose();
-      state = resumeFrom.state;
-      return { ...outcomeOf(state, history), status: 'already-complete' };
+      const { epoch, globalStep, bestValTop1, bestEpoch } = resumeFrom.state;
+      return {
+        status: 'already-complete',
+        epochsCompleted: epoch,
+        globalStep,
+        bestValTop1,
+        bestEpoch,
+        history,
+      };
     }
     const resumed = await loadCheckpoint(resumeFrom.dir, { withTrainingState: true });
     checkResumable(config, resumed.runConfig, classes, resumed.labels.classes, resumeFrom.dir);
@@ -320,18 +327,15 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
   }
 
   function outcome(): TrainingOutcome {
-    return { ...outcomeOf(state, history), status };
+    return {
+      status,
+      epochsCompleted: state.epoch,
+      globalStep: state.globalStep,
+      bestValTop1: state.bestValTop1,
+      bestEpoch: state.bestEpoch,
+      history,
+    };
   }
-}
-
-function outcomeOf(state: TrainingState, history: EpochRecord[]): Omit<TrainingOutcome, 'status'> {
-  return {
-    epochsCompleted: state.epoch,
-    globalStep: state.globalStep,
-    bestValTop1: state.bestValTop1,
-    bestEpoch: state.bestEpoch,
-    history,
-  };
 }
 
 /** The last layer of the frozen part: the stage output before the first trainable layer. */

@@ -47,7 +47,11 @@ describe('AdamL2 + trainStep', () => {
 
   it('updates the head with L2 weight decay exactly as torch.optim.Adam does, over two steps', () => {
     const input = tf.input({ shape: [4] });
-    const head = tf.layers.dense({ units: 3, name: 'predictions', kernelInitializer: 'glorotNormal' });
+    const head = tf.layers.dense({
+      units: 3,
+      name: 'predictions',
+      kernelInitializer: tf.initializers.glorotNormal({ seed: 3 }),
+    });
     const model = tf.model({ inputs: input, outputs: head.apply(input) as tf.SymbolicTensor });
     const x = [
       [0.5, -1, 2, 0.1],
@@ -106,11 +110,13 @@ describe('AdamL2 + trainStep', () => {
     const input = tf.input({ shape: [4] });
     const model = tf.model({
       inputs: input,
-      outputs: tf.layers.dense({ units: 3 }).apply(input) as tf.SymbolicTensor,
+      outputs: tf.layers
+        .dense({ units: 3, kernelInitializer: tf.initializers.glorotNormal({ seed: 4 }) })
+        .apply(input) as tf.SymbolicTensor,
     });
     const optimizer = new AdamL2({ learningRate: LR, weightDecay: WEIGHT_DECAY });
     const parameters = trainableParameters(model);
-    const inputs = tf.randomNormal([8, 4]);
+    const inputs = tf.randomNormal([8, 4], 0, 1, 'float32', 5);
     const labels = tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1], 'int32');
     trainStep(model, optimizer, parameters, [{ inputs, labels }], 3);
     const before = tf.memory().numTensors;

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { createLineProgress } from '../src/progress.ts';
+
+/** A line progress over `total` ticks with a fake clock; `msPerTick` of time passes per tick. */
+function linesOf(total: number, msPerTick: number, everyMs?: number): string[] {
+  const lines: string[] = [];
+  let clock = 0;
+  const progress = createLineProgress('features', total, {
+    everyPercent: 5,
+    everyMs,
+    write: (line) => lines.push(line),
+    now: () => clock,
+  });
+  for (let i = 0; i < total; i++) {
+    clock += msPerTick;
+    progress.tick();
+  }
+  return lines;
+}
+
+describe('plain progress lines (--no-progress)', () => {
+  it('prints when the step starts and every 5%, with an ETA', () => {
+    const lines = linesOf(3750, 10);
+    expect(lines).toHaveLength(21); // the first image, then 5%, 10%, … 100%
+    expect(lines[0]).toBe('features 1/3750 (0%) ETA 37s\n');
+    expect(lines[1]).toMatch(/^features 188\/3750 \(5%\) ETA \d+s\n$/);
+    expect(lines.at(-1)).toBe('features 3750/3750 (100%) ETA 0s\n');
+  });
+
+  it('also prints at least every 30 s when 5% takes longer (3,750 images in 17 minutes)', () => {
+    const msPerImage = (17 * 60_000) / 3750;
+    const lines = linesOf(3750, msPerImage, 30_000);
+    // 17 minutes: 34 lines from the 30 s rule, plus the percentage lines that fall between them.
+    expect(lines.length).toBeGreaterThanOrEqual(34);
+    const gaps = lines.map((line) => Number(/^features (\d+)\//.exec(line)![1]) * msPerImage);
+    for (let i = 1; i < gaps.length; i++)
+      expect(gaps[i] - gaps[i - 1]).toBeLessThanOrEqual(30_000 + msPerImage);
+  });
+});

@@ -24,6 +24,17 @@ export function parseRuns(value: string): number {
   return runs;
 }
 
+export function parseBatches(value: string): number[] {
+  const batches = value.split(',').map((item) => Number(item.trim()));
+  if (
+    batches.length === 0 ||
+    batches.some((batch) => !Number.isInteger(batch) || batch < 1 || batch > 1024)
+  ) {
+    throw new InvalidArgumentError('Give whole batch sizes from 1 to 1024, separated by commas, e.g. 8,32.');
+  }
+  return batches;
+}
+
 export function parseSections(value: string): Section[] {
   const names = value
     .split(',')
@@ -57,6 +68,11 @@ export function buildBenchProgram(): Command {
     .option('--only <sections>', `comma-separated subset of: ${SECTIONS.join(', ')}`, parseSections)
     .option('--json <file>', 'also write the raw results as JSON (re-render later with --render)')
     .option('--render <file>', 'measure nothing: write the report from a --json results file')
+    .option(
+      '--train-batches <list>',
+      'comma-separated training batches instead of the default 8,32 (e.g. 8 on a loaded machine)',
+      parseBatches,
+    )
     .option('--note <text>', 'a sentence for the report header, e.g. what else ran on the machine')
     .option(
       '--data-root <dir>',
@@ -89,6 +105,7 @@ interface BenchFlags {
   only?: Section[];
   dataRoot: string;
   note?: string;
+  trainBatches?: number[];
   json?: string;
   render?: string;
 }
@@ -115,6 +132,7 @@ export async function main(argv: string[]): Promise<void> {
           sections: new Set(flags.only ?? SECTIONS),
           dataRoot: path.resolve(flags.dataRoot),
           note: flags.note,
+          trainBatches: flags.trainBatches,
           log,
         });
     if (flags.json) await writeFileIn(flags.json, serializeResults(results));

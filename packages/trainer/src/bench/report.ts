@@ -228,7 +228,7 @@ export function renderReport(results: BenchResults): string {
   const out: string[] = [];
   const command = `pnpm bench${options.quick ? ' --quick' : ''} --runs ${options.runs}${
     options.sections.length < SECTIONS.length ? ` --only ${options.sections.join(',')}` : ''
-  }`;
+  }${options.trainBatches ? ` --train-batches ${options.trainBatches.join(',')}` : ''}`;
   const modelName =
     model.widthMultiplier === 1 && model.blocksPerStage.join() === '3,4,6,3'
       ? `ResNet-50 v1 at ${model.inputSize}×${model.inputSize}, ${model.numClasses} classes`

@@ -37,6 +37,8 @@ export interface BenchOptions {
   dataRoot: string;
   /** A sentence for the report header (what else ran on the machine, ...). */
   note?: string;
+  /** Training batches instead of the plan's (a loaded machine cannot afford batch 32 on wasm). */
+  trainBatches?: number[];
   log: (line: string) => void;
 }
 
@@ -100,7 +102,10 @@ export function benchPlan(quick: boolean) {
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
-  const plan = benchPlan(options.quick);
+  const plan = {
+    ...benchPlan(options.quick),
+    ...(options.trainBatches && { trainBatches: options.trainBatches }),
+  };
   const { runs, log } = options;
   const started = Date.now();
   const machine = collectMachineFacts();
@@ -310,6 +315,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       runs,
       dataRoot: options.dataRoot,
       note: options.note,
+      trainBatches: options.trainBatches,
       sections: [...options.sections],
     },
     model,

@@ -89,7 +89,11 @@ export async function setupTensorflow(options: SetupOptions): Promise<void> {
     `setup: built ${path.relative(REPO_ROOT, bindingFile)} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );
 
-  const check = await checkBinding(packageRoot);
+  const check = await checkBinding(packageRoot).catch(async (error: unknown) => {
+    // A binding that cannot run would make `auto` fail instead of falling back to wasm: remove it.
+    await rm(bindingFile, { force: true });
+    throw error;
+  });
   const provenance: Provenance = { wheel: wanted.filename, sha256: wanted.sha256, napiVersion };
   await writeFile(provenanceFile, `${JSON.stringify(provenance, null, 2)}\n`);
   if (!options.wheel) await rm(wheelPath, { force: true }); // its libraries are in deps/ now

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseRuns, parseSections } from '../../src/bench/cli.ts';
+import { parseBatches, parseRuns, parseSections } from '../../src/bench/cli.ts';
 
 const CLI = fileURLToPath(new URL('../../src/bench/cli.ts', import.meta.url));
 const run = promisify(execFile);
@@ -19,6 +19,9 @@ describe('bench flags', () => {
     expect(() => parseRuns('2.5')).toThrow(/whole number of runs/);
     expect(parseSections('forward, train')).toEqual(['forward', 'train']);
     expect(() => parseSections('forward,gpu')).toThrow(/Unknown section "gpu"/);
+    expect(parseBatches('8, 32')).toEqual([8, 32]);
+    expect(() => parseBatches('8,x')).toThrow(/whole batch sizes/);
+    expect(() => parseBatches('0')).toThrow(/whole batch sizes/);
   });
 
   it('exits non-zero with the reason on a bad flag', async () => {

@@ -1,0 +1,170 @@
+/**
+ * The `tensorflow` backend (tfjs-node with libtensorflow from `pnpm setup:tensorflow`) against wasm:
+ * the same ResNet-50 on real photos, checkpoints crossing backends, and `pnpm train --backend
+ * tensorflow` as a user runs it. Skipped, saying so, where the backend is not provisioned.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { type BackendName, initBackend } from '@food/core/backend';
+import { buildResNet50 } from '@food/core/model/resnet50';
+import { DEFAULT_PREPROCESS } from '@food/core/preprocess/config';
+import { loadCroppedRgb, normalizePixels } from '@food/core/preprocess/image';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runEvaluation } from '../../src/evaluate/run-evaluation.ts';
+import { loadPretrainedBackbone } from '../../src/train/load-pretrained.ts';
+import { RECIPE_DEFAULTS, type TrainConfig } from '../../src/train/run-config.ts';
+import { runTraining } from '../../src/train/run-training.ts';
+import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
+import { repoRoot, runTrainer } from '../helpers/run-trainer.ts';
+import { tensorflowSkipReason, titleFor } from '../helpers/tensorflow-backend.ts';
+
+const skip = tensorflowSkipReason();
+const weightsDir = path.resolve(repoRoot, '../shared/weights/resnet50-imagenet');
+const food10 = path.resolve(repoRoot, '../shared/data/food10/images');
+const photosSkip =
+  skip ??
+  (existsSync(path.join(weightsDir, 'weights_manifest.json')) && existsSync(food10)
+    ? undefined
+    : `${weightsDir} or ${food10} is absent`);
+
+/** Largest |a − b| over the largest |a|: 1e-4 is float32 rounding over ResNet-50's 53 layers, not a bug. */
+function relativeDifference(expected: Float32Array, actual: Float32Array): number {
+  let difference = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    difference = Math.max(difference, Math.abs(expected[i]! - actual[i]!));
+    scale = Math.max(scale, Math.abs(expected[i]!));
+  }
+  return difference / scale;
+}
+
+describe.skipIf(photosSkip)('ResNet-50 forward: tensorflow against wasm on real food10 photos', () => {
+  it(titleFor('pooled features and probabilities agree within 1e-4', photosSkip), async () => {
+    // One photo of each of the first four classes, preprocessed once: both backends see the same floats.
+    const classes = readdirSync(food10).sort().slice(0, 4);
+    const inputs = await Promise.all(
+      classes.map(async (name) => {
+        const file = path.join(food10, name, readdirSync(path.join(food10, name)).sort()[0]!);
+        const rgb = await loadCroppedRgb(new Uint8Array(await readFile(file)), DEFAULT_PREPROCESS);
+        return normalizePixels(rgb, DEFAULT_PREPROCESS);
+      }),
+    );
+    const batch = new Float32Array(inputs.length * inputs[0]!.length);
+    for (const [i, input] of inputs.entries()) batch.set(input, i * input.length);
+
+    /** The pretrained network (seeded head) on `backend`: pooled features and softmax probabilities. */
+    const forward = async (backend: BackendName) => {
+      await initBackend(backend, () => {});
+      const model = buildResNet50({ numClasses: 10, seed: 1 });
+      await loadPretrainedBackbone(model, weightsDir, DEFAULT_PREPROCESS);
+      const withFeatures = tf.model({
+        inputs: model.inputs,
+        outputs: [model.getLayer('avg_pool').output as tf.SymbolicTensor, ...model.outputs],
+      });
+      const [features, probabilities] = tf.tidy(() => {
+        const outputs = withFeatures.predict(tf.tensor4d(batch, [inputs.length, 224, 224, 3])) as tf.Tensor[];
+        return outputs.map((output) => output.dataSync() as Float32Array);
+      });
+      model.dispose();
+      return { features: features!, probabilities: probabilities! };
+    };
+    const wasm = await forward('wasm');
+    const before = tf.memory().numTensors;
+    const tensorflow = await forward('tensorflow');
+    expect(tf.getBackend()).toBe('tensorflow');
+    expect(tf.memory().numTensors).toBe(before);
+    expect(relativeDifference(wasm.features, tensorflow.features)).toBeLessThanOrEqual(1e-4);
+    expect(relativeDifference(wasm.probabilities, tensorflow.probabilities)).toBeLessThanOrEqual(1e-4);
+  }, 300_000);
+});
+
+describe.skipIf(skip)('checkpoints cross backends: trained on one, evaluated on the other', () => {
+  let synth: PreparedSynth;
+  beforeAll(async () => {
+    synth = await createPreparedSynth({ classes: 4, imagesPerClass: 16 });
+  });
+  afterAll(async () => {
+    if (synth) await rm(synth.root, { recursive: true, force: true });
+  });
+
+  const train = async (backend: BackendName): Promise<string> => {
+    await initBackend(backend, () => {});
+    const config: TrainConfig = {
+      ...RECIPE_DEFAULTS,
+      prepared: synth.prepared,
+      out: path.join(synth.root, `trained-on-${backend}`),
+      blocksPerStage: [1, 1, 1, 1],
+      widthMultiplier: 1 / 16,
+      imageSize: 32,
+      weights: 'none',
+      backend,
+      learningRate: 1e-2,
+      epochs: 3,
+      batchSize: 8,
+      augment: false,
+    };
+    await runTraining(config, { log: () => {}, shouldStop: () => false, progress: false });
+    return path.join(config.out, 'best');
+  };
+
+  /** `evaluate`'s probabilities for every test image, on `backend`. */
+  const evaluate = async (checkpoint: string, backend: BackendName): Promise<number[][]> => {
+    await initBackend(backend, () => {});
+    const out = path.join(synth.root, `${path.basename(path.dirname(checkpoint))}-on-${backend}`);
+    const options = { checkpoint, prepared: synth.prepared, split: 'test' as const, out, batchSize: 8 };
+    await runEvaluation(
+      { ...options, saveProbabilities: true, latencySamples: 1 },
+      { log: () => {}, progress: false },
+    );
+    const saved = JSON.parse(await readFile(path.join(out, 'probabilities.json'), 'utf8'));
+    return saved.probabilities as number[][];
+  };
+
+  const expectSamePredictions = (a: number[][], b: number[][]) => {
+    expect(b.length).toBe(a.length);
+    const top1 = (rows: number[][]) => rows.map((row) => row.indexOf(Math.max(...row)));
+    expect(top1(b)).toEqual(top1(a));
+    const largest = Math.max(...a.flatMap((row, i) => row.map((p, j) => Math.abs(p - b[i]![j]!))));
+    expect(largest).toBeLessThanOrEqual(1e-4);
+  };
+
+  for (const [trainedOn, evaluatedOn] of [
+    ['wasm', 'tensorflow'],
+    ['tensorflow', 'wasm'],
+  ] as const) {
+    it(titleFor(
+      `trained on ${trainedOn}, evaluated on ${evaluatedOn}: the same predictions`,
+      skip,
+    ), async () => {
+      const checkpoint = await train(trainedOn);
+      expectSamePredictions(await evaluate(checkpoint, trainedOn), await evaluate(checkpoint, evaluatedOn));
+    }, 300_000);
+  }
+});
+
+describe.skipIf(skip)('pnpm train --backend tensorflow', () => {
+  let synth: PreparedSynth;
+  beforeAll(async () => {
+    synth = await createPreparedSynth({ classes: 4, imagesPerClass: 16 });
+  });
+  afterAll(async () => {
+    if (synth) await rm(synth.root, { recursive: true, force: true });
+  });
+
+  it(titleFor('trains the synthetic set end to end and says it ran on TensorFlow', skip), async () => {
+    const out = path.join(synth.root, 'run');
+    const run = await runTrainer(
+      'train',
+      ...['--prepared', synth.prepared, '--out', out, '--backend', 'tensorflow'],
+      ...['--weights', 'none', '--width', '0.0625', '--blocks', '1,1,1,1', '--image-size', '32'],
+      ...['--lr', '1e-2', '--epochs', '2', '--batch-size', '8', '--no-progress'],
+    );
+    expect(run.stderr + run.stdout).toMatch(/backend: tensorflow \((CPU|CUDA GPU)/);
+    expect(run.status).toBe(0);
+    const history = JSON.parse(await readFile(path.join(out, 'history.json'), 'utf8'));
+    expect(history).toHaveLength(2);
+    expect(existsSync(path.join(out, 'best', 'model.json'))).toBe(true);
+  }, 300_000);
+});

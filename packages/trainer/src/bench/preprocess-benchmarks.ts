@@ -10,6 +10,7 @@ import path from 'node:path';
 import { DEFAULT_PREPROCESS, type PreprocessConfig } from '@food/core/preprocess/config';
 import { augmentImage, preprocessImage, resizedJpeg } from '@food/core/preprocess/image';
 import seedrandom from 'seedrandom';
+import { createDecodePool } from '../data/decode-pool.ts';
 import { createBatchLoader } from '../data/loader.ts';
 import type { LoaderCpu, MeasurementSpec } from './spec.ts';
 import { timeRuns } from './statistics.ts';
@@ -38,6 +39,8 @@ export async function measurePreprocess(
   const perSecond = (samples: number[]) => samples.map((ms) => (count * 1000) / ms);
   if (spec.mode === 'loader' || spec.mode === 'loader-512') {
     const copies = spec.mode === 'loader-512' ? await foodSizeCopies(spec.files) : undefined;
+    // As training decodes: in worker threads, one per core (train/batch-source.ts).
+    const decodePool = createDecodePool();
     try {
       const dataRoot = copies?.root ?? spec.dataRoot;
       const files = copies?.files ?? spec.files;
@@ -59,6 +62,7 @@ export async function measurePreprocess(
             augment: true,
             seed: 1,
             epoch: epoch++,
+            decodePool,
           });
           const before = cpuSeconds();
           for await (const _batch of loader) {
@@ -81,6 +85,7 @@ export async function measurePreprocess(
       };
       return { samples: perSecond(samples), loaderCpu };
     } finally {
+      await decodePool.close();
       if (copies) await rm(copies.root, { recursive: true, force: true });
     }
   }

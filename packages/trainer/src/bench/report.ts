@@ -440,7 +440,7 @@ export function renderReport(results: BenchResults): string {
     out.push(
       `${count} real JPEGs from the food10 set (${options.dataRoot}), 224×224 output. "preprocess" and "augment" run one ` +
         'image at a time from bytes in memory (sharp decodes on its own threads); "loader" is `createBatchLoader` as ' +
-        `training uses it: file reads + augmentation, batches of 16, concurrency = ${cores} cores.`,
+        `training uses it: file reads + augmentation in one decode worker thread per core, batches of 16, concurrency = ${cores} cores.`,
       '',
     );
     const what = {

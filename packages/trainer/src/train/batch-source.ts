@@ -1,5 +1,6 @@
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 import * as tf from '@tensorflow/tfjs';
+import { createDecodePool, type DecodePool } from '../data/decode-pool.ts';
 import { createBatchLoader, epochOrder } from '../data/loader.ts';
 import type { SplitEntry } from '../data/split.ts';
 import type { ModelBatch } from './train-step.ts';
@@ -33,12 +34,33 @@ export interface BatchSourceOptions {
 }
 
 export async function createBatchSource(options: BatchSourceOptions): Promise<BatchSource> {
-  return options.trunk && options.cacheFeatures
-    ? createCachedFeatureSource(options, options.trunk)
-    : createImageSource(options);
+  // Decoding runs in worker threads, so it can use every core (./data/decode-pool.ts).
+  const decodePool = createDecodePool();
+  try {
+    const source =
+      options.trunk && options.cacheFeatures
+        ? await createCachedFeatureSource(options, options.trunk, decodePool)
+        : createImageSource(options, decodePool);
+    return {
+      ...source,
+      dispose() {
+        source.dispose();
+        void decodePool.close();
+      },
+    };
+  } catch (error) {
+    await decodePool.close();
+    throw error;
+  }
 }
 
-function imageLoader(options: BatchSourceOptions, split: 'train' | 'val', epoch: number, skipBatches = 0) {
+function imageLoader(
+  options: BatchSourceOptions,
+  decodePool: DecodePool,
+  split: 'train' | 'val',
+  epoch: number,
+  skipBatches = 0,
+) {
   const training = split === 'train';
   return createBatchLoader({
     samples: [...(training ? options.trainSamples : options.valSamples)],
@@ -52,11 +74,12 @@ function imageLoader(options: BatchSourceOptions, split: 'train' | 'val', epoch:
     epoch,
     concurrency: options.concurrency,
     skipBatches,
+    decodePool,
   });
 }
 
 /** Decoded images as tensors; through the frozen trunk first when there is one. */
-function createImageSource(options: BatchSourceOptions): BatchSource {
+function createImageSource(options: BatchSourceOptions, decodePool: DecodePool): BatchSource {
   const { cropSize } = options.preprocess;
   async function* toModelBatches(loader: ReturnType<typeof imageLoader>): AsyncIterable<ModelBatch> {
     for await (const batch of loader) {
@@ -68,8 +91,9 @@ function createImageSource(options: BatchSourceOptions): BatchSource {
     }
   }
   return {
-    train: (epoch, skipBatches) => toModelBatches(imageLoader(options, 'train', epoch, skipBatches)),
-    validation: () => toModelBatches(imageLoader(options, 'val', 0)),
+    train: (epoch, skipBatches) =>
+      toModelBatches(imageLoader(options, decodePool, 'train', epoch, skipBatches)),
+    validation: () => toModelBatches(imageLoader(options, decodePool, 'val', 0)),
     trainBatchesPerEpoch: Math.ceil(options.trainSamples.length / options.batchSize),
     dispose() {},
   };
@@ -89,6 +113,7 @@ interface FeatureCache {
 async function createCachedFeatureSource(
   options: BatchSourceOptions,
   trunk: tf.LayersModel,
+  decodePool: DecodePool,
 ): Promise<BatchSource> {
   const cacheSplit = async (split: 'train' | 'val'): Promise<FeatureCache> => {
     const features: Float32Array[] = [];
@@ -105,6 +130,7 @@ async function createCachedFeatureSource(
       seed: options.seed,
       epoch: 0,
       concurrency: options.concurrency,
+      decodePool,
     })) {
       const output = tf.tidy(() => {
         const { cropSize } = options.preprocess;

@@ -3,7 +3,9 @@
  * image cost the main thread 1.4–1.5 ms of JavaScript (sharp's pipeline set-up, normalisation), which
  * caps one loader near 700 images/s whatever the cores (`pnpm bench`, docs/benchmarks.md); in workers
  * the main thread only receives the pixels. Results are identical: the same function runs with the
- * same per-sample seed.
+ * same per-sample seed. sharp's decodes run in libuv's thread pool, shared by all workers and 4 threads
+ * unless UV_THREADPOOL_SIZE is set before Node starts (tsx starts the pool before any of our code
+ * runs): `pnpm train` and the training image set it to 32.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';

@@ -77,10 +77,20 @@ COPY packages/core packages/core
 COPY packages/trainer packages/trainer
 RUN mkdir -p data checkpoints reports \
   && chown app:app data checkpoints reports
+# GPUs newer than TensorFlow 2.9 knows (Ada, Hopper) JIT-compile its kernels at every start unless the
+# driver's cache is big enough and survives the container: keep it in the checkpoints volume.
+# UV_THREADPOOL_SIZE: libuv's pool runs sharp's decodes for every decode worker and has 4 threads by
+# default, too few to feed a GPU (package.json's train script sets the same).
 ENV NODE_ENV=production \
-  TF_CPP_MIN_LOG_LEVEL=1
+  TF_CPP_MIN_LOG_LEVEL=1 \
+  UV_THREADPOOL_SIZE=32 \
+  CUDA_CACHE_MAXSIZE=4294967296 \
+  CUDA_CACHE_PATH=/app/checkpoints/.nv-cache
 VOLUME ["/app/data", "/app/checkpoints", "/app/reports"]
 USER app
+# First step: `pnpm run doctor` (driver, CUDA 11, cuDNN 8, a real TensorFlow step on the GPU, data), so
+# a host that cannot train (no --gpus all, an old driver) stops here, printing each fix, rather than
+# minutes into a run. It is skipped for --help and with SKIP_DOCTOR=1 (e.g. a TFJS_NODE_GPU=0 image).
 # tini forwards SIGTERM/SIGINT to pnpm and reaps zombies.
-ENTRYPOINT ["tini", "--", "pnpm", "train"]
+ENTRYPOINT ["tini", "--", "sh", "-c", "case \" $* \" in *' --help '*|*' -h '*) ;; *) [ \"${SKIP_DOCTOR:-0}\" = 1 ] || pnpm run --silent doctor || exit 1 ;; esac; exec pnpm train \"$@\"", "pnpm-train"]
 CMD ["--help"]

@@ -371,3 +371,23 @@ export async function thumbnailJpeg(bytes: Uint8Array, size = 112): Promise<Buff
     .jpeg({ quality: 72, mozjpeg: true })
     .toBuffer();
 }
+
+/**
+ * The photo re-encoded as JPEG with its longer side scaled to `longerSide` (aspect kept, never
+ * enlarged unless asked): Food-101-size copies for the loader benchmark.
+ */
+export async function resizedJpeg(
+  bytes: Uint8Array,
+  longerSide: number,
+  options: { quality: number; enlarge?: boolean },
+): Promise<Buffer> {
+  return sharp(bytes, { failOn: 'none' })
+    .rotate()
+    .resize(longerSide, longerSide, {
+      fit: 'inside',
+      kernel: 'lanczos3',
+      withoutEnlargement: !options.enlarge,
+    })
+    .jpeg({ quality: options.quality })
+    .toBuffer();
+}

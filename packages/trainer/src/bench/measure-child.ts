@@ -48,7 +48,7 @@ async function measure(spec: MeasurementSpec): Promise<MeasurementResult> {
     case 'throughput':
       return { status: 'ok', unit, samples: await measureThroughput(spec, log) };
     case 'preprocess':
-      return { status: 'ok', unit, samples: await measurePreprocess(spec, log) };
+      return { status: 'ok', unit, ...(await measurePreprocess(spec, log)) };
   }
 }
 

@@ -121,7 +121,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     (wants('train') ? 2 * plan.trainBatches.length + 2 : 0) +
     (wants('gemm') ? 2 : 0) +
     (wants('throughput') ? 3 + 4 : 0) +
-    (wants('preprocess') ? 3 : 0) +
+    (wants('preprocess') ? 4 : 0) +
     (wants('backends') ? 4 : 0) +
     (wants('pytorch') ? 1 : 0);
   let done = 0;
@@ -259,7 +259,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 
   if (wants('preprocess') && images.length > 0) {
     const files = images.slice(0, plan.preprocessImages);
-    for (const mode of ['preprocess', 'augment', 'loader'] as const) {
+    for (const mode of ['preprocess', 'augment', 'loader', 'loader-512'] as const) {
       await measure({ kind: 'preprocess', mode, files, dataRoot: options.dataRoot, runs });
     }
   }

@@ -48,7 +48,8 @@ export function gemmArgument(shape: GemmShape): string {
 
 export type TfjsBackend = 'wasm' | 'cpu' | 'tensorflow';
 export type ThroughputEngine = 'tfjs-wasm' | 'onnx-fp32' | 'onnx-int8';
-export type PreprocessMode = 'preprocess' | 'augment' | 'loader';
+/** `loader-512`: the loader on copies scaled to the original Food-101 size (longer side 512). */
+export type PreprocessMode = 'preprocess' | 'augment' | 'loader' | 'loader-512';
 
 export type MeasurementSpec =
   /** Inference through the tfjs engine, one batch per run; result in ms per image. */
@@ -95,13 +96,21 @@ export type MeasurementSpec =
   /** Images per second through preprocessing, on real JPEGs. */
   | { kind: 'preprocess'; mode: PreprocessMode; files: string[]; dataRoot: string; runs: number };
 
+/** Where the loader's time goes: measured as CPU time, so it holds on a machine shared with other jobs. */
+export interface LoaderCpu {
+  /** Images per CPU-second of the whole process (all threads): what one core decodes per second. */
+  imagesPerCoreSecond: number;
+  /** CPU ms per image on the main thread, which every image passes through (Node ≥ 23.9 measures it). */
+  mainThreadMsPerImage?: number;
+}
+
 /** Marks the child's result line on stdout. */
 export const RESULT_PREFIX = 'RESULT ';
 
 export type Unit = 'ms/image' | 'images/s' | 'GFLOP/s';
 
 export type MeasurementResult =
-  | { status: 'ok'; unit: Unit; samples: number[]; detail?: string }
+  | { status: 'ok'; unit: Unit; samples: number[]; detail?: string; loaderCpu?: LoaderCpu }
   /** `oom`: the process ran out of memory (wasm heap or JS heap); `unavailable`: cannot run here. */
   | { status: 'oom' | 'failed' | 'timeout' | 'unavailable'; reason: string };
 

@@ -5,13 +5,14 @@
  *
  * Batches are plain typed arrays; the training loop makes (and disposes) the tensors.
  */
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { UserError } from '@food/core/errors';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
-import { augmentImage, ImageDecodeError, preprocessImage } from '@food/core/preprocess/image';
+import { ImageDecodeError } from '@food/core/preprocess/image';
 import seedrandom from 'seedrandom';
+import type { DecodePool } from './decode-pool.ts';
+import { type DecodeRequest, decodeSample, SampleReadError } from './decode-sample.ts';
 
 export interface Sample {
   /** Path relative to `dataRoot`, as in the manifest (`images/<class>/<id>.jpg`). */
@@ -49,8 +50,10 @@ export interface BatchLoaderOptions {
   dropLast?: boolean;
   /** Start at this batch of the epoch's order without reading the ones before (mid-epoch resume). */
   skipBatches?: number;
-  /** Reads one file; defaults to `fs.readFile`. Tests count calls through it. */
+  /** Reads one file; defaults to `fs.readFile`. Tests count calls through it (then no decode pool). */
   readImage?: (file: string) => Promise<Uint8Array>;
+  /** Decode in these worker threads instead of this one (training: ./decode-pool.ts). */
+  decodePool?: DecodePool;
 }
 
 export interface BatchLoader extends AsyncIterable<Batch> {
@@ -171,26 +174,29 @@ async function loadBatch(
 async function loadSample(index: number, options: BatchLoaderOptions): Promise<Float32Array> {
   const { image } = options.samples[index];
   const file = path.join(options.dataRoot, image);
-  let bytes: Uint8Array;
-  try {
-    bytes = await (options.readImage ?? readFile)(file);
-  } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new SampleError(
-      `${missing ? 'Image not found' : 'Cannot read image'}: ${file} (${(error as Error).message}). ` +
-        `The prepared manifest reads its images from ${options.dataRoot}: restore the file, or if the data set moved, run \`pnpm trainer prepare --data NEW_FOLDER\` again (with --skip-corrupt to leave unreadable files out).`,
-      missing ? 'SAMPLE_MISSING' : 'SAMPLE_UNREADABLE',
-      image,
-      { cause: error },
-    );
-  }
-  try {
-    if (!options.augment) return await preprocessImage(bytes, options.config);
+  const request: DecodeRequest = {
+    file,
+    config: options.config,
     // One RNG per (seed, epoch, sample): the crop does not depend on which decode finishes first.
-    const random = seedrandom(`augment:${options.seed}:${options.epoch}:${index}`);
-    return await augmentImage(bytes, options.config, random, { scale: options.augmentScale });
+    augmentSeed: options.augment ? `augment:${options.seed}:${options.epoch}:${index}` : undefined,
+    augmentScale: options.augmentScale,
+  };
+  try {
+    return options.decodePool && !options.readImage
+      ? await options.decodePool.decode(request)
+      : await decodeSample(request, options.readImage);
   } catch (error) {
-    // Any failure here is this file's (a resize the geometry cannot take included): say which file.
+    if (error instanceof SampleReadError) {
+      const missing = error.code === 'ENOENT';
+      throw new SampleError(
+        `${missing ? 'Image not found' : 'Cannot read image'}: ${file} (${error.message}). ` +
+          `The prepared manifest reads its images from ${options.dataRoot}: restore the file, or if the data set moved, run \`pnpm trainer prepare --data NEW_FOLDER\` again (with --skip-corrupt to leave unreadable files out).`,
+        missing ? 'SAMPLE_MISSING' : 'SAMPLE_UNREADABLE',
+        image,
+        { cause: error },
+      );
+    }
+    // Any other failure is this file's (a resize the geometry cannot take included): say which file.
     throw new SampleError(
       `Cannot ${error instanceof ImageDecodeError ? 'decode' : 'preprocess'} ${file}: ${(error as Error).message} Re-run \`pnpm trainer prepare\` with --skip-corrupt to leave it out of the data set.`,
       'SAMPLE_CORRUPT',

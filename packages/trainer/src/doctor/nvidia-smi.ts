@@ -10,8 +10,9 @@ export interface GpuInfo {
   index: number;
   name: string;
   driverVersion: string;
-  memoryTotalMiB: number;
-  memoryFreeMiB: number;
+  /** Undefined where the driver reports [N/A] (unified-memory systems such as DGX Spark's GB10). */
+  memoryTotalMiB?: number;
+  memoryFreeMiB?: number;
   /** e.g. "9.0"; undefined when the driver cannot report it. */
   computeCapability?: string;
 }
@@ -35,15 +36,14 @@ export function parseNvidiaSmiCsv(text: string): GpuInfo[] {
   if (rows.length === 0) return [];
   const header = splitCsv(rows[0]!).map((column) => column.replace(/\s*\[.*\]$/, ''));
   const column = (name: string) => header.indexOf(name);
-  for (const required of ['index', 'name', 'driver_version', 'memory.total', 'memory.free']) {
-    if (column(required) < 0) throw new Error(`nvidia-smi output has no "${required}" column: ${rows[0]}`);
-  }
-  return rows.slice(1).map((row) => {
+  if (column('name') < 0) throw new Error(`nvidia-smi printed no "name" column: ${rows[0]}`);
+  return rows.slice(1).map((row, position) => {
+    // A GPU's name has no comma, so a plain split is enough.
     const cells = splitCsv(row);
     const cell = (name: string) => (column(name) < 0 ? undefined : cells[column(name)]);
     const computeCapability = cell('compute_cap');
     return {
-      index: Number(cell('index')),
+      index: cell('index') === undefined ? position : Number(cell('index')),
       name: cell('name') ?? '',
       driverVersion: cell('driver_version') ?? '',
       memoryTotalMiB: mebibytes(cell('memory.total')),
@@ -58,10 +58,9 @@ function splitCsv(row: string): string[] {
   return row.split(',').map((cell) => cell.trim());
 }
 
-function mebibytes(value: string | undefined): number {
+function mebibytes(value: string | undefined): number | undefined {
   const number = Number((value ?? '').replace(/\s*MiB$/i, ''));
-  if (!Number.isFinite(number)) throw new Error(`nvidia-smi reported memory as "${value}"`);
-  return number;
+  return value !== undefined && value !== '' && Number.isFinite(number) ? number : undefined;
 }
 
 /** Compares dotted versions numerically ("450.80.02" < "450.119.03"); negative when a < b. */

@@ -1,5 +1,6 @@
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 import * as tf from '@tensorflow/tfjs';
+import { createDecodePool, type DecodePool } from '../data/decode-pool.ts';
 import { createBatchLoader } from '../data/loader.ts';
 import type { SplitEntry } from '../data/split.ts';
 import { createCachedFeatureSource } from './cached-feature-source.ts';
@@ -42,12 +43,26 @@ export interface BatchSourceOptions {
 }
 
 export async function createBatchSource(options: BatchSourceOptions): Promise<BatchSource> {
-  return options.trunk && options.cacheFeatures
-    ? createCachedFeatureSource(options, options.trunk)
-    : createImageSource(options);
+  if (options.trunk && options.cacheFeatures) return createCachedFeatureSource(options, options.trunk);
+  // Decoding runs in worker threads, so it can use every core (./data/decode-pool.ts).
+  const decodePool = createDecodePool();
+  const source = createImageSource(options, decodePool);
+  return {
+    ...source,
+    dispose() {
+      source.dispose();
+      void decodePool.close();
+    },
+  };
 }
 
-function imageLoader(options: BatchSourceOptions, split: 'train' | 'val', epoch: number, skipBatches = 0) {
+function imageLoader(
+  options: BatchSourceOptions,
+  decodePool: DecodePool,
+  split: 'train' | 'val',
+  epoch: number,
+  skipBatches = 0,
+) {
   const training = split === 'train';
   return createBatchLoader({
     samples: [...(training ? options.trainSamples : options.valSamples)],
@@ -61,11 +76,12 @@ function imageLoader(options: BatchSourceOptions, split: 'train' | 'val', epoch:
     epoch,
     concurrency: options.concurrency,
     skipBatches,
+    decodePool,
   });
 }
 
 /** Decoded images as tensors; through the frozen trunk first when there is one. */
-function createImageSource(options: BatchSourceOptions): BatchSource {
+function createImageSource(options: BatchSourceOptions, decodePool: DecodePool): BatchSource {
   const { cropSize } = options.preprocess;
   async function* toModelBatches(loader: ReturnType<typeof imageLoader>): AsyncIterable<ModelBatch> {
     for await (const batch of loader) {
@@ -77,8 +93,9 @@ function createImageSource(options: BatchSourceOptions): BatchSource {
     }
   }
   return {
-    train: (epoch, skipBatches) => toModelBatches(imageLoader(options, 'train', epoch, skipBatches)),
-    validation: () => toModelBatches(imageLoader(options, 'val', 0)),
+    train: (epoch, skipBatches) =>
+      toModelBatches(imageLoader(options, decodePool, 'train', epoch, skipBatches)),
+    validation: () => toModelBatches(imageLoader(options, decodePool, 'val', 0)),
     trainBatchesPerEpoch: Math.ceil(options.trainSamples.length / options.batchSize),
     dispose() {},
   };

@@ -1,7 +1,7 @@
 /**
  * Starts the backend for `pnpm train` and fails in seconds, before any data is read, when a GPU run cannot
  * work: `--backend tensorflow` that cannot load, or a machine whose driver shows a GPU (nvidia-smi) that
- * TensorFlow cannot use. Each failure names the cause and `pnpm doctor`, which checks everything a GPU
+ * TensorFlow cannot use. Each failure names the cause and `pnpm run doctor`, which checks everything a GPU
  * run needs. nvidia-smi is asked first because TensorFlow claims nearly all GPU memory when it starts:
  * the free memory read here is what `--accumulate auto` plans with.
  */
@@ -34,7 +34,7 @@ const DEFAULT_DEPENDENCIES: StartBackendDependencies = {
   env: process.env,
 };
 
-const DOCTOR = 'Run `pnpm doctor` to see what is missing and how to fix it';
+const DOCTOR = 'Run `pnpm run doctor` to see what is missing and how to fix it';
 
 export async function startTrainingBackend(
   options: StartBackendOptions,
@@ -77,8 +77,10 @@ export async function startTrainingBackend(
       'warning: TensorFlow runs on the CPU: no usable CUDA device (tfjs-node-gpu 4.x needs CUDA 11.2 and cuDNN 8.1). The recipe takes days on a CPU; see README, Troubleshooting.',
     );
   }
-  if (!backend.gpu || gpus.length === 0) return { backend };
   // TensorFlow places the model on the first visible GPU; the smallest free memory is the safe plan.
-  const tightest = gpus.reduce((a, b) => (b.memoryFreeMiB < a.memoryFreeMiB ? b : a));
-  return { backend, gpu: { name: tightest.name, freeBytes: tightest.memoryFreeMiB * 2 ** 20 } };
+  // Unknown free memory (unified-memory GPUs report [N/A]) leaves the plan to the OOM retry.
+  const free = gpus.map((gpu) => gpu.memoryFreeMiB);
+  if (!backend.gpu || free.length === 0 || free.some((mib) => mib === undefined)) return { backend };
+  const tightest = gpus[free.indexOf(Math.min(...(free as number[])))]!;
+  return { backend, gpu: { name: tightest.name, freeBytes: tightest.memoryFreeMiB! * 2 ** 20 } };
 }

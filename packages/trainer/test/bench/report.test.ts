@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { computeTargets, formatNumber, formatResult, renderReport } from '../../src/bench/report.ts';
+import {
+  computeTargets,
+  feedingAGpu,
+  formatNumber,
+  formatResult,
+  renderReport,
+} from '../../src/bench/report.ts';
 import { machine, results } from './fixture.ts';
 
 describe('computeTargets', () => {
@@ -84,5 +90,16 @@ describe('formatting', () => {
       '**timed out**: stopped after 600 s',
     );
     expect(formatResult({ status: 'failed', reason: 'a | b' })).toBe('**failed**: a \\| b');
+  });
+});
+
+describe('feeding a GPU from the loader', () => {
+  it('multiplies the per-core rate by the cores and caps it by the main thread', () => {
+    expect(feedingAGpu({ imagesPerCoreSecond: 200, mainThreadMsPerImage: 1.25 })).toMatch(
+      /one core decodes and augments 200 images per CPU-second.*8 cores give 1,600 images\/s .* main thread 1\.25 ms, which caps one loader at 800 images\/s\. Against a GPU training at 800 images\/s: enough \(800 images\/s\)/,
+    );
+    expect(feedingAGpu({ imagesPerCoreSecond: 90 })).toMatch(
+      /720 images\/s.*needs Node ≥ 23\.9.*\*\*not enough\*\* \(720 images\/s\)/,
+    );
   });
 });

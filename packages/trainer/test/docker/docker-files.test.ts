@@ -101,7 +101,10 @@ function contextFiles(relative: string): string[] {
 // ---------------------------------------------------------------------------------------------
 // Workspace facts the Docker files must agree with
 
-const rootManifest = JSON.parse(readRepoFile('package.json')) as { packageManager: string };
+const rootManifest = JSON.parse(readRepoFile('package.json')) as {
+  packageManager: string;
+  scripts: Record<string, string>;
+};
 const pnpmVersion = rootManifest.packageManager.replace(/^pnpm@/, '');
 // The images run the Node release that .ci/run tests the suite on.
 const ciNode24Version = /^NODE24_VERSION=(24\.\d+\.\d+)$/m.exec(readRepoFile('.ci/run'))?.[1];
@@ -213,13 +216,15 @@ describe('docker/train.Dockerfile (GPU training)', () => {
   const { stages } = dockerfiles.train;
   const runtime = stages.at(-1)!;
 
-  it('runs `pnpm train` and keeps data, checkpoints and reports in volumes', () => {
-    expect(execForm(byKeyword(runtime.instructions, 'ENTRYPOINT')[0]!)).toEqual([
-      'tini',
-      '--',
-      'pnpm',
-      'train',
-    ]);
+  it('runs `pnpm run doctor`, then `pnpm train`, and keeps data, checkpoints and reports in volumes', () => {
+    const [tini, dashes, shell, dashC, script, name] = execForm(
+      byKeyword(runtime.instructions, 'ENTRYPOINT')[0]!,
+    )!;
+    expect([tini, dashes, shell, dashC, name]).toEqual(['tini', '--', 'sh', '-c', 'pnpm-train']);
+    // The doctor first (its failure stops the container), then pnpm train with the container's arguments.
+    expect(script).toMatch(/pnpm run --silent doctor \|\| exit 1 .*; exec pnpm train "\$@"$/);
+    expect(script).toContain('SKIP_DOCTOR');
+    expect(rootManifest.scripts.doctor).toBeDefined();
     const volumes = byKeyword(runtime.instructions, 'VOLUME').flatMap((volume) => execForm(volume) ?? []);
     expect(volumes).toEqual(expect.arrayContaining(['/app/data', '/app/checkpoints']));
   });

@@ -45,14 +45,14 @@ function machine(smi: NvidiaSmiResult, backend: BackendInfo | Error, env: NodeJS
 const options = { threads: 2, deterministic: false, log: () => {} };
 
 describe('startTrainingBackend: fail fast before any data is read', () => {
-  it('refuses auto on a machine with a GPU whose tensorflow binding is missing, naming the cause and pnpm doctor', async () => {
+  it('refuses auto on a machine with a GPU whose tensorflow binding is missing, naming the cause and pnpm run doctor', async () => {
     const { dependencies } = machine({ status: 'ok', gpus: [H100] }, WASM_AFTER_MISSING_BINDING);
     await expect(startTrainingBackend({ ...options, requested: 'auto' }, dependencies)).rejects.toThrowError(
-      /has a GPU \(NVIDIA H100 80GB HBM3, from nvidia-smi\) but TensorFlow cannot use it: .*native binding is missing.*`pnpm doctor`.*--backend wasm/,
+      /has a GPU \(NVIDIA H100 80GB HBM3, from nvidia-smi\) but TensorFlow cannot use it: .*native binding is missing.*`pnpm run doctor`.*--backend wasm/,
     );
   });
 
-  it('adds pnpm doctor to the error of an explicit --backend tensorflow that cannot start', async () => {
+  it('adds pnpm run doctor to the error of an explicit --backend tensorflow that cannot start', async () => {
     const { dependencies } = machine(
       { status: 'not-installed' },
       new BackendUnavailableError('Backend "tensorflow" is not available (...).'),
@@ -62,7 +62,7 @@ describe('startTrainingBackend: fail fast before any data is read', () => {
     ).rejects.toMatchObject({
       name: 'UserError',
       code: 'BACKEND_UNAVAILABLE',
-      message: expect.stringMatching(/not available .*Run `pnpm doctor`/),
+      message: expect.stringMatching(/not available .*Run `pnpm run doctor`/),
     });
   });
 
@@ -71,7 +71,7 @@ describe('startTrainingBackend: fail fast before any data is read', () => {
     const { dependencies } = machine({ status: 'ok', gpus: [H100] }, cpuTensorflow);
     await expect(
       startTrainingBackend({ ...options, requested: 'tensorflow' }, dependencies),
-    ).rejects.toThrowError(/no usable CUDA device.*pnpm doctor/);
+    ).rejects.toThrowError(/no usable CUDA device.*pnpm run doctor/);
   });
 
   it('lets auto fall back to wasm where there is no GPU, and leaves other backends alone', async () => {

@@ -1,0 +1,30 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * `pnpm run doctor [--json]`: is this machine ready to train on a GPU? One line per check (pass, warn,
+ * fail, skip) with what it found and, when not passing, the fix. Exits 1 when any check fails.
+ */
+import { Command } from 'commander';
+import { formatReport, toReport } from './check-result.ts';
+import { runDoctor } from './run-doctor.ts';
+
+const program = new Command('doctor')
+  .description(
+    'Check that this machine can train on a GPU: Node, install, tfjs-node-gpu, driver, CUDA, cuDNN, a real step, data.',
+  )
+  .option('--json', 'print { ok, checks: [{ name, status, detail, fix }] } instead of lines')
+  .option('--prepared <dir>', 'the prepared data set to check (default: any under data/prepared)')
+  .option(
+    '--weights <dir>',
+    'the imported ImageNet weights to check (default: data/weights/resnet50-imagenet)',
+  )
+  .action(async (flags: { json?: boolean; prepared?: string; weights?: string }) => {
+    if (!flags.json) {
+      process.stderr.write('doctor: checking (a first TensorFlow step on a new GPU can take minutes)…\n');
+    }
+    const checks = await runDoctor({ prepared: flags.prepared, weights: flags.weights });
+    const report = toReport(checks);
+    process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+    process.exitCode = report.ok ? 0 : 1;
+  });
+
+await program.parseAsync();

@@ -1,0 +1,92 @@
+/**
+ * `pnpm doctor`'s runtime probes, each in its own process (a broken native library can crash or hang it
+ * without taking the doctor down). `probe.ts tensorflow|wasm|onnx` prints one `PROBE_RESULT {json}` line.
+ */
+import { availableParallelism } from 'node:os';
+import { initBackend } from '@food/core/backend';
+import { buildResNet50 } from '@food/core/model/resnet50';
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
+import { addInitializer, emptyGraph, encodeModel } from '../export/onnx-graph.ts';
+import { AdamL2 } from '../train/adam.ts';
+import { trainableParameters } from '../train/parameters.ts';
+import { trainStep } from '../train/train-step.ts';
+
+export const PROBE_RESULT = 'PROBE_RESULT ';
+
+export interface TensorflowProbe {
+  gpu: boolean;
+  batch: number;
+  /** Seconds of the first step (cuDNN autotuning and, on new GPUs, PTX compilation happen here). */
+  firstStepSeconds: number;
+  imagesPerSecond: number;
+}
+
+export interface WasmProbe {
+  simd: boolean;
+  threads: number;
+}
+
+export interface OnnxProbe {
+  output: number[];
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** A real ResNet-50 forward + backward + Adam step at 224 px, timed after a first step. */
+async function probeTensorflow(): Promise<TensorflowProbe> {
+  const backend = await initBackend('tensorflow', log);
+  const batch = backend.gpu ? 32 : 2;
+  const model = buildResNet50({ numClasses: 50, inputSize: 224, seed: 1 });
+  const parameters = trainableParameters(model);
+  const optimizer = new AdamL2({ learningRate: 1e-5, weightDecay: 5e-4 });
+  const inputs = tf.randomNormal([batch, 224, 224, 3], 0, 1, 'float32', 1);
+  const labels = tf.tensor1d(
+    Array.from({ length: batch }, (_, i) => i % 50),
+    'int32',
+  );
+  const step = () => trainStep(model, optimizer, parameters, [{ inputs, labels }], 50);
+  let started = performance.now();
+  step();
+  const firstStepSeconds = (performance.now() - started) / 1000;
+  const steps = backend.gpu ? 5 : 1;
+  started = performance.now();
+  for (let i = 0; i < steps; i++) step();
+  const imagesPerSecond = (steps * batch) / ((performance.now() - started) / 1000);
+  return { gpu: backend.gpu, batch, firstStepSeconds, imagesPerSecond };
+}
+
+/** The wasm backend with its pthreads build (the pnpm patch), running a convolution. */
+async function probeWasm(): Promise<WasmProbe> {
+  const threads = Math.min(4, availableParallelism());
+  const backend = await initBackend('wasm', log, { wasmThreads: threads });
+  tf.tidy(() =>
+    tf
+      .conv2d(tf.ones([1, 16, 16, 3]) as tf.Tensor4D, tf.ones([3, 3, 3, 8]) as tf.Tensor4D, 1, 'same')
+      .dataSync(),
+  );
+  return { simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT') as boolean, threads: backend.threads };
+}
+
+/** ONNX Runtime's CPU build (what `--engine onnx` serves with) running a one-node model. */
+async function probeOnnx(): Promise<OnnxProbe> {
+  const graph = emptyGraph('doctor');
+  addInitializer(graph, 'w', [2, 2], new Float32Array([1, 2, 3, 4]));
+  graph.nodes.push({ name: 'matmul', op: 'MatMul', inputs: ['x', 'w'], outputs: ['y'] });
+  graph.inputs.push({ name: 'x', shape: [1, 2] });
+  graph.outputs.push({ name: 'y', shape: [1, 2] });
+  const session = await ort.InferenceSession.create(encodeModel(graph, { metadata: {} }));
+  const { y } = await session.run({ x: new ort.Tensor('float32', new Float32Array([1, 1]), [1, 2]) });
+  await session.release();
+  return { output: Array.from(y!.data as Float32Array) };
+}
+
+const probes = { tensorflow: probeTensorflow, wasm: probeWasm, onnx: probeOnnx } as const;
+
+if (process.argv[1] && import.meta.filename === process.argv[1]) {
+  const name = process.argv[2] as keyof typeof probes;
+  const result = await probes[name]();
+  process.stdout.write(`${PROBE_RESULT}${JSON.stringify(result)}\n`);
+  // The wasm pool's threads and tfjs-node's runtime do not always let Node exit on their own.
+  process.exit(0);
+}

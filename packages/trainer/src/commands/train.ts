@@ -175,8 +175,8 @@ export function register(program: Command): void {
 Defaults are the recipe: Adam lr 1e-5 with L2 weight decay 5e-4 on every trainable parameter (the head
 included), softmax cross-entropy, 14 epochs, batch 128, 224 px. Checkpoints go to OUT/epoch-NNN, OUT/latest
 and OUT/best (by validation top-1); history.csv/json record every epoch. A completed run exports OUT/best.onnx,
-which pnpm serve and pnpm evaluate then run on ONNX Runtime. Ctrl-C finishes the current step,
-saves OUT/latest and prints the command that resumes.
+which pnpm serve and pnpm evaluate then run on ONNX Runtime. Ctrl-C (or SIGTERM, which then exits 143)
+finishes the current step, saves OUT/latest and prints the command that resumes.
 
 Examples:
   $ pnpm train --prepared data/prepared/seed50 --out checkpoints/seed50            # the recipe, on a GPU
@@ -209,17 +209,21 @@ Examples:
         widthMultiplier: width,
         blocksPerStage: blocks,
       };
-      let interrupted = false;
-      const onSigint = () => {
-        if (interrupted) process.exit(130);
-        interrupted = true;
-        process.stderr.write('\nstopping after the current step (Ctrl-C again to abort without saving)…\n');
+      // Ctrl-C, and SIGTERM (docker stop, a preempted Kubernetes pod): finish the step, save latest.
+      let stoppedBy: NodeJS.Signals | undefined;
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (stoppedBy) process.exit(signal === 'SIGTERM' ? 143 : 130);
+        stoppedBy = signal;
+        process.stderr.write(
+          `\n${signal}: stopping after the current step (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to abort without saving)…\n`,
+        );
       };
-      process.on('SIGINT', onSigint);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       try {
         const outcome = await runTraining(config, {
           log: (line) => process.stderr.write(`${line}\n`),
-          shouldStop: () => interrupted,
+          shouldStop: () => stoppedBy !== undefined,
           progress: progressMode(flags.progress),
           gpu,
         });
@@ -239,12 +243,15 @@ Examples:
             `done: ${outcome.epochsCompleted} epochs, best val top-1 ${outcome.bestValTop1.toFixed(4)} at epoch ${outcome.bestEpoch}; best model in ${path.join(flags.out, 'best')}\n`,
           );
         } else {
+          // A Job's pod stopped by SIGTERM must not exit 0, or the Job counts as done and never restarts.
+          if (stoppedBy === 'SIGTERM') process.exitCode = 143;
           process.stdout.write(
             `${outcome.status === 'stopped' ? 'stopped' : `reached --max-steps ${flags.maxSteps}`} after step ${outcome.globalStep}; saved ${path.join(flags.out, 'latest')}. Continue with:\n  ${resumeCommand}\n`,
           );
         }
       } finally {
-        process.off('SIGINT', onSigint);
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       }
     });
 }

@@ -182,4 +182,22 @@ describe('kill -9 during training, then resume', () => {
       expect(again.stdout).toMatch(/^already complete: .* all 3 epochs/);
     }, 180_000);
   }
+
+  it('SIGTERM (a preempted pod) saves latest after the current step, exits 143, and the same command finishes', async () => {
+    const out = path.join(synth.root, 'sigterm');
+    const run = train(trainArgs(out));
+    await waitForLog(run, /^epoch 1: /m);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    run.child.kill('SIGTERM');
+    const stopped = await run.exit;
+    // Not 0: a Kubernetes Job whose pod exits 0 counts as complete and is never restarted.
+    expect(stopped.code, stopped.stderr).toBe(143);
+    expect(stopped.stdout).toMatch(/^stopped after step \d+; saved .*latest\. Continue with:/);
+
+    const resumed = await train(trainArgs(out)).exit;
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/^resuming .* from latest: /m);
+    expect(resumed.stdout).toContain('done: 3 epochs');
+    expect(maxAbsDiff(reference, await weightsOf(path.join(out, 'latest')))).toBeLessThanOrEqual(1e-6);
+  }, 180_000);
 });

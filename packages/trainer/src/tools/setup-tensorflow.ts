@@ -56,16 +56,13 @@ export async function setupTensorflow(options: SetupOptions): Promise<void> {
   const { napiVersion, file: bindingFile } = await bindingLocation(packageRoot);
 
   const project = options.gpu ? 'tensorflow' : 'tensorflow-cpu';
-  const wanted = options.wheel
-    ? { filename: path.basename(options.wheel), sha256: await sha256File(options.wheel) }
-    : await findLinuxWheel(project, options.tensorflow);
+  const wheelSha256 = options.wheel ? await sha256File(options.wheel) : undefined;
+  // Decided before asking PyPI, so a provisioned machine needs no network to say it is done.
   const previous = await readProvenance(provenanceFile);
-  if (
-    !options.force &&
-    previous?.sha256 === wanted.sha256 &&
-    previous.napiVersion === napiVersion &&
-    existsSync(bindingFile)
-  ) {
+  const sameWheel = wheelSha256
+    ? previous?.sha256 === wheelSha256
+    : previous?.wheel.startsWith(`${project.replaceAll('-', '_')}-${options.tensorflow}-`);
+  if (!options.force && sameWheel && previous?.napiVersion === napiVersion && existsSync(bindingFile)) {
     const check = await checkBinding(packageRoot).catch(() => undefined);
     if (check) {
       log(
@@ -75,6 +72,10 @@ export async function setupTensorflow(options: SetupOptions): Promise<void> {
     }
   }
 
+  const wanted =
+    options.wheel && wheelSha256
+      ? { filename: path.basename(options.wheel), sha256: wheelSha256 }
+      : await findLinuxWheel(project, options.tensorflow);
   const wheelPath = options.wheel ?? (await download(wanted as WheelFile, log));
   log(
     `setup: extracting libtensorflow from ${path.basename(wheelPath)} into ${path.relative(REPO_ROOT, depsDir)}`,

@@ -3,6 +3,7 @@ import { type BackendName, initBackend, parseBackendName } from '@food/core/back
 import { TRAINABLE_SCOPES, type TrainableScope } from '@food/core/model/resnet50';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BEST_EXPORTS, type BestExport, exportBest } from '../export/export-best.ts';
+import { LR_SCHEDULES } from '../train/lr-schedule.ts';
 import { RECIPE_DEFAULTS, type TrainConfig } from '../train/run-config.ts';
 import { runTraining } from '../train/run-training.ts';
 import { parseNonNegativeInteger, parsePositiveInteger } from './parse-number.ts';
@@ -22,6 +23,12 @@ function parseNonNegativeNumber(value: string): number {
   if (value.trim() === '' || !(number >= 0) || !Number.isFinite(number)) {
     throw new InvalidArgumentError(`expected a number ≥ 0, got "${value}".`);
   }
+  return number;
+}
+
+function parseLabelSmoothing(value: string): number {
+  const number = parseNonNegativeNumber(value);
+  if (number >= 1) throw new InvalidArgumentError(`expected a number from 0 to below 1, got "${value}".`);
   return number;
 }
 
@@ -65,6 +72,27 @@ export function register(program: Command): void {
       RECIPE_DEFAULTS.weightDecay,
     )
     .option('--epochs <n>', 'epochs', parsePositiveInteger, RECIPE_DEFAULTS.epochs)
+    .addOption(
+      new Option(
+        '--lr-schedule <name>',
+        'constant (the recipe) or cosine: annealed per step to 0 at the last epoch',
+      ).choices(LR_SCHEDULES),
+    )
+    .option(
+      '--warmup-epochs <n>',
+      'linear warm-up to --lr over N epochs (fractions allowed; default 0)',
+      parseNonNegativeNumber,
+    )
+    .option(
+      '--label-smoothing <eps>',
+      'cross-entropy label smoothing, 0 to < 1 (default 0)',
+      parseLabelSmoothing,
+    )
+    .option(
+      '--patience <n>',
+      'stop after N epochs without a better validation top-1 (default: run every epoch)',
+      parsePositiveInteger,
+    )
     .option(
       '--batch-size <n>',
       'images per optimizer step (effective batch)',

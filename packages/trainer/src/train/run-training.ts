@@ -18,6 +18,7 @@ import { createBatchSource } from './batch-source.ts';
 import { evaluateModel } from './evaluate-model.ts';
 import { type EpochRecord, readHistory, writeHistory } from './history.ts';
 import { loadPretrainedBackbone } from './load-pretrained.ts';
+import { type LrSchedule, learningRateAt, shouldStopEarly } from './lr-schedule.ts';
 import { trainableParameters } from './parameters.ts';
 import type { TrainConfig, TrainingState } from './run-config.ts';
 import { splitModelAt } from './split-model.ts';
@@ -170,6 +171,13 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
     },
   });
 
+  const schedule: LrSchedule = {
+    name: config.lrSchedule ?? 'constant',
+    baseRate: config.learningRate,
+    warmupEpochs: config.warmupEpochs ?? 0,
+    epochs: config.epochs,
+    stepsPerEpoch: source.trainBatchesPerEpoch,
+  };
   let status: TrainingOutcome['status'] = 'completed';
   const reachedMaxSteps = () => config.maxSteps !== undefined && state.globalStep >= config.maxSteps;
   try {
@@ -196,7 +204,8 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
           const parts = microBatches(batch, config.accumulate);
           let result: ReturnType<typeof trainStep>;
           try {
-            result = trainStep(trained, optimizer, parameters, parts, classes.length);
+            optimizer.learningRate = learningRateAt(schedule, state.globalStep);
+            result = trainStep(trained, optimizer, parameters, parts, classes.length, config.labelSmoothing);
           } finally {
             tf.dispose(parts.flatMap((part) => [part.inputs, part.labels]));
             tf.dispose([batch.inputs, batch.labels]);
@@ -258,7 +267,7 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
         valLoss: validation.loss,
         valTop1: validation.top1,
         valTop5: validation.top5,
-        learningRate: config.learningRate,
+        learningRate: optimizer.learningRate,
         seconds: (Date.now() - startedAt) / 1000,
         imagesPerSecond: partial.examples / trainSeconds,
       };
@@ -295,6 +304,12 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
 
       if (hooks.shouldStop()) {
         status = 'stopped';
+        break;
+      }
+      if (shouldStopEarly(config.patience, epoch, state.bestEpoch)) {
+        hooks.log(
+          `early stop: no better val top-1 for ${config.patience} epochs (best: epoch ${state.bestEpoch})`,
+        );
         break;
       }
       if (config.maxSteps !== undefined && state.globalStep >= config.maxSteps) {
@@ -400,6 +415,9 @@ function checkResumable(
     'trainable',
     'cacheFeatures',
     'featureViews',
+    'lrSchedule',
+    'warmupEpochs',
+    'labelSmoothing',
     'augment',
     'limit',
     'widthMultiplier',

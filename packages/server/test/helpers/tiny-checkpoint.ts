@@ -28,7 +28,9 @@ export interface TinyCheckpoint {
  * A real checkpoint (saveCheckpoint) of a tiny ResNet (width 1/16, one block per stage, 32×32 input,
  * 5 classes), with metrics and a curves.svg, so the server runs the production path end to end in seconds.
  */
-export async function createTinyCheckpoint(options: { withAssets?: boolean } = {}): Promise<TinyCheckpoint> {
+export async function createTinyCheckpoint(
+  options: { withAssets?: boolean; runConfig?: Record<string, unknown> } = {},
+): Promise<TinyCheckpoint> {
   await initBackend('cpu', () => {});
   const root = await mkdtemp(path.join(tmpdir(), 'food-server-'));
   const dir = path.join(root, 'tiny-run', 'best');
@@ -43,7 +45,7 @@ export async function createTinyCheckpoint(options: { withAssets?: boolean } = {
     model,
     preprocess: TINY_PREPROCESS,
     labels: { classes: TINY_CLASSES },
-    runConfig: { epochs: 3, seed: 7 },
+    runConfig: options.runConfig ?? { epochs: 3, seed: 7 },
     metrics: { epoch: 2, valTop1: 0.41, valTop5: 0.93, test: { top1: 0.38, top5: 0.9, macroF1: 0.35 } },
   });
   model.dispose();

@@ -43,6 +43,8 @@ export interface TrainConfig {
   keepEpochs?: number;
   /** Continue the run in `out` from its `latest` checkpoint. */
   resume?: boolean;
+  /** What the model card says it was trained on; synthetic: generated images, not a food model. */
+  dataset?: { name: string; synthetic: boolean };
   /** Decoding concurrency of the batch loader. */
   loaderConcurrency?: number;
 }

@@ -14,6 +14,7 @@ import { DEMO_FINE_TUNE } from '../train/presets.ts';
 import { RECIPE_DEFAULTS, type TrainConfig } from '../train/run-config.ts';
 import { runTraining } from '../train/run-training.ts';
 import { parsePositiveInteger } from './parse-number.ts';
+import { DEFAULT_FEATURE_CACHE } from './train.ts';
 
 interface DemoFlags {
   data?: string;
@@ -147,6 +148,8 @@ Examples:
               out: runDir,
               weights: flags.weights!,
               backend: flags.backend,
+              // Outside data/<workdir>, which the demo recreates: a second demo reuses the features.
+              featureCacheDir: DEFAULT_FEATURE_CACHE,
               dataset,
             }
           : {

@@ -10,6 +10,7 @@ import { runTraining } from '../train/run-training.ts';
 import { parseNonNegativeInteger, parsePositiveInteger } from './parse-number.ts';
 
 export const DEFAULT_WEIGHTS = 'data/weights/resnet50-imagenet';
+export const DEFAULT_FEATURE_CACHE = 'data/feature-cache';
 
 function parsePositiveNumber(value: string): number {
   const number = Number(value);
@@ -147,6 +148,11 @@ export function register(program: Command): void {
       '--feature-views <k>',
       'with --cache-features: also cache K augmented views (random resized crop + flip) of each training image; each epoch draws one of the K + 1',
       parseNonNegativeInteger,
+    )
+    .option(
+      '--feature-cache-dir <dir>',
+      'where --cache-features keeps its caches (keyed by weights, data, preprocessing and views; reused by later runs)',
+      DEFAULT_FEATURE_CACHE,
     )
     .option('--no-augment', 'no random resized crop / flip (centre crop only)')
     .option('--resume', 'continue the run in --out from its latest checkpoint', false)

@@ -22,6 +22,11 @@ export interface TrainConfig {
   trainable: TrainableScope;
   /** With a frozen trunk: run it once per image (centre crop) and train the rest on the cached output. */
   cacheFeatures: boolean;
+  /**
+   * Folder of the feature caches (content-keyed, so runs on other prepared folders of the same photos
+   * share them). Default: PREPARED/feature-cache; the CLI passes data/feature-cache.
+   */
+  featureCacheDir?: string;
   /** With `cacheFeatures`: augmented views cached per training image besides the centre crop. */
   featureViews?: number;
   augment: boolean;

@@ -147,7 +147,7 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
     concurrency: config.loaderConcurrency,
     trunk: split?.trunk,
     cacheFeatures: config.cacheFeatures,
-    featureCacheRoot: path.join(config.prepared, 'feature-cache'),
+    featureCacheRoot: config.featureCacheDir ?? path.join(config.prepared, 'feature-cache'),
     featureViews: config.featureViews,
     onCacheStart: (images) => {
       cacheProgress = createProgress('features (onnxruntime)', images, hooks.progress);

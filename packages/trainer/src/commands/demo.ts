@@ -150,6 +150,8 @@ Examples:
               backend: flags.backend,
               // Outside data/<workdir>, which the demo recreates: a second demo reuses the features.
               featureCacheDir: DEFAULT_FEATURE_CACHE,
+              // Each epoch folder holds the whole ResNet-50 (~100 MB): best and latest are enough here.
+              keepEpochs: 1,
               dataset,
             }
           : {

@@ -8,6 +8,7 @@ const elements = {
   status: $('status'),
   statusText: $('status-text'),
   tagline: $('tagline'),
+  syntheticNotice: $('synthetic-notice'),
   dropzone: $('dropzone'),
   preview: $('preview'),
   previewFigure: document.querySelector('.preview'),
@@ -147,7 +148,11 @@ async function loadModelCard() {
   const response = await fetch('/api/model');
   if (!response.ok) return;
   const model = await response.json();
-  elements.tagline.textContent = `ResNet-50 · ${model.classes.length} food classes · ${model.checkpoint}`;
+  const trainedOn = model.dataset.name ? ` · trained on ${model.dataset.name}` : '';
+  const accuracy = model.test?.accuracy != null ? ` · test top-1 ${percent(model.test.accuracy)}` : '';
+  elements.tagline.textContent = `ResNet-50 · ${model.classes.length} food classes${trainedOn}${accuracy}`;
+  // A model trained on generated pictures must not pass for a food model.
+  elements.syntheticNotice.hidden = model.dataset.synthetic !== true;
   const stats = [
     stat('Classes', String(model.classes.length)),
     stat('Parameters', formatCount(model.parameters)),
@@ -160,6 +165,10 @@ async function loadModelCard() {
   if (model.training.epoch != null) {
     const epochs = model.training.epochs != null ? ` / ${model.training.epochs}` : '';
     stats.push(stat('Epochs', `${model.training.epoch}${epochs}`));
+  }
+  if (model.dataset.name) {
+    const kind = model.dataset.synthetic ? ' (synthetic images, not food photos)' : '';
+    stats.push(stat('Data set', `${model.dataset.name}${kind}`));
   }
   stats.push(stat('Input', `${model.preprocess.cropSize}×${model.preprocess.cropSize}`));
   const precision = model.engine.precision ? ` ${model.engine.precision}` : '';

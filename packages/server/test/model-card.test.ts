@@ -54,3 +54,24 @@ describe('model card with --report', () => {
     await app.close();
   });
 });
+
+describe('model card: what the model was trained on', () => {
+  it('says a synthetic model is synthetic, and names a real data set', async () => {
+    const cases = [
+      {
+        dataset: { name: '6 synthetic classes', synthetic: true },
+        expected: { name: '6 synthetic classes', synthetic: true },
+      },
+      { dataset: { name: 'food10', synthetic: false }, expected: { name: 'food10', synthetic: false } },
+      // A run that did not record it: the prepared folder's name, synthetic unknown.
+      { prepared: 'data/prepared/food10', expected: { name: 'food10', synthetic: null } },
+    ];
+    for (const { expected, ...runConfig } of cases) {
+      const tiny = await createTinyCheckpoint({ withAssets: false, runConfig });
+      const app = await buildApp({ checkpoint: tiny.dir, workers: 0, backend: 'cpu' });
+      expect((await app.inject('/api/model')).json().dataset).toEqual(expected);
+      await app.close();
+      await tiny.cleanup();
+    }
+  });
+});

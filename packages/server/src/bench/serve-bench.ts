@@ -21,7 +21,7 @@ const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 interface Options {
   checkpoint?: string;
   backend: string;
-  /** tfjs or onnx (the .onnx exported beside the checkpoint by `pnpm trainer export`). */
+  /** auto (what `pnpm serve` does: the .onnx beside the checkpoint if any), tfjs or onnx. */
   engine: string;
   workers: number;
   maxBatch: number;
@@ -36,7 +36,7 @@ Load-tests \`pnpm serve\` with autocannon on 127.0.0.1: saturation, then 2x over
 
 Options:
   --checkpoint <dir>   checkpoint to serve (default: a tiny ResNet written to a temporary folder)
-  --engine <name>      tfjs | onnx (the .onnx beside the checkpoint; run \`pnpm trainer export\` first)
+  --engine <name>      auto (default, as pnpm serve: the export beside the checkpoint, else tfjs) | tfjs | onnx
   --backend <name>     auto | tensorflow | wasm | cpu (tfjs engine; default auto)
   --workers <n>        inference worker threads (default 2)
   --max-batch <n>      images per model call (default 8)
@@ -68,7 +68,7 @@ function parseFlags(): { help: boolean; options: Options } {
       checkpoint: { type: 'string' },
       workers: { type: 'string', default: '2' },
       backend: { type: 'string', default: 'auto' },
-      engine: { type: 'string', default: 'tfjs' },
+      engine: { type: 'string', default: 'auto' },
       'max-batch': { type: 'string', default: '8' },
       'max-queue': { type: 'string', default: '64' },
       seconds: { type: 'string', default: '4' },
@@ -87,7 +87,7 @@ function parseFlags(): { help: boolean; options: Options } {
     options: {
       checkpoint: values.checkpoint,
       backend: values.backend ?? 'auto',
-      engine: values.engine ?? 'tfjs',
+      engine: values.engine ?? 'auto',
       workers: integer('workers', values.workers),
       maxBatch: integer('max-batch', values['max-batch']),
       maxQueue: integer('max-queue', values['max-queue']),

@@ -40,6 +40,16 @@ export interface EngineInfo {
   precision: 'float32' | 'int8' | null;
 }
 
+/** What the model was trained on, from the run's run-config.json (`dataset`, else its prepared folder). */
+export interface DatasetInfo {
+  name: string | null;
+  /**
+   * True for generated images (`pnpm demo` without --data): such a model has never seen food, and the
+   * UI says so. Null when the run did not record it.
+   */
+  synthetic: boolean | null;
+}
+
 /** What `GET /api/model` answers and the UI's model card shows. */
 export interface ModelInfo {
   /** The run's name: the folder above best/latest/epoch-NNN. */
@@ -56,6 +66,7 @@ export interface ModelInfo {
   metrics: Record<string, unknown>;
   assets: ModelAsset[];
   engine: EngineInfo;
+  dataset: DatasetInfo;
 }
 
 /** Where each available model-card picture is on disk (first folder that has it wins). */
@@ -139,6 +150,7 @@ export async function describeModel(
         : null),
     metrics,
     assets: [...assets.keys()],
+    dataset: describeDataset(metadata.runConfig),
     engine: {
       name: engine.engine,
       file:
@@ -147,6 +159,16 @@ export async function describeModel(
           : `${name}/${path.basename(dir)}/model.json`,
       precision: engine.precision ?? null,
     },
+  };
+}
+
+function describeDataset(runConfig: Record<string, unknown>): DatasetInfo {
+  const dataset = asRecord(runConfig.dataset);
+  const name = typeof dataset?.name === 'string' ? dataset.name : null;
+  const prepared = typeof runConfig.prepared === 'string' ? path.basename(runConfig.prepared) : null;
+  return {
+    name: name ?? prepared,
+    synthetic: typeof dataset?.synthetic === 'boolean' ? dataset.synthetic : null,
   };
 }
 

@@ -44,6 +44,7 @@ export const modelInfoSchema = {
     'test',
     'assets',
     'engine',
+    'dataset',
   ],
   properties: {
     name: { type: 'string' },
@@ -82,6 +83,18 @@ export const modelInfoSchema = {
       type: 'array',
       items: { type: 'string' },
       description: 'Pictures available at /api/model/assets/{name}',
+    },
+    dataset: {
+      type: 'object',
+      description: 'What the model was trained on',
+      required: ['name', 'synthetic'],
+      properties: {
+        name: { type: ['string', 'null'] },
+        synthetic: {
+          type: ['boolean', 'null'],
+          description: 'True for generated images (the synthetic demo): not a food model',
+        },
+      },
     },
     engine: {
       type: 'object',

@@ -29,7 +29,7 @@ export interface TinyCheckpoint {
  * 5 classes), with metrics and a curves.svg, so the server runs the production path end to end in seconds.
  */
 export async function createTinyCheckpoint(
-  options: { withAssets?: boolean; classes?: string[] } = {},
+  options: { withAssets?: boolean; classes?: string[]; runConfig?: Record<string, unknown> } = {},
 ): Promise<TinyCheckpoint> {
   const classes = options.classes ?? TINY_CLASSES;
   await initBackend('cpu', () => {});
@@ -46,7 +46,7 @@ export async function createTinyCheckpoint(
     model,
     preprocess: TINY_PREPROCESS,
     labels: { classes },
-    runConfig: { epochs: 3, seed: 7 },
+    runConfig: options.runConfig ?? { epochs: 3, seed: 7 },
     metrics: { epoch: 2, valTop1: 0.41, valTop5: 0.93, test: { top1: 0.38, top5: 0.9, macroF1: 0.35 } },
   });
   model.dispose();

@@ -1,24 +1,29 @@
 import { spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKEND_CHOICES_HELP, type BackendName, initBackend, parseBackendName } from '@food/core/backend';
+import { UserError } from '@food/core/errors';
 import type { Command } from 'commander';
 import { prepareDataset } from '../data/prepare.ts';
 import { computeTrainingStats } from '../data/stats.ts';
 import { synthesizeDataset } from '../data/synth.ts';
 import { runEvaluation } from '../evaluate/run-evaluation.ts';
+import { exportBest } from '../export/export-best.ts';
 import { progressMode } from '../progress.ts';
-import { RECIPE_DEFAULTS } from '../train/run-config.ts';
+import { DEMO_FINE_TUNE } from '../train/presets.ts';
+import { RECIPE_DEFAULTS, type TrainConfig } from '../train/run-config.ts';
 import { runTraining } from '../train/run-training.ts';
 import { parsePositiveInteger } from './parse-number.ts';
+import { DEFAULT_FEATURE_CACHE } from './train.ts';
 
 interface DemoFlags {
   data?: string;
-  classes: number;
+  weights?: string;
+  classes?: number;
   checkpoint?: string;
   workdir: string;
-  epochs: number;
+  epochs?: number;
   imageSize: number;
   serve: boolean;
   port: number;
@@ -29,18 +34,32 @@ interface DemoFlags {
 const SERVER_CLI = fileURLToPath(new URL('../../../server/src/cli.ts', import.meta.url));
 
 /**
- * `pnpm demo`: the whole product on embedded synthetic data, end to end, in a few minutes on a laptop
- * CPU: synth → prepare → stats → train a small ResNet → evaluate → serve the web UI.
+ * `pnpm demo`: the whole product end to end. Without --weights: synthetic images and a small ResNet
+ * trained from scratch in about a minute (the UI says it is not a food model). With --data and --weights:
+ * a real food model, the ImageNet ResNet-50 fine-tuned on the photos by the fast CPU path (frozen trunk
+ * on ONNX Runtime, cached features), evaluated on the official test split, exported and served.
  */
 export function register(program: Command): void {
   program
     .command('demo')
     .description('Run the whole pipeline on synthetic (or your) data and open the web UI.')
     .option('--data <dir>', 'a Food-101-layout folder to use instead of generated synthetic images')
-    .option('--classes <n>', 'classes to sample (synthetic: classes to generate)', parsePositiveInteger, 6)
+    .option(
+      '--weights <dir>',
+      'ImageNet ResNet-50 weights (e.g. ../shared/weights/resnet50-imagenet, or data/weights/resnet50-imagenet after `pnpm trainer import-weights`): fine-tune a real model on --data',
+    )
+    .option(
+      '--classes <n>',
+      'classes to sample (default: 6 synthetic ones; every class of --data with --weights)',
+      parsePositiveInteger,
+    )
     .option('--checkpoint <dir>', 'evaluate and serve this checkpoint instead of training one')
     .option('--workdir <name>', 'name of the demo folders under data/, checkpoints/ and reports/', 'demo')
-    .option('--epochs <n>', 'training epochs of the small model', parsePositiveInteger, 10)
+    .option(
+      '--epochs <n>',
+      'training epochs (default: 10 for the small model, the fine-tune recipe with --weights)',
+      parsePositiveInteger,
+    )
     .option('--image-size <px>', 'crop size of the small model', parsePositiveInteger, 64)
     .option('--no-serve', 'stop after the report instead of starting the server (smoke runs, CI)')
     .option('--port <port>', 'server port', parsePositiveInteger, 5000)
@@ -54,8 +73,8 @@ The demo owns data/<workdir>, checkpoints/<workdir> and reports/<workdir> and re
 Examples:
   $ pnpm demo                                              # synthetic data, small model, UI on :5000
   $ pnpm demo --no-serve                                   # stop after the evaluation report
-  $ pnpm demo --data ../shared/data/food10 --classes 10 --epochs 3
-  $ pnpm demo --data ../shared/data/food10 --classes 10 --checkpoint checkpoints/food10-stage5/best`,
+  $ pnpm demo --data ../shared/data/food10 --weights ../shared/weights/resnet50-imagenet   # a real food model
+  $ pnpm demo --data ../shared/data/food10 --checkpoint checkpoints/food10-stage5/best`,
     )
     .action(async (flags: DemoFlags) => {
       const started = Date.now();
@@ -72,14 +91,22 @@ Examples:
       await rm(prepared, { recursive: true, force: true });
       await rm(reportDir, { recursive: true, force: true });
 
+      const real = flags.weights !== undefined;
+      if (real && !flags.data && !flags.checkpoint) {
+        throw new UserError(
+          '--weights fine-tunes on real photos: pass them with --data (a Food-101-layout folder such as ../shared/data/food10).',
+          'DEMO_NEEDS_DATA',
+        );
+      }
       let dataRoot = flags.data;
+      const classes = flags.classes ?? (dataRoot ? await countClasses(dataRoot) : 6);
       if (!dataRoot) {
-        step(`generating ${flags.classes} synthetic food classes`);
+        step(`generating ${classes} synthetic food classes`);
         dataRoot = path.join(dataDir, 'food');
         await rm(dataRoot, { recursive: true, force: true });
         const synth = await synthesizeDataset({
           outDir: dataRoot,
-          classes: flags.classes,
+          classes,
           imagesPerClass: 80,
           seed: 42,
         });
@@ -90,7 +117,7 @@ Examples:
       const { manifest } = await prepareDataset({
         dataRoot,
         outDir: prepared,
-        selection: { count: flags.classes },
+        selection: { count: classes },
         seed: 42,
         valFraction: 0.1,
         showProgress: progressMode(flags.progress),
@@ -109,34 +136,60 @@ Examples:
         log(
           `mean ${config.mean.map((v) => v.toFixed(3)).join(', ')}; std ${config.std.map((v) => v.toFixed(3)).join(', ')}`,
         );
-
-        step(
-          `training a small ResNet (${flags.epochs} epochs, ${flags.imageSize} px, random initialisation)`,
-        );
         await rm(runDir, { recursive: true, force: true });
-        const outcome = await runTraining(
-          {
-            ...RECIPE_DEFAULTS,
-            prepared,
-            out: runDir,
-            learningRate: 3e-3,
-            epochs: flags.epochs,
-            batchSize: 16,
-            imageSize: flags.imageSize,
-            weights: 'none',
-            backend: flags.backend,
-            widthMultiplier: 1 / 8,
-            blocksPerStage: [1, 1, 1, 1],
-          },
-          { log, shouldStop: () => false, progress: progressMode(flags.progress) },
+        const dataset = flags.data
+          ? { name: path.basename(path.resolve(flags.data)), synthetic: false }
+          : { name: `${classes} synthetic classes`, synthetic: true };
+        const trainConfig: TrainConfig = real
+          ? {
+              ...RECIPE_DEFAULTS,
+              ...DEMO_FINE_TUNE,
+              epochs: flags.epochs ?? DEMO_FINE_TUNE.epochs,
+              prepared,
+              out: runDir,
+              weights: flags.weights!,
+              backend: flags.backend,
+              // Outside data/<workdir>, which the demo recreates: a second demo reuses the features.
+              featureCacheDir: DEFAULT_FEATURE_CACHE,
+              // Each epoch folder holds the whole ResNet-50 (~100 MB): best and latest are enough here.
+              keepEpochs: 1,
+              dataset,
+            }
+          : {
+              ...RECIPE_DEFAULTS,
+              prepared,
+              out: runDir,
+              learningRate: 3e-3,
+              epochs: flags.epochs ?? 10,
+              batchSize: 16,
+              imageSize: flags.imageSize,
+              weights: 'none',
+              backend: flags.backend,
+              widthMultiplier: 1 / 8,
+              blocksPerStage: [1, 1, 1, 1],
+              dataset,
+            };
+        step(
+          real
+            ? `fine-tuning the ImageNet ResNet-50 (${trainConfig.trainable}: frozen trunk on ONNX Runtime, cached features, ${trainConfig.epochs} epochs)`
+            : `training a small ResNet (${trainConfig.epochs} epochs, ${flags.imageSize} px, random initialisation, synthetic images: not a food model)`,
         );
+        const outcome = await runTraining(trainConfig, {
+          log,
+          shouldStop: () => false,
+          progress: progressMode(flags.progress),
+        });
         log(`best validation top-1 ${outcome.bestValTop1.toFixed(3)} at epoch ${outcome.bestEpoch}`);
         checkpoint = path.join(runDir, 'best');
+        if (real) {
+          step('exporting best for ONNX Runtime');
+          await exportBest({ runDir, kind: 'float32', prepared, log });
+        }
       }
 
       step('evaluating on the test split');
       const evaluation = await runEvaluation(
-        { checkpoint, prepared, split: 'test', out: reportDir, batchSize: 32 },
+        { checkpoint, prepared, split: 'test', out: reportDir, batchSize: 32, engine: 'auto' },
         { log, progress: progressMode(flags.progress) },
       );
       const { metrics } = evaluation;
@@ -152,6 +205,15 @@ Examples:
       step(`serving ${checkpoint} at http://127.0.0.1:${flags.port} (Ctrl-C to stop)`);
       await serve(checkpoint, reportDir, flags.port, flags.backend);
     });
+}
+
+/** Classes of a Food-101-layout folder (meta/classes.txt), so a real demo uses them all by default. */
+async function countClasses(dataRoot: string): Promise<number> {
+  const file = path.join(dataRoot, 'meta', 'classes.txt');
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new UserError(`${file} is missing: --data must be a Food-101-layout folder.`, 'DEMO_NOT_FOOD101');
+  });
+  return text.split('\n').filter((line) => line.trim() !== '').length;
 }
 
 /** The server is its own package: run its CLI as a child process rather than importing it. */

@@ -4,12 +4,15 @@ import { TRAINABLE_SCOPES, type TrainableScope } from '@food/core/model/resnet50
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BEST_EXPORTS, type BestExport, exportBest } from '../export/export-best.ts';
 import { progressMode } from '../progress.ts';
+import { LR_SCHEDULES } from '../train/lr-schedule.ts';
+import { type PresetFields, TRAIN_PRESETS } from '../train/presets.ts';
 import { RECIPE_DEFAULTS, type TrainConfig } from '../train/run-config.ts';
 import { runTraining } from '../train/run-training.ts';
 import { startTrainingBackend } from '../train/start-backend.ts';
 import { parseNonNegativeInteger, parsePositiveInteger } from './parse-number.ts';
 
 export const DEFAULT_WEIGHTS = 'data/weights/resnet50-imagenet';
+export const DEFAULT_FEATURE_CACHE = 'data/feature-cache';
 
 function parsePositiveNumber(value: string): number {
   const number = Number(value);
@@ -37,6 +40,12 @@ function parseAccumulate(value: string): number | 'auto' {
   return value === 'auto' ? value : parsePositiveInteger(value);
 }
 
+function parseLabelSmoothing(value: string): number {
+  const number = parseNonNegativeNumber(value);
+  if (number >= 1) throw new InvalidArgumentError(`expected a number from 0 to below 1, got "${value}".`);
+  return number;
+}
+
 function parseScope(value: string): TrainableScope {
   if ((TRAINABLE_SCOPES as readonly string[]).includes(value)) return value as TrainableScope;
   throw new InvalidArgumentError(`expected one of ${TRAINABLE_SCOPES.join(', ')}.`);
@@ -61,6 +70,7 @@ type TrainFlags = Omit<
   threads?: number;
   progress: boolean;
   export: BestExport;
+  preset?: keyof typeof TRAIN_PRESETS;
 };
 
 export function register(program: Command): void {
@@ -69,6 +79,12 @@ export function register(program: Command): void {
     .description('Fine-tune ResNet-50 (ImageNet backbone, new Glorot-normal head) on a prepared split.')
     .requiredOption('--prepared <dir>', 'prepared folder (manifest.json + preprocess.json)')
     .requiredOption('--out <dir>', 'run folder: checkpoints/RUN')
+    .addOption(
+      new Option(
+        '--preset <name>',
+        'a measured recipe (docs/results.md) whose settings replace the defaults; flags you give still win. cpu: the best food10 fine-tune found for a 2-core CPU',
+      ).choices(Object.keys(TRAIN_PRESETS)),
+    )
     .option('--lr <rate>', 'Adam learning rate', parsePositiveNumber, RECIPE_DEFAULTS.learningRate)
     .option(
       '--weight-decay <l2>',
@@ -77,6 +93,27 @@ export function register(program: Command): void {
       RECIPE_DEFAULTS.weightDecay,
     )
     .option('--epochs <n>', 'epochs', parsePositiveInteger, RECIPE_DEFAULTS.epochs)
+    .addOption(
+      new Option(
+        '--lr-schedule <name>',
+        'constant (the recipe) or cosine: annealed per step to 0 at the last epoch',
+      ).choices(LR_SCHEDULES),
+    )
+    .option(
+      '--warmup-epochs <n>',
+      'linear warm-up to --lr over N epochs (fractions allowed; default 0)',
+      parseNonNegativeNumber,
+    )
+    .option(
+      '--label-smoothing <eps>',
+      'cross-entropy label smoothing, 0 to < 1 (default 0)',
+      parseLabelSmoothing,
+    )
+    .option(
+      '--patience <n>',
+      'stop after N epochs without a better validation top-1 (default: run every epoch)',
+      parsePositiveInteger,
+    )
     .option(
       '--batch-size <n>',
       'images per optimizer step (effective batch)',
@@ -123,6 +160,11 @@ export function register(program: Command): void {
       '--feature-views <k>',
       'with --cache-features: also cache K augmented views (random resized crop + flip) of each training image; each epoch draws one of the K + 1',
       parseNonNegativeInteger,
+    )
+    .option(
+      '--feature-cache-dir <dir>',
+      'where --cache-features keeps its caches (keyed by weights, data, preprocessing and views; reused by later runs)',
+      DEFAULT_FEATURE_CACHE,
     )
     .option('--no-augment', 'no random resized crop / flip (centre crop only)')
     .option(
@@ -187,7 +229,8 @@ Examples:
   $ pnpm train --prepared data/prepared/synth --out checkpoints/tiny --weights none \\
       --width 0.125 --blocks 1,1,1,1 --image-size 64 --lr 1e-3 --epochs 3 --batch-size 16`,
     )
-    .action(async (flags: TrainFlags) => {
+    .action(async (parsed: TrainFlags, command: Command) => {
+      const flags = withPreset(parsed, command);
       const { gpu } = await startTrainingBackend({
         requested: flags.backend,
         threads: flags.threads,
@@ -254,6 +297,19 @@ Examples:
         process.off('SIGTERM', onSignal);
       }
     });
+}
+
+/** The preset's fields for every flag left at its default (a flag on the command line wins). */
+export function withPreset(flags: TrainFlags, command: Command): TrainFlags {
+  if (!flags.preset) return flags;
+  const preset: PresetFields = TRAIN_PRESETS[flags.preset];
+  const merged = { ...flags } as Record<string, unknown>;
+  for (const [field, value] of Object.entries(preset)) {
+    const flag = field === 'learningRate' ? 'lr' : field;
+    const source = command.getOptionValueSource(flag);
+    if (source === undefined || source === 'default') merged[flag] = value;
+  }
+  return merged as TrainFlags;
 }
 
 /** argv without the named switches and without the named options and their values (`--max-steps 3`). */

@@ -27,7 +27,8 @@ export interface AdamState {
  * PyTorch's epsilon placement (outside the bias-corrected sqrt) differs from it.
  */
 export class AdamL2 {
-  readonly learningRate: number;
+  /** Set before a step by a learning-rate schedule (lr-schedule.ts); the initial rate otherwise. */
+  learningRate: number;
   readonly weightDecay: number;
   readonly beta1: number;
   readonly beta2: number;

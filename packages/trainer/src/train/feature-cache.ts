@@ -1,11 +1,12 @@
 /**
  * The on-disk feature cache of `--cache-features`: the frozen trunk's output for every training image
  * (the centre crop and `views` augmented views) and every validation image (centre crop), one float32
- * file per split and view. It lives under a key of everything that decides its contents (the trunk's
+ * file per split and view. Its folder is keyed by everything that decides the features (the trunk's
  * ONNX bytes, which hold its weights and boundary; the samples with their labels, sizes and mtimes; the
- * preprocessing; the views and their seed), so a second run on the same data reuses it and starts
- * training at once, and any change builds a new one. Training reads one batch at a time from it, so
- * memory stays bounded whatever the data set's size.
+ * preprocessing) and each augmented view's file name by its seed, so a second run on the same data
+ * reuses every file and starts training at once, a run with more views computes only the new ones, and
+ * any other change builds a new cache. Each file is written under a temporary name and renamed when
+ * complete. Training reads one batch at a time from it, so memory stays bounded whatever the size.
  */
 import { createHash } from 'node:crypto';
 import { type FileHandle, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -17,7 +18,7 @@ import type { SplitEntry } from '../data/split.ts';
 import type { OnnxTrunk } from './onnx-trunk.ts';
 
 /** Bumped when the files' layout or what a view is changes, so old caches are not misread. */
-const FORMAT = 1;
+const FORMAT = 2;
 /** Images per trunk run while building: enough to keep ONNX Runtime's GEMMs busy on every core. */
 const BUILD_BATCH = 16;
 /**
@@ -67,25 +68,37 @@ export function imagesToCache(options: Pick<FeatureCacheOptions, 'trainSamples' 
 export async function openFeatureCache(options: FeatureCacheOptions): Promise<FeatureCache> {
   const key = await cacheKey(options);
   const dir = path.join(options.root, key.slice(0, 24));
-  const reused = await readFile(path.join(dir, 'cache.json'), 'utf8').then(
-    (text) => (JSON.parse(text) as { key?: string }).key === key,
-    () => false,
+  await mkdir(dir, { recursive: true });
+  const recorded = await readFile(path.join(dir, 'cache.json'), 'utf8').then(
+    (text) => (JSON.parse(text) as { key?: string }).key,
+    () => undefined,
   );
-  if (!reused) {
-    options.onBuildStart?.(imagesToCache(options));
-    await buildCache(dir, key, options);
+  if (recorded !== undefined && recorded !== key) {
+    throw new UserError(
+      `${dir} holds another feature cache (key ${recorded}). Delete the folder and train again.`,
+      'FEATURE_CACHE_CORRUPT',
+    );
+  }
+  if (recorded === undefined) {
+    await writeFile(
+      path.join(dir, 'cache.json'),
+      `${JSON.stringify({ key, featureShape: options.trunk.featureShape }, null, 2)}\n`,
+    );
+  }
+  const jobs = cacheJobs(options);
+  const missing: CacheJob[] = [];
+  for (const job of jobs) if (!(await exists(path.join(dir, job.file)))) missing.push(job);
+  if (missing.length > 0) {
+    options.onBuildStart?.(missing.reduce((n, job) => n + job.samples.length, 0));
+    for (const job of missing) await buildFile(dir, job, options);
   }
   const perImage = options.trunk.featureShape.reduce((n, d) => n * d, 1);
   const handles = new Map<string, FileHandle>();
-  const fileOf = (split: CacheSplit, view: number) => path.join(dir, `${split}-view${view}.f32`);
-  for (let view = 0; view <= options.views; view++) {
-    handles.set(`train:${view}`, await open(fileOf('train', view), 'r'));
-  }
-  handles.set('val:0', await open(fileOf('val', 0), 'r'));
+  for (const job of jobs) handles.set(`${job.split}:${job.view}`, await open(path.join(dir, job.file), 'r'));
   const bytesPerImage = perImage * 4;
   return {
     dir,
-    reused,
+    reused: missing.length === 0,
     featureShape: options.trunk.featureShape,
     views: options.views,
     async read(split, view, index, target, offset) {
@@ -107,54 +120,69 @@ export async function openFeatureCache(options: FeatureCacheOptions): Promise<Fe
   };
 }
 
-/** Runs the trunk over every split and view into a temporary folder, then renames it into place. */
-async function buildCache(dir: string, key: string, options: FeatureCacheOptions): Promise<void> {
-  const building = `${dir}.tmp-${process.pid}`;
-  await rm(building, { recursive: true, force: true });
-  await mkdir(building, { recursive: true });
+interface CacheJob {
+  split: CacheSplit;
+  view: number;
+  samples: readonly SplitEntry[];
+  file: string;
+}
+
+/** The files a cache with `views` needs: centre crops of both splits, then each augmented view. */
+function cacheJobs(options: FeatureCacheOptions): CacheJob[] {
+  const jobs: CacheJob[] = [
+    { split: 'train', view: 0, samples: options.trainSamples, file: 'train-centre.f32' },
+    { split: 'val', view: 0, samples: options.valSamples, file: 'val-centre.f32' },
+  ];
+  for (let view = 1; view <= options.views; view++) {
+    // The seed picks the crops: another seed's views are other files.
+    jobs.push({
+      split: 'train',
+      view,
+      samples: options.trainSamples,
+      file: `train-seed${options.seed}-view${view}.f32`,
+    });
+  }
+  return jobs;
+}
+
+/** Runs the trunk over one split and view into `job.file`, written under a temporary name first. */
+async function buildFile(dir: string, job: CacheJob, options: FeatureCacheOptions): Promise<void> {
+  const target = path.join(dir, job.file);
+  const building = `${target}.tmp-${process.pid}`;
+  const handle = await open(building, 'w');
   try {
-    const jobs: Array<{ split: CacheSplit; view: number; samples: readonly SplitEntry[] }> = [
-      { split: 'train', view: 0, samples: options.trainSamples },
-      { split: 'val', view: 0, samples: options.valSamples },
-    ];
-    for (let view = 1; view <= options.views; view++) {
-      jobs.push({ split: 'train', view, samples: options.trainSamples });
+    for await (const batch of createBatchLoader({
+      samples: job.samples,
+      dataRoot: options.dataRoot,
+      config: options.preprocess,
+      batchSize: BUILD_BATCH,
+      numClasses: options.numClasses,
+      shuffle: false,
+      augment: job.view > 0,
+      augmentScale: VIEW_SCALE,
+      seed: options.seed,
+      // The loader seeds each image's crop by (seed, epoch, index): view v is "epoch" v.
+      epoch: job.view,
+      concurrency: options.concurrency,
+    })) {
+      const features = await options.trunk.run(batch.images, batch.size);
+      await handle.write(new Uint8Array(features.buffer, features.byteOffset, features.byteLength));
+      options.onProgress?.(batch.size);
     }
-    for (const job of jobs) {
-      const handle = await open(path.join(building, `${job.split}-view${job.view}.f32`), 'w');
-      try {
-        for await (const batch of createBatchLoader({
-          samples: job.samples,
-          dataRoot: options.dataRoot,
-          config: options.preprocess,
-          batchSize: BUILD_BATCH,
-          numClasses: options.numClasses,
-          shuffle: false,
-          augment: job.view > 0,
-          augmentScale: VIEW_SCALE,
-          seed: options.seed,
-          // The loader seeds each image's crop by (seed, epoch, index): view v is "epoch" v.
-          epoch: job.view,
-          concurrency: options.concurrency,
-        })) {
-          const features = await options.trunk.run(batch.images, batch.size);
-          await handle.write(new Uint8Array(features.buffer, features.byteOffset, features.byteLength));
-          options.onProgress?.(batch.size);
-        }
-      } finally {
-        await handle.close();
-      }
-    }
-    await writeFile(
-      path.join(building, 'cache.json'),
-      `${JSON.stringify({ key, featureShape: options.trunk.featureShape, views: options.views, train: options.trainSamples.length, val: options.valSamples.length }, null, 2)}\n`,
-    );
-    await rm(dir, { recursive: true, force: true });
-    await rename(building, dir);
+    await handle.close();
+    await rename(building, target);
   } catch (error) {
-    await rm(building, { recursive: true, force: true });
+    await handle.close().catch(() => {});
+    await rm(building, { force: true });
     throw error;
   }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function cacheKey(options: FeatureCacheOptions): Promise<string> {
@@ -164,10 +192,7 @@ async function cacheKey(options: FeatureCacheOptions): Promise<string> {
       format: FORMAT,
       trunk: options.trunk.sha256,
       preprocess: options.preprocess,
-      views: options.views,
-      // The seed only picks the views' crops.
-      seed: options.views > 0 ? options.seed : null,
-      viewScale: options.views > 0 ? VIEW_SCALE : null,
+      viewScale: VIEW_SCALE,
     }),
   );
   for (const [split, samples] of [

@@ -1,5 +1,6 @@
 import type { BackendName } from '@food/core/backend';
 import type { TrainableScope } from '@food/core/model/resnet50';
+import type { LrScheduleName } from './lr-schedule.ts';
 
 /** Every setting of a training run; saved in each checkpoint's `run-config.json`. */
 export interface TrainConfig {
@@ -24,9 +25,22 @@ export interface TrainConfig {
   trainable: TrainableScope;
   /** With a frozen trunk: run it once per image (centre crop) and train the rest on the cached output. */
   cacheFeatures: boolean;
+  /**
+   * Folder of the feature caches (content-keyed, so runs on other prepared folders of the same photos
+   * share them). Default: PREPARED/feature-cache; the CLI passes data/feature-cache.
+   */
+  featureCacheDir?: string;
   /** With `cacheFeatures`: augmented views cached per training image besides the centre crop. */
   featureViews?: number;
   augment: boolean;
+  /** `constant` (the recipe) or `cosine` annealing to 0 over the run, per step (lr-schedule.ts). */
+  lrSchedule?: LrScheduleName;
+  /** Epochs of linear warm-up to `learningRate` (default 0). */
+  warmupEpochs?: number;
+  /** Label smoothing ε of the cross-entropy (default 0). */
+  labelSmoothing?: number;
+  /** Stop after this many epochs without a better validation top-1 (default: never). */
+  patience?: number;
   /** Stop after this many optimizer steps in total (quick runs); the checkpoint is resumable. */
   maxSteps?: number;
   /** Use only N images of each split, spread over its classes (quick runs). */
@@ -41,6 +55,8 @@ export interface TrainConfig {
   overwrite?: boolean;
   /** TF_DETERMINISTIC_OPS=1 for the run (the tensorflow backend; wasm and cpu are deterministic anyway). */
   deterministic?: boolean;
+  /** What the model card says it was trained on; synthetic: generated images, not a food model. */
+  dataset?: { name: string; synthetic: boolean };
   /** Decoding concurrency of the batch loader. */
   loaderConcurrency?: number;
 }

@@ -21,6 +21,7 @@ import { chooseStart } from './choose-start.ts';
 import { evaluateModel } from './evaluate-model.ts';
 import { type EpochRecord, readHistory, writeHistory } from './history.ts';
 import { loadPretrainedBackbone } from './load-pretrained.ts';
+import { type LrSchedule, learningRateAt, shouldStopEarly } from './lr-schedule.ts';
 import { createMicroBatchRunner } from './micro-batch-runner.ts';
 import { trainableParameters } from './parameters.ts';
 import { epochDirName, historyUpTo, repairRunLinks } from './resume-point.ts';
@@ -160,7 +161,7 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
     concurrency: config.loaderConcurrency,
     trunk: split?.trunk,
     cacheFeatures: config.cacheFeatures,
-    featureCacheRoot: path.join(config.prepared, 'feature-cache'),
+    featureCacheRoot: config.featureCacheDir ?? path.join(config.prepared, 'feature-cache'),
     featureViews: config.featureViews,
     onCacheStart: (images) => {
       cacheProgress = createProgress('features (onnxruntime)', images, hooks.progress);
@@ -184,6 +185,13 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
     },
   });
 
+  const schedule: LrSchedule = {
+    name: config.lrSchedule ?? 'constant',
+    baseRate: config.learningRate,
+    warmupEpochs: config.warmupEpochs ?? 0,
+    epochs: config.epochs,
+    stepsPerEpoch: source.trainBatchesPerEpoch,
+  };
   let status: TrainingOutcome['status'] = 'completed';
   const reachedMaxSteps = () => config.maxSteps !== undefined && state.globalStep >= config.maxSteps;
   try {
@@ -209,8 +217,9 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
           stepping = true;
           let result: ReturnType<typeof trainStep>;
           try {
+            optimizer.learningRate = learningRateAt(schedule, state.globalStep);
             result = microBatcher.step(batch, (parts) =>
-              trainStep(trained, optimizer, parameters, parts, classes.length),
+              trainStep(trained, optimizer, parameters, parts, classes.length, config.labelSmoothing),
             );
           } finally {
             tf.dispose([batch.inputs, batch.labels]);
@@ -272,7 +281,7 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
         valLoss: validation.loss,
         valTop1: validation.top1,
         valTop5: validation.top5,
-        learningRate: config.learningRate,
+        learningRate: optimizer.learningRate,
         seconds: (Date.now() - startedAt) / 1000,
         imagesPerSecond: partial.examples / trainSeconds,
       };
@@ -309,6 +318,12 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
 
       if (hooks.shouldStop()) {
         status = 'stopped';
+        break;
+      }
+      if (shouldStopEarly(config.patience, epoch, state.bestEpoch)) {
+        hooks.log(
+          `early stop: no better val top-1 for ${config.patience} epochs (best: epoch ${state.bestEpoch})`,
+        );
         break;
       }
       if (config.maxSteps !== undefined && state.globalStep >= config.maxSteps) {
@@ -399,6 +414,9 @@ function checkResumable(
     'trainable',
     'cacheFeatures',
     'featureViews',
+    'lrSchedule',
+    'warmupEpochs',
+    'labelSmoothing',
     'augment',
     'limit',
     'widthMultiplier',

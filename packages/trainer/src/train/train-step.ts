@@ -27,6 +27,8 @@ export function trainStep(
   parameters: readonly Parameter[],
   microBatches: readonly ModelBatch[],
   numClasses: number,
+  /** Label smoothing ε (`--label-smoothing`): targets (1 − ε)·onehot + ε / classes, as Keras and PyTorch. */
+  labelSmoothing = 0,
 ): StepResult {
   const variables = parameters.map((parameter) => parameter.variable);
   const total = microBatches.reduce((sum, batch) => sum + batch.labels.shape[0], 0);
@@ -40,7 +42,12 @@ export function trainStep(
         const { value, grads } = tf.variableGrads(() => {
           const logits = model.apply(inputs, { training: true }) as tf.Tensor2D;
           predicted = tf.keep(logits.argMax(-1));
-          return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, numClasses), logits) as tf.Scalar;
+          return tf.losses.softmaxCrossEntropy(
+            tf.oneHot(labels, numClasses),
+            logits,
+            undefined,
+            labelSmoothing,
+          ) as tf.Scalar;
         }, variables);
         return { loss: value, gradients: grads, predictedClasses: predicted as tf.Tensor };
       });

@@ -84,19 +84,43 @@ describe('openFeatureCache', () => {
     await cache.close();
   });
 
-  it('is reused by a second run on the same data, trunk and views, and rebuilt when one changes', async () => {
+  it('is reused by a second run; more views compute only the new ones; another seed other views', async () => {
     let ran = 0;
     const again = await openFeatureCache({ ...options, onProgress: (n) => (ran += n) });
     expect(again.reused).toBe(true);
     expect(ran).toBe(0);
-    const otherViews = await openFeatureCache({ ...options, views: 1 });
-    expect(otherViews.reused).toBe(false);
-    expect(otherViews.dir).not.toBe(again.dir);
-    // The centre crop does not depend on the views: the same features in both.
-    expect(await readAll(otherViews, 0)).toEqual(await readAll(again, 0));
-    await Promise.all([again.close(), otherViews.close()]);
-    // Nothing half-written is left beside the caches.
-    expect((await readdir(options.root)).filter((name) => name.includes('.tmp-'))).toEqual([]);
+    const fewer = await openFeatureCache({ ...options, views: 1 });
+    expect(fewer.reused).toBe(true);
+    const more = await openFeatureCache({ ...options, views: 3, onProgress: (n) => (ran += n) });
+    expect(more.reused).toBe(false);
+    expect(ran).toBe(options.trainSamples.length);
+    expect(more.dir).toBe(again.dir);
+    const otherSeed = await openFeatureCache({ ...options, seed: 6, onProgress: (n) => (ran += n) });
+    expect(ran).toBe(options.trainSamples.length * 3);
+    // The centre crop does not depend on the views or their seed; the views do.
+    expect(await readAll(otherSeed, 0)).toEqual(await readAll(again, 0));
+    expect(await readAll(otherSeed, 1)).not.toEqual(await readAll(again, 1));
+    await Promise.all([again, fewer, more, otherSeed].map((cache) => cache.close()));
+    // Nothing half-written is left beside the cache files.
+    expect((await readdir(again.dir)).filter((name) => name.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('builds a new cache when the trunk changes', async () => {
+    const otherModel = buildResNet50({
+      numClasses: 3,
+      inputSize: 32,
+      widthMultiplier: 1 / 16,
+      blocksPerStage: [1, 1, 1, 1],
+      seed: 4,
+    });
+    const otherTrunk = await createOnnxTrunk(splitModelAt(otherModel, 'conv4_block1_out').trunk);
+    const cache = await openFeatureCache({ ...options, views: 0, trunk: otherTrunk });
+    expect(cache.reused).toBe(false);
+    const original = await openFeatureCache(options);
+    expect(cache.dir).not.toBe(original.dir);
+    await Promise.all([cache.close(), original.close()]);
+    await otherTrunk.dispose();
+    otherModel.dispose();
   });
 });
 

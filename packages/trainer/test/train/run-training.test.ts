@@ -4,6 +4,7 @@ import { initBackend } from '@food/core/backend';
 import { loadCheckpoint } from '@food/core/checkpoint/load-checkpoint';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { learningRateAt } from '../../src/train/lr-schedule.ts';
 import { RECIPE_DEFAULTS, type TrainConfig } from '../../src/train/run-config.ts';
 import { runTraining, type TrainingHooks } from '../../src/train/run-training.ts';
 import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
@@ -66,6 +67,42 @@ describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
     expect(outcome.status).toBe('completed');
     expect(outcome.history[0].trainLoss).toBeGreaterThan(0);
     expect(tf.memory().numTensors).toBe(before);
+  }, 180_000);
+
+  it('follows --lr-schedule cosine with warm-up, and --patience stops when val top-1 stops improving', async () => {
+    const config = tinyConfig(synth, 'schedule', {
+      epochs: 4,
+      trainable: 'head',
+      cacheFeatures: true,
+      featureViews: 1,
+      lrSchedule: 'cosine',
+      warmupEpochs: 1,
+      labelSmoothing: 0.1,
+    });
+    const outcome = await runTraining(config, quiet);
+    expect(outcome.history).toHaveLength(4);
+    const stepsPerEpoch = outcome.globalStep / 4;
+    const schedule = { name: 'cosine' as const, baseRate: 3e-3, warmupEpochs: 1, epochs: 4, stepsPerEpoch };
+    // Each epoch records the rate of its last step.
+    for (const record of outcome.history) {
+      expect(record.learningRate).toBeCloseTo(learningRateAt(schedule, record.epoch * stepsPerEpoch - 1), 12);
+    }
+    expect(outcome.history[3]!.learningRate).toBe(0);
+
+    // A learning rate too small to change a prediction: val top-1 never beats epoch 1's.
+    const stuck = await runTraining(
+      tinyConfig(synth, 'patience', {
+        epochs: 6,
+        learningRate: 1e-12,
+        trainable: 'head',
+        cacheFeatures: true,
+        patience: 2,
+      }),
+      quiet,
+    );
+    expect(stuck.status).toBe('completed');
+    expect(stuck.history.map((record) => record.epoch)).toEqual([1, 2, 3]);
+    expect(stuck.bestEpoch).toBe(1);
   }, 180_000);
 
   it('resumed after an interruption mid-epoch, ends with the same weights as an uninterrupted run', async () => {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnCaptured } from '../bench/spawn-captured.ts';
 import type { CheckResult } from './check-result.ts';
 import { GET_BINDING, TRAIN_IMAGE } from './fixes.ts';
-import { type OnnxProbe, PROBE_RESULT, type TensorflowProbe, type WasmProbe } from './probe.ts';
+import { type OnnxProbe, PROBE_RESULT, type TensorflowProbe, type WasmProbe } from './probe-protocol.ts';
 
 const PROBE = fileURLToPath(new URL('./probe.ts', import.meta.url));
 

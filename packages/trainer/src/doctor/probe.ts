@@ -11,25 +11,7 @@ import { addInitializer, emptyGraph, encodeModel } from '../export/onnx-graph.ts
 import { AdamL2 } from '../train/adam.ts';
 import { trainableParameters } from '../train/parameters.ts';
 import { trainStep } from '../train/train-step.ts';
-
-export const PROBE_RESULT = 'PROBE_RESULT ';
-
-export interface TensorflowProbe {
-  gpu: boolean;
-  batch: number;
-  /** Seconds of the first step (cuDNN autotuning and, on new GPUs, PTX compilation happen here). */
-  firstStepSeconds: number;
-  imagesPerSecond: number;
-}
-
-export interface WasmProbe {
-  simd: boolean;
-  threads: number;
-}
-
-export interface OnnxProbe {
-  output: number[];
-}
+import { type OnnxProbe, PROBE_RESULT, type TensorflowProbe, type WasmProbe } from './probe-protocol.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 

@@ -11,8 +11,8 @@ import { checkPreparedData, checkWeights } from './data-checks.ts';
 import { checkCudaLibraries, checkDriver, checkGpus } from './gpu-checks.ts';
 import { checkDependencies, checkTensorflowBinding, tensorflowBindingState } from './install-checks.ts';
 import { queryNvidiaSmi } from './nvidia-smi.ts';
-import type { OnnxProbe, TensorflowProbe, WasmProbe } from './probe.ts';
 import { checkOnnx, checkTensorflowStep, checkWasm, runProbe } from './probe-checks.ts';
+import type { OnnxProbe, TensorflowProbe, WasmProbe } from './probe-protocol.ts';
 import { checkDisk, checkNodeVersion } from './system-checks.ts';
 
 export interface DoctorOptions {

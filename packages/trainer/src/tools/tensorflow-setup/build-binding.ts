@@ -73,7 +73,9 @@ export async function buildBinding(packageRoot: string, nodedir: string): Promis
       `--jobs=${availableParallelism()}`,
       // node-pre-gyp passes these to binding.gyp; node-gyp alone does not know them.
       '--module_name=tfjs_binding',
-      `--module_path=${path.dirname(file)}`,
+      // Relative to build/, where make runs: an absolute path would carry pnpm's `patch_hash=…` folder
+      // name into the Makefile's targets, and make reads a target with `=` as a variable assignment.
+      `--module_path=${path.relative(path.join(packageRoot, 'build'), path.dirname(file))}`,
       `--napi_build_version=${napiVersion}`,
     ],
     packageRoot,

@@ -159,11 +159,9 @@ describe('socket-level abuse (a real listening server)', () => {
     const trickle = setInterval(() => {
       if (!socket.destroyed) socket.write(payload.subarray(sent, ++sent));
     }, 1000);
-    const started = Date.now();
     const { reply } = await closed(socket, 15_000).finally(() => clearInterval(trickle));
-    const elapsed = Date.now() - started;
     tally.push({ name: 'slow-loris body', status: statusOf(reply), code: 'socket closed' });
-    expect(elapsed).toBeLessThan(REQUEST_TIMEOUT_MS + 2500);
+    // The server, not the trickle, ended it: far from all of the body had arrived (no wall-clock assert).
     expect(statusOf(reply)).toBe(408);
     expect(reply).toContain('"code":"REQUEST_TIMEOUT"');
     expect(sent).toBeLessThan(payload.length);

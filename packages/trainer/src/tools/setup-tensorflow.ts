@@ -77,6 +77,9 @@ export async function setupTensorflow(options: SetupOptions): Promise<void> {
       ? { filename: path.basename(options.wheel), sha256: wheelSha256 }
       : await findLinuxWheel(project, options.tensorflow);
   const wheelPath = options.wheel ?? (await download(wanted as WheelFile, log));
+  // From here until the check passes there is no binding: a run that fails half-way leaves the package
+  // as the failed install did (tests skip, `auto` uses wasm), never a binding without its libraries.
+  await rm(bindingFile, { force: true });
   log(
     `setup: extracting libtensorflow from ${path.basename(wheelPath)} into ${path.relative(REPO_ROOT, depsDir)}`,
   );
@@ -91,7 +94,6 @@ export async function setupTensorflow(options: SetupOptions): Promise<void> {
   );
 
   const check = await checkBinding(packageRoot).catch(async (error: unknown) => {
-    // A binding that cannot run would make `auto` fail instead of falling back to wasm: remove it.
     await rm(bindingFile, { force: true });
     throw error;
   });

@@ -191,7 +191,9 @@ async function cacheKey(options: FeatureCacheOptions): Promise<string> {
     JSON.stringify({
       format: FORMAT,
       trunk: options.trunk.sha256,
-      preprocess: options.preprocess,
+      // What changes the pixels, not where the statistics came from (another prepared folder of the same
+      // photos has the same mean/std but another statsSource).
+      preprocess: { ...options.preprocess, statsSource: undefined },
       viewScale: VIEW_SCALE,
     }),
   );

@@ -40,7 +40,7 @@ export const DEMO_FINE_TUNE = {
 export const CPU_PRESET = {
   trainable: 'head',
   cacheFeatures: true,
-  featureViews: 2,
+  featureViews: 1,
   learningRate: 1e-3,
   lrSchedule: 'cosine',
   warmupEpochs: 0,

@@ -105,6 +105,15 @@ describe('openFeatureCache', () => {
     expect((await readdir(again.dir)).filter((name) => name.includes('.tmp-'))).toEqual([]);
   });
 
+  it('is shared by another prepared folder of the same photos (statsSource differs)', async () => {
+    const elsewhere = await openFeatureCache({
+      ...options,
+      preprocess: { ...options.preprocess, statsSource: 'stats over the training split of another folder' },
+    });
+    expect(elsewhere.reused).toBe(true);
+    await elsewhere.close();
+  });
+
   it('builds a new cache when the trunk changes', async () => {
     const otherModel = buildResNet50({
       numClasses: 3,

@@ -68,15 +68,15 @@ describe('worker threads', () => {
   it('fail in-flight requests with 503 WORKER_FAILED when a worker dies, then replace it', async () => {
     const pool = app.classifier.executor as WorkerPool;
     const image = makePng(40, 40, gradient(9));
-    // The request must be in the worker when it dies: kill the worker in the same tick as the batch is
-    // posted to it (polling for "in flight" first left a tiny model time to answer, and the test flaky).
+    // The request must be in the worker when it dies: start stopping the worker in the same tick, just
+    // before the batch is posted to it (polling for "in flight" first left a tiny model time to answer;
+    // so did stopping it just after posting, on Node 24, whose worker answered before it stopped).
     const run = pool.run.bind(pool);
     let dying: Promise<void> | undefined;
     pool.run = (batch) => {
       pool.run = run;
-      const result = run(batch);
       dying = pool.terminateWorker(0);
-      return result;
+      return run(batch);
     };
     const failed = await predict(app, image);
     await dying;

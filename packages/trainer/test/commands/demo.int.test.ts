@@ -29,6 +29,9 @@ describe('pnpm demo --no-serve', () => {
     }
     const best = path.join(repoRoot, 'checkpoints', workdir, 'best');
     expect((await stat(path.join(best, 'weights.bin'))).size).toBeGreaterThan(0);
+    // The model card reads this to say the model never saw a food photo.
+    const runConfig = JSON.parse(await readFile(path.join(best, 'run-config.json'), 'utf8'));
+    expect(runConfig.dataset).toEqual({ name: '4 synthetic classes', synthetic: true });
     const report = path.join(repoRoot, 'reports', workdir);
     const metrics = JSON.parse(await readFile(path.join(report, 'metrics.json'), 'utf8'));
     expect(metrics.numImages).toBe(80); // 4 classes × 20 official-style test images

@@ -10,6 +10,7 @@ import {
   loadCheckpoint,
   readCheckpointMetadata,
 } from '../checkpoint/load-checkpoint.ts';
+import { defaultOnnxPath } from '../checkpoint/run-layout.ts';
 import type { Labels } from '../labels.ts';
 import type { PreprocessConfig } from '../preprocess/config.ts';
 import type { InferenceEngine } from './inference-engine.ts';
@@ -18,11 +19,6 @@ import { OnnxModelError, type OnnxModelMetadata, readOnnxMetadata } from './onnx
 import { createTfjsEngine } from './tfjs-engine.ts';
 
 export type EngineName = 'tfjs' | 'onnx';
-
-/** Where `pnpm trainer export` writes by default: beside the folder, `checkpoints/RUN/best` → `best.onnx`. */
-export function defaultOnnxPath(checkpoint: string, quantize?: 'int8'): string {
-  return `${checkpoint.replace(/[\\/]+$/, '')}${quantize ? `.${quantize}` : ''}.onnx`;
-}
 
 export interface LoadEngineOptions {
   engine: EngineName;

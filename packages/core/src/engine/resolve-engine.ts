@@ -6,8 +6,9 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { readCheckpointMetadata } from '../checkpoint/load-checkpoint.ts';
+import { defaultOnnxPath } from '../checkpoint/run-layout.ts';
 import { UserError } from '../errors.ts';
-import { assertExportOf, defaultOnnxPath, type EngineName } from './create-engine.ts';
+import { assertExportOf, type EngineName } from './create-engine.ts';
 import { readOnnxMetadata } from './onnx-metadata.ts';
 
 export type EngineChoice = EngineName | 'auto';

@@ -3,6 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKEND_CHOICES_HELP, type BackendName, initBackend, parseBackendName } from '@food/core/backend';
+import { runPaths } from '@food/core/checkpoint/run-layout';
 import { UserError } from '@food/core/errors';
 import type { Command } from 'commander';
 import { prepareDataset } from '../data/prepare.ts';
@@ -180,7 +181,7 @@ Examples:
           progress: progressMode(flags.progress),
         });
         log(`best validation top-1 ${outcome.bestValTop1.toFixed(3)} at epoch ${outcome.bestEpoch}`);
-        checkpoint = path.join(runDir, 'best');
+        checkpoint = runPaths(runDir).best;
         if (real) {
           step('exporting best for ONNX Runtime');
           await exportBest({ runDir, kind: 'float32', prepared, log });

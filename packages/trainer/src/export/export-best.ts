@@ -5,7 +5,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
-import { defaultOnnxPath } from '@food/core/engine/create-engine';
+import { defaultOnnxPath } from '@food/core/checkpoint/run-layout';
 import { readOnnxMetadata } from '@food/core/engine/onnx-metadata';
 import { exportCheckpointToOnnx } from './export-onnx.ts';
 

@@ -1,15 +1,18 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { recoverFolder } from '@food/core/checkpoint/atomic-folder';
+import type { CheckpointMetrics } from '@food/core/checkpoint/epoch-metrics';
 import { loadCheckpoint } from '@food/core/checkpoint/load-checkpoint';
+import { BEST, LATEST, runPaths } from '@food/core/checkpoint/run-layout';
 import { saveCheckpoint } from '@food/core/checkpoint/save-checkpoint';
+import { newTrainingProgress, type TrainingProgress } from '@food/core/checkpoint/training-state';
 import { updateLink } from '@food/core/checkpoint/update-link';
 import { UserError } from '@food/core/errors';
 import { useInferenceStatsWhenFrozen } from '@food/core/model/batch-norm';
 import { buildResNet50, countParameters, setTrainableScope } from '@food/core/model/resnet50';
-import { type PreprocessConfig, parsePreprocessConfig } from '@food/core/preprocess/config';
+import type { PreprocessConfig } from '@food/core/preprocess/config';
 import * as tf from '@tensorflow/tfjs';
-import { readManifest } from '../data/manifest.ts';
+import { missingStats, readManifest, readPreparedPreprocess } from '../data/prepared-set.ts';
 import { spreadSubset } from '../data/spread-subset.ts';
 import { curvesSvg } from '../evaluate/charts.ts';
 import { createProgress, type ProgressMode } from '../progress.ts';
@@ -24,8 +27,8 @@ import { loadPretrainedBackbone } from './load-pretrained.ts';
 import { type LrSchedule, learningRateAt, shouldStopEarly } from './lr-schedule.ts';
 import { createMicroBatchRunner } from './micro-batch-runner.ts';
 import { trainableParameters } from './parameters.ts';
-import { epochDirName, historyUpTo, repairRunLinks } from './resume-point.ts';
-import type { TrainConfig, TrainingState } from './run-config.ts';
+import { historyUpTo, repairRunLinks } from './resume-point.ts';
+import type { TrainConfig } from './run-config.ts';
 import { splitModelAt } from './split-model.ts';
 import { trainStep } from './train-step.ts';
 
@@ -56,7 +59,9 @@ export interface TrainingOutcome {
  */
 export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Promise<TrainingOutcome> {
   const manifest = await readManifest(config.prepared);
-  let preprocess = withImageSize(await readPreparedPreprocess(config.prepared), config.imageSize);
+  const prepared = await readPreparedPreprocess(config.prepared);
+  if (!prepared) throw missingStats(config.prepared);
+  let preprocess = withImageSize(prepared, config.imageSize);
   const classes = manifest.classes;
   const trainSamples = spreadSubset(manifest.splits.train, config.limit);
   const valSamples = spreadSubset(manifest.splits.val, config.limit);
@@ -64,12 +69,13 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
     throw new UserError(`${config.prepared} has no training images; run \`pnpm trainer prepare\` again.`);
   }
 
-  const latestDir = path.join(config.out, 'latest');
+  const run = runPaths(config.out);
+  const latestDir = run.latest;
   // A crash between the two renames that replace `latest` leaves it under a temporary name: repair first.
   await recoverFolder(latestDir);
   const optimizer = new AdamL2({ learningRate: config.learningRate, weightDecay: config.weightDecay });
   let model: tf.LayersModel;
-  let state: TrainingState;
+  let state: TrainingProgress;
   let history: EpochRecord[];
   const resumeFrom = await chooseStart(config, hooks.log);
   if (resumeFrom) {
@@ -98,12 +104,9 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
     }
     preprocess = resumed.preprocess;
     const saved = resumed.trainingState!;
-    state = saved.json as unknown as TrainingState;
-    optimizer.setState({
-      step: (saved.json as { optimizerStep: number }).optimizerStep,
-      moments: saved.tensors,
-    });
-    tf.dispose(Object.values(saved.tensors));
+    state = saved.progress;
+    optimizer.setState({ step: saved.optimizerStep, moments: saved.moments });
+    tf.dispose(Object.values(saved.moments));
     hooks.log(
       `resuming ${config.out} from ${path.basename(resumeFrom.dir)}: after epoch ${state.epoch}, step ${state.stepInEpoch} of epoch ${state.epoch + 1}`,
     );
@@ -119,14 +122,7 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
       const report = await loadPretrainedBackbone(model, config.weights, preprocess);
       hooks.log(report);
     }
-    state = {
-      epoch: 0,
-      stepInEpoch: 0,
-      globalStep: 0,
-      bestValTop1: -1,
-      bestEpoch: 0,
-      partialEpoch: { lossSum: 0, steps: 0, correct: 0, examples: 0, seconds: 0 },
-    };
+    state = newTrainingProgress();
     history = [];
   }
   setTrainableScope(model, config.trainable);
@@ -172,16 +168,16 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
   cacheProgress?.stop();
 
   const labels = { classes };
-  const runConfig = { ...config, preprocess };
-  const checkpointOf = (metrics: Record<string, unknown>) => ({
+  const checkpointOf = (metrics: CheckpointMetrics) => ({
     model,
     preprocess,
     labels,
-    runConfig,
+    runConfig: config,
     metrics,
     trainingState: {
-      json: { ...state, optimizerStep: optimizer.iterations } as unknown as Record<string, unknown>,
-      tensors: optimizer.getState().moments,
+      progress: state,
+      optimizerStep: optimizer.iterations,
+      moments: optimizer.getState().moments,
     },
   });
 
@@ -300,20 +296,20 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
         `epoch ${epoch}: train loss ${record.trainLoss.toFixed(4)} acc ${record.trainAccuracy.toFixed(3)} | val loss ${record.valLoss.toFixed(4)} top1 ${record.valTop1.toFixed(3)} top5 ${record.valTop5.toFixed(3)} | ${record.seconds.toFixed(1)} s, ${record.imagesPerSecond.toFixed(1)} img/s`,
       );
 
-      const epochDir = path.join(config.out, epochDirName(epoch));
+      const epochDir = run.epoch(epoch);
       await saveCheckpoint(
         epochDir,
         checkpointOf({ ...record, bestValTop1: state.bestValTop1, bestEpoch: state.bestEpoch }),
       );
       await writeHistory(config.out, history);
       // The run's training curves, redrawn each epoch: what the server's model card shows.
-      await writeFile(path.join(config.out, 'curves.svg'), await curvesSvg(history));
-      await updateLink(config.out, 'latest', epochDir);
-      if (improved) await updateLink(config.out, 'best', epochDir);
+      await writeFile(run.curves, await curvesSvg(history));
+      await updateLink(config.out, LATEST, epochDir);
+      if (improved) await updateLink(config.out, BEST, epochDir);
       if (config.keepEpochs !== undefined) {
         // best and latest are copies, so older epoch folders can go without breaking them.
-        const old = path.join(config.out, epochDirName(epoch - config.keepEpochs));
-        if (epoch > config.keepEpochs) await rm(old, { recursive: true, force: true });
+        if (epoch > config.keepEpochs)
+          await rm(run.epoch(epoch - config.keepEpochs), { recursive: true, force: true });
       }
 
       if (hooks.shouldStop()) {
@@ -373,19 +369,6 @@ function boundaryLayer(model: tf.LayersModel, scope: TrainConfig['trainable']): 
   }
 }
 
-async function readPreparedPreprocess(prepared: string): Promise<PreprocessConfig> {
-  const file = path.join(prepared, 'preprocess.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new UserError(
-      `${file} is missing: the training split's mean/std have not been computed. Run \`pnpm trainer stats --prepared ${prepared}\` first.`,
-    );
-  }
-  return parsePreprocessConfig(JSON.parse(text), file);
-}
-
 /** `--image-size` other than the config's crop keeps the recipe's 256:224 resize-to-crop ratio. */
 function withImageSize(config: PreprocessConfig, imageSize: number): PreprocessConfig {
   if (imageSize === config.cropSize) return config;
@@ -399,7 +382,7 @@ function withImageSize(config: PreprocessConfig, imageSize: number): PreprocessC
 /** A resumed run must be the same run: same data, same model shape, same optimisation settings. */
 function checkResumable(
   config: TrainConfig,
-  saved: Record<string, unknown>,
+  saved: TrainConfig,
   classes: readonly string[],
   savedClasses: readonly string[],
   checkpointDir: string,
@@ -422,11 +405,13 @@ function checkResumable(
     'widthMultiplier',
     'blocksPerStage',
   ];
-  const differing = mustMatch.filter((key) => JSON.stringify(saved[key]) !== JSON.stringify(config[key]));
-  if (classes.join() !== savedClasses.join()) differing.unshift('prepared (classes)' as keyof TrainConfig);
+  const differing: string[] = mustMatch.filter(
+    (key) => JSON.stringify(saved[key]) !== JSON.stringify(config[key]),
+  );
+  if (classes.join() !== savedClasses.join()) differing.unshift('prepared (classes)');
   if (differing.length > 0) {
     throw new UserError(
-      `cannot resume ${config.out}: ${differing.map((key) => `${String(key)} was ${JSON.stringify(saved[key])}, now ${JSON.stringify(config[key as keyof TrainConfig])}`).join('; ')}. Resume with the original flags (see ${path.join(checkpointDir, 'run-config.json')}) or start a new --out.`,
+      `cannot resume ${config.out}: ${differing.map((key) => `${key} was ${JSON.stringify(saved[key as keyof TrainConfig])}, now ${JSON.stringify(config[key as keyof TrainConfig])}`).join('; ')}. Resume with the original flags (see ${path.join(checkpointDir, 'run-config.json')}) or start a new --out.`,
     );
   }
 }

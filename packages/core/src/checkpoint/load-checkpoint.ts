@@ -49,14 +49,33 @@ export interface LoadedCheckpoint {
   parameters: number;
 }
 
+/** For readers in a process that already ran `verifyCheckpoint` on the folder: skip the sha256 pass. */
+export interface ReadOptions {
+  verified?: boolean;
+}
+
 /**
  * Reads the metadata files. Checks every file's size and the sha256 of the JSON files it parses,
  * not of weights.bin (that is what makes it cheap); `loadCheckpoint` checks everything.
  */
-export async function readCheckpointMetadata(dir: string): Promise<CheckpointMetadata> {
+export async function readCheckpointMetadata(
+  dir: string,
+  options: ReadOptions = {},
+): Promise<CheckpointMetadata> {
   await openFolder(dir);
   const checksums = await readChecksums(dir);
-  await verifyChecksums(dir, checksums, (name) => name.endsWith('.json'));
+  if (!options.verified) await verifyChecksums(dir, checksums, (name) => name.endsWith('.json'));
+  return readMetadataFiles(dir, checksums);
+}
+
+/**
+ * Checks every file of the folder, weights included, and reads its metadata: what a process that then
+ * loads the checkpoint several times (the server's workers) does once, passing `verified: true` after.
+ */
+export async function verifyCheckpoint(dir: string): Promise<CheckpointMetadata> {
+  await openFolder(dir);
+  const checksums = await readChecksums(dir);
+  await verifyChecksums(dir, checksums);
   return readMetadataFiles(dir, checksums);
 }
 
@@ -66,11 +85,11 @@ export async function readCheckpointMetadata(dir: string): Promise<CheckpointMet
  */
 export async function loadCheckpoint(
   dir: string,
-  options: { withTrainingState?: boolean } = {},
+  options: ReadOptions & { withTrainingState?: boolean } = {},
 ): Promise<LoadedCheckpoint> {
   await openFolder(dir);
   const checksums = await readChecksums(dir);
-  await verifyChecksums(dir, checksums);
+  if (!options.verified) await verifyChecksums(dir, checksums);
   const { hasTrainingState, files: _files, ...metadata } = await readMetadataFiles(dir, checksums);
   if (options.withTrainingState && !hasTrainingState) {
     throw new CheckpointError(

@@ -30,6 +30,8 @@ export interface LoadEngineOptions {
   maxBatch?: number;
   /** ONNX Runtime intra-op threads (default: the machine's cores); tfjs ignores it. */
   intraOpThreads?: number;
+  /** This process already verified every file of the checkpoint (verifyCheckpoint): do not hash it again. */
+  checkpointVerified?: boolean;
 }
 
 export interface EngineWithConfig {
@@ -78,11 +80,15 @@ export function assertExportOf(
  */
 export async function loadEngine(options: LoadEngineOptions): Promise<EngineWithConfig> {
   if (options.engine === 'tfjs') {
-    const checkpoint: LoadedCheckpoint = await loadCheckpoint(options.checkpoint);
+    const checkpoint: LoadedCheckpoint = await loadCheckpoint(options.checkpoint, {
+      verified: options.checkpointVerified,
+    });
     const engine = createTfjsEngine(checkpoint.model, { maxBatch: options.maxBatch });
     return { engine, preprocess: checkpoint.preprocess, labels: checkpoint.labels };
   }
-  const checkpoint = await readCheckpointMetadata(options.checkpoint);
+  const checkpoint = await readCheckpointMetadata(options.checkpoint, {
+    verified: options.checkpointVerified,
+  });
   const onnxModel = options.onnxModel ?? defaultOnnxPath(options.checkpoint);
   assertExportOf(await readOnnxMetadata(onnxModel), onnxModel, checkpoint);
   const engine = await createOnnxEngine(onnxModel, {

@@ -7,7 +7,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointError } from '../../src/checkpoint/checkpoint-error.ts';
 import { computeChecksums, hashFile } from '../../src/checkpoint/checksums.ts';
 import { type CheckpointFileSystem, nodeFileSystem } from '../../src/checkpoint/file-system.ts';
-import { loadCheckpoint, readCheckpointMetadata } from '../../src/checkpoint/load-checkpoint.ts';
+import {
+  loadCheckpoint,
+  readCheckpointMetadata,
+  verifyCheckpoint,
+} from '../../src/checkpoint/load-checkpoint.ts';
 import { type CheckpointContents, saveCheckpoint } from '../../src/checkpoint/save-checkpoint.ts';
 import { newTrainingProgress } from '../../src/checkpoint/training-state.ts';
 import { updateLink } from '../../src/checkpoint/update-link.ts';
@@ -227,6 +231,21 @@ describe('corrupt checkpoints', () => {
     );
     // The cheap metadata read checks sizes too.
     await expectCheckpointError(readCheckpointMetadata(dir), 'CHECKPOINT_CORRUPT', /weights\.bin/);
+  });
+
+  it('hashes the weights again unless the process verified the folder already (verifyCheckpoint)', async () => {
+    const dir = await freshCheckpoint('verified-once');
+    expect((await verifyCheckpoint(dir)).labels.classes).toEqual(CLASSES);
+    const file = path.join(dir, 'weights.bin');
+    const bytes = await readFile(file);
+    bytes[100] ^= 0x01;
+    await writeFile(file, bytes);
+    await expectCheckpointError(verifyCheckpoint(dir), 'CHECKPOINT_CORRUPT', /weights\.bin does not match/);
+    await expectCheckpointError(loadCheckpoint(dir), 'CHECKPOINT_CORRUPT', /weights\.bin does not match/);
+    // `verified: true` is the caller's word that it ran verifyCheckpoint in this process: no second pass.
+    const trusted = await loadCheckpoint(dir, { verified: true });
+    models.push(trusted.model);
+    expect(trusted.labels.classes).toEqual(CLASSES);
   });
 
   it('names a file with a flipped byte', async () => {

@@ -4,9 +4,8 @@ import type { EpochRecord } from '@food/core/checkpoint/epoch-metrics';
 import { runPaths } from '@food/core/checkpoint/run-layout';
 import { UserError } from '@food/core/errors';
 import { useInferenceStatsWhenFrozen } from '@food/core/model/batch-norm';
-import { countParameters, setTrainableScope } from '@food/core/model/resnet50';
-import type { PreprocessConfig } from '@food/core/preprocess/config';
-import type * as tf from '@tensorflow/tfjs';
+import { countParameters, frozenBoundaryLayer, setTrainableScope } from '@food/core/model/resnet50';
+import { withCropSize } from '@food/core/preprocess/config';
 import { missingStats, readManifest, readPreparedPreprocess } from '../data/prepared-set.ts';
 import { spreadSubset } from '../data/spread-subset.ts';
 import { createProgress } from '../progress.ts';
@@ -55,7 +54,7 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
   // A crash between the two renames that replace `latest` leaves it under a temporary name: repair first.
   await recoverFolder(runPaths(config.out).latest);
   const optimizer = new AdamL2({ learningRate: config.learningRate, weightDecay: config.weightDecay });
-  const preprocess = withImageSize(prepared, config.imageSize);
+  const preprocess = withCropSize(prepared, config.imageSize);
   const point = await chooseStart(config, hooks.log);
   const start = point
     ? await resumeRun(config, point, classes, preprocess, optimizer, hooks.log)
@@ -113,7 +112,9 @@ async function setUpRun(
   await checkOutputFolder(config.out, 4 * (countParameters(model) + 2 * countParameters(model, 'trainable')));
 
   const split =
-    config.trainable === 'all' ? undefined : splitModelAt(model, boundaryLayer(model, config.trainable));
+    config.trainable === 'all'
+      ? undefined
+      : splitModelAt(model, frozenBoundaryLayer(model, config.trainable));
   const trained = split?.tail ?? model;
   const microBatcher = createMicroBatchRunner({
     microBatch: chooseMicroBatch(config, trained, hooks.gpu, hooks.log),
@@ -249,34 +250,4 @@ async function openBatchSource(
   });
   cacheProgress?.stop();
   return source;
-}
-
-/** The last layer of the frozen part: the stage output before the first trainable layer. */
-function boundaryLayer(model: tf.LayersModel, scope: TrainConfig['trainable']): string {
-  const lastOf = (prefix: string) => {
-    const names = model.layers
-      .map((layer) => layer.name)
-      .filter((name) => name.startsWith(prefix) && name.endsWith('_out'));
-    return names[names.length - 1];
-  };
-  switch (scope) {
-    case 'head':
-      return 'avg_pool';
-    case 'stage5':
-      return lastOf('conv4_');
-    case 'stage4+':
-      return lastOf('conv3_');
-    default:
-      throw new Error(`no boundary for scope ${scope}`);
-  }
-}
-
-/** `--image-size` other than the config's crop keeps the recipe's 256:224 resize-to-crop ratio. */
-function withImageSize(config: PreprocessConfig, imageSize: number): PreprocessConfig {
-  if (imageSize === config.cropSize) return config;
-  return {
-    ...config,
-    cropSize: imageSize,
-    resizeShorterSide: Math.round((imageSize * config.resizeShorterSide) / config.cropSize),
-  };
 }

@@ -12,6 +12,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES_HELP } from '@food/core/backend';
+import { parsePositiveInteger } from '@food/core/parse-number';
 import autocannon from 'autocannon';
 import { freePort } from '../../test/helpers/free-port.ts';
 import { makePng } from '../../test/helpers/images.ts';
@@ -77,11 +78,11 @@ function parseFlags(): { help: boolean; options: Options } {
     },
   });
   const integer = (name: string, value: string | undefined) => {
-    const number = Number(value);
-    if (!Number.isInteger(number) || number < 1) {
-      throw new Error(`--${name} must be a positive integer, got "${value}"`);
+    try {
+      return parsePositiveInteger(value ?? '');
+    } catch (error) {
+      throw new Error(`--${name}: ${(error as Error).message}`);
     }
-    return number;
   };
   return {
     help: values.help ?? false,

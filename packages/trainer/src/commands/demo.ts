@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { BACKEND_CHOICES_HELP, type BackendName, initBackend, parseBackendName } from '@food/core/backend';
 import { runPaths } from '@food/core/checkpoint/run-layout';
 import { UserError } from '@food/core/errors';
+import { parsePositiveInteger } from '@food/core/parse-number';
 import type { Command } from 'commander';
 import { prepareDataset } from '../data/prepare.ts';
 import { computeTrainingStats } from '../data/stats.ts';
@@ -15,7 +16,6 @@ import { progressMode } from '../progress.ts';
 import { DEMO_FINE_TUNE } from '../train/presets.ts';
 import { RECIPE_DEFAULTS, type TrainConfig } from '../train/run-config.ts';
 import { runTraining } from '../train/run-training.ts';
-import { parsePositiveInteger } from './parse-number.ts';
 import { DEFAULT_FEATURE_CACHE } from './train.ts';
 
 interface DemoFlags {

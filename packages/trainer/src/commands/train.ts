@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { BACKEND_CHOICES_HELP, type BackendName, parseBackendName } from '@food/core/backend';
 import { TRAINABLE_SCOPES, type TrainableScope } from '@food/core/model/resnet50';
+import { parseNonNegativeInteger, parsePositiveInteger } from '@food/core/parse-number';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BEST_EXPORTS, type BestExport, exportBest } from '../export/export-best.ts';
 import { progressMode } from '../progress.ts';
@@ -9,7 +10,6 @@ import { type PresetFields, TRAIN_PRESETS } from '../train/presets.ts';
 import { RECIPE_DEFAULTS, type TrainConfig } from '../train/run-config.ts';
 import { runTraining } from '../train/run-training.ts';
 import { startTrainingBackend } from '../train/start-backend.ts';
-import { parseNonNegativeInteger, parsePositiveInteger } from './parse-number.ts';
 
 export const DEFAULT_WEIGHTS = 'data/weights/resnet50-imagenet';
 export const DEFAULT_FEATURE_CACHE = 'data/feature-cache';

@@ -1,5 +1,5 @@
-import path from 'node:path';
 import { BACKEND_CHOICES_HELP, type BackendName, parseBackendName } from '@food/core/backend';
+import { runPaths } from '@food/core/checkpoint/run-layout';
 import { TRAINABLE_SCOPES, type TrainableScope } from '@food/core/model/resnet50';
 import { parseNonNegativeInteger, parsePositiveInteger } from '@food/core/parse-number';
 import { type Command, InvalidArgumentError, Option } from 'commander';
@@ -283,13 +283,13 @@ Examples:
             log: (line) => process.stderr.write(`${line}\n`),
           });
           process.stdout.write(
-            `done: ${outcome.epochsCompleted} epochs, best val top-1 ${outcome.bestValTop1.toFixed(4)} at epoch ${outcome.bestEpoch}; best model in ${path.join(flags.out, 'best')}\n`,
+            `done: ${outcome.epochsCompleted} epochs, best val top-1 ${outcome.bestValTop1.toFixed(4)} at epoch ${outcome.bestEpoch}; best model in ${runPaths(flags.out).best}\n`,
           );
         } else {
           // A Job's pod stopped by SIGTERM must not exit 0, or the Job counts as done and never restarts.
           if (stoppedBy === 'SIGTERM') process.exitCode = 143;
           process.stdout.write(
-            `${outcome.status === 'stopped' ? 'stopped' : `reached --max-steps ${flags.maxSteps}`} after step ${outcome.globalStep}; saved ${path.join(flags.out, 'latest')}. Continue with:\n  ${resumeCommand}\n`,
+            `${outcome.status === 'stopped' ? 'stopped' : `reached --max-steps ${flags.maxSteps}`} after step ${outcome.globalStep}; saved ${runPaths(flags.out).latest}. Continue with:\n  ${resumeCommand}\n`,
           );
         }
       } finally {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { verifyCheckpoint } from '@food/core/checkpoint/load-checkpoint';
+import { readCheckpointMetadata, verifyCheckpoint } from '@food/core/checkpoint/load-checkpoint';
 import { resolveEngine } from '@food/core/engine/resolve-engine';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 import { preprocessImage } from '@food/core/preprocess/image';
@@ -83,14 +83,17 @@ export class Classifier {
   }
 
   /**
-   * Verifies every file of the checkpoint, once per process (a missing or corrupt folder throws
-   * CheckpointError here, at once), and starts loading the model; `ready` settles when it can classify.
+   * Verifies the checkpoint once per process (a missing or corrupt folder throws CheckpointError here,
+   * at once) and starts loading the model; `ready` settles when it can classify.
    */
   static async open(options: ClassifierOptions): Promise<Classifier> {
-    const metadata = await verifyCheckpoint(options.checkpoint);
+    const metadata = await readCheckpointMetadata(options.checkpoint);
     const assetFiles = await locateAssets(metadata.dir, options.report);
     // Decided once here, so every worker runs the same engine and /api/model can say which.
     const engine = await resolveEngine(options.engine, metadata.dir, options.onnxModel, metadata);
+    // tfjs runs weights.bin: hash it here, once, not in every worker. ONNX Runtime runs the export, whose
+    // recorded weights hash resolveEngine has checked against checksums.json.
+    if (engine.engine === 'tfjs') await verifyCheckpoint(metadata.dir);
     options.log?.(`engine: ${engine.reason}`);
     const info = await describeModel(metadata, assetFiles, engine, options.report);
     const engineOptions: EngineOptions = {

@@ -264,11 +264,11 @@ async function activateWasm(
   };
 }
 
-/** The wasm backend lacks Conv2DBackpropFilter & co.; ./backend/wasm-kernels.ts adds them. */
+/** The wasm backend lacks Conv2DBackpropFilter & co.; ./wasm/wasm-kernels.ts adds them. */
 async function registerWasmTrainingKernelsIfPresent(): Promise<boolean> {
   if (wasmKernelsRegistered) return true;
   try {
-    const kernels = await import('./backend/wasm-kernels.ts');
+    const kernels = await import('./wasm/wasm-kernels.ts');
     kernels.registerWasmTrainingKernels();
     wasmKernelsRegistered = true;
     return true;

@@ -1,16 +1,5 @@
 import { InvalidArgumentError } from 'commander';
 
-/** A commander argument parser for an integer in [min, max]; commander prints the message and exits 1. */
-export function integerIn(min: number, max: number): (value: string) => number {
-  return (value) => {
-    const number = Number(value);
-    if (value.trim() === '' || !Number.isInteger(number) || number < min || number > max) {
-      throw new InvalidArgumentError(`Expected an integer from ${min} to ${max}.`);
-    }
-    return number;
-  };
-}
-
 /** Like `integerIn`, also accepting binary suffixes: 10MiB, 512KiB, 10M, 512k. */
 export function byteSizeIn(min: number, max: number): (value: string) => number {
   return (value) => {

@@ -232,7 +232,7 @@ describe('model, health, docs, metrics, UI', () => {
       classes: TINY_CLASSES,
       preprocess: { resizeShorterSide: 36, cropSize: 32 },
       training: { epoch: 2, epochs: 3, bestValAccuracy: 0.41, valTop5: 0.93 },
-      test: { accuracy: 0.38, top5: 0.9, macroF1: 0.35 },
+      test: null,
       assets: ['curves.svg'],
     });
     expect(body.parameters).toBeGreaterThan(1000);

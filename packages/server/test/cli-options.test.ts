@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { integerIn } from '@food/core/parse-number';
 import { CommanderError, InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/cli.ts';
-import { byteSizeIn, integerIn, serverUrl } from '../src/cli-options.ts';
+import { byteSizeIn, serverUrl } from '../src/cli-options.ts';
 import { formatLabel } from '../src/format-label.ts';
 
 describe('flag parsers', () => {

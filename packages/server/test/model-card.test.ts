@@ -43,10 +43,10 @@ describe('model card with --report', () => {
     await app.close();
   });
 
-  it("without --report falls back to the checkpoint's own metrics and has no confusion matrix", async () => {
+  it('without --report has no test metrics (the trainer never sees the test split) and no confusion matrix', async () => {
     const app = await buildApp({ checkpoint: checkpoint.dir, workers: 0, backend: 'cpu' });
     const model = (await app.inject('/api/model')).json();
-    expect(model.test?.accuracy).not.toBe(0.75);
+    expect(model.test).toBeNull();
     expect(model.assets).toEqual(['curves.svg']);
     expect((await app.inject('/api/model/assets/confusion.svg')).statusCode).toBe(404);
     // No export beside the checkpoint: --engine auto runs tfjs, and the card says so.

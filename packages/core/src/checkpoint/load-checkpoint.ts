@@ -6,19 +6,26 @@ import { type PreprocessConfig, parsePreprocessConfig } from '../preprocess/conf
 import { recoverFolder } from './atomic-folder.ts';
 import { CheckpointError, corruptCheckpoint } from './checkpoint-error.ts';
 import { type Checksums, type FileChecksum, readChecksums, verifyChecksums } from './checksums.ts';
+import { type CheckpointMetrics, parseCheckpointMetrics } from './epoch-metrics.ts';
 import { fileSystemHandler, readModelJson } from './file-system-handler.ts';
 import { CHECKPOINT_FILES } from './layout.ts';
 import { checkModelMatches } from './model-consistency.ts';
+import { parseRunConfig, type RunConfig } from './run-config.ts';
 import { isRunFolder, runFolderError } from './run-folder.ts';
-import { decodeTrainingState, type TrainingState } from './training-state.ts';
+import {
+  decodeTrainingState,
+  parseTrainingProgress,
+  type TrainingProgress,
+  type TrainingState,
+} from './training-state.ts';
 
 /** Everything in a checkpoint except the model weights: cheap to read (for /api/model, quick checks). */
 export interface CheckpointMetadata {
   dir: string;
   preprocess: PreprocessConfig;
   labels: Labels;
-  runConfig: Record<string, unknown>;
-  metrics: Record<string, unknown>;
+  runConfig: RunConfig;
+  metrics: CheckpointMetrics;
   hasTrainingState: boolean;
   /** Total size of the folder's files. */
   sizeBytes: number;
@@ -34,22 +41,41 @@ export interface LoadedCheckpoint {
   model: tf.LayersModel;
   preprocess: PreprocessConfig;
   labels: Labels;
-  runConfig: Record<string, unknown>;
-  metrics: Record<string, unknown>;
+  runConfig: RunConfig;
+  metrics: CheckpointMetrics;
   /** Only with `withTrainingState`; its tensors are owned by the caller. */
   trainingState?: TrainingState;
   sizeBytes: number;
   parameters: number;
 }
 
+/** For readers in a process that already ran `verifyCheckpoint` on the folder: skip the sha256 pass. */
+export interface ReadOptions {
+  verified?: boolean;
+}
+
 /**
  * Reads the metadata files. Checks every file's size and the sha256 of the JSON files it parses,
  * not of weights.bin (that is what makes it cheap); `loadCheckpoint` checks everything.
  */
-export async function readCheckpointMetadata(dir: string): Promise<CheckpointMetadata> {
+export async function readCheckpointMetadata(
+  dir: string,
+  options: ReadOptions = {},
+): Promise<CheckpointMetadata> {
   await openFolder(dir);
   const checksums = await readChecksums(dir);
-  await verifyChecksums(dir, checksums, (name) => name.endsWith('.json'));
+  if (!options.verified) await verifyChecksums(dir, checksums, (name) => name.endsWith('.json'));
+  return readMetadataFiles(dir, checksums);
+}
+
+/**
+ * Checks every file of the folder, weights included, and reads its metadata: what a process that then
+ * loads the checkpoint several times (the server's workers) does once, passing `verified: true` after.
+ */
+export async function verifyCheckpoint(dir: string): Promise<CheckpointMetadata> {
+  await openFolder(dir);
+  const checksums = await readChecksums(dir);
+  await verifyChecksums(dir, checksums);
   return readMetadataFiles(dir, checksums);
 }
 
@@ -59,11 +85,11 @@ export async function readCheckpointMetadata(dir: string): Promise<CheckpointMet
  */
 export async function loadCheckpoint(
   dir: string,
-  options: { withTrainingState?: boolean } = {},
+  options: ReadOptions & { withTrainingState?: boolean } = {},
 ): Promise<LoadedCheckpoint> {
   await openFolder(dir);
   const checksums = await readChecksums(dir);
-  await verifyChecksums(dir, checksums);
+  if (!options.verified) await verifyChecksums(dir, checksums);
   const { hasTrainingState, files: _files, ...metadata } = await readMetadataFiles(dir, checksums);
   if (options.withTrainingState && !hasTrainingState) {
     throw new CheckpointError(
@@ -99,6 +125,17 @@ export async function loadCheckpoint(
   }
 }
 
+/**
+ * The progress in `dir`'s training-state.json, unverified (cheap: for choosing where to resume; the
+ * chosen folder is then verified and loaded). Undefined when it has none this version can resume from.
+ */
+export async function readTrainingProgress(
+  dir: string,
+): Promise<(TrainingProgress & { optimizerStep: number }) | undefined> {
+  const json = await readFile(path.join(dir, CHECKPOINT_FILES.trainingState), 'utf8').catch(() => undefined);
+  return json === undefined ? undefined : parseTrainingProgress(json);
+}
+
 /** Repairs an interrupted save of `dir` if possible, then checks that `dir` is a folder. */
 async function openFolder(dir: string): Promise<void> {
   // Best effort: a read-only mount (e.g. the server's model volume) cannot be repaired, only read.
@@ -123,14 +160,16 @@ async function readMetadataFiles(dir: string, checksums: Checksums): Promise<Che
   };
   const preprocessJson = await readJson(dir, CHECKPOINT_FILES.preprocess);
   const labelsJson = await readJson(dir, CHECKPOINT_FILES.labels);
+  const runConfigJson = await readJson(dir, CHECKPOINT_FILES.runConfig);
+  const metricsJson = await readJson(dir, CHECKPOINT_FILES.metrics);
   const modelJson = await readModelJson(dir);
   const sizeBytes = Object.values(checksums.files).reduce((sum, file) => sum + file.bytes, 0);
   return {
     dir,
     preprocess: wrap(CHECKPOINT_FILES.preprocess, () => parsePreprocessConfig(preprocessJson)),
     labels: wrap(CHECKPOINT_FILES.labels, () => parseLabels(labelsJson)),
-    runConfig: await readJsonObject(dir, CHECKPOINT_FILES.runConfig),
-    metrics: await readJsonObject(dir, CHECKPOINT_FILES.metrics),
+    runConfig: wrap(CHECKPOINT_FILES.runConfig, () => parseRunConfig(runConfigJson)),
+    metrics: wrap(CHECKPOINT_FILES.metrics, () => parseCheckpointMetrics(metricsJson)),
     hasTrainingState: CHECKPOINT_FILES.trainingState in checksums.files,
     sizeBytes: sizeBytes + (await stat(path.join(dir, CHECKPOINT_FILES.checksums))).size,
     parameters: modelJson.weightsManifest
@@ -146,12 +185,4 @@ async function readJson(dir: string, name: string): Promise<unknown> {
   } catch (error) {
     throw corruptCheckpoint(dir, name, 'is not valid JSON', error);
   }
-}
-
-async function readJsonObject(dir: string, name: string): Promise<Record<string, unknown>> {
-  const value = await readJson(dir, name);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw corruptCheckpoint(dir, name, 'is not a JSON object');
-  }
-  return value as Record<string, unknown>;
 }

@@ -5,20 +5,22 @@ import { type PreprocessConfig, parsePreprocessConfig } from '../preprocess/conf
 import { writeFolderAtomically } from './atomic-folder.ts';
 import { CheckpointError } from './checkpoint-error.ts';
 import { computeChecksums } from './checksums.ts';
+import type { CheckpointMetrics } from './epoch-metrics.ts';
 import { type CheckpointFileSystem, nodeFileSystem } from './file-system.ts';
 import { fileSystemHandler } from './file-system-handler.ts';
 import { CHECKPOINT_FILES } from './layout.ts';
 import { checkModelMatches } from './model-consistency.ts';
+import type { RunConfig } from './run-config.ts';
 import { encodeTrainingState, type TrainingState } from './training-state.ts';
 
 export interface CheckpointContents {
   model: tf.LayersModel;
   preprocess: PreprocessConfig;
   labels: Labels;
-  /** Every flag of the run, so a checkpoint says how it was made. */
-  runConfig: Record<string, unknown>;
-  /** Epoch, validation metrics, optionally test metrics. */
-  metrics: Record<string, unknown>;
+  /** Every setting of the run, so a checkpoint says how it was made. */
+  runConfig: RunConfig;
+  /** The epoch's history row and the run's best, or the step a mid-epoch save stopped at. */
+  metrics: CheckpointMetrics;
   /** Present in epoch-NNN folders so `--resume` is exact; absent in exported models. */
   trainingState?: TrainingState;
 }

@@ -5,6 +5,7 @@ import { CheckpointError, corruptCheckpoint } from './checkpoint-error.ts';
 import { checksumOf, readChecksums } from './checksums.ts';
 import { type CheckpointFileSystem, nodeFileSystem } from './file-system.ts';
 import { CHECKPOINT_FILES } from './layout.ts';
+import type { RunCopyName } from './run-layout.ts';
 import { writeFailed } from './save-checkpoint.ts';
 
 /**
@@ -18,7 +19,7 @@ import { writeFailed } from './save-checkpoint.ts';
  */
 export async function updateLink(
   runDir: string,
-  name: 'latest' | 'best',
+  name: RunCopyName,
   targetDir: string,
   options: { fileSystem?: CheckpointFileSystem } = {},
 ): Promise<void> {

@@ -10,6 +10,7 @@ import {
   loadCheckpoint,
   readCheckpointMetadata,
 } from '../checkpoint/load-checkpoint.ts';
+import { defaultOnnxPath } from '../checkpoint/run-layout.ts';
 import type { Labels } from '../labels.ts';
 import type { PreprocessConfig } from '../preprocess/config.ts';
 import type { InferenceEngine } from './inference-engine.ts';
@@ -18,11 +19,6 @@ import { OnnxModelError, type OnnxModelMetadata, readOnnxMetadata } from './onnx
 import { createTfjsEngine } from './tfjs-engine.ts';
 
 export type EngineName = 'tfjs' | 'onnx';
-
-/** Where `pnpm trainer export` writes by default: beside the folder, `checkpoints/RUN/best` → `best.onnx`. */
-export function defaultOnnxPath(checkpoint: string, quantize?: 'int8'): string {
-  return `${checkpoint.replace(/[\\/]+$/, '')}${quantize ? `.${quantize}` : ''}.onnx`;
-}
 
 export interface LoadEngineOptions {
   engine: EngineName;
@@ -34,6 +30,8 @@ export interface LoadEngineOptions {
   maxBatch?: number;
   /** ONNX Runtime intra-op threads (default: the machine's cores); tfjs ignores it. */
   intraOpThreads?: number;
+  /** This process already verified every file of the checkpoint (verifyCheckpoint): do not hash it again. */
+  checkpointVerified?: boolean;
 }
 
 export interface EngineWithConfig {
@@ -82,11 +80,15 @@ export function assertExportOf(
  */
 export async function loadEngine(options: LoadEngineOptions): Promise<EngineWithConfig> {
   if (options.engine === 'tfjs') {
-    const checkpoint: LoadedCheckpoint = await loadCheckpoint(options.checkpoint);
+    const checkpoint: LoadedCheckpoint = await loadCheckpoint(options.checkpoint, {
+      verified: options.checkpointVerified,
+    });
     const engine = createTfjsEngine(checkpoint.model, { maxBatch: options.maxBatch });
     return { engine, preprocess: checkpoint.preprocess, labels: checkpoint.labels };
   }
-  const checkpoint = await readCheckpointMetadata(options.checkpoint);
+  const checkpoint = await readCheckpointMetadata(options.checkpoint, {
+    verified: options.checkpointVerified,
+  });
   const onnxModel = options.onnxModel ?? defaultOnnxPath(options.checkpoint);
   assertExportOf(await readOnnxMetadata(onnxModel), onnxModel, checkpoint);
   const engine = await createOnnxEngine(onnxModel, {

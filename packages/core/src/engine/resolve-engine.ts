@@ -5,9 +5,10 @@
  */
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { readCheckpointMetadata } from '../checkpoint/load-checkpoint.ts';
+import { type CheckpointMetadata, readCheckpointMetadata } from '../checkpoint/load-checkpoint.ts';
+import { defaultOnnxPath } from '../checkpoint/run-layout.ts';
 import { UserError } from '../errors.ts';
-import { assertExportOf, defaultOnnxPath, type EngineName } from './create-engine.ts';
+import { assertExportOf, type EngineName } from './create-engine.ts';
 import { readOnnxMetadata } from './onnx-metadata.ts';
 
 export type EngineChoice = EngineName | 'auto';
@@ -48,6 +49,8 @@ export async function resolveEngine(
   choice: EngineChoice,
   checkpoint: string,
   onnxModel?: string,
+  /** The checkpoint's metadata when the caller has read it already. */
+  metadata?: CheckpointMetadata,
 ): Promise<ResolvedEngine> {
   if (choice === 'tfjs') return { engine: 'tfjs', reason: 'tfjs (--engine tfjs)' };
   if (choice === 'onnx') {
@@ -60,9 +63,9 @@ export async function resolveEngine(
   for (const file of candidates) {
     // A file named by --onnx-model must be there; the default names only when present.
     if (!onnxModel && !(await exists(file))) continue;
-    const metadata = await readOnnxMetadata(file);
-    assertExportOf(metadata, file, await readCheckpointMetadata(checkpoint), true);
-    const precision = metadata.quantization ? 'int8' : 'float32';
+    const onnxMetadata = await readOnnxMetadata(file);
+    assertExportOf(onnxMetadata, file, metadata ?? (await readCheckpointMetadata(checkpoint)), true);
+    const precision = onnxMetadata.quantization ? 'int8' : 'float32';
     return {
       engine: 'onnx',
       onnxModel: file,

@@ -189,20 +189,32 @@ export function isBackboneLayer(layerName: string): boolean {
  * statistics (see ./batch-norm.ts), as in Keras ≥ 2.1.3 / TF2 fine-tuning.
  */
 export function setTrainableScope(model: tf.LayersModel, scope: TrainableScope): void {
-  const trains = (name: string): boolean => {
-    if (!isBackboneLayer(name)) return true;
-    switch (scope) {
-      case 'all':
-        return true;
-      case 'stage4+':
-        return name.startsWith('conv4_') || name.startsWith('conv5_');
-      case 'stage5':
-        return name.startsWith('conv5_');
-      case 'head':
-        return false;
-    }
-  };
+  const first = FIRST_TRAINED_STAGE[scope];
+  const trains = (name: string): boolean =>
+    !isBackboneLayer(name) || scope === 'all' || (stageOf(name) ?? 0) >= first;
   for (const layer of model.layers) layer.trainable = trains(layer.name);
+}
+
+/**
+ * The last frozen layer of a scope other than `all`, where the model splits into a frozen trunk and a
+ * trained tail: the output of the stage before the first trained one, or `avg_pool` for `head`.
+ */
+export function frozenBoundaryLayer(model: tf.LayersModel, scope: Exclude<TrainableScope, 'all'>): string {
+  if (scope === 'head') return 'avg_pool';
+  const stage = FIRST_TRAINED_STAGE[scope] - 1;
+  const outputs = model.layers
+    .map((layer) => layer.name)
+    .filter((name) => stageOf(name) === stage && name.endsWith('_out'));
+  return outputs[outputs.length - 1];
+}
+
+/** The first backbone stage (Keras `convN_`) each scope trains; the head always trains. */
+const FIRST_TRAINED_STAGE: Record<TrainableScope, number> = { all: 1, 'stage4+': 4, stage5: 5, head: 6 };
+
+/** N of a `convN_…` layer (stages 2–5 are the residual stacks, 1 the stem); undefined for other layers. */
+function stageOf(layerName: string): number | undefined {
+  const match = /^conv([1-5])_/.exec(layerName);
+  return match ? Number(match[1]) : undefined;
 }
 
 /** Parameter count like Keras `model.count_params()` (`all`, including BatchNorm moving statistics). */

@@ -31,6 +31,19 @@ export const DEFAULT_PREPROCESS: PreprocessConfig = {
   channelOrder: 'RGB',
 };
 
+/**
+ * `config` for another crop size (`--image-size`), keeping its resize-to-crop ratio (the recipe's
+ * 256:224, as torchvision's references scale resize with crop).
+ */
+export function withCropSize(config: PreprocessConfig, cropSize: number): PreprocessConfig {
+  if (cropSize === config.cropSize) return config;
+  return {
+    ...config,
+    cropSize,
+    resizeShorterSide: Math.round((cropSize * config.resizeShorterSide) / config.cropSize),
+  };
+}
+
 export class PreprocessConfigError extends Error {
   override name = 'PreprocessConfigError';
 }

@@ -7,11 +7,23 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointError } from '../../src/checkpoint/checkpoint-error.ts';
 import { computeChecksums, hashFile } from '../../src/checkpoint/checksums.ts';
 import { type CheckpointFileSystem, nodeFileSystem } from '../../src/checkpoint/file-system.ts';
-import { loadCheckpoint, readCheckpointMetadata } from '../../src/checkpoint/load-checkpoint.ts';
+import {
+  loadCheckpoint,
+  readCheckpointMetadata,
+  verifyCheckpoint,
+} from '../../src/checkpoint/load-checkpoint.ts';
 import { type CheckpointContents, saveCheckpoint } from '../../src/checkpoint/save-checkpoint.ts';
+import { newTrainingProgress } from '../../src/checkpoint/training-state.ts';
 import { updateLink } from '../../src/checkpoint/update-link.ts';
 import { UserError } from '../../src/errors.ts';
-import { predictLogits, randomInputs, TINY_PREPROCESS, tinyModel } from './tiny-model.ts';
+import {
+  predictLogits,
+  randomInputs,
+  TINY_PREPROCESS,
+  tinyEpochMetrics,
+  tinyModel,
+  tinyRunConfig,
+} from './tiny-model.ts';
 
 const CLASSES = ['apple_pie', 'baklava', 'churros', 'donuts', 'ramen'];
 const inputs = randomInputs(3, 7);
@@ -25,8 +37,8 @@ function contents(seed: number, epoch: number): CheckpointContents {
     model,
     preprocess: TINY_PREPROCESS,
     labels: { classes: CLASSES },
-    runConfig: { lr: 0.001, epochs: 10, seed },
-    metrics: { epoch, val: { accuracy: 0.5 } },
+    runConfig: tinyRunConfig(seed),
+    metrics: tinyEpochMetrics(epoch),
   };
 }
 
@@ -130,27 +142,37 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     expect(metadata.files['weights.bin'].sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('round-trips the training state (JSON + named tensors)', async () => {
+  it('round-trips the training state (progress, optimizer step, named tensors)', async () => {
     const dir = path.join(root, 'state', 'epoch-003');
     const tensors = {
       'conv1_conv/kernel/m': tf.randomNormal([3, 3, 3, 4], 0, 1, 'float32', 11),
       'predictions/bias/v': tf.randomUniform([5], 0, 1, 'float32', 12),
       step: tf.scalar(1234, 'int32'),
     };
-    const json = { epoch: 3, step: 1234, rng: { s0: 1, s1: [2, 3] } };
-    await saveCheckpoint(dir, { ...contents(2, 3), trainingState: { json, tensors } });
+    const progress = {
+      ...newTrainingProgress(),
+      epoch: 3,
+      globalStep: 1234,
+      bestValTop1: 0.5,
+      bestEpoch: 2,
+    };
+    await saveCheckpoint(dir, {
+      ...contents(2, 3),
+      trainingState: { progress, optimizerStep: 1234, moments: tensors },
+    });
 
     const loaded = await loadCheckpoint(dir, { withTrainingState: true });
     models.push(loaded.model);
     const state = loaded.trainingState!;
-    expect(state.json).toEqual(json);
-    expect(Object.keys(state.tensors).sort()).toEqual(Object.keys(tensors).sort());
+    expect(state.progress).toEqual(progress);
+    expect(state.optimizerStep).toBe(1234);
+    expect(Object.keys(state.moments).sort()).toEqual(Object.keys(tensors).sort());
     for (const [name, tensor] of Object.entries(tensors)) {
-      expect(state.tensors[name].dtype).toBe(tensor.dtype);
-      expect(state.tensors[name].shape).toEqual(tensor.shape);
-      expect(state.tensors[name].dataSync()).toEqual(tensor.dataSync());
+      expect(state.moments[name].dtype).toBe(tensor.dtype);
+      expect(state.moments[name].shape).toEqual(tensor.shape);
+      expect(state.moments[name].dataSync()).toEqual(tensor.dataSync());
     }
-    tf.dispose([tensors, state.tensors]);
+    tf.dispose([tensors, state.moments]);
     expect((await readCheckpointMetadata(dir)).hasTrainingState).toBe(true);
 
     const withoutState = await loadCheckpoint(dir);
@@ -211,6 +233,21 @@ describe('corrupt checkpoints', () => {
     await expectCheckpointError(readCheckpointMetadata(dir), 'CHECKPOINT_CORRUPT', /weights\.bin/);
   });
 
+  it('hashes the weights again unless the process verified the folder already (verifyCheckpoint)', async () => {
+    const dir = await freshCheckpoint('verified-once');
+    expect((await verifyCheckpoint(dir)).labels.classes).toEqual(CLASSES);
+    const file = path.join(dir, 'weights.bin');
+    const bytes = await readFile(file);
+    bytes[100] ^= 0x01;
+    await writeFile(file, bytes);
+    await expectCheckpointError(verifyCheckpoint(dir), 'CHECKPOINT_CORRUPT', /weights\.bin does not match/);
+    await expectCheckpointError(loadCheckpoint(dir), 'CHECKPOINT_CORRUPT', /weights\.bin does not match/);
+    // `verified: true` is the caller's word that it ran verifyCheckpoint in this process: no second pass.
+    const trusted = await loadCheckpoint(dir, { verified: true });
+    models.push(trusted.model);
+    expect(trusted.labels.classes).toEqual(CLASSES);
+  });
+
   it('names a file with a flipped byte', async () => {
     const dir = await freshCheckpoint('flipped');
     const file = path.join(dir, 'weights.bin');
@@ -268,6 +305,41 @@ describe('corrupt checkpoints', () => {
     await writeFile(path.join(dir, 'model.json'), JSON.stringify(modelJson));
     await resealChecksums(dir);
     await expectCheckpointError(loadCheckpoint(dir), 'CHECKPOINT_MISMATCH', /model\.json/, /NoSuchLayer/);
+  });
+});
+
+describe('checkpoints written before the typed contract', () => {
+  async function edited(name: string, file: string, edit: (value: Record<string, unknown>) => unknown) {
+    const dir = path.join(root, 'older', name);
+    await saveCheckpoint(dir, contents(18, 2));
+    const value = JSON.parse(await readFile(path.join(dir, file), 'utf8'));
+    await writeFile(path.join(dir, file), JSON.stringify(edit(value)));
+    await resealChecksums(dir);
+    return dir;
+  }
+
+  it('load with the copy of the preprocessing their run-config.json carried, which is dropped', async () => {
+    const dir = await edited('run-config-preprocess', 'run-config.json', (config) => ({
+      ...config,
+      preprocess: { ...TINY_PREPROCESS, mean: [0, 0, 0] },
+    }));
+    const metadata = await readCheckpointMetadata(dir);
+    expect(metadata.runConfig).toEqual(tinyRunConfig(18));
+    expect(metadata.preprocess).toEqual(TINY_PREPROCESS);
+  });
+
+  it('load a mid-epoch save, whose metrics.json has only the step', async () => {
+    const dir = await edited('mid-epoch', 'metrics.json', () => ({ epoch: 1, stepInEpoch: 3 }));
+    expect((await readCheckpointMetadata(dir)).metrics).toEqual({ epoch: 1, stepInEpoch: 3 });
+  });
+
+  it('name metrics.json when it is not one the trainer writes', async () => {
+    const dir = await edited('foreign-metrics', 'metrics.json', () => ({ epoch: 2, val: { accuracy: 0.5 } }));
+    await expectCheckpointError(
+      readCheckpointMetadata(dir),
+      'CHECKPOINT_CORRUPT',
+      /metrics\.json is invalid: neither an epoch's metrics \(valTop1, \.\.\.\) nor a mid-epoch save/,
+    );
   });
 });
 

@@ -7,7 +7,7 @@ import { loadCheckpoint, readCheckpointMetadata } from '../../src/checkpoint/loa
 import { resolveRunFolder } from '../../src/checkpoint/run-folder.ts';
 import { saveCheckpoint } from '../../src/checkpoint/save-checkpoint.ts';
 import { updateLink } from '../../src/checkpoint/update-link.ts';
-import { TINY_PREPROCESS, tinyModel } from './tiny-model.ts';
+import { TINY_PREPROCESS, tinyEpochMetrics, tinyModel, tinyRunConfig } from './tiny-model.ts';
 
 let run: string;
 
@@ -19,8 +19,8 @@ beforeAll(async () => {
     model,
     preprocess: TINY_PREPROCESS,
     labels: { classes: ['apple_pie', 'baklava'] },
-    runConfig: {},
-    metrics: { epoch: 1 },
+    runConfig: tinyRunConfig(),
+    metrics: tinyEpochMetrics(1),
   });
   model.dispose();
   await updateLink(run, 'best', path.join(run, 'epoch-001'));

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import type { EpochMetrics } from '../../src/checkpoint/epoch-metrics.ts';
+import type { RunConfig } from '../../src/checkpoint/run-config.ts';
 import { DEFAULT_PREPROCESS, type PreprocessConfig } from '../../src/preprocess/config.ts';
 
 /** Input side of the tiny test models; their preprocess config crops to it. */
@@ -47,4 +49,43 @@ export function predictLogits(model: tf.LayersModel, inputs: Float32Array[]): nu
     const batch = tf.stack(inputs.map((input) => tf.tensor3d(input, [TINY_SIDE, TINY_SIDE, 3])));
     return (model.predict(batch) as tf.Tensor).arraySync() as number[][];
   });
+}
+
+/** A run config of the shape the trainer saves (RunConfig), for checkpoints of the tiny models. */
+export function tinyRunConfig(seed = 1): RunConfig {
+  return {
+    prepared: 'data/prepared/tiny',
+    out: 'checkpoints/tiny',
+    learningRate: 1e-3,
+    weightDecay: 0,
+    epochs: 10,
+    batchSize: 4,
+    accumulate: 1,
+    imageSize: TINY_SIDE,
+    seed,
+    weights: 'none',
+    backend: 'cpu',
+    trainable: 'all',
+    cacheFeatures: false,
+    augment: false,
+    widthMultiplier: 1,
+    blocksPerStage: [1, 1, 1, 1],
+  };
+}
+
+/** metrics.json as the trainer writes it at the end of `epoch`. */
+export function tinyEpochMetrics(epoch: number, valTop1 = 0.5): EpochMetrics {
+  return {
+    epoch,
+    trainLoss: 1.2,
+    trainAccuracy: 0.6,
+    valLoss: 1.4,
+    valTop1,
+    valTop5: 0.9,
+    learningRate: 1e-3,
+    seconds: 2,
+    imagesPerSecond: 10,
+    bestValTop1: valTop1,
+    bestEpoch: epoch,
+  };
 }

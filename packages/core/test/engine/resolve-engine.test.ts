@@ -8,7 +8,7 @@ import { readCheckpointMetadata } from '../../src/checkpoint/load-checkpoint.ts'
 import { saveCheckpoint } from '../../src/checkpoint/save-checkpoint.ts';
 import { encodeOnnxMetadata, type OnnxModelMetadata } from '../../src/engine/onnx-metadata.ts';
 import { parseEngineChoice, resolveEngine } from '../../src/engine/resolve-engine.ts';
-import { TINY_PREPROCESS, tinyModel } from '../checkpoint/tiny-model.ts';
+import { TINY_PREPROCESS, tinyEpochMetrics, tinyModel, tinyRunConfig } from '../checkpoint/tiny-model.ts';
 
 const LABELS = { classes: ['a', 'b', 'c', 'd', 'e'] };
 
@@ -41,8 +41,8 @@ beforeAll(async () => {
     model,
     preprocess: TINY_PREPROCESS,
     labels: LABELS,
-    runConfig: {},
-    metrics: {},
+    runConfig: tinyRunConfig(),
+    metrics: tinyEpochMetrics(1),
   });
   model.dispose();
   weightsSha256 = (await readCheckpointMetadata(checkpoint)).files['weights.bin']!.sha256;

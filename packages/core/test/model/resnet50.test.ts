@@ -3,7 +3,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildResNet50, countParameters, setTrainableScope } from '../../src/model/resnet50.ts';
+import {
+  buildResNet50,
+  countParameters,
+  frozenBoundaryLayer,
+  setTrainableScope,
+} from '../../src/model/resnet50.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const manifestPath = path.resolve(repoRoot, '../shared/weights/resnet50-imagenet/weights_manifest.json');
@@ -108,6 +113,12 @@ describe('buildResNet50 (full size)', () => {
     setTrainableScope(model, 'all');
     // All but the 53 BatchNorm layers' moving mean and variance (2 × 26,560 values).
     expect(countParameters(model, 'trainable')).toBe(23_690_162 - 2 * 26_560);
+  });
+
+  it('splits at the output of the last frozen stage, by the same rule that freezes it', () => {
+    expect(frozenBoundaryLayer(model, 'head')).toBe('avg_pool');
+    expect(frozenBoundaryLayer(model, 'stage5')).toBe('conv4_block6_out');
+    expect(frozenBoundaryLayer(model, 'stage4+')).toBe('conv3_block4_out');
   });
 });
 

@@ -11,6 +11,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { BACKEND_CHOICES_HELP } from '@food/core/backend';
+import { parsePositiveInteger } from '@food/core/parse-number';
 import autocannon from 'autocannon';
 import { freePort } from '../../test/helpers/free-port.ts';
 import { makePng } from '../../test/helpers/images.ts';
@@ -37,7 +39,7 @@ Load-tests \`pnpm serve\` with autocannon on 127.0.0.1: saturation, then 2x over
 Options:
   --checkpoint <dir>   checkpoint to serve (default: a tiny ResNet written to a temporary folder)
   --engine <name>      auto (default, as pnpm serve: the export beside the checkpoint, else tfjs) | tfjs | onnx
-  --backend <name>     auto | tensorflow | wasm | cpu (tfjs engine; default auto)
+  --backend <name>     ${BACKEND_CHOICES_HELP} (tfjs engine; default auto)
   --workers <n>        inference worker threads (default 2)
   --max-batch <n>      images per model call (default 8)
   --max-queue <n>      images waiting before 503 (default 64)
@@ -76,11 +78,11 @@ function parseFlags(): { help: boolean; options: Options } {
     },
   });
   const integer = (name: string, value: string | undefined) => {
-    const number = Number(value);
-    if (!Number.isInteger(number) || number < 1) {
-      throw new Error(`--${name} must be a positive integer, got "${value}"`);
+    try {
+      return parsePositiveInteger(value ?? '');
+    } catch (error) {
+      throw new Error(`--${name}: ${(error as Error).message}`);
     }
-    return number;
   };
   return {
     help: values.help ?? false,

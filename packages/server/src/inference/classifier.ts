@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
+import { readCheckpointMetadata, verifyCheckpoint } from '@food/core/checkpoint/load-checkpoint';
 import { resolveEngine } from '@food/core/engine/resolve-engine';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 import { preprocessImage } from '@food/core/preprocess/image';
@@ -8,6 +8,7 @@ import type { ServerConfig } from '../config.ts';
 import { ModelLoadingError, QueueFullError } from '../errors.ts';
 import type { BatchExecutor, ExecutorSlotStats } from './batch-executor.ts';
 import { InProcessExecutor } from './in-process-executor.ts';
+import type { EngineOptions } from './load-engine.ts';
 import { type BatcherStats, MicroBatcher } from './micro-batcher.ts';
 import { describeModel, locateAssets, type ModelAsset, type ModelInfo } from './model-info.ts';
 import { WorkerPool } from './worker-pool.ts';
@@ -82,18 +83,22 @@ export class Classifier {
   }
 
   /**
-   * Reads the checkpoint's metadata (a missing or corrupt folder throws CheckpointError here, at once)
-   * and starts loading the model; `ready` settles when it can classify.
+   * Verifies the checkpoint once per process (a missing or corrupt folder throws CheckpointError here,
+   * at once) and starts loading the model; `ready` settles when it can classify.
    */
   static async open(options: ClassifierOptions): Promise<Classifier> {
     const metadata = await readCheckpointMetadata(options.checkpoint);
     const assetFiles = await locateAssets(metadata.dir, options.report);
     // Decided once here, so every worker runs the same engine and /api/model can say which.
-    const engine = await resolveEngine(options.engine, metadata.dir, options.onnxModel);
+    const engine = await resolveEngine(options.engine, metadata.dir, options.onnxModel, metadata);
+    // tfjs runs weights.bin: hash it here, once, not in every worker. ONNX Runtime runs the export, whose
+    // recorded weights hash resolveEngine has checked against checksums.json.
+    if (engine.engine === 'tfjs') await verifyCheckpoint(metadata.dir);
     options.log?.(`engine: ${engine.reason}`);
     const info = await describeModel(metadata, assetFiles, engine, options.report);
-    const engineOptions = {
+    const engineOptions: EngineOptions = {
       checkpoint: metadata.dir,
+      checkpointVerified: true,
       backend: options.backend,
       engine: engine.engine,
       onnxModel: engine.onnxModel,
@@ -104,8 +109,8 @@ export class Classifier {
     };
     const executor: BatchExecutor =
       options.workers === 0
-        ? new InProcessExecutor({ ...engineOptions, log: options.log })
-        : new WorkerPool({ ...engineOptions, workers: options.workers, log: options.log });
+        ? new InProcessExecutor(engineOptions, options.log)
+        : new WorkerPool({ engine: engineOptions, workers: options.workers, log: options.log });
     return new Classifier(path.resolve(metadata.dir), info, assetFiles, executor, options);
   }
 

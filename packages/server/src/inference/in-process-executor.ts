@@ -14,8 +14,8 @@ export class InProcessExecutor implements BatchExecutor {
   #state: ExecutorSlotStats['state'] = 'loading';
   #batches = 0;
 
-  constructor(options: EngineOptions) {
-    this.ready = loadWarmEngine(options).then(
+  constructor(options: EngineOptions, log?: (line: string) => void) {
+    this.ready = loadWarmEngine(options, log).then(
       ({ engine }) => {
         this.#engine = engine;
         this.#state = 'idle';

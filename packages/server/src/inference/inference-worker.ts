@@ -4,16 +4,16 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { loadWarmEngine } from './load-engine.ts';
-import { type MainToWorker, transferables, type WorkerInit, type WorkerToMain } from './worker-protocol.ts';
+import { type EngineOptions, loadWarmEngine } from './load-engine.ts';
+import { type MainToWorker, transferables, type WorkerToMain } from './worker-protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('inference-worker.ts must run in a worker thread');
 const post = (message: WorkerToMain, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
-const init = workerData as WorkerInit;
+const options = workerData as EngineOptions;
 
 try {
-  const { engine, backend } = await loadWarmEngine({ ...init, log: (line) => post({ type: 'log', line }) });
+  const { engine, backend } = await loadWarmEngine(options, (line) => post({ type: 'log', line }));
   port.on('message', (message: MainToWorker) => {
     if (message.type === 'stats') {
       const { numTensors, numBytes } = tf.memory();

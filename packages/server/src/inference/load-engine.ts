@@ -1,16 +1,17 @@
 import { type BackendName, initBackend } from '@food/core/backend';
-import { type EngineName, loadEngine } from '@food/core/engine/create-engine';
+import { type LoadEngineOptions, loadEngine } from '@food/core/engine/create-engine';
 import type { InferenceEngine } from '@food/core/engine/inference-engine';
 
-export interface EngineOptions {
-  checkpoint: string;
+/**
+ * How the server loads its engine: decided once by `Classifier.open` (the engine `--engine auto` chose,
+ * the checkpoint it verified) and passed as is to the in-process executor or, as `workerData`, to every
+ * worker. Plain data, so it crosses the thread boundary by structured clone.
+ */
+export interface EngineOptions extends LoadEngineOptions {
   backend: BackendName;
-  engine: EngineName;
-  onnxModel?: string;
   /** Threads this engine may use: ONNX Runtime's intra-op threads, or the wasm backend's pool. */
-  intraOpThreads?: number;
+  intraOpThreads: number;
   maxBatch: number;
-  log?: (line: string) => void;
 }
 
 export interface LoadedEngine {
@@ -20,12 +21,14 @@ export interface LoadedEngine {
 }
 
 /**
- * Loads the checkpoint (checksums verified) into an engine and runs one batch through it, so the first
- * request does not pay for kernel set-up and weight upload. Both the worker threads and the
- * in-process mode start their engine here; which engine runs is invisible past this point.
+ * Loads the checkpoint into an engine and runs one batch through it, so the first request does not pay
+ * for kernel set-up and weight upload. Both the worker threads and the in-process mode start their engine
+ * here; which engine runs is invisible past this point.
  */
-export async function loadWarmEngine(options: EngineOptions): Promise<LoadedEngine> {
-  const log = options.log ?? (() => {});
+export async function loadWarmEngine(
+  options: EngineOptions,
+  log: (line: string) => void = () => {},
+): Promise<LoadedEngine> {
   const backend =
     options.engine === 'tfjs'
       ? (await initBackend(options.backend, log, { wasmThreads: options.intraOpThreads })).name

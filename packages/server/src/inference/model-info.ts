@@ -1,6 +1,9 @@
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { type CheckpointMetrics, isEpochMetrics } from '@food/core/checkpoint/epoch-metrics';
 import type { CheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
+import type { RunConfig } from '@food/core/checkpoint/run-config';
+import { RUN_FILES } from '@food/core/checkpoint/run-layout';
 import type { ResolvedEngine } from '@food/core/engine/resolve-engine';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 
@@ -9,7 +12,7 @@ import type { PreprocessConfig } from '@food/core/preprocess/config';
  * (`--report`: confusion.svg from `pnpm evaluate`) and the run folder (curves.svg, redrawn by `pnpm train`
  * after every epoch). Nothing else in those folders is served.
  */
-export const MODEL_ASSETS = ['curves.svg', 'confusion.svg', 'curves.png', 'confusion.png'] as const;
+export const MODEL_ASSETS = [RUN_FILES.curves, 'confusion.svg', 'curves.png', 'confusion.png'] as const;
 export type ModelAsset = (typeof MODEL_ASSETS)[number];
 
 export function isModelAsset(name: string): name is ModelAsset {
@@ -63,7 +66,7 @@ export interface ModelInfo {
   training: TrainingSummary;
   test: TestSummary | null;
   /** metrics.json as written by the trainer, for fields this summary does not know. */
-  metrics: Record<string, unknown>;
+  metrics: CheckpointMetrics;
   assets: ModelAsset[];
   engine: EngineInfo;
   dataset: DatasetInfo;
@@ -117,8 +120,8 @@ export async function describeModel(
   const dir = path.resolve(metadata.dir);
   const name = path.basename(path.dirname(dir));
   const metrics = metadata.metrics;
-  const val = asRecord(metrics.val);
-  const test = asRecord(metrics.test);
+  // A mid-epoch `latest` has no validation yet; an epoch's metrics carry the run's best so far.
+  const epochMetrics = isEpochMetrics(metrics) ? metrics : undefined;
   return {
     name,
     checkpoint: `${name}/${path.basename(dir)}`,
@@ -127,27 +130,13 @@ export async function describeModel(
     sizeBytes: metadata.sizeBytes,
     preprocess: metadata.preprocess,
     training: {
-      epoch: firstNumber(metrics.epoch),
-      epochs: firstNumber(metadata.runConfig.epochs),
-      bestValAccuracy: firstNumber(
-        metrics.bestValTop1,
-        metrics.bestValAccuracy,
-        metrics.valTop1,
-        metrics.valAccuracy,
-        val?.top1,
-        val?.accuracy,
-      ),
-      valTop5: firstNumber(metrics.valTop5, val?.top5),
+      epoch: metrics.epoch,
+      epochs: metadata.runConfig.epochs,
+      bestValAccuracy: epochMetrics?.bestValTop1 ?? null,
+      valTop5: epochMetrics?.valTop5 ?? null,
     },
-    test:
-      (await readReportTestSummary(reportDir)) ??
-      (test
-        ? {
-            accuracy: firstNumber(test.top1, test.accuracy),
-            top5: firstNumber(test.top5),
-            macroF1: firstNumber(test.macroF1, asRecord(test.macro)?.f1),
-          }
-        : null),
+    // The trainer never sees the test split: its numbers come only from an evaluation report.
+    test: await readReportTestSummary(reportDir),
     metrics,
     assets: [...assets.keys()],
     dataset: describeDataset(metadata.runConfig),
@@ -162,13 +151,10 @@ export async function describeModel(
   };
 }
 
-function describeDataset(runConfig: Record<string, unknown>): DatasetInfo {
-  const dataset = asRecord(runConfig.dataset);
-  const name = typeof dataset?.name === 'string' ? dataset.name : null;
-  const prepared = typeof runConfig.prepared === 'string' ? path.basename(runConfig.prepared) : null;
+function describeDataset(runConfig: RunConfig): DatasetInfo {
   return {
-    name: name ?? prepared,
-    synthetic: typeof dataset?.synthetic === 'boolean' ? dataset.synthetic : null,
+    name: runConfig.dataset?.name ?? path.basename(runConfig.prepared),
+    synthetic: runConfig.dataset?.synthetic ?? null,
   };
 }
 

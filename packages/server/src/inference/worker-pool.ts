@@ -2,13 +2,16 @@ import { Worker } from 'node:worker_threads';
 import { UserError } from '@food/core/errors';
 import { WorkerFailedError } from '../errors.ts';
 import type { BatchExecutor, ExecutorSlotStats } from './batch-executor.ts';
-import { type MainToWorker, transferables, type WorkerInit, type WorkerToMain } from './worker-protocol.ts';
+import type { EngineOptions } from './load-engine.ts';
+import { type MainToWorker, transferables, type WorkerToMain } from './worker-protocol.ts';
 
 const BOOTSTRAP = new URL('./worker-bootstrap.mjs', import.meta.url);
 const STATS_TIMEOUT_MS = 5_000;
 const MAX_RESTART_DELAY_MS = 5_000;
 
-export interface WorkerPoolOptions extends WorkerInit {
+export interface WorkerPoolOptions {
+  /** Each worker's `workerData`. */
+  engine: EngineOptions;
   workers: number;
   log?: (line: string) => void;
 }
@@ -121,14 +124,10 @@ export class WorkerPool implements BatchExecutor {
 
   #start(slot: Slot): void {
     const worker = new Worker(BOOTSTRAP, {
-      workerData: {
-        checkpoint: this.#options.checkpoint,
-        backend: this.#options.backend,
-        engine: this.#options.engine,
-        onnxModel: this.#options.onnxModel,
-        intraOpThreads: this.#options.intraOpThreads,
-        maxBatch: this.#options.maxBatch,
-      } satisfies WorkerInit,
+      // The checkpoint was verified when the server started; a replacement worker checks it again, since
+      // the files may have changed since then.
+      workerData:
+        slot.restarts === 0 ? this.#options.engine : { ...this.#options.engine, checkpointVerified: false },
       // tsx's flags in process.execArgv would register its loader a second time; the bootstrap does it.
       execArgv: [],
     });

@@ -1,17 +1,3 @@
-import type { BackendName } from '@food/core/backend';
-import type { EngineName } from '@food/core/engine/create-engine';
-
-/** `workerData` of an inference worker. */
-export interface WorkerInit {
-  checkpoint: string;
-  backend: BackendName;
-  engine: EngineName;
-  onnxModel?: string;
-  /** ONNX Runtime threads of this copy of the model: the cores shared among the workers. */
-  intraOpThreads: number;
-  maxBatch: number;
-}
-
 export type MainToWorker =
   | { type: 'predict'; id: number; batch: Float32Array[] }
   | { type: 'stats'; id: number };

@@ -2,6 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initBackend } from '@food/core/backend';
+import type { EpochMetrics } from '@food/core/checkpoint/epoch-metrics';
+import type { RunConfig } from '@food/core/checkpoint/run-config';
+import { runPaths } from '@food/core/checkpoint/run-layout';
 import { saveCheckpoint } from '@food/core/checkpoint/save-checkpoint';
 import { buildResNet50 } from '@food/core/model/resnet50';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
@@ -18,6 +21,41 @@ export const TINY_PREPROCESS: PreprocessConfig = {
   channelOrder: 'RGB',
 };
 
+/** run-config.json of the tiny run: the settings `pnpm train` saves (RunConfig), sized for the tiny model. */
+const TINY_RUN_CONFIG: RunConfig = {
+  prepared: 'data/prepared/tiny',
+  out: 'checkpoints/tiny-run',
+  learningRate: 1e-3,
+  weightDecay: 5e-4,
+  epochs: 3,
+  batchSize: 8,
+  accumulate: 1,
+  imageSize: 32,
+  seed: 7,
+  weights: 'none',
+  backend: 'cpu',
+  trainable: 'all',
+  cacheFeatures: false,
+  augment: true,
+  widthMultiplier: 1 / 16,
+  blocksPerStage: [1, 1, 1, 1],
+};
+
+/** metrics.json as the trainer writes it after epoch 2, the best so far. */
+const TINY_EPOCH_METRICS: EpochMetrics = {
+  epoch: 2,
+  trainLoss: 1.31,
+  trainAccuracy: 0.47,
+  valLoss: 1.52,
+  valTop1: 0.41,
+  valTop5: 0.93,
+  learningRate: 1e-3,
+  seconds: 4.2,
+  imagesPerSecond: 38,
+  bestValTop1: 0.41,
+  bestEpoch: 2,
+};
+
 export interface TinyCheckpoint {
   /** The checkpoint folder, `<tmp>/tiny-run/best`. */
   dir: string;
@@ -25,16 +63,16 @@ export interface TinyCheckpoint {
 }
 
 /**
- * A real checkpoint (saveCheckpoint) of a tiny ResNet (width 1/16, one block per stage, 32×32 input,
+ * A real checkpoint (saveCheckpoint, with the typed parts the trainer passes it) of a tiny ResNet (width 1/16, one block per stage, 32×32 input,
  * 5 classes), with metrics and a curves.svg, so the server runs the production path end to end in seconds.
  */
 export async function createTinyCheckpoint(
-  options: { withAssets?: boolean; classes?: string[]; runConfig?: Record<string, unknown> } = {},
+  options: { withAssets?: boolean; classes?: string[]; runConfig?: Partial<RunConfig> } = {},
 ): Promise<TinyCheckpoint> {
   const classes = options.classes ?? TINY_CLASSES;
   await initBackend('cpu', () => {});
   const root = await mkdtemp(path.join(tmpdir(), 'food-server-'));
-  const dir = path.join(root, 'tiny-run', 'best');
+  const dir = runPaths(path.join(root, 'tiny-run')).best;
   const model = buildResNet50({
     numClasses: classes.length,
     inputSize: 32,
@@ -46,8 +84,8 @@ export async function createTinyCheckpoint(
     model,
     preprocess: TINY_PREPROCESS,
     labels: { classes },
-    runConfig: options.runConfig ?? { epochs: 3, seed: 7 },
-    metrics: { epoch: 2, valTop1: 0.41, valTop5: 0.93, test: { top1: 0.38, top5: 0.9, macroF1: 0.35 } },
+    runConfig: { ...TINY_RUN_CONFIG, ...options.runConfig },
+    metrics: TINY_EPOCH_METRICS,
   });
   model.dispose();
   if (options.withAssets !== false) {

@@ -7,7 +7,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEFAULT_PREPROCESS, type PreprocessConfig } from '@food/core/preprocess/config';
+import { DEFAULT_PREPROCESS, type PreprocessConfig, withCropSize } from '@food/core/preprocess/config';
 import { augmentImage, preprocessImage, resizedJpeg } from '@food/core/preprocess/image';
 import seedrandom from 'seedrandom';
 import { createDecodePool } from '../data/decode-pool.ts';
@@ -19,13 +19,7 @@ type PreprocessSpec = Extract<MeasurementSpec, { kind: 'preprocess' }>;
 
 /** The recipe's geometry (resize 256, crop 224) scaled to another input size. */
 export function preprocessConfigFor(inputSize: number): PreprocessConfig {
-  return {
-    ...DEFAULT_PREPROCESS,
-    cropSize: inputSize,
-    resizeShorterSide: Math.round(
-      (inputSize * DEFAULT_PREPROCESS.resizeShorterSide) / DEFAULT_PREPROCESS.cropSize,
-    ),
-  };
+  return withCropSize(DEFAULT_PREPROCESS, inputSize);
 }
 
 export async function measurePreprocess(

@@ -5,9 +5,9 @@
  * operators), then one profiled step.
  */
 import { initBackend } from '@food/core/backend';
+import { parsePositiveInteger } from '@food/core/parse-number';
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
-import { parsePositiveInteger } from '../commands/parse-number.ts';
 import { createTrainStep } from './model-benchmarks.ts';
 import { RESNET50_224 } from './spec.ts';
 

@@ -3,7 +3,9 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKEND_CHOICES_HELP, type BackendName, initBackend, parseBackendName } from '@food/core/backend';
+import { runPaths } from '@food/core/checkpoint/run-layout';
 import { UserError } from '@food/core/errors';
+import { parsePositiveInteger } from '@food/core/parse-number';
 import type { Command } from 'commander';
 import { prepareDataset } from '../data/prepare.ts';
 import { computeTrainingStats } from '../data/stats.ts';
@@ -14,7 +16,6 @@ import { progressMode } from '../progress.ts';
 import { DEMO_FINE_TUNE } from '../train/presets.ts';
 import { RECIPE_DEFAULTS, type TrainConfig } from '../train/run-config.ts';
 import { runTraining } from '../train/run-training.ts';
-import { parsePositiveInteger } from './parse-number.ts';
 import { DEFAULT_FEATURE_CACHE } from './train.ts';
 
 interface DemoFlags {
@@ -180,7 +181,7 @@ Examples:
           progress: progressMode(flags.progress),
         });
         log(`best validation top-1 ${outcome.bestValTop1.toFixed(3)} at epoch ${outcome.bestEpoch}`);
-        checkpoint = path.join(runDir, 'best');
+        checkpoint = runPaths(runDir).best;
         if (real) {
           step('exporting best for ONNX Runtime');
           await exportBest({ runDir, kind: 'float32', prepared, log });

@@ -2,11 +2,11 @@ import path from 'node:path';
 import { BACKEND_CHOICES_HELP, type BackendName, initBackend, parseBackendName } from '@food/core/backend';
 import { resolveRunFolder } from '@food/core/checkpoint/run-folder';
 import { type EngineChoice, parseEngineChoice, resolveEngine } from '@food/core/engine/resolve-engine';
+import { parsePositiveInteger } from '@food/core/parse-number';
 import { type Command, InvalidArgumentError } from 'commander';
 import { SPLIT_NAMES, type SplitName } from '../data/manifest.ts';
 import { runEvaluation, runNameOf } from '../evaluate/run-evaluation.ts';
 import { progressMode } from '../progress.ts';
-import { parsePositiveInteger } from './parse-number.ts';
 
 function parseSplit(value: string): SplitName {
   if ((SPLIT_NAMES as readonly string[]).includes(value)) return value as SplitName;

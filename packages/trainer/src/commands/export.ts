@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { initBackend } from '@food/core/backend';
 import { resolveRunFolder } from '@food/core/checkpoint/run-folder';
-import { defaultOnnxPath } from '@food/core/engine/create-engine';
+import { defaultOnnxPath } from '@food/core/checkpoint/run-layout';
+import { parseNonNegativeInteger, parsePositiveInteger } from '@food/core/parse-number';
 import { type Command, Option } from 'commander';
 import { exportCheckpointToOnnx } from '../export/export-onnx.ts';
 import { createProgress, type Progress, progressMode } from '../progress.ts';
-import { parseNonNegativeInteger, parsePositiveInteger } from './parse-number.ts';
 
 interface ExportFlags {
   checkpoint: string;

@@ -1,10 +1,10 @@
 import { UserError } from '@food/core/errors';
+import { parseInteger, parseOpenFraction, parsePositiveInteger } from '@food/core/parse-number';
 import { type Command, Option } from 'commander';
 import { CLASS_PRESETS, type ClassSelection, describeSelection } from '../data/class-sampler.ts';
 import { prepareDataset } from '../data/prepare.ts';
 import type { CheckLevel } from '../data/verify-images.ts';
 import { progressMode } from '../progress.ts';
-import { parseInteger, parseOpenFraction, parsePositiveInteger } from './parse-number.ts';
 
 interface PrepareFlags {
   data: string;

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { runPaths } from '@food/core/checkpoint/run-layout';
 import { UserError } from '@food/core/errors';
 import type { Command } from 'commander';
 import { comparisonCurvesSvg } from '../runs/compare-charts.ts';
@@ -74,9 +75,9 @@ Examples:
 
 /** A run given as a folder, or by name inside `dir`. */
 function locateRun(name: string, dir: string): string {
-  if (existsSync(path.join(name, 'latest'))) return name;
+  if (existsSync(runPaths(name).latest)) return name;
   const inDir = path.join(dir, name);
-  if (existsSync(path.join(inDir, 'latest'))) return inDir;
+  if (existsSync(runPaths(inDir).latest)) return inDir;
   throw new UserError(
     `no run "${name}": neither ${name} nor ${inDir} holds a latest/ checkpoint. \`pnpm runs --dir ${dir}\` lists the runs there.`,
   );

@@ -1,7 +1,7 @@
+import { parsePositiveInteger } from '@food/core/parse-number';
 import type { Command } from 'commander';
 import { computeTrainingStats } from '../data/stats.ts';
 import { progressMode } from '../progress.ts';
-import { parsePositiveInteger } from './parse-number.ts';
 
 export function register(program: Command): void {
   program

@@ -1,6 +1,6 @@
+import { parseInteger, parsePositiveInteger } from '@food/core/parse-number';
 import type { Command } from 'commander';
 import { synthesizeDataset } from '../data/synth.ts';
-import { parseInteger, parsePositiveInteger } from './parse-number.ts';
 
 export function register(program: Command): void {
   program

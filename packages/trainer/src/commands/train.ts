@@ -1,6 +1,7 @@
-import path from 'node:path';
 import { BACKEND_CHOICES_HELP, type BackendName, parseBackendName } from '@food/core/backend';
+import { runPaths } from '@food/core/checkpoint/run-layout';
 import { TRAINABLE_SCOPES, type TrainableScope } from '@food/core/model/resnet50';
+import { parseNonNegativeInteger, parsePositiveInteger } from '@food/core/parse-number';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BEST_EXPORTS, type BestExport, exportBest } from '../export/export-best.ts';
 import { progressMode } from '../progress.ts';
@@ -9,7 +10,6 @@ import { type PresetFields, TRAIN_PRESETS } from '../train/presets.ts';
 import { RECIPE_DEFAULTS, type TrainConfig } from '../train/run-config.ts';
 import { runTraining } from '../train/run-training.ts';
 import { startTrainingBackend } from '../train/start-backend.ts';
-import { parseNonNegativeInteger, parsePositiveInteger } from './parse-number.ts';
 
 export const DEFAULT_WEIGHTS = 'data/weights/resnet50-imagenet';
 export const DEFAULT_FEATURE_CACHE = 'data/feature-cache';
@@ -283,13 +283,13 @@ Examples:
             log: (line) => process.stderr.write(`${line}\n`),
           });
           process.stdout.write(
-            `done: ${outcome.epochsCompleted} epochs, best val top-1 ${outcome.bestValTop1.toFixed(4)} at epoch ${outcome.bestEpoch}; best model in ${path.join(flags.out, 'best')}\n`,
+            `done: ${outcome.epochsCompleted} epochs, best val top-1 ${outcome.bestValTop1.toFixed(4)} at epoch ${outcome.bestEpoch}; best model in ${runPaths(flags.out).best}\n`,
           );
         } else {
           // A Job's pod stopped by SIGTERM must not exit 0, or the Job counts as done and never restarts.
           if (stoppedBy === 'SIGTERM') process.exitCode = 143;
           process.stdout.write(
-            `${outcome.status === 'stopped' ? 'stopped' : `reached --max-steps ${flags.maxSteps}`} after step ${outcome.globalStep}; saved ${path.join(flags.out, 'latest')}. Continue with:\n  ${resumeCommand}\n`,
+            `${outcome.status === 'stopped' ? 'stopped' : `reached --max-steps ${flags.maxSteps}`} after step ${outcome.globalStep}; saved ${runPaths(flags.out).latest}. Continue with:\n  ${resumeCommand}\n`,
           );
         }
       } finally {

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '@food/core/errors';
 import type { MetaSource, SourceChecksum } from './food101-meta.ts';
@@ -34,8 +33,6 @@ export interface PreparedManifest {
   counts: SplitCounts & { perClass: Record<string, SplitCounts> };
   skipped: SkippedImage[];
 }
-
-export const MANIFEST_FILE = 'manifest.json';
 
 /**
  * Stable text: keys in declaration order (callers build the object in that order), no timestamps,
@@ -79,19 +76,8 @@ function checkEntries(file: string, split: string, entries: unknown, classCount:
   return entries as SplitEntry[];
 }
 
-/** Reads and validates `DIR/manifest.json`; every problem is a UserError that says how to fix it. */
-export async function readManifest(dir: string): Promise<PreparedManifest> {
-  const file = path.join(dir, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new UserError(
-      `no ${MANIFEST_FILE} in ${dir}. Create the prepared data set first: ` +
-        `\`pnpm trainer prepare --data DIR --out ${dir} --preset seed50\`.`,
-      'MANIFEST_MISSING',
-    );
-  }
+/** Validates the text of a manifest file; every problem is a UserError that says how to fix it. */
+export function parseManifest(text: string, file: string): PreparedManifest {
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '@food/core/errors';
 import { createProgress, type ProgressMode } from '../progress.ts';
@@ -6,13 +6,12 @@ import { type ClassSelection, selectClasses } from './class-sampler.ts';
 import { type Food101Meta, readFood101Meta } from './food101-meta.ts';
 import {
   countSplits,
-  formatManifest,
-  MANIFEST_FILE,
   type PreparedManifest,
   type SkippedImage,
   SPLIT_NAMES,
   type SplitName,
 } from './manifest.ts';
+import { writeManifest } from './prepared-set.ts';
 import { type DatasetSplits, splitDataset } from './split.ts';
 import { type CheckLevel, findUnreadableImages } from './verify-images.ts';
 
@@ -108,21 +107,7 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
     counts: countSplits(classes, kept),
     skipped,
   };
-  const text = formatManifest(manifest);
   await mkdir(options.outDir, { recursive: true });
-  const manifestPath = path.join(options.outDir, MANIFEST_FILE);
-  const previous = await readFile(manifestPath, 'utf8').catch(() => undefined);
-  // Written beside and renamed, so an interrupted run never leaves half a manifest.
-  const temporary = `${manifestPath}.${process.pid}.tmp`;
-  await writeFile(temporary, text);
-  await rename(temporary, manifestPath);
-
-  // preprocess.json holds statistics of the old training split; keeping it would silently mislabel them.
-  let removedStaleStats = false;
-  if (previous !== undefined && previous !== text) {
-    const statsFile = path.join(options.outDir, 'preprocess.json');
-    removedStaleStats = (await readFile(statsFile).catch(() => undefined)) !== undefined;
-    await rm(statsFile, { force: true });
-  }
+  const { file: manifestPath, removedStaleStats } = await writeManifest(options.outDir, manifest);
   return { manifest, manifestPath, removedStaleStats };
 }

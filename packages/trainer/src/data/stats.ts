@@ -1,19 +1,13 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '@food/core/errors';
-import {
-  DEFAULT_PREPROCESS,
-  type PreprocessConfig,
-  parsePreprocessConfig,
-} from '@food/core/preprocess/config';
+import { DEFAULT_PREPROCESS, type PreprocessConfig } from '@food/core/preprocess/config';
 import { loadCroppedRgb } from '@food/core/preprocess/image';
 import { createProgress, type ProgressMode } from '../progress.ts';
-import { readManifest } from './manifest.ts';
 import { mapConcurrent } from './map-concurrent.ts';
+import { readManifest, readPreparedPreprocess, writePreparedPreprocess } from './prepared-set.ts';
 import type { SplitEntry } from './split.ts';
 import { spreadSubset } from './spread-subset.ts';
-
-export const PREPROCESS_FILE = 'preprocess.json';
 
 type Triple = [number, number, number];
 
@@ -78,30 +72,13 @@ export interface StatsResult {
   pixels: number;
 }
 
-async function readGeometry(configPath: string): Promise<PreprocessConfig> {
-  let text: string;
-  try {
-    text = await readFile(configPath, 'utf8');
-  } catch {
-    return DEFAULT_PREPROCESS;
-  }
-  try {
-    return parsePreprocessConfig(JSON.parse(text), configPath);
-  } catch (error) {
-    throw new UserError(
-      `${configPath} exists but is invalid (${(error as Error).message}); delete it to use the default geometry.`,
-    );
-  }
-}
-
 /**
  * `trainer stats`: mean/std of the training split after the evaluation resize + centre crop (the
  * geometry of an existing preprocess.json, else DEFAULT_PREPROCESS), written to `preprocess.json`.
  */
 export async function computeTrainingStats(options: StatsOptions): Promise<StatsResult> {
   const manifest = await readManifest(options.preparedDir);
-  const configPath = path.join(options.preparedDir, PREPROCESS_FILE);
-  const geometry = await readGeometry(configPath);
+  const geometry = (await readPreparedPreprocess(options.preparedDir)) ?? DEFAULT_PREPROCESS;
   const images: SplitEntry[] = spreadSubset(manifest.splits.train, options.limit);
   if (images.length === 0) throw new UserError(`the training split of ${options.preparedDir} is empty`);
 
@@ -144,8 +121,6 @@ export async function computeTrainingStats(options: StatsOptions): Promise<Stats
     channelOrder: 'RGB',
     statsSource: `stats over ${images.length} training images${subset} of ${options.preparedDir}`,
   };
-  const temporary = `${configPath}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(config, null, 2)}\n`);
-  await rename(temporary, configPath);
+  const configPath = await writePreparedPreprocess(options.preparedDir, config);
   return { config, configPath, images: images.length, pixels: stats.pixelCount };
 }

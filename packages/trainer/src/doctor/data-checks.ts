@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_WEIGHTS } from '../commands/train.ts';
-import { MANIFEST_FILE as PREPARED_MANIFEST } from '../data/manifest.ts';
+import { PREPARED_FILES, preparedPaths } from '../data/prepared-set.ts';
 import { MANIFEST_FILE as WEIGHTS_MANIFEST } from '../weights/write-manifest.ts';
 import type { CheckResult } from './check-result.ts';
 
@@ -25,8 +25,8 @@ export function checkPreparedData(prepared: string | undefined, root = 'data/pre
     : existsSync(root)
       ? readdirSync(root).map((entry) => path.join(root, entry))
       : [];
-  const withManifest = candidates.filter((dir) => existsSync(path.join(dir, PREPARED_MANIFEST)));
-  const ready = withManifest.filter((dir) => existsSync(path.join(dir, 'preprocess.json')));
+  const withManifest = candidates.filter((dir) => existsSync(preparedPaths(dir).manifest));
+  const ready = withManifest.filter((dir) => existsSync(preparedPaths(dir).preprocess));
   if (ready.length > 0) return { name, status: 'pass', detail: `ready: ${ready.join(', ')}` };
   if (withManifest.length > 0) {
     return {
@@ -39,7 +39,9 @@ export function checkPreparedData(prepared: string | undefined, root = 'data/pre
   return {
     name,
     status: 'warn',
-    detail: prepared ? `${prepared} holds no ${PREPARED_MANIFEST}` : `no prepared data set under ${root}`,
+    detail: prepared
+      ? `${prepared} holds no ${PREPARED_FILES.manifest}`
+      : `no prepared data set under ${root}`,
     fix: 'Run `pnpm trainer download --out data`, `pnpm trainer prepare --data data/food-101 --out data/prepared/seed50 --preset seed50` and `pnpm trainer stats --prepared data/prepared/seed50` (README, Train on a GPU box)',
   };
 }

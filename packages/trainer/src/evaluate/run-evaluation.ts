@@ -5,6 +5,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type CheckpointMetadata, readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
+import { runDirOf, runPaths } from '@food/core/checkpoint/run-layout';
 import { loadEngine } from '@food/core/engine/create-engine';
 import type { InferenceEngine } from '@food/core/engine/inference-engine';
 import { type EngineChoice, resolveEngine } from '@food/core/engine/resolve-engine';
@@ -13,7 +14,8 @@ import { mostConfusedPairs } from '@food/core/metrics/confusion-matrix';
 import { thumbnailJpeg } from '@food/core/preprocess/image';
 import * as tf from '@tensorflow/tfjs';
 import type { Sample } from '../data/loader.ts';
-import { type PreparedManifest, readManifest, type SplitName } from '../data/manifest.ts';
+import type { PreparedManifest, SplitName } from '../data/manifest.ts';
+import { readManifest } from '../data/prepared-set.ts';
 import { spreadSubset } from '../data/spread-subset.ts';
 import { createProgress, type ProgressMode } from '../progress.ts';
 import { readHistory } from '../train/history.ts';
@@ -68,7 +70,7 @@ const EXAMPLES_PER_PAIR = 4;
 
 /** `checkpoints/RUN/best` → `RUN`: the run folder holds history.json and names the report. */
 export function runNameOf(checkpointDir: string): string {
-  return path.basename(path.dirname(path.resolve(checkpointDir)));
+  return path.basename(runDirOf(checkpointDir));
 }
 
 export async function runEvaluation(
@@ -141,8 +143,8 @@ export async function runEvaluation(
     evaluatedAt: new Date().toISOString(),
   };
 
-  const history = await readHistory(path.dirname(path.resolve(options.checkpoint)));
-  const historyFile = path.join(path.dirname(options.checkpoint), 'history.json');
+  const history = await readHistory(runDirOf(options.checkpoint));
+  const historyFile = runPaths(path.dirname(options.checkpoint)).historyJson;
   const input: ReportInput = {
     runName: runNameOf(options.checkpoint),
     metrics,

@@ -5,7 +5,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
-import { defaultOnnxPath } from '@food/core/engine/create-engine';
+import { defaultOnnxPath, runPaths } from '@food/core/checkpoint/run-layout';
 import { readOnnxMetadata } from '@food/core/engine/onnx-metadata';
 import { exportCheckpointToOnnx } from './export-onnx.ts';
 
@@ -23,7 +23,7 @@ export interface ExportBestOptions {
 }
 
 export async function exportBest(options: ExportBestOptions): Promise<string[]> {
-  const best = path.join(options.runDir, 'best');
+  const { best } = runPaths(options.runDir);
   if (options.kind === 'none') return [];
   const written: string[] = [];
   const float32 = await exportCheckpointToOnnx({ checkpoint: best, out: defaultOnnxPath(best) });

@@ -10,7 +10,7 @@ import { UserError } from '@food/core/errors';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 import { preprocessImage } from '@food/core/preprocess/image';
 import seedrandom from 'seedrandom';
-import { readManifest } from '../data/manifest.ts';
+import { readManifest } from '../data/prepared-set.ts';
 import { calibrateRanges } from './calibrate.ts';
 import { layersModelToOnnx } from './layers-to-onnx.ts';
 import { encodeModel, type OnnxGraph } from './onnx-graph.ts';

@@ -5,7 +5,9 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { isEpochMetrics } from '@food/core/checkpoint/epoch-metrics';
 import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
+import { runPaths } from '@food/core/checkpoint/run-layout';
 import { UserError } from '@food/core/errors';
 import type { MetricsFile } from '../evaluate/report-input.ts';
 import { type EpochRecord, readHistory } from '../train/history.ts';
@@ -58,36 +60,34 @@ export async function readRuns(dir: string, reportsDir: string): Promise<RunSumm
   const runs: RunSummary[] = [];
   for (const entry of entries.filter((candidate) => candidate.isDirectory()).sort(byName)) {
     const runDir = path.join(dir, entry.name);
-    if (await isFolder(path.join(runDir, 'latest'))) runs.push(await readRun(runDir, reports));
+    if (await isFolder(runPaths(runDir).latest)) runs.push(await readRun(runDir, reports));
   }
   return runs;
 }
 
 /** One run folder (`checkpoints/RUN`), given the test reports to look its checkpoints up in. */
 export async function readRun(runDir: string, reports: readonly TestReport[]): Promise<RunSummary> {
-  if (!(await isFolder(path.join(runDir, 'latest')))) {
+  const files = runPaths(runDir);
+  if (!(await isFolder(files.latest))) {
     throw new UserError(
       `${runDir} is not a training run: it has no latest/ checkpoint. Pass a folder written by \`pnpm train --out\`.`,
     );
   }
-  const latest = await readCheckpointMetadata(path.join(runDir, 'latest'));
-  const best = (await isFolder(path.join(runDir, 'best')))
-    ? await readCheckpointMetadata(path.join(runDir, 'best'))
-    : undefined;
+  const latest = await readCheckpointMetadata(files.latest);
+  const best = (await isFolder(files.best)) ? await readCheckpointMetadata(files.best) : undefined;
   const history = await readHistory(runDir);
-  const latestProgress = latest.metrics as { epoch?: number; stepInEpoch?: number };
-  const bestRecord = best?.metrics as Partial<EpochRecord> | undefined;
+  const bestRecord = best && isEpochMetrics(best.metrics) ? best.metrics : undefined;
   return {
     name: path.basename(path.resolve(runDir)),
     dir: runDir,
-    epochsDone: latestProgress.epoch ?? 0,
-    epochsPlanned: Number(latest.runConfig.epochs),
-    stepsIntoNextEpoch: latestProgress.stepInEpoch ?? 0,
+    epochsDone: latest.metrics.epoch,
+    epochsPlanned: latest.runConfig.epochs,
+    stepsIntoNextEpoch: isEpochMetrics(latest.metrics) ? 0 : latest.metrics.stepInEpoch,
     bestValTop1: bestRecord?.valTop1 ?? null,
     bestEpoch: bestRecord?.epoch ?? null,
     test: newestReportOf(runDir, reports),
     trainingSeconds: history.reduce((sum, record) => sum + record.seconds, 0),
-    config: latest.runConfig,
+    config: { ...latest.runConfig },
     history,
   };
 }

@@ -1,35 +1,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { EPOCH_RECORD_FIELDS, type EpochRecord } from '@food/core/checkpoint/epoch-metrics';
+import { runPaths } from '@food/core/checkpoint/run-layout';
 import { writeToString } from 'fast-csv';
 
-/** One row of `history.csv` / `history.json`: what a person watching a run wants per epoch. */
-export interface EpochRecord {
-  epoch: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  valLoss: number;
-  valTop1: number;
-  valTop5: number;
-  learningRate: number;
-  seconds: number;
-  imagesPerSecond: number;
-}
+export type { EpochRecord };
 
-const COLUMNS: Array<keyof EpochRecord> = [
-  'epoch',
-  'trainLoss',
-  'trainAccuracy',
-  'valLoss',
-  'valTop1',
-  'valTop5',
-  'learningRate',
-  'seconds',
-  'imagesPerSecond',
-];
-
+/** The run's history.json; empty before the first epoch completes. */
 export async function readHistory(runDir: string): Promise<EpochRecord[]> {
   try {
-    return JSON.parse(await readFile(path.join(runDir, 'history.json'), 'utf8')) as EpochRecord[];
+    return JSON.parse(await readFile(runPaths(runDir).historyJson, 'utf8')) as EpochRecord[];
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
@@ -41,8 +20,9 @@ export async function readHistory(runDir: string): Promise<EpochRecord[]> {
  * run drops rows of epochs it is about to redo.
  */
 export async function writeHistory(runDir: string, records: readonly EpochRecord[]): Promise<void> {
-  const rows = records.map((record) => COLUMNS.map((column) => record[column]));
-  const csv = await writeToString([COLUMNS, ...rows]);
-  await writeFile(path.join(runDir, 'history.csv'), `${csv}\n`);
-  await writeFile(path.join(runDir, 'history.json'), `${JSON.stringify(records, null, 2)}\n`);
+  const rows = records.map((record) => EPOCH_RECORD_FIELDS.map((column) => record[column]));
+  const csv = await writeToString([EPOCH_RECORD_FIELDS, ...rows]);
+  const files = runPaths(runDir);
+  await writeFile(files.historyCsv, `${csv}\n`);
+  await writeFile(files.historyJson, `${JSON.stringify(records, null, 2)}\n`);
 }

@@ -4,7 +4,9 @@
  * run, which restores the global step, continues on the same curve.
  */
 
-export type LrScheduleName = 'constant' | 'cosine';
+import type { LrScheduleName } from '@food/core/checkpoint/run-config';
+
+export type { LrScheduleName };
 export const LR_SCHEDULES: readonly LrScheduleName[] = ['constant', 'cosine'];
 
 export interface LrSchedule {

@@ -1,12 +1,21 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { recoverFolder } from '@food/core/checkpoint/atomic-folder';
 import { readChecksums, verifyChecksums } from '@food/core/checkpoint/checksums';
+import { epochRecordOf, isEpochMetrics } from '@food/core/checkpoint/epoch-metrics';
 import { CHECKPOINT_FILES } from '@food/core/checkpoint/layout';
-import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
+import { readCheckpointMetadata, readTrainingProgress } from '@food/core/checkpoint/load-checkpoint';
+import {
+  BEST,
+  CHECKPOINT_FOLDER,
+  epochDirName,
+  LATEST,
+  RUN_FILES,
+  runPaths,
+} from '@food/core/checkpoint/run-layout';
+import type { TrainingProgress } from '@food/core/checkpoint/training-state';
 import { updateLink } from '@food/core/checkpoint/update-link';
 import type { EpochRecord } from './history.ts';
-import type { TrainingState } from './run-config.ts';
 
 /**
  * Where a run continues after any stop, a `kill -9` included: the newest checkpoint folder of the run
@@ -16,14 +25,8 @@ import type { TrainingState } from './run-config.ts';
  */
 export interface ResumePoint {
   dir: string;
-  state: TrainingState;
+  state: TrainingProgress;
 }
-
-export const epochDirName = (epoch: number) => `epoch-${String(epoch).padStart(3, '0')}`;
-
-const CHECKPOINT_FOLDER = /^(latest|best|epoch-\d{3,})$/;
-/** What a run writes besides its checkpoint folders (removed with them by --overwrite). */
-const RUN_FILES = ['history.csv', 'history.json', 'curves.svg'];
 
 /** The checkpoint folders of the run in `out` (`latest`, `best`, `epoch-NNN`), after repairing torn swaps. */
 export async function listRunCheckpoints(out: string): Promise<string[]> {
@@ -39,7 +42,7 @@ export async function listRunCheckpoints(out: string): Promise<string[]> {
     CHECKPOINT_FOLDER.test(name),
   );
   // The order resuming prefers among equally new folders: latest, epoch folders newest first, best.
-  const rank = (name: string) => (name === 'latest' ? 0 : name === 'best' ? 2 : 1);
+  const rank = (name: string) => (name === LATEST ? 0 : name === BEST ? 2 : 1);
   return folders.sort((a, b) => rank(a) - rank(b) || b.localeCompare(a));
 }
 
@@ -54,7 +57,7 @@ export async function findResumePoint(
   const candidates: ResumePoint[] = [];
   for (const name of await listRunCheckpoints(out)) {
     const dir = path.join(out, name);
-    const state = await readState(dir);
+    const state = await readTrainingProgress(dir);
     if (state) candidates.push({ dir, state });
     else log(`resume: passing over ${dir}: no readable ${CHECKPOINT_FILES.trainingState}`);
   }
@@ -76,19 +79,19 @@ export async function findResumePoint(
  * them: a kill may have stopped the run before it copied the newest epoch to either.
  */
 export async function repairRunLinks(out: string, point: ResumePoint, log: (line: string) => void) {
-  const latest = path.join(out, 'latest');
+  const { latest, best } = runPaths(out);
   if (path.resolve(point.dir) !== path.resolve(latest)) {
-    await updateLink(out, 'latest', point.dir);
+    await updateLink(out, LATEST, point.dir);
     log(
       `resume: ${latest} was missing, behind or damaged; it now holds a copy of ${path.basename(point.dir)}`,
     );
   }
   const { bestEpoch } = point.state;
-  if (bestEpoch === 0 || (await checkpointEpoch(path.join(out, 'best'))) === bestEpoch) return;
-  const bestSource = path.join(out, epochDirName(bestEpoch));
+  if (bestEpoch === 0 || (await checkpointEpoch(best)) === bestEpoch) return;
+  const bestSource = runPaths(out).epoch(bestEpoch);
   if ((await checkpointEpoch(bestSource)) !== bestEpoch) return;
-  await updateLink(out, 'best', bestSource);
-  log(`resume: ${path.join(out, 'best')} now holds ${epochDirName(bestEpoch)}`);
+  await updateLink(out, BEST, bestSource);
+  log(`resume: ${best} now holds ${epochDirName(bestEpoch)}`);
 }
 
 /**
@@ -102,8 +105,7 @@ export async function historyUpTo(
 ): Promise<EpochRecord[]> {
   const history: EpochRecord[] = [];
   for (let e = 1; e <= epoch; e++) {
-    const record =
-      saved.find((row) => row.epoch === e) ?? (await epochRecordOf(path.join(out, epochDirName(e))));
+    const record = saved.find((row) => row.epoch === e) ?? (await savedEpochRecord(runPaths(out).epoch(e)));
     if (record) history.push(record);
   }
   return history;
@@ -112,33 +114,20 @@ export async function historyUpTo(
 /** For --overwrite: removes every checkpoint folder and history file of the run in `out`. */
 export async function removeRun(out: string): Promise<string[]> {
   const names = await listRunCheckpoints(out);
-  for (const name of [...names, ...RUN_FILES])
+  for (const name of [...names, ...Object.values(RUN_FILES)])
     await rm(path.join(out, name), { recursive: true, force: true });
   return names;
 }
 
-async function readState(dir: string): Promise<TrainingState | undefined> {
-  try {
-    const file = JSON.parse(await readFile(path.join(dir, CHECKPOINT_FILES.trainingState), 'utf8'));
-    const state = file?.state as TrainingState | undefined;
-    return Number.isInteger(state?.globalStep) && Number.isInteger(state?.epoch) ? state : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 async function checkpointEpoch(dir: string): Promise<number | undefined> {
-  const state = await readState(dir);
+  const state = await readTrainingProgress(dir);
   return state && state.stepInEpoch === 0 ? state.epoch : undefined;
 }
 
-async function epochRecordOf(dir: string): Promise<EpochRecord | undefined> {
+async function savedEpochRecord(dir: string): Promise<EpochRecord | undefined> {
   try {
     const { metrics } = await readCheckpointMetadata(dir);
-    if (typeof metrics.valTop1 !== 'number') return undefined;
-    // metrics.json is the epoch's history row plus the run's best so far.
-    const { bestValTop1: _best, bestEpoch: _epoch, ...record } = metrics;
-    return record as unknown as EpochRecord;
+    return isEpochMetrics(metrics) ? epochRecordOf(metrics) : undefined;
   } catch {
     return undefined;
   }

@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { countSplits, formatManifest, type PreparedManifest, readManifest } from '../../src/data/manifest.ts';
+import { countSplits, formatManifest, type PreparedManifest } from '../../src/data/manifest.ts';
+import { readManifest } from '../../src/data/prepared-set.ts';
 import { tempDir } from './temp-dir.ts';
 
 function sampleManifest(): PreparedManifest {

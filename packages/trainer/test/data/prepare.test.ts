@@ -1,8 +1,8 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readManifest } from '../../src/data/manifest.ts';
 import { type PrepareOptions, prepareDataset } from '../../src/data/prepare.ts';
+import { readManifest } from '../../src/data/prepared-set.ts';
 import { synthesizeDataset } from '../../src/data/synth.ts';
 import { extremePng } from './extreme-png.ts';
 import { tempDir } from './temp-dir.ts';

@@ -9,8 +9,8 @@ import {
 import { loadCroppedRgb } from '@food/core/preprocess/image';
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
-import { readManifest } from '../../src/data/manifest.ts';
 import { prepareDataset } from '../../src/data/prepare.ts';
+import { readManifest } from '../../src/data/prepared-set.ts';
 import { spreadSubset } from '../../src/data/spread-subset.ts';
 import { ChannelStats, computeTrainingStats } from '../../src/data/stats.ts';
 import { synthesizeDataset } from '../../src/data/synth.ts';

@@ -10,7 +10,7 @@ import { preprocessImage } from '@food/core/preprocess/image';
 import * as tf from '@tensorflow/tfjs';
 import { parseString } from 'fast-csv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readManifest } from '../../src/data/manifest.ts';
+import { readManifest } from '../../src/data/prepared-set.ts';
 import { spreadSubset } from '../../src/data/spread-subset.ts';
 import type { MetricsFile } from '../../src/evaluate/report-input.ts';
 import { type EvaluateOptions, runEvaluation, runNameOf } from '../../src/evaluate/run-evaluation.ts';

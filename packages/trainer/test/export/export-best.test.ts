@@ -8,14 +8,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { exportBest } from '../../src/export/export-best.ts';
 import { exportCheckpointToOnnx } from '../../src/export/export-onnx.ts';
 import { tempDir } from '../data/temp-dir.ts';
-import { tinyResNet } from './tiny-model.ts';
+import { tinyCheckpointParts, tinyResNet } from './tiny-model.ts';
 
 const PREPROCESS = { ...DEFAULT_PREPROCESS, resizeShorterSide: 36, cropSize: 32 };
 const LABELS = { classes: ['a', 'b', 'c', 'd', 'e'] };
 
 async function writeCheckpoint(dir: string, seed: number): Promise<void> {
   const model = tinyResNet({ seed });
-  await saveCheckpoint(dir, { model, preprocess: PREPROCESS, labels: LABELS, runConfig: {}, metrics: {} });
+  await saveCheckpoint(dir, { model, preprocess: PREPROCESS, labels: LABELS, ...tinyCheckpointParts() });
   model.dispose();
 }
 

@@ -1,8 +1,9 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { initBackend } from '@food/core/backend';
+import { defaultOnnxPath } from '@food/core/checkpoint/run-layout';
 import { saveCheckpoint } from '@food/core/checkpoint/save-checkpoint';
-import { defaultOnnxPath, loadEngine } from '@food/core/engine/create-engine';
+import { loadEngine } from '@food/core/engine/create-engine';
 import { OnnxModelError, readOnnxMetadata } from '@food/core/engine/onnx-metadata';
 import { DEFAULT_PREPROCESS, type PreprocessConfig } from '@food/core/preprocess/config';
 import { Command } from 'commander';
@@ -10,7 +11,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { register } from '../../src/commands/export.ts';
 import { exportCheckpointToOnnx } from '../../src/export/export-onnx.ts';
 import { tempDir } from '../data/temp-dir.ts';
-import { syntheticImages, tinyResNet } from './tiny-model.ts';
+import { syntheticImages, tinyCheckpointParts, tinyResNet } from './tiny-model.ts';
 
 const PREPROCESS: PreprocessConfig = { ...DEFAULT_PREPROCESS, resizeShorterSide: 36, cropSize: 32 };
 const LABELS = { classes: ['a', 'b', 'c', 'd', 'e'] };
@@ -21,7 +22,7 @@ let otherCheckpoint: string;
 
 async function writeCheckpoint(dir: string, seed: number): Promise<void> {
   const model = tinyResNet({ seed });
-  await saveCheckpoint(dir, { model, preprocess: PREPROCESS, labels: LABELS, runConfig: {}, metrics: {} });
+  await saveCheckpoint(dir, { model, preprocess: PREPROCESS, labels: LABELS, ...tinyCheckpointParts() });
   model.dispose();
 }
 

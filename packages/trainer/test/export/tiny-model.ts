@@ -1,6 +1,9 @@
+import type { EpochMetrics } from '@food/core/checkpoint/epoch-metrics';
+import type { RunConfig } from '@food/core/checkpoint/run-config';
 import { buildResNet50 } from '@food/core/model/resnet50';
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
+import { RECIPE_DEFAULTS } from '../../src/train/run-config.ts';
 
 /**
  * A tiny ResNet-50 (same code, 1/16 width, one block per stage) whose BatchNorm layers hold random,
@@ -50,4 +53,33 @@ export function syntheticImages(count: number, size: number, seed = 7): Float32A
   return Array.from({ length: count }, () =>
     Float32Array.from({ length: size * size * 3 }, () => 4 * random() - 2),
   );
+}
+
+/** A run config and epoch metrics of the shapes the trainer saves, for checkpoints of tiny models. */
+export function tinyCheckpointParts(epoch = 1): { runConfig: RunConfig; metrics: EpochMetrics } {
+  return {
+    runConfig: {
+      ...RECIPE_DEFAULTS,
+      prepared: 'data/prepared/tiny',
+      out: 'checkpoints/tiny',
+      imageSize: 32,
+      weights: 'none',
+      backend: 'cpu',
+      widthMultiplier: 1 / 16,
+      blocksPerStage: [1, 1, 1, 1],
+    },
+    metrics: {
+      epoch,
+      trainLoss: 1.2,
+      trainAccuracy: 0.6,
+      valLoss: 1.4,
+      valTop1: 0.5,
+      valTop5: 0.9,
+      learningRate: 1e-5,
+      seconds: 2,
+      imagesPerSecond: 10,
+      bestValTop1: 0.5,
+      bestEpoch: epoch,
+    },
+  };
 }

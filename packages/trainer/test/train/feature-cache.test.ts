@@ -6,7 +6,7 @@ import { parsePreprocessConfig } from '@food/core/preprocess/config';
 import { preprocessImage } from '@food/core/preprocess/image';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readManifest } from '../../src/data/manifest.ts';
+import { readManifest } from '../../src/data/prepared-set.ts';
 import { drawView } from '../../src/train/cached-feature-source.ts';
 import { type FeatureCacheOptions, openFeatureCache } from '../../src/train/feature-cache.ts';
 import { createOnnxTrunk, type OnnxTrunk } from '../../src/train/onnx-trunk.ts';

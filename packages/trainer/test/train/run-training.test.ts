@@ -1,4 +1,4 @@
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { initBackend } from '@food/core/backend';
 import { loadCheckpoint } from '@food/core/checkpoint/load-checkpoint';
@@ -67,6 +67,12 @@ describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
     expect(outcome.status).toBe('completed');
     expect(outcome.history[0].trainLoss).toBeGreaterThan(0);
     expect(tf.memory().numTensors).toBe(before);
+    // The checkpoint holds its preprocessing once: preprocess.json, not a copy in run-config.json.
+    const runConfig = JSON.parse(
+      await readFile(path.join(synth.root, 'accumulate', 'best', 'run-config.json'), 'utf8'),
+    );
+    expect(runConfig).not.toHaveProperty('preprocess');
+    expect(runConfig).toMatchObject({ accumulate: 2, trainable: 'stage5' });
   }, 180_000);
 
   it('follows --lr-schedule cosine with warm-up, and --patience stops when val top-1 stops improving', async () => {

@@ -1,11 +1,30 @@
 import { InvalidArgumentError } from 'commander';
 
-/** Commander argument parsers: reject bad values with a message commander prints before exiting 1. */
+/**
+ * Commander argument parsers of the trainer's and the server's command lines (with runCommandLine, what
+ * both CLIs share): reject bad values with a message commander prints before exiting 1.
+ */
 export function parseInteger(value: string): number {
   if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected an integer, got "${value}".`);
   const number = Number(value);
   if (!Number.isSafeInteger(number)) throw new InvalidArgumentError(`${value} is too large.`);
   return number;
+}
+
+/** A parser for an integer in [min, max] (a port, a worker count). */
+export function integerIn(min: number, max: number): (value: string) => number {
+  return (value) => {
+    let number: number;
+    try {
+      number = parseInteger(value);
+    } catch {
+      number = Number.NaN;
+    }
+    if (!(number >= min && number <= max)) {
+      throw new InvalidArgumentError(`Expected an integer from ${min} to ${max}.`);
+    }
+    return number;
+  };
 }
 
 export function parsePositiveInteger(value: string): number {

@@ -5,8 +5,8 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../../src/backend/wasm-kernels.ts';
 import { initBackend } from '../../src/backend.ts';
+import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../../src/wasm/wasm-kernels.ts';
 
 /** Deterministic uniform(-1, 1) values (mulberry32), identical on both backends. */
 function randomValues(size: number, seed: number): Float32Array {

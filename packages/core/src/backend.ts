@@ -123,7 +123,7 @@ export async function selectBackend(
   for (const name of order) {
     try {
       const { gpu, detail, threads = 1 } = await activate(name, importModule, skipped, options);
-      log(`backend: ${name}${detail ? ` (${detail})` : ''}${whyNotOthers(skipped)}`);
+      log(`backend: ${name}${detail ? ` (${detail})` : ''}${whyNotOthers(skipped, name)}`);
       return { name, gpu, skipped, threads };
     } catch (error) {
       if (!(error instanceof BackendLoadError)) throw error;
@@ -293,7 +293,7 @@ async function setBackendOrFail(name: string): Promise<void> {
  * The part of the backend line that says why the backends tried first are not used: one line in all,
  * with a reason the TensorFlow packages share said once ("A and B each is installed but ...").
  */
-function whyNotOthers(skipped: BackendInfo['skipped']): string {
+export function whyNotOthers(skipped: BackendInfo['skipped'], chosen: BackendInfo['name']): string {
   const groups = new Map<string, { backend: string; packages: string[]; rest: string }>();
   for (const { backend, reason } of skipped) {
     const [name, specifier] = [backend.split(' ')[0]!, /\((.+)\)$/.exec(backend)?.[1]];
@@ -307,6 +307,9 @@ function whyNotOthers(skipped: BackendInfo['skipped']): string {
   }
   const parts = [...groups.values()].map(({ backend, packages, rest }) => {
     if (packages.length === 0) return `not ${backend}: ${rest}`;
+    // tensorflow through tfjs-node after tfjs-node-gpu failed: name the package, not the backend it chose.
+    if (backend === chosen)
+      return `not ${packages.join(' or ')}, which ${packages.length > 1 ? 'each ' : ''}${rest}`;
     const subject = packages.length === 1 ? packages[0] : `${packages.join(' and ')} each`;
     return `not ${backend}: ${subject} ${rest}`;
   });

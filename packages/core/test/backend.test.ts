@@ -9,6 +9,7 @@ import {
   type ModuleImporter,
   parseBackendName,
   selectBackend,
+  whyNotOthers,
 } from '../src/backend.ts';
 
 const notInstalled = (specifier: string) =>
@@ -125,6 +126,21 @@ describe('selectBackend', () => {
         /^backend: wasm \(.*\), not tensorflow: @tensorflow\/tfjs-node-gpu and @tensorflow\/tfjs-node each is installed but its native binding is missing \(its install script could not download libtensorflow\)$/,
       ),
     ]);
+  });
+
+  it('names the package, not the backend, when tensorflow runs through tfjs-node after tfjs-node-gpu failed', () => {
+    const skipped = [
+      {
+        backend: 'tensorflow (@tensorflow/tfjs-node-gpu)',
+        reason: '@tensorflow/tfjs-node-gpu is installed but its native binding is missing (no download)',
+      },
+    ];
+    expect(whyNotOthers(skipped, 'tensorflow')).toBe(
+      ', not @tensorflow/tfjs-node-gpu, which is installed but its native binding is missing (no download)',
+    );
+    expect(whyNotOthers(skipped, 'wasm')).toBe(
+      ', not tensorflow: @tensorflow/tfjs-node-gpu is installed but its native binding is missing (no download)',
+    );
   });
 
   it('refuses a WASM_THREADS that is not a whole number of threads, saying how to fix it', async () => {

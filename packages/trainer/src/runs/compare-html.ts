@@ -4,6 +4,7 @@
  * metrics of their test reports.
  */
 import { milliseconds, percent, score } from '../evaluate/format.ts';
+import { PAGE_STYLE } from '../evaluate/page-style.ts';
 import { escapeHtml } from '../evaluate/report-html.ts';
 import { differingSettings, type RunSummary } from './read-runs.ts';
 import { duration, epochsCell } from './runs-table.ts';
@@ -110,18 +111,8 @@ function settingHtml(value: unknown): string {
     .join('<br>');
 }
 
-const STYLE = `
-:root { color-scheme: light; --ink: #111827; --muted: #6b7280; --line: #e5e7eb; --panel: #f9fafb; --accent: #2563eb; }
-* { box-sizing: border-box; }
-body { margin: 0; background: #f3f4f6; color: var(--ink); font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-main { max-width: 1180px; margin: 0 auto; padding: 32px 32px 48px; background: #fff; min-height: 100vh; }
-header { border-bottom: 1px solid var(--line); padding-bottom: 16px; margin-bottom: 24px; }
-.eyebrow { margin: 0; color: var(--accent); font-weight: 600; text-transform: uppercase; letter-spacing: .06em; font-size: 12px; }
-h1 { margin: 4px 0 8px; font-size: 28px; }
-h1 .muted { color: var(--muted); font-weight: 400; }
-h2 { font-size: 19px; margin: 36px 0 8px; }
+const STYLE = `${PAGE_STYLE}
 .meta, .note { color: var(--muted); margin: 8px 0 12px; }
-code { font: 13px ui-monospace, SFMono-Regular, Menlo, monospace; background: var(--panel); padding: 1px 4px; border-radius: 4px; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 th, td { padding: 7px 10px; border-bottom: 1px solid var(--line); text-align: right; vertical-align: top; }
 th:first-child, td:first-child { text-align: left; }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { DEFAULTS, type ServerConfig } from './config.ts';
 import { errorBodySchema, installErrorHandlers } from './errors.ts';
 import { Classifier } from './inference/classifier.ts';
@@ -40,8 +40,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const transportErrors = new TransportErrors();
   const app = Fastify({
     logger: options.logger ?? false,
-    // One line per request at debug instead (logRequests).
-    disableRequestLogging: true,
+    // One line per request at debug instead (logRequests). A LogController, not the top-level
+    // disableRequestLogging, which Fastify 5.12 deprecates with a warning at every start (FSTDEP023).
+    logController: new LogController({ disableRequestLogging: true }),
     // Honour a caller's request id (a proxy's), else make one; it is in every log line and echoed back.
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),

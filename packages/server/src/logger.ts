@@ -51,7 +51,7 @@ export function loggerOptions(settings: LoggerSettings): FastifyServerOptions['l
 /**
  * One line per request, at `debug`: Fastify's default is two at `info` ("incoming request", "request
  * completed"), which buried the ready line (233 lines for ~100 requests, 37 MB for 55k). Pass
- * `disableRequestLogging: true` to Fastify with it.
+ * a LogController with `disableRequestLogging: true` to Fastify with it.
  */
 export function logRequests(app: FastifyInstance): void {
   app.addHook('onResponse', async (request, reply) => {

@@ -1,4 +1,3 @@
-import { styleText } from 'node:util';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import pinoPretty from 'pino-pretty';
 import type { LogLevel } from './config.ts';
@@ -42,7 +41,7 @@ export function loggerOptions(settings: LoggerSettings): FastifyServerOptions['l
     messageFormat: (log, messageKey) => {
       const message = String(log[messageKey]);
       if (log.event !== READY_EVENT) return message;
-      return `\n  ${colorize ? styleText(['bold', 'green'], message) : message}\n`;
+      return `\n  ${colorize ? boldGreen(message) : message}\n`;
     },
   });
   return { level: settings.level, stream };
@@ -60,4 +59,12 @@ export function logRequests(app: FastifyInstance): void {
       `${request.method} ${request.url} ${reply.statusCode} ${Math.round(reply.elapsedTime)} ms`,
     );
   });
+}
+
+/**
+ * ANSI bold green, written out: `colorize` has already decided, while util.styleText on Node 24 checks the
+ * process's own stdout again and drops the colour when that is not a terminal.
+ */
+function boldGreen(text: string): string {
+  return `\u001b[1m\u001b[32m${text}\u001b[39m\u001b[22m`;
 }

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UserError } from '@food/core/errors';
 import { describe, expect, it } from 'vitest';
+import { nodeGypArguments } from '../../src/tools/tensorflow-setup/build-binding.ts';
 import { findLinuxWheel, pickLinuxWheel } from '../../src/tools/tensorflow-setup/pypi-wheel.ts';
 import { includeClosure, quotedIncludes } from '../../src/tools/tensorflow-setup/wheel-contents.ts';
 
@@ -99,5 +100,16 @@ describe('the C API headers taken from the wheel', () => {
       'tensorflow/c/tf_tensor.h',
       'xla/tsl/c/tsl_status.h',
     ]);
+  });
+});
+
+describe('nodeGypArguments', () => {
+  it("keeps pnpm's patch_hash= folder name out of module_path (make reads a target with = as an assignment)", () => {
+    const root =
+      '/repo/node_modules/.pnpm/@tensorflow+tfjs-node@4.22.0_patch_hash=8cd8b6d9_04c1a7f8/node_modules/@tensorflow/tfjs-node';
+    const args = nodeGypArguments(root, `${root}/lib/napi-v8/tfjs_binding.node`, '/usr', 8);
+    expect(args).toContain('--module_path=../lib/napi-v8');
+    expect(args).toContain('--napi_build_version=8');
+    expect(args.join(' ')).not.toContain('patch_hash');
   });
 });

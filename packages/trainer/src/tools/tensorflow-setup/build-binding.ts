@@ -68,19 +68,31 @@ export async function buildBinding(packageRoot: string, nodedir: string): Promis
     process.execPath,
     [
       require.resolve('node-gyp/bin/node-gyp.js'),
-      'rebuild',
-      `--nodedir=${nodedir}`,
-      `--jobs=${availableParallelism()}`,
-      // node-pre-gyp passes these to binding.gyp; node-gyp alone does not know them.
-      '--module_name=tfjs_binding',
-      // Relative to build/, where make runs: an absolute path would carry pnpm's `patch_hash=…` folder
-      // name into the Makefile's targets, and make reads a target with `=` as a variable assignment.
-      `--module_path=${path.relative(path.join(packageRoot, 'build'), path.dirname(file))}`,
-      `--napi_build_version=${napiVersion}`,
+      ...nodeGypArguments(packageRoot, file, nodedir, napiVersion),
     ],
     packageRoot,
   );
   return file;
+}
+
+/** node-gyp's arguments for building `bindingFile` in `packageRoot`. */
+export function nodeGypArguments(
+  packageRoot: string,
+  bindingFile: string,
+  nodedir: string,
+  napiVersion: number,
+): string[] {
+  return [
+    'rebuild',
+    `--nodedir=${nodedir}`,
+    `--jobs=${availableParallelism()}`,
+    // node-pre-gyp passes these to binding.gyp; node-gyp alone does not know them.
+    '--module_name=tfjs_binding',
+    // Relative to build/, where make runs: an absolute path would carry pnpm's `patch_hash=…` folder
+    // name into the Makefile's targets, and make reads a target with `=` as a variable assignment.
+    `--module_path=${path.relative(path.join(packageRoot, 'build'), path.dirname(bindingFile))}`,
+    `--napi_build_version=${napiVersion}`,
+  ];
 }
 
 function onPath(tool: string): boolean {

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { BACKEND_CHOICES_HELP, type BackendName, initBackend, parseBackendName } from '@food/core/backend';
+import { BACKEND_CHOICES_HELP, type BackendName, parseBackendName } from '@food/core/backend';
 import { resolveRunFolder } from '@food/core/checkpoint/run-folder';
-import { type EngineChoice, parseEngineChoice, resolveEngine } from '@food/core/engine/resolve-engine';
+import { type EngineChoice, parseEngineChoice } from '@food/core/engine/resolve-engine';
 import { parsePositiveInteger } from '@food/core/parse-number';
 import { type Command, InvalidArgumentError } from 'commander';
 import { SPLIT_NAMES, type SplitName } from '../data/manifest.ts';
@@ -88,12 +88,6 @@ Examples:
     .action(async (flags: EvaluateFlags) => {
       const { dir: checkpoint, note } = await resolveRunFolder(flags.checkpoint);
       if (note) process.stderr.write(`${note}\n`);
-      const resolved = await resolveEngine(flags.engine, checkpoint, flags.onnxModel);
-      process.stderr.write(`engine: ${resolved.reason}\n`);
-      const compared = flags.compare ? await resolveEngine(flags.engine, flags.compare) : undefined;
-      // ONNX Runtime needs no tfjs backend (the wasm one would start a thread pool for nothing).
-      if (resolved.engine === 'tfjs' || compared?.engine === 'tfjs')
-        await initBackend(flags.backend, undefined, { wasmThreads: flags.threads });
       const out = flags.out ?? path.join('reports', `${runNameOf(checkpoint)}-${flags.split}`);
       const started = performance.now();
       const { metrics } = await runEvaluation(
@@ -108,6 +102,7 @@ Examples:
           engine: flags.engine,
           onnxModel: flags.onnxModel,
           threads: flags.threads,
+          backend: flags.backend,
           saveProbabilities: flags.saveProbabilities,
         },
         { log: (line) => process.stderr.write(`${line}\n`), progress: progressMode(flags.progress) },

@@ -4,6 +4,7 @@
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { type BackendName, initBackend } from '@food/core/backend';
 import { type CheckpointMetadata, readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
 import { runDirOf, runPaths } from '@food/core/checkpoint/run-layout';
 import { loadEngine } from '@food/core/engine/create-engine';
@@ -48,8 +49,10 @@ export interface EvaluateOptions {
   engine?: EngineChoice;
   /** The exported .onnx of `checkpoint` (default: beside it, see `pnpm trainer export`). */
   onnxModel?: string;
-  /** ONNX Runtime intra-op threads (default: every core); the tfjs engine runs on `initBackend`'s. */
+  /** ONNX Runtime intra-op threads, and wasm's when the tfjs engine starts it (default: every core). */
   threads?: number;
+  /** The tfjs backend, started only when a checkpoint runs on the tfjs engine (default: auto). */
+  backend?: BackendName;
   /** Images timed one at a time for the latency figures (default 20). */
   latencySamples?: number;
 }
@@ -87,24 +90,29 @@ export async function runEvaluation(
   }
 
   const checkpoint = await readCheckpointMetadata(options.checkpoint);
-  const { predictions, seconds, latency, backend } = await withEngine(checkpoint, options, async (engine) => {
-    const pass = await predictWithProgress(engine, checkpoint, manifest, samples, options, hooks);
-    const latency = await measureLatency(
-      engine,
-      samples.map((sample) => sample.image),
-      manifest.dataRoot,
-      checkpoint.preprocess,
-      { samples: options.latencySamples ?? 20 },
-    );
-    return { ...pass, latency };
-  });
+  const { predictions, seconds, latency, backend } = await withEngine(
+    checkpoint,
+    options,
+    hooks,
+    async (engine) => {
+      const pass = await predictWithProgress(engine, checkpoint, manifest, samples, options, hooks);
+      const latency = await measureLatency(
+        engine,
+        samples.map((sample) => sample.image),
+        manifest.dataRoot,
+        checkpoint.preprocess,
+        { samples: options.latencySamples ?? 20 },
+      );
+      return { ...pass, latency };
+    },
+  );
   const classes = checkpoint.labels.classes;
   const summary = summarizePredictions(predictions, classes);
 
   let compare: ComparedCheckpoint | null = null;
   if (options.compare) {
     const other = await readCheckpointMetadata(options.compare);
-    const pass = await withEngine(other, options, (engine) =>
+    const pass = await withEngine(other, options, hooks, (engine) =>
       predictWithProgress(engine, other, manifest, samples, options, hooks),
     );
     compare = {
@@ -197,18 +205,24 @@ export async function runEvaluation(
 
 /**
  * Runs `use` with the chosen engine over the checkpoint (the same `loadEngine` serving uses), then frees
- * it. For `onnx` the exported file must come from this checkpoint.
+ * it. For `onnx` the exported file must come from this checkpoint. A tfjs backend is started only for
+ * the tfjs engine: ONNX Runtime needs none (wasm would start a thread pool for nothing).
  */
 async function withEngine<T>(
   checkpoint: CheckpointMetadata,
   options: EvaluateOptions,
+  hooks: EvaluateHooks,
   use: (engine: InferenceEngine) => Promise<T>,
 ): Promise<T & { backend: string }> {
   const resolved = await resolveEngine(
     options.engine ?? 'tfjs',
     checkpoint.dir,
     checkpoint.dir === options.checkpoint ? options.onnxModel : undefined,
+    checkpoint,
   );
+  hooks.log(`engine: ${resolved.reason}`);
+  if (resolved.engine === 'tfjs')
+    await initBackend(options.backend ?? 'auto', undefined, { wasmThreads: options.threads });
   const { engine } = await loadEngine({
     ...resolved,
     checkpoint: checkpoint.dir,

@@ -5,9 +5,9 @@ import { loadCheckpoint } from '@food/core/checkpoint/load-checkpoint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readHistory } from '../../src/train/history.ts';
 import { findResumePoint } from '../../src/train/resume-point.ts';
-import { RECIPE_DEFAULTS, type TrainConfig } from '../../src/train/run-config.ts';
+import type { TrainConfig } from '../../src/train/run-config.ts';
 import { runTraining, type TrainingHooks } from '../../src/train/run-training.ts';
-import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
+import { createPreparedSynth, type PreparedSynth, tinyTrainConfig } from '../fixtures/prepared-synth.ts';
 
 // What a `kill -9` can leave in a run folder, made by the real trainer and then cut back to the state the
 // kill leaves: the epoch folder saved, `latest`/`best`/history not yet updated, or `latest` corrupt.
@@ -16,21 +16,7 @@ const logs: string[] = [];
 const hooks: TrainingHooks = { log: (line) => logs.push(line), shouldStop: () => false, progress: false };
 
 function tinyConfig(out: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
-  return {
-    ...RECIPE_DEFAULTS,
-    blocksPerStage: [1, 1, 1, 1],
-    prepared: synth.prepared,
-    out: path.join(synth.root, out),
-    learningRate: 3e-3,
-    epochs: 2,
-    batchSize: 8,
-    imageSize: 32,
-    weights: 'none',
-    backend: 'wasm',
-    widthMultiplier: 1 / 16,
-    limit: 32,
-    ...overrides,
-  };
+  return tinyTrainConfig(synth, out, { limit: 32, ...overrides });
 }
 
 async function weightsOf(dir: string): Promise<Float32Array[]> {

@@ -5,28 +5,14 @@ import { loadCheckpoint } from '@food/core/checkpoint/load-checkpoint';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { learningRateAt } from '../../src/train/lr-schedule.ts';
-import { RECIPE_DEFAULTS, type TrainConfig } from '../../src/train/run-config.ts';
 import { runTraining, type TrainingHooks } from '../../src/train/run-training.ts';
-import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
+import {
+  createPreparedSynth,
+  type PreparedSynth,
+  tinyTrainConfig as tinyConfig,
+} from '../fixtures/prepared-synth.ts';
 
 const quiet: TrainingHooks = { log: () => {}, shouldStop: () => false, progress: false };
-
-function tinyConfig(synth: PreparedSynth, out: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
-  return {
-    ...RECIPE_DEFAULTS,
-    blocksPerStage: [1, 1, 1, 1],
-    prepared: synth.prepared,
-    out: path.join(synth.root, out),
-    learningRate: 3e-3,
-    epochs: 2,
-    batchSize: 8,
-    imageSize: 32,
-    weights: 'none',
-    backend: 'wasm',
-    widthMultiplier: 1 / 16,
-    ...overrides,
-  };
-}
 
 async function finalWeights(runDir: string): Promise<Float32Array[]> {
   const { model } = await loadCheckpoint(path.join(runDir, 'latest'));

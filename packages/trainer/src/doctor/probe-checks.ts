@@ -1,6 +1,6 @@
 /** Runs ./probe.ts in a child process and turns its result, or how it died, into a check. */
 import { fileURLToPath } from 'node:url';
-import { spawnCaptured } from '../bench/spawn-captured.ts';
+import { spawnCaptured } from '../spawn-captured.ts';
 import type { CheckResult } from './check-result.ts';
 import { GET_BINDING, TRAIN_IMAGE } from './fixes.ts';
 import { type OnnxProbe, PROBE_RESULT, type TensorflowProbe, type WasmProbe } from './probe-protocol.ts';

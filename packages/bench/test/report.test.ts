@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  computeTargets,
-  feedingAGpu,
-  formatNumber,
-  formatResult,
-  renderReport,
-} from '../../src/bench/report.ts';
+import { computeTargets, feedingAGpu, formatNumber, formatResult, renderReport } from '../src/report.ts';
 import { machine, results } from './fixture.ts';
 
 describe('computeTargets', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Measurement } from '../../src/bench/run-bench.ts';
-import { RESNET50_224 } from '../../src/bench/spec.ts';
-import { tensorflowColumnSection } from '../../src/bench/tensorflow-column.ts';
+import type { Measurement } from '../src/run-bench.ts';
+import { RESNET50_224 } from '../src/spec.ts';
+import { tensorflowColumnSection } from '../src/tensorflow-column.ts';
 import { results } from './fixture.ts';
 
 const model = RESNET50_224;

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { spawnCaptured } from './spawn-captured.ts';
+import { spawnCaptured } from '@food/trainer/spawn-captured';
 import { type GemmShape, gemmArgument, type MeasurementResult, type ModelShape } from './spec.ts';
 
 const SCRIPT = fileURLToPath(new URL('./pytorch_resnet50.py', import.meta.url));

@@ -237,7 +237,7 @@ export function renderReport(results: BenchResults): string {
 
   out.push('# Benchmarks', '');
   out.push(
-    `Written by \`${command}\` (packages/trainer/src/bench/) on ${results.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC; ` +
+    `Written by \`${command}\` (packages/bench/src/) on ${results.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC; ` +
       `the run took ${formatDuration(results.seconds)}. Model: ${modelName}. Every number is the **median of ${options.runs} run${options.runs === 1 ? '' : 's'} ` +
       `after one warm-up run, with (min–max)**; each measurement ran in its own Node process.`,
     '',
@@ -510,7 +510,7 @@ export function renderReport(results: BenchResults): string {
     else
       out.push(
         `PyTorch ${pytorch.version} (Debian \`python3-torch\`, \`/usr/bin/python3\`), ${pytorch.threads} threads, ` +
-          'packages/trainer/src/bench/pytorch_resnet50.py: ResNet-50 v1 written by hand with the same layers as ours ' +
+          'packages/bench/src/pytorch_resnet50.py: ResNet-50 v1 written by hand with the same layers as ours ' +
           '(biased convs, stride on the first 1×1), NCHW, forward under `torch.inference_mode()`, train step = ' +
           '`Adam(lr=1e-4, weight_decay=1e-4)` on cross-entropy. One warm-up run, then the timed runs, in one process. ' +
           "**On a loaded machine these numbers flatter us:** PyTorch's OpenMP threads wait for each other, so when " +

@@ -13,12 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES_HELP } from '@food/core/backend';
 import { parsePositiveInteger } from '@food/core/parse-number';
+import { freePort } from '@food/server/test/helpers/free-port';
+import { makePng } from '@food/server/test/helpers/images';
+import { createTinyCheckpoint } from '@food/server/test/helpers/tiny-checkpoint';
 import autocannon from 'autocannon';
-import { freePort } from '../../test/helpers/free-port.ts';
-import { makePng } from '../../test/helpers/images.ts';
-import { createTinyCheckpoint } from '../../test/helpers/tiny-checkpoint.ts';
 
-const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 interface Options {
   checkpoint?: string;

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseBatches, parseRuns, parseSections } from '../../src/bench/cli.ts';
+import { parseBatches, parseRuns, parseSections } from '../src/cli.ts';
 
-const CLI = fileURLToPath(new URL('../../src/bench/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const run = promisify(execFile);
 const bench = (args: string[]) =>
   run(process.execPath, ['--import', 'tsx', CLI, ...args], { timeout: 120_000 });

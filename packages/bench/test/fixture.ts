@@ -1,7 +1,7 @@
-import type { MachineFacts } from '../../src/bench/machine.ts';
-import { parsePytorchOutput } from '../../src/bench/pytorch.ts';
-import type { BenchResults, Measurement } from '../../src/bench/run-bench.ts';
-import { GEMM_PROBE, type MeasurementSpec, RESNET50_224 } from '../../src/bench/spec.ts';
+import type { MachineFacts } from '../src/machine.ts';
+import { parsePytorchOutput } from '../src/pytorch.ts';
+import type { BenchResults, Measurement } from '../src/run-bench.ts';
+import { GEMM_PROBE, type MeasurementSpec, RESNET50_224 } from '../src/spec.ts';
 
 /**
  * Bench results as a full run would collect them: an OOM at batch 8, so batch 8 runs as 2 × 4

@@ -4,11 +4,11 @@
  */
 import { createTfjsEngine } from '@food/core/engine/tfjs-engine';
 import { buildResNet50 } from '@food/core/model/resnet50';
+import { AdamL2 } from '@food/trainer/train/adam';
+import { trainableParameters } from '@food/trainer/train/parameters';
+import { trainStep } from '@food/trainer/train/train-step';
+import { estimateTrainingHeapBytes, WASM_TRAINING_HEAP_LIMIT } from '@food/trainer/train/wasm-heap-budget';
 import * as tf from '@tensorflow/tfjs';
-import { AdamL2 } from '../train/adam.ts';
-import { trainableParameters } from '../train/parameters.ts';
-import { trainStep } from '../train/train-step.ts';
-import { estimateTrainingHeapBytes, WASM_TRAINING_HEAP_LIMIT } from '../train/wasm-heap-budget.ts';
 import { type GemmShape, gemmFlop, type ModelShape } from './spec.ts';
 import { timeRuns } from './statistics.ts';
 

@@ -12,7 +12,7 @@ import { renderReport } from './report.ts';
 import { parseResults, serializeResults } from './results-file.ts';
 import { type BenchResults, formatDuration, runBench, SECTIONS, type Section } from './run-bench.ts';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export function parseRuns(value: string): number {
   const runs = Number(value);

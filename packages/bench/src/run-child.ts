@@ -1,6 +1,6 @@
 /** Runs one measurement in a fresh Node process (./measure-child.ts) and classifies how it ended. */
 import { fileURLToPath } from 'node:url';
-import { spawnCaptured } from './spawn-captured.ts';
+import { spawnCaptured } from '@food/trainer/spawn-captured';
 import { looksLikeOutOfMemory, type MeasurementResult, type MeasurementSpec, RESULT_PREFIX } from './spec.ts';
 
 const CHILD = fileURLToPath(new URL('./measure-child.ts', import.meta.url));

@@ -41,7 +41,7 @@ export function isLoaded(loadAverage: number, cores: number): boolean {
 }
 
 /**
- * Reads the installed version from the trainer's or core's node_modules (the wasm backend is core's).
+ * Reads the installed version from the bench's or core's node_modules (the wasm backend is core's).
  * Walks the folders rather than using require.resolve: some packages (sharp) do not export package.json.
  */
 function packageVersion(name: string): string {

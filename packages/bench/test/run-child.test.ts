@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyExit } from '../../src/bench/run-child.ts';
-import { looksLikeOutOfMemory, RESULT_PREFIX } from '../../src/bench/spec.ts';
+import { classifyExit } from '../src/run-child.ts';
+import { looksLikeOutOfMemory, RESULT_PREFIX } from '../src/spec.ts';
 
 const exit = { stdout: '', stderrTail: '', code: 0, signal: null, timedOut: false, timeoutMs: 60_000 };
 

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_PREPROCESS, type PreprocessConfig, withCropSize } from '@food/core/preprocess/config';
 import { augmentImage, preprocessImage, resizedJpeg } from '@food/core/preprocess/image';
+import { createDecodePool } from '@food/trainer/data/decode-pool';
+import { createBatchLoader } from '@food/trainer/data/loader';
 import seedrandom from 'seedrandom';
-import { createDecodePool } from '../data/decode-pool.ts';
-import { createBatchLoader } from '../data/loader.ts';
 import type { LoaderCpu, MeasurementSpec } from './spec.ts';
 import { timeRuns } from './statistics.ts';
 

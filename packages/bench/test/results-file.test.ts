@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderReport } from '../../src/bench/report.ts';
-import { parseResults, serializeResults } from '../../src/bench/results-file.ts';
+import { renderReport } from '../src/report.ts';
+import { parseResults, serializeResults } from '../src/results-file.ts';
 import { results } from './fixture.ts';
 
 describe('results file', () => {

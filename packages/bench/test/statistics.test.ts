@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, summarize, timeRuns } from '../../src/bench/statistics.ts';
+import { median, summarize, timeRuns } from '../src/statistics.ts';
 
 describe('median', () => {
   it('takes the middle value of an odd count and the mean of the middle two of an even count', () => {

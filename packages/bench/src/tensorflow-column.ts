@@ -2,7 +2,7 @@
  * The report's side-by-side table: each forward and training-step batch on wasm, on tensorflow (tfjs-node
  * on the CPU, provisioned by `pnpm setup:tensorflow`) and in PyTorch, measured in the same run.
  */
-import { formatRatio, formatResult, table } from './report.ts';
+import { formatRatio, formatResult, table } from './report/format.ts';
 import type { BenchResults, Measurement } from './run-bench.ts';
 import type { MeasurementResult, MeasurementSpec } from './spec.ts';
 import { summarize } from './statistics.ts';

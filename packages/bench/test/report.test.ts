@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { computeTargets, feedingAGpu, formatNumber, formatResult, renderReport } from '../src/report.ts';
+import { formatNumber, formatResult } from '../src/report/format.ts';
+import { feedingAGpu } from '../src/report/preprocess-section.ts';
+import { computeTargets } from '../src/report/targets.ts';
+import { renderReport } from '../src/report.ts';
 import { machine, results } from './fixture.ts';
 
 describe('computeTargets', () => {

@@ -13,10 +13,10 @@ import { synthesizeDataset } from '../data/synth.ts';
 import { runEvaluation } from '../evaluate/run-evaluation.ts';
 import { exportBest } from '../export/export-best.ts';
 import { progressMode } from '../progress.ts';
+import { DEFAULT_FEATURE_CACHE } from '../train/feature-cache.ts';
 import { DEMO_FINE_TUNE } from '../train/presets.ts';
 import { RECIPE_DEFAULTS, type TrainConfig } from '../train/run-config.ts';
 import { runTraining } from '../train/run-training.ts';
-import { DEFAULT_FEATURE_CACHE } from './train.ts';
 
 interface DemoFlags {
   data?: string;

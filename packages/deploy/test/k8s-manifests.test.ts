@@ -13,9 +13,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ENVIRONMENT } from '@food/server/src/config.ts';
-import { SHUTDOWN_TIMEOUT_MS } from '@food/server/src/server.ts';
-import { commands } from '@food/trainer/src/commands/index.ts';
+import { ENVIRONMENT } from '@food/server/config';
+import { SHUTDOWN_TIMEOUT_MS } from '@food/server/server';
+import { commands } from '@food/trainer/commands/index';
 import { Command } from 'commander';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
@@ -230,8 +230,8 @@ describe('serving: the Deployment matches the server', () => {
   it('probes and Prometheus use routes the app answers', async () => {
     expect(container.readinessProbe?.httpGet).toMatchObject({ path: '/api/ready', port: 'http' });
     expect(container.livenessProbe?.httpGet).toMatchObject({ path: '/api/health', port: 'http' });
-    const { buildApp } = await import('@food/server/src/app.ts');
-    const { createTinyCheckpoint } = await import('@food/server/test/helpers/tiny-checkpoint.ts');
+    const { buildApp } = await import('@food/server/app');
+    const { createTinyCheckpoint } = await import('@food/server/test/helpers/tiny-checkpoint');
     const checkpoint = await createTinyCheckpoint();
     const app = await buildApp({ checkpoint: checkpoint.dir, workers: 0, backend: 'cpu', logger: false });
     try {

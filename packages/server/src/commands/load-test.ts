@@ -4,7 +4,7 @@ import { serverUrl } from '../cli-options.ts';
 import { imageContentType, readImageFile } from '../client/image-file.ts';
 import { runLoadTest } from '../load-test.ts';
 
-/** `food-server load-test`: post one image at a running server for a while and print the autocannon summary. */
+/** `food-server load-test`: post one image at a running server for a while, print autocannon's summary. */
 export function register(program: Command): void {
   program
     .command('load-test')

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { closeOnSignals, startServer } from '../server.ts';
 import { type ServeFlags, serveOptions } from './serve-options.ts';
 
-/** `food-server serve`: start the server with the flags (or their environment variables) and stop it on signals. */
+/** `food-server serve`: start the server with the flags (or their environment variables); stop on signals. */
 export function register(program: Command): void {
   const serve = program
     .command('serve')

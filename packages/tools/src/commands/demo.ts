@@ -32,7 +32,7 @@ interface DemoFlags {
   progress: boolean;
 }
 
-/** The server CLI's file, found through @food/server's `exports` like any dependency (no path into its folder). */
+/** The server CLI's file, found through @food/server's `exports` like any dependency's (no path into it). */
 const SERVER_CLI = createRequire(import.meta.url).resolve('@food/server/cli');
 
 /**

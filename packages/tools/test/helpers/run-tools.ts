@@ -9,7 +9,7 @@ export interface ToolsRun {
   stderr: string;
 }
 
-/** Runs the real `food-tools` CLI as a user would (`pnpm demo ARGS` runs `demo ARGS`), from the repository root. */
+/** Runs the real `food-tools` CLI from the repository root, as `pnpm demo ARGS` runs `demo ARGS`. */
 export function runTools(...args: string[]): Promise<ToolsRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'packages/tools/src/cli.ts', ...args], {

@@ -1,8 +1,10 @@
 import { InvalidArgumentError } from 'commander';
 
 /**
- * Commander argument parsers of the trainer's and the server's command lines (with runCommandLine, what
- * both CLIs share): reject bad values with a message commander prints before exiting 1.
+ * Commander argument parsers of the trainer's, the server's and the tools' command lines: reject bad
+ * values with a message commander prints before exiting 1. In core although it is CLI code (like
+ * runCommandLine): all three CLIs use them, so a number flag reads the same everywhere, and trainer and
+ * server share only core.
  */
 export function parseInteger(value: string): number {
   if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected an integer, got "${value}".`);

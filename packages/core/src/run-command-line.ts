@@ -1,4 +1,7 @@
-/** How the trainer's and the server's command lines end: the exit code and message for each failure. */
+/**
+ * How every command line (food-trainer, food-server, food-tools) ends: the exit code and message for each
+ * failure. In core although it is CLI code: all three share it, and trainer and server share only core.
+ */
 import { readFileSync } from 'node:fs';
 import { type Command, CommanderError } from 'commander';
 import { UserError } from './errors.ts';

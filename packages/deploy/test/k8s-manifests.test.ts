@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENVIRONMENT } from '@food/server/config';
 import { SHUTDOWN_TIMEOUT_MS } from '@food/server/server';
-import { commands } from '@food/trainer/commands';
+import { commands } from '@food/trainer/commands/index';
 import { Command } from 'commander';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';

@@ -7,7 +7,6 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { type CheckpointMetadata, readCheckpointMetadata } from '../checkpoint/load-checkpoint.ts';
 import { defaultOnnxPath } from '../checkpoint/run-layout.ts';
-import { UserError } from '../errors.ts';
 import { assertExportOf, type EngineName } from './create-engine.ts';
 import { readOnnxMetadata } from './onnx-metadata.ts';
 
@@ -23,19 +22,6 @@ export interface ResolvedEngine {
   precision?: 'float32' | 'int8';
   /** One line for the logs: which engine and why. */
   reason: string;
-}
-
-/**
- * Parses an `--engine` value. The thrown error carries commander's `invalidArgument` code, so commander
- * prints "option '--engine <name>' argument 'x' is invalid. <message>" and exits 1.
- */
-export function parseEngineChoice(value: string): EngineChoice {
-  if ((ENGINE_CHOICES as readonly string[]).includes(value)) return value as EngineChoice;
-  const error = new UserError(
-    `Unknown engine "${value}". Choose one of: ${ENGINE_CHOICES.join(', ')}.`,
-    'commander.invalidArgument',
-  );
-  throw Object.assign(error, { exitCode: 1 });
 }
 
 /**

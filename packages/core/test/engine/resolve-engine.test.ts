@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpointMetadata } from '../../src/checkpoint/load-checkpoint.ts';
 import { saveCheckpoint } from '../../src/checkpoint/save-checkpoint.ts';
 import { encodeOnnxMetadata, type OnnxModelMetadata } from '../../src/engine/onnx-metadata.ts';
-import { parseEngineChoice, resolveEngine } from '../../src/engine/resolve-engine.ts';
+import { resolveEngine } from '../../src/engine/resolve-engine.ts';
 import { TINY_PREPROCESS, tinyEpochMetrics, tinyModel, tinyRunConfig } from '../checkpoint/tiny-model.ts';
 
 const LABELS = { classes: ['a', 'b', 'c', 'd', 'e'] };
@@ -129,13 +129,5 @@ describe('resolveEngine tfjs | onnx', () => {
       engine: 'onnx',
       onnxModel: `${checkpoint}.onnx`,
     });
-  });
-});
-
-describe('parseEngineChoice', () => {
-  it('accepts auto, tfjs and onnx and names the choices otherwise', () => {
-    expect(parseEngineChoice('auto')).toBe('auto');
-    expect(parseEngineChoice('onnx')).toBe('onnx');
-    expect(() => parseEngineChoice('tensorrt')).toThrow(/Choose one of: auto, tfjs, onnx/);
   });
 });

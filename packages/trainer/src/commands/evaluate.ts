@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { BACKEND_CHOICES_HELP, type BackendName, parseBackendName } from '@food/core/backend';
 import { resolveRunFolder } from '@food/core/checkpoint/run-folder';
-import { type EngineChoice, parseEngineChoice } from '@food/core/engine/resolve-engine';
+import { ENGINE_CHOICES, type EngineChoice } from '@food/core/engine/resolve-engine';
 import { parsePositiveInteger } from '@food/core/parse-number';
 import { type Command, InvalidArgumentError } from 'commander';
 import { SPLIT_NAMES, type SplitName } from '../data/manifest.ts';
@@ -11,6 +11,11 @@ import { progressMode } from '../progress.ts';
 function parseSplit(value: string): SplitName {
   if ((SPLIT_NAMES as readonly string[]).includes(value)) return value as SplitName;
   throw new InvalidArgumentError(`expected one of ${SPLIT_NAMES.join(', ')}.`);
+}
+
+function parseEngineChoice(value: string): EngineChoice {
+  if ((ENGINE_CHOICES as readonly string[]).includes(value)) return value as EngineChoice;
+  throw new InvalidArgumentError(`Unknown engine "${value}". Choose one of: ${ENGINE_CHOICES.join(', ')}.`);
 }
 
 interface EvaluateFlags {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { register as registerDemo } from './demo.ts';
 import { register as registerDownload } from './download.ts';
 import { register as registerEvaluate } from './evaluate.ts';
 import { register as registerExport } from './export.ts';
@@ -18,7 +17,6 @@ export const commands: Array<(program: Command) => void> = [
   registerStats,
   registerImportWeights,
   registerTrain,
-  registerDemo,
   registerEvaluate,
   registerExport,
   registerRuns,

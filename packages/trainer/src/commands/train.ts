@@ -5,6 +5,7 @@ import { parseNonNegativeInteger, parsePositiveInteger } from '@food/core/parse-
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BEST_EXPORTS, type BestExport, exportBest } from '../export/export-best.ts';
 import { progressMode } from '../progress.ts';
+import { DEFAULT_FEATURE_CACHE } from '../train/feature-cache.ts';
 import { LR_SCHEDULES } from '../train/lr-schedule.ts';
 import { type PresetFields, TRAIN_PRESETS } from '../train/presets.ts';
 import { RECIPE_DEFAULTS, type TrainConfig } from '../train/run-config.ts';
@@ -12,7 +13,6 @@ import { runTraining } from '../train/run-training.ts';
 import { startTrainingBackend } from '../train/start-backend.ts';
 
 export const DEFAULT_WEIGHTS = 'data/weights/resnet50-imagenet';
-export const DEFAULT_FEATURE_CACHE = 'data/feature-cache';
 
 function parsePositiveNumber(value: string): number {
   const number = Number(value);

@@ -17,6 +17,8 @@ import { createBatchLoader } from '../data/loader.ts';
 import type { SplitEntry } from '../data/split.ts';
 import type { OnnxTrunk } from './onnx-trunk.ts';
 
+/** `--feature-cache-dir`'s default, outside any prepared set so `pnpm train` and `pnpm demo` share it. */
+export const DEFAULT_FEATURE_CACHE = 'data/feature-cache';
 /** Bumped when the files' layout or what a view is changes, so old caches are not misread. */
 const FORMAT = 2;
 /** Images per trunk run while building: enough to keep ONNX Runtime's GEMMs busy on every core. */

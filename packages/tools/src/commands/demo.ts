@@ -1,22 +1,22 @@
 import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BACKEND_CHOICES_HELP, type BackendName, initBackend, parseBackendName } from '@food/core/backend';
 import { runPaths } from '@food/core/checkpoint/run-layout';
 import { UserError } from '@food/core/errors';
 import { parsePositiveInteger } from '@food/core/parse-number';
+import { prepareDataset } from '@food/trainer/data/prepare';
+import { computeTrainingStats } from '@food/trainer/data/stats';
+import { synthesizeDataset } from '@food/trainer/data/synth';
+import { runEvaluation } from '@food/trainer/evaluate/run-evaluation';
+import { exportBest } from '@food/trainer/export/export-best';
+import { progressMode } from '@food/trainer/progress';
+import { DEFAULT_FEATURE_CACHE } from '@food/trainer/train/feature-cache';
+import { DEMO_FINE_TUNE } from '@food/trainer/train/presets';
+import { RECIPE_DEFAULTS, type TrainConfig } from '@food/trainer/train/run-config';
+import { runTraining } from '@food/trainer/train/run-training';
 import type { Command } from 'commander';
-import { prepareDataset } from '../data/prepare.ts';
-import { computeTrainingStats } from '../data/stats.ts';
-import { synthesizeDataset } from '../data/synth.ts';
-import { runEvaluation } from '../evaluate/run-evaluation.ts';
-import { exportBest } from '../export/export-best.ts';
-import { progressMode } from '../progress.ts';
-import { DEMO_FINE_TUNE } from '../train/presets.ts';
-import { RECIPE_DEFAULTS, type TrainConfig } from '../train/run-config.ts';
-import { runTraining } from '../train/run-training.ts';
-import { DEFAULT_FEATURE_CACHE } from './train.ts';
 
 interface DemoFlags {
   data?: string;
@@ -32,7 +32,8 @@ interface DemoFlags {
   progress: boolean;
 }
 
-const SERVER_CLI = fileURLToPath(new URL('../../../server/src/cli.ts', import.meta.url));
+/** The server CLI's file, found through @food/server's `exports` like any dependency's (no path into it). */
+const SERVER_CLI = createRequire(import.meta.url).resolve('@food/server/cli');
 
 /**
  * `pnpm demo`: the whole product end to end. Without --weights: synthetic images and a small ResNet

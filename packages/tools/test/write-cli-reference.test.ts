@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CliSpec, listCommands, renderCliReference } from '../../src/tools/write-cli-reference.ts';
+import { type CliSpec, listCommands, renderCliReference } from '../src/write-cli-reference.ts';
 
 const PROGRAM_HELP = `Usage: food-trainer [options] [command]
 

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateCliReference } from '../../src/tools/write-cli-reference.ts';
+import { generateCliReference } from '../src/write-cli-reference.ts';
 
-const repoRoot = path.resolve(import.meta.dirname, '../../../..');
+const repoRoot = path.resolve(import.meta.dirname, '../../..');
 
 // Spawns every command's --help (a dozen Node processes that load TensorFlow.js): about a minute.
 describe('docs/cli.md', () => {

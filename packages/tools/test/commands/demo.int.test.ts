@@ -1,7 +1,7 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot, runTrainer } from '../helpers/run-trainer.ts';
+import { repoRoot, runTools } from '../helpers/run-tools.ts';
 
 const workdir = `demo-test-${process.pid}`;
 
@@ -13,7 +13,7 @@ describe('pnpm demo --no-serve', () => {
   });
 
   it('runs synth → prepare → stats → train → evaluate and leaves a checkpoint and a report', async () => {
-    const { status, stderr } = await runTrainer(
+    const { status, stderr } = await runTools(
       'demo',
       '--no-serve',
       '--workdir',
@@ -40,7 +40,7 @@ describe('pnpm demo --no-serve', () => {
   });
 
   it('rejects a bad flag with a message and a non-zero exit', async () => {
-    const { status, stderr } = await runTrainer('demo', '--epochs', 'many');
+    const { status, stderr } = await runTools('demo', '--epochs', 'many');
     expect(status).not.toBe(0);
     expect(stderr).toContain('--epochs');
   });

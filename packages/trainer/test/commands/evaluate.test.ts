@@ -34,6 +34,7 @@ describe('evaluate command', () => {
     ],
     [['--checkpoint', 'c', '--prepared', 'p', '--limit', 'many'], /--limit.*expected an integer/],
     [['--checkpoint', 'c', '--prepared', 'p', '--backend', 'tpu'], /--backend.*Unknown backend "tpu"/],
+    [['--checkpoint', 'c', '--prepared', 'p', '--tta', 'crops'], /--tta.*expected one of none, flip/],
     [['--prepared', 'p'], /required option '--checkpoint <dir>' not specified/],
     [['--checkpoint', 'c', '--prepared', 'p', '--colour'], /unknown option '--colour'/],
   ])('rejects %j with a message', async (args, message) => {

@@ -20,6 +20,7 @@ import { emptyGraph, intAttr, type OnnxGraph } from './onnx-graph.ts';
 import { BATCH_DIM, INPUT_NAME, LOGITS_NAME, PROBABILITIES_NAME } from './onnx-names.ts';
 import { UnsupportedModelError } from './unsupported-model-error.ts';
 
+// The exporter's public names, from the one module callers import.
 export { BATCH_DIM, INPUT_NAME, LOGITS_NAME, PROBABILITIES_NAME } from './onnx-names.ts';
 export { UnsupportedModelError } from './unsupported-model-error.ts';
 

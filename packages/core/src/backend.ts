@@ -187,11 +187,22 @@ async function importWithNativeBinding(specifier: string): Promise<unknown> {
   return import(specifier);
 }
 
+/**
+ * TensorFlow's C++ log prints lines at every start that ask nothing of the user ("oneDNN custom operations
+ * are on", "This TensorFlow binary is optimized to use available CPU instructions"). Level 2 hides its
+ * INFO and WARNING lines and keeps errors. The library reads the variable when it loads, so it is set
+ * before the import; a value the user set (0 to see CUDA libraries being loaded) wins.
+ */
+function quietTensorflowStartLogs(env: NodeJS.ProcessEnv = process.env): void {
+  env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+}
+
 /** tfjs-node-gpu first (CUDA), then tfjs-node (TensorFlow's CPU kernels); both register 'tensorflow'. */
 async function activateTensorflow(
   importModule: ModuleImporter,
   skipped: BackendInfo['skipped'],
 ): Promise<{ gpu: boolean; detail: string }> {
+  quietTensorflowStartLogs();
   for (const specifier of TENSORFLOW_PACKAGES) {
     if (!tf.findBackendFactory('tensorflow')) {
       try {

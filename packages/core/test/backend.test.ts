@@ -197,3 +197,56 @@ describe("tfjs's Node banner", () => {
     expect(run.stderr).not.toMatch(/looks like you are running TensorFlow\.js in Node\.js/);
   });
 });
+
+describe("TensorFlow's C++ start-up lines", () => {
+  /** Runs initBackend('tensorflow') in a fresh process (TensorFlow reads the variable once, when it loads). */
+  function startTensorflow(logLevel: string | undefined) {
+    const script = `
+      const { initBackend } = await import('@food/core/backend');
+      const info = await initBackend('tensorflow', () => {}).catch((error) => ({ name: error.message }));
+      const tf = await import('@tensorflow/tfjs');
+      if (info.name === 'tensorflow') tf.matMul(tf.ones([8, 8]), tf.ones([8, 8])).dataSync();
+      console.error('backend=' + info.name);`;
+    const env = { ...process.env };
+    delete env.TF_CPP_MIN_LOG_LEVEL;
+    if (logLevel !== undefined) env.TF_CPP_MIN_LOG_LEVEL = logLevel;
+    return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: path.resolve(import.meta.dirname, '..'),
+      encoding: 'utf8',
+      env,
+    }).stderr;
+  }
+  const infoLines = /oneDNN custom operations are on|This TensorFlow binary is optimized/;
+
+  it('are set to level 2 before tfjs-node loads, unless the user set a level', async () => {
+    const before = process.env.TF_CPP_MIN_LOG_LEVEL;
+    const seen: Array<string | undefined> = [];
+    const recording: ModuleImporter = async (specifier) => {
+      if (specifier.startsWith('@tensorflow/tfjs-node')) {
+        seen.push(process.env.TF_CPP_MIN_LOG_LEVEL);
+        throw notInstalled(specifier);
+      }
+      return import(specifier);
+    };
+    try {
+      delete process.env.TF_CPP_MIN_LOG_LEVEL;
+      await selectBackend('tensorflow', () => {}, recording).catch(() => {});
+      process.env.TF_CPP_MIN_LOG_LEVEL = '0';
+      await selectBackend('tensorflow', () => {}, recording).catch(() => {});
+    } finally {
+      if (before === undefined) delete process.env.TF_CPP_MIN_LOG_LEVEL;
+      else process.env.TF_CPP_MIN_LOG_LEVEL = before;
+    }
+    expect(seen).toEqual(['2', '2', '0', '0']);
+  });
+
+  it('are not printed when the tensorflow backend starts (where tfjs-node is provisioned)', (context) => {
+    const quiet = startTensorflow(undefined);
+    if (!quiet.includes('backend=tensorflow')) {
+      context.skip('the tensorflow backend is not provisioned here (run `pnpm setup:tensorflow`)');
+    }
+    expect(quiet).not.toMatch(infoLines);
+    // Not vacuous: with the user's TF_CPP_MIN_LOG_LEVEL=0 this TensorFlow does print them.
+    expect(startTensorflow('0')).toMatch(infoLines);
+  });
+});

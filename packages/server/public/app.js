@@ -1,6 +1,8 @@
 // The web UI: pick, drop, paste or photograph an image; POST it to /api/predict; show the top 5.
 // Plain ES module, no build step, nothing loaded from other hosts.
 
+import { formatLabel } from './format-label.js';
+
 const TOP_K = 5;
 const $ = (id) => document.getElementById(id);
 
@@ -26,12 +28,6 @@ const elements = {
   classList: $('class-list'),
   preprocess: $('preprocess'),
 };
-
-/** "chicken_wings" → "Chicken wings" (the server's src/format-label.ts does the same). */
-export function formatLabel(label) {
-  const words = label.replace(/[_-]+/g, ' ').trim();
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}
 
 const percent = (value, digits = 1) => `${(value * 100).toFixed(digits)}%`;
 

@@ -323,7 +323,7 @@ describe('model, health, docs, metrics, UI', () => {
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
     expect(page.body).toContain('capture="environment"');
     expect(page.body).not.toMatch(/(src|href)="https?:/);
-    for (const asset of ['/app.js', '/styles.css', '/favicon.svg']) {
+    for (const asset of ['/app.js', '/format-label.js', '/styles.css', '/favicon.svg']) {
       expect((await app.inject(asset)).statusCode).toBe(200);
     }
   });

@@ -4,7 +4,6 @@ import { CommanderError, InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/cli.ts';
 import { byteSizeIn, serverUrl } from '../src/cli-options.ts';
-import { formatLabel } from '../src/format-label.ts';
 
 describe('flag parsers', () => {
   it('accepts integers in range and rejects the rest with a clear message', () => {
@@ -28,14 +27,6 @@ describe('flag parsers', () => {
     expect(serverUrl('http://127.0.0.1:5000/')).toBe('http://127.0.0.1:5000');
     expect(() => serverUrl('127.0.0.1:5000')).toThrow(InvalidArgumentError);
     expect(() => serverUrl('ftp://example')).toThrow('Expected an http:// or https:// URL.');
-  });
-});
-
-describe('formatLabel', () => {
-  it('turns class names into readable labels', () => {
-    expect(formatLabel('chicken_wings')).toBe('Chicken wings');
-    expect(formatLabel('pho')).toBe('Pho');
-    expect(formatLabel('eggs_benedict')).toBe('Eggs benedict');
   });
 });
 

@@ -1,4 +1,4 @@
-import { formatLabel } from '../format-label.ts';
+import { formatLabel } from '../../public/format-label.js';
 import type { PredictResponse } from './predict-client.ts';
 
 const BAR_WIDTH = 20;

@@ -6,7 +6,13 @@ import { parsePositiveInteger } from '@food/core/parse-number';
 import { type Command, InvalidArgumentError } from 'commander';
 import { SPLIT_NAMES, type SplitName } from '../data/manifest.ts';
 import { runEvaluation, runNameOf } from '../evaluate/run-evaluation.ts';
+import { TTA_MODES, type TtaMode } from '../evaluate/test-time-augmentation.ts';
 import { progressMode } from '../progress.ts';
+
+function parseTta(value: string): TtaMode {
+  if ((TTA_MODES as readonly string[]).includes(value)) return value as TtaMode;
+  throw new InvalidArgumentError(`expected one of ${TTA_MODES.join(', ')}.`);
+}
 
 function parseSplit(value: string): SplitName {
   if ((SPLIT_NAMES as readonly string[]).includes(value)) return value as SplitName;
@@ -31,6 +37,7 @@ interface EvaluateFlags {
   engine: EngineChoice;
   onnxModel?: string;
   saveProbabilities: boolean;
+  tta: TtaMode;
   progress: boolean;
 }
 
@@ -68,6 +75,12 @@ export function register(program: Command): void {
     .option(
       '--onnx-model <file>',
       'the exported model (default: auto tries CHECKPOINT.int8.onnx, then CHECKPOINT.onnx; onnx: CHECKPOINT.onnx)',
+    )
+    .option(
+      '--tta <mode>',
+      'test-time augmentation: none | flip (mean softmax of each centre crop and its mirror; doubles evaluation time)',
+      parseTta,
+      'none' as TtaMode,
     )
     .option('--compare <dir>', 'another checkpoint to score on the same images, shown as a baseline')
     .option(
@@ -109,6 +122,7 @@ Examples:
           threads: flags.threads,
           backend: flags.backend,
           saveProbabilities: flags.saveProbabilities,
+          tta: flags.tta,
         },
         { log: (line) => process.stderr.write(`${line}\n`), progress: progressMode(flags.progress) },
       );

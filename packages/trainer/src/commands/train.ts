@@ -235,6 +235,7 @@ Examples:
         requested: flags.backend,
         threads: flags.threads,
         deterministic: flags.deterministic === true,
+        wholeNetworkOnImages: flags.trainable === 'all' && !flags.cacheFeatures,
         log: (line) => process.stderr.write(`${line}\n`),
       });
       const {

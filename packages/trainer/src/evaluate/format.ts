@@ -1,4 +1,5 @@
 /** Number formats shared by the HTML and Markdown reports, so both show the same figures. */
+import type { TtaMode } from './test-time-augmentation.ts';
 
 export const percent = (value: number, digits = 1): string => `${(value * 100).toFixed(digits)}%`;
 
@@ -26,4 +27,11 @@ export function count(value: number): string {
   if (value >= 1e6) return `${(value / 1e6).toFixed(1)} M`;
   if (value >= 1e4) return `${(value / 1e3).toFixed(0)} k`;
   return value.toLocaleString('en-US');
+}
+
+/** What `--tta` did, in words both reports print beside the engine. */
+export function ttaNote(tta: TtaMode): string {
+  return tta === 'flip'
+    ? 'test-time augmentation: flip (mean softmax of the centre crop and its mirror; latency without it)'
+    : 'no test-time augmentation';
 }

@@ -2,7 +2,7 @@
  * report.html: one self-contained page (inline CSS and SVG, thumbnails as data: URIs, no scripts, no
  * network), so it can be attached to an issue or opened from a CI artifact as is.
  */
-import { bytes, count, milliseconds, percent, points, score } from './format.ts';
+import { bytes, count, milliseconds, percent, points, score, ttaNote } from './format.ts';
 import { PAGE_STYLE } from './page-style.ts';
 import type { MetricsFile, ReportInput } from './report-input.ts';
 import type { MetricsSummary } from './summarize.ts';
@@ -28,7 +28,7 @@ export function renderHtmlReport(input: ReportInput): string {
   <h1>${escapeHtml(input.runName)} <span class="muted">on the ${escapeHtml(metrics.split)} split</span></h1>
   <p class="meta">${count(metrics.numImages)} images${metrics.limit === null ? '' : ` (--limit ${metrics.limit}: spread evenly over the split)`} ·
   checkpoint <code>${escapeHtml(metrics.checkpoint)}</code> · data <code>${escapeHtml(metrics.prepared)}</code> ·
-  backend ${escapeHtml(metrics.backend)} · ${escapeHtml(metrics.evaluatedAt.slice(0, 16).replace('T', ' '))} UTC</p>
+  backend ${escapeHtml(metrics.backend)} · ${escapeHtml(ttaNote(metrics.tta))} · ${escapeHtml(metrics.evaluatedAt.slice(0, 16).replace('T', ' '))} UTC</p>
 </header>
 ${headline(metrics)}
 ${baselines(metrics)}

@@ -3,6 +3,7 @@ import type { ConfusedPair } from '@food/core/metrics/confusion-matrix';
 import type { SplitName } from '../data/manifest.ts';
 import type { LatencyReport } from './latency.ts';
 import type { MajorityBaseline, MetricsSummary } from './summarize.ts';
+import type { TtaMode } from './test-time-augmentation.ts';
 
 /** Another checkpoint scored on the same images (`--compare`). */
 export interface ComparedCheckpoint {
@@ -19,6 +20,8 @@ export interface MetricsFile extends MetricsSummary {
   /** `--limit`: only N images, spread evenly over the split, were evaluated. */
   limit: number | null;
   backend: string;
+  /** `--tta`: `flip` scored each image as the mean softmax of its centre crop and its mirror. */
+  tta: TtaMode;
   /** Number of weights, BatchNorm statistics included. */
   parameters: number;
   /** The checkpoint folder's files on disk. */

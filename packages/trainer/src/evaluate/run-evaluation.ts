@@ -27,6 +27,7 @@ import { renderHtmlReport } from './report-html.ts';
 import type { ComparedCheckpoint, ConfusedPairReport, MetricsFile, ReportInput } from './report-input.ts';
 import { renderMarkdownReport } from './report-md.ts';
 import { majorityBaseline, predictedClass, summarizePredictions } from './summarize.ts';
+import { type TtaMode, withTestTimeAugmentation } from './test-time-augmentation.ts';
 import { writeConfusionCsv, writePerClassCsv, writePredictionsCsv } from './write-csv.ts';
 
 export interface EvaluateOptions {
@@ -55,6 +56,8 @@ export interface EvaluateOptions {
   backend?: BackendName;
   /** Images timed one at a time for the latency figures (default 20). */
   latencySamples?: number;
+  /** Test-time augmentation of the scored pass (default `none`); latency is timed without it, as served. */
+  tta?: TtaMode;
 }
 
 export interface EvaluateHooks {
@@ -130,6 +133,7 @@ export async function runEvaluation(
     split: options.split,
     limit: options.limit ?? null,
     backend,
+    tta: options.tta ?? 'none',
     parameters: checkpoint.parameters,
     sizeBytes: checkpoint.sizeBytes,
     latency,
@@ -248,8 +252,9 @@ async function predictWithProgress(
   hooks: EvaluateHooks,
 ): Promise<{ predictions: ImagePrediction[]; seconds: number }> {
   checkSameClasses(checkpoint, manifest, options.prepared);
+  const scored = withTestTimeAugmentation(engine, options.tta ?? 'none', checkpoint.preprocess.cropSize);
   hooks.log(
-    `evaluate: ${checkpoint.dir} on ${samples.length} ${options.split} images (${engine.description})`,
+    `evaluate: ${checkpoint.dir} on ${samples.length} ${options.split} images (${scored.description})`,
   );
   const progress = createProgress('evaluate', samples.length, hooks.progress);
   const started = performance.now();
@@ -257,7 +262,7 @@ async function predictWithProgress(
   let done = 0;
   try {
     const predictions = await predictSplit({
-      engine,
+      engine: scored,
       samples,
       dataRoot: manifest.dataRoot,
       preprocess: checkpoint.preprocess,

@@ -15,6 +15,11 @@ export interface StartBackendOptions {
   threads?: number;
   /** Sets TF_DETERMINISTIC_OPS=1 before TensorFlow loads (it reads the variable once, at start). */
   deterministic: boolean;
+  /**
+   * The whole network trains on images (`--trainable all`, no cached features): only then does a CPU
+   * warning say the run takes days; a cached-feature fine-tune takes minutes there.
+   */
+  wholeNetworkOnImages: boolean;
   log: (line: string) => void;
 }
 
@@ -73,8 +78,9 @@ export async function startTrainingBackend(
     );
   }
   if (requested === 'tensorflow' && !backend.gpu) {
+    const cost = options.wholeNetworkOnImages ? 'The recipe takes days on a CPU; see' : 'See';
     log(
-      'warning: TensorFlow runs on the CPU: no usable CUDA device (tfjs-node-gpu 4.x needs CUDA 11.2 and cuDNN 8.1). The recipe takes days on a CPU; see README, Troubleshooting.',
+      `warning: TensorFlow runs on the CPU: no usable CUDA device (tfjs-node-gpu 4.x needs CUDA 11.2 and cuDNN 8.1). ${cost} README, Troubleshooting.`,
     );
   }
   // TensorFlow places the model on the first visible GPU; the smallest free memory is the safe plan.

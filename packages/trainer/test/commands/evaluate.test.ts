@@ -38,6 +38,7 @@ describe('evaluate command', () => {
       ['--checkpoint', 'c', '--prepared', 'p', '--engine', 'tensorrt'],
       /--engine.*Unknown engine "tensorrt"\. Choose one of: auto, tfjs, onnx\./,
     ],
+    [['--checkpoint', 'c', '--prepared', 'p', '--tta', 'crops'], /--tta.*expected one of none, flip/],
     [['--prepared', 'p'], /required option '--checkpoint <dir>' not specified/],
     [['--checkpoint', 'c', '--prepared', 'p', '--colour'], /unknown option '--colour'/],
   ])('rejects %j with a message', async (args, message) => {

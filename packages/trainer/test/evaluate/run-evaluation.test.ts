@@ -111,6 +111,7 @@ describe('runEvaluation (tiny ResNet trained on synthetic Food-101)', () => {
     expect(saved).toMatchObject({
       split: 'test',
       backend: 'wasm',
+      tta: 'none',
       checkpoint: options.checkpoint,
       limit: null,
     });
@@ -179,6 +180,8 @@ describe('runEvaluation (tiny ResNet trained on synthetic Food-101)', () => {
     expect(markdown).toContain(`| Top-1 accuracy | ${(saved.accuracy * 100).toFixed(1)}% |`);
     expect(markdown).toContain(`| Top-5 accuracy | ${(saved.top5Accuracy * 100).toFixed(1)}% |`);
     expect(markdown).toContain(saved.f1.macro.toFixed(3));
+    expect(markdown).toContain('· no test-time augmentation ·');
+    expect(html).toContain('· no test-time augmentation ·');
   });
 
   it('gives the probabilities of preprocessImage + the engine, exactly', async () => {
@@ -202,6 +205,46 @@ describe('runEvaluation (tiny ResNet trained on synthetic Food-101)', () => {
     } finally {
       engine.dispose();
     }
+  });
+
+  it('--tta flip scores each image as the mean of the engine on it and on its mirror, and says so', async () => {
+    const out = path.join(synth.root, 'report-tta');
+    const { metrics } = await runEvaluation(
+      { ...options, out, limit: 4, saveProbabilities: true, tta: 'flip' },
+      quiet,
+    );
+    expect(metrics.tta).toBe('flip');
+    const saved = JSON.parse(await readFile(path.join(out, 'probabilities.json'), 'utf8')) as {
+      images: string[];
+      probabilities: number[][];
+    };
+    const checkpoint = await loadCheckpoint(options.checkpoint);
+    const engine = createTfjsEngine(checkpoint.model);
+    let mirrorShift = 0;
+    try {
+      const { cropSize } = checkpoint.preprocess;
+      for (const [index, image] of saved.images.entries()) {
+        const input = await preprocessImage(
+          await readFile(path.join(synth.dataRoot, image)),
+          checkpoint.preprocess,
+        );
+        const mirror = tf.tidy(
+          () => tf.reverse(tf.tensor3d(input, [cropSize, cropSize, 3]), 1).dataSync() as Float32Array,
+        );
+        const [plain, mirrored] = await engine.predict([input, mirror]);
+        saved.probabilities[index].forEach((probability, c) => {
+          expect(Math.abs(probability - (plain[c] + mirrored[c]) / 2)).toBeLessThanOrEqual(1e-6);
+          mirrorShift = Math.max(mirrorShift, Math.abs(plain[c] - mirrored[c]));
+        });
+      }
+    } finally {
+      engine.dispose();
+    }
+    // Not vacuous: the plain pass alone would be off by half of this.
+    expect(mirrorShift).toBeGreaterThan(1e-4);
+    const flip = 'test-time augmentation: flip (mean softmax of the centre crop and its mirror';
+    expect(await readFile(path.join(out, 'report.md'), 'utf8')).toContain(flip);
+    expect(await readFile(path.join(out, 'report.html'), 'utf8')).toContain(flip);
   });
 
   it('--engine onnx gives the tfjs predictions (same top-1, probabilities within 1e-4)', async () => {

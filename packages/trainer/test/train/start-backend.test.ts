@@ -42,7 +42,7 @@ function machine(smi: NvidiaSmiResult, backend: BackendInfo | Error, env: NodeJS
   return { dependencies, calls };
 }
 
-const options = { threads: 2, deterministic: false, log: () => {} };
+const options = { threads: 2, deterministic: false, wholeNetworkOnImages: true, log: () => {} };
 
 describe('startTrainingBackend: fail fast before any data is read', () => {
   it('refuses auto on a machine with a GPU whose tensorflow binding is missing, naming the cause and pnpm run doctor', async () => {
@@ -104,6 +104,28 @@ describe('startTrainingBackend: fail fast before any data is read', () => {
     const started = await startTrainingBackend({ ...options, requested: 'auto' }, dependencies);
     expect(calls).toEqual(['nvidia-smi', 'initBackend auto TF_DETERMINISTIC_OPS=undefined']);
     expect(started.gpu).toEqual({ name: H100.name, freeBytes: 20_000 * 2 ** 20 });
+  });
+
+  it('warns that TensorFlow on a CPU takes days only when the whole network trains on images', async () => {
+    const cpuTensorflow: BackendInfo = { name: 'tensorflow', gpu: false, threads: 2, skipped: [] };
+    const warning = async (wholeNetworkOnImages: boolean) => {
+      const lines: string[] = [];
+      const { dependencies } = machine({ status: 'not-installed' }, cpuTensorflow);
+      await startTrainingBackend(
+        { ...options, requested: 'tensorflow', wholeNetworkOnImages, log: (line) => lines.push(line) },
+        dependencies,
+      );
+      return lines.join('\n');
+    };
+    const recipe = await warning(true);
+    expect(recipe).toMatch(
+      /^warning: TensorFlow runs on the CPU: no usable CUDA device .*takes days on a CPU/,
+    );
+    const cached = await warning(false);
+    expect(cached).toMatch(
+      /^warning: TensorFlow runs on the CPU: no usable CUDA device .*See README, Troubleshooting\.$/,
+    );
+    expect(cached).not.toContain('days');
   });
 
   it('--deterministic sets TF_DETERMINISTIC_OPS=1 before the backend loads', async () => {

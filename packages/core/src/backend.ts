@@ -42,7 +42,9 @@ export class BackendUnavailableError extends UserError {
 }
 
 /** `--backend`'s help: the names, and the alias. */
-export const BACKEND_CHOICES_HELP = 'auto | tensorflow (alias gpu) | wasm | cpu';
+export const BACKEND_CHOICES_HELP = BACKEND_NAMES.map((name) =>
+  name === 'tensorflow' ? 'tensorflow (alias gpu)' : name,
+).join(' | ');
 
 /**
  * Parses a `--backend` value. The thrown error carries commander's `invalidArgument` code, so commander

@@ -7,7 +7,7 @@ import { BEST_EXPORTS, type BestExport, exportBest } from '../export/export-best
 import { progressMode } from '../progress.ts';
 import { DEFAULT_FEATURE_CACHE } from '../train/feature-cache.ts';
 import { LR_SCHEDULES } from '../train/lr-schedule.ts';
-import { type PresetFields, TRAIN_PRESETS } from '../train/presets.ts';
+import { type PresetFields, presetBackendWarning, TRAIN_PRESETS } from '../train/presets.ts';
 import { RECIPE_DEFAULTS, type TrainConfig } from '../train/run-config.ts';
 import { runTraining } from '../train/run-training.ts';
 import { startTrainingBackend } from '../train/start-backend.ts';
@@ -231,13 +231,16 @@ Examples:
     )
     .action(async (parsed: TrainFlags, command: Command) => {
       const flags = withPreset(parsed, command);
-      const { gpu } = await startTrainingBackend({
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      const { backend, gpu } = await startTrainingBackend({
         requested: flags.backend,
         threads: flags.threads,
         deterministic: flags.deterministic === true,
         wholeNetworkOnImages: flags.trainable === 'all' && !flags.cacheFeatures,
-        log: (line) => process.stderr.write(`${line}\n`),
+        log,
       });
+      const backendWarning = presetBackendWarning(flags.preset, backend.name);
+      if (backendWarning) log(backendWarning);
       const {
         lr,
         width,
@@ -266,7 +269,7 @@ Examples:
       process.on('SIGTERM', onSignal);
       try {
         const outcome = await runTraining(config, {
-          log: (line) => process.stderr.write(`${line}\n`),
+          log,
           shouldStop: () => stoppedBy !== undefined,
           progress: progressMode(flags.progress),
           gpu,
@@ -281,7 +284,7 @@ Examples:
             runDir: flags.out,
             kind: exportKind,
             prepared: flags.prepared,
-            log: (line) => process.stderr.write(`${line}\n`),
+            log,
           });
           process.stdout.write(
             `done: ${outcome.epochsCompleted} epochs, best val top-1 ${outcome.bestValTop1.toFixed(4)} at epoch ${outcome.bestEpoch}; best model in ${runPaths(flags.out).best}\n`,

@@ -2,6 +2,7 @@
  * Named training recipes for CPUs, measured on food10 (docs/results.md): `pnpm train --preset cpu` and
  * the real-photo `pnpm demo`. Each is a set of TrainConfig fields; flags given on the command line win.
  */
+import type { BackendInfo } from '@food/core/backend';
 import type { TrainConfig } from './run-config.ts';
 
 export type PresetFields = Pick<
@@ -35,18 +36,31 @@ export const DEMO_FINE_TUNE = {
 
 /**
  * `pnpm train --preset cpu`: the best food10 fine-tune found that fits in 45 minutes on 2 cores,
- * feature caching included (docs/results.md has the measurement and the other candidates).
+ * feature caching included (docs/results.md has the measurement and the other candidates). Stage 5
+ * trains on cached conv4 features, so it wants the tensorflow backend (`pnpm setup:tensorflow`).
  */
 export const CPU_PRESET = {
-  trainable: 'head',
+  trainable: 'stage5',
   cacheFeatures: true,
-  featureViews: 1,
-  learningRate: 1e-3,
+  featureViews: 3,
+  learningRate: 3e-4,
   lrSchedule: 'cosine',
-  warmupEpochs: 0,
+  warmupEpochs: 0.3,
   labelSmoothing: 0.1,
-  epochs: 30,
+  epochs: 8,
   batchSize: 32,
 } as const satisfies PresetFields;
 
 export const TRAIN_PRESETS = { cpu: CPU_PRESET } as const satisfies Record<string, PresetFields>;
+
+/**
+ * `--preset cpu` trains stage 5, whose steps the tensorflow backend runs about 8× faster than wasm
+ * (docs/results.md): on another backend, say so before the run starts rather than after an hour.
+ */
+export function presetBackendWarning(
+  preset: keyof typeof TRAIN_PRESETS | undefined,
+  backend: BackendInfo['name'],
+): string | undefined {
+  if (preset !== 'cpu' || backend === 'tensorflow') return undefined;
+  return `warning: --preset cpu was measured on the tensorflow backend (docs/results.md); on ${backend} its stage-5 epochs take about 8× longer. Run \`pnpm setup:tensorflow\` once, then train again.`;
+}

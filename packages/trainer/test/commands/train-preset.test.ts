@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { withPreset } from '../../src/commands/train.ts';
-import { CPU_PRESET } from '../../src/train/presets.ts';
+import { CPU_PRESET, presetBackendWarning } from '../../src/train/presets.ts';
 
 function parse(...args: string[]) {
   const command = new Command('train')
@@ -38,5 +38,17 @@ describe('--preset', () => {
 
   it('changes nothing without a preset', () => {
     expect(parse()).toMatchObject({ lr: 1e-5, epochs: 14, trainable: 'all', cacheFeatures: false });
+  });
+});
+
+describe('presetBackendWarning', () => {
+  it('names pnpm setup:tensorflow when --preset cpu would run on wasm or cpu', () => {
+    expect(presetBackendWarning('cpu', 'wasm')).toMatch(/on wasm .*pnpm setup:tensorflow/);
+    expect(presetBackendWarning('cpu', 'cpu')).toMatch(/pnpm setup:tensorflow/);
+  });
+
+  it('is silent on the tensorflow backend and without a preset', () => {
+    expect(presetBackendWarning('cpu', 'tensorflow')).toBeUndefined();
+    expect(presetBackendWarning(undefined, 'wasm')).toBeUndefined();
   });
 });

@@ -224,8 +224,7 @@ Examples:
   $ pnpm train --prepared data/prepared/seed50 --out checkpoints/seed50            # the recipe, on a GPU
   $ pnpm train --prepared data/prepared/seed50 --out checkpoints/seed50 --resume
   $ pnpm train --prepared data/prepared/seed50 --out checkpoints/seed50 --resume auto  # a Job that restarts
-  $ pnpm train --prepared data/prepared/food10 --out checkpoints/food10-stage5 \\
-      --trainable stage5 --cache-features --lr 1e-4 --epochs 5 --batch-size 32      # CPU fine-tune
+  $ pnpm train --preset cpu --prepared data/prepared/food10 --out checkpoints/food10-cpu  # CPU fine-tune
   $ pnpm train --prepared data/prepared/synth --out checkpoints/tiny --weights none \\
       --width 0.125 --blocks 1,1,1,1 --image-size 64 --lr 1e-3 --epochs 3 --batch-size 16`,
     )

@@ -54,13 +54,13 @@ export const CPU_PRESET = {
 export const TRAIN_PRESETS = { cpu: CPU_PRESET } as const satisfies Record<string, PresetFields>;
 
 /**
- * `--preset cpu` trains stage 5, whose steps the tensorflow backend runs about 8× faster than wasm
- * (docs/results.md): on another backend, say so before the run starts rather than after an hour.
+ * `--preset cpu` trains stage 5, whose food10 epochs took 2.5–3 minutes on the tensorflow backend and
+ * 17–27 on wasm (docs/results.md): on another backend, say so before the run starts rather than after an hour.
  */
 export function presetBackendWarning(
   preset: keyof typeof TRAIN_PRESETS | undefined,
   backend: BackendInfo['name'],
 ): string | undefined {
   if (preset !== 'cpu' || backend === 'tensorflow') return undefined;
-  return `warning: --preset cpu was measured on the tensorflow backend (docs/results.md); on ${backend} its stage-5 epochs take about 8× longer. Run \`pnpm setup:tensorflow\` once, then train again.`;
+  return `warning: --preset cpu was measured on the tensorflow backend (docs/results.md); its stage-5 epochs took 2.5–3 min each there on 2 cores, and 17–27 min on wasm. Run \`pnpm setup:tensorflow\` once, then train again.`;
 }

@@ -43,7 +43,7 @@ describe('--preset', () => {
 
 describe('presetBackendWarning', () => {
   it('names pnpm setup:tensorflow when --preset cpu would run on wasm or cpu', () => {
-    expect(presetBackendWarning('cpu', 'wasm')).toMatch(/on wasm .*pnpm setup:tensorflow/);
+    expect(presetBackendWarning('cpu', 'wasm')).toMatch(/tensorflow backend.*pnpm setup:tensorflow/);
     expect(presetBackendWarning('cpu', 'cpu')).toMatch(/pnpm setup:tensorflow/);
   });
 

@@ -3,13 +3,14 @@
  * /usr/bin/python3): what the reference project served, started on a free port so the bench can load
  * it the same way as `pnpm serve` and report the ratio.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 import { freePort } from '@food/server/test/helpers/free-port';
+import { guardChild } from './child-guard.ts';
 import { PYTHON } from './pytorch.ts';
 
 const SCRIPT = fileURLToPath(new URL('./flask_reference.py', import.meta.url));
@@ -98,19 +99,7 @@ export async function startFlaskReference(
     // No __pycache__ beside the sources (it imports ./pytorch_resnet50.py).
     env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
   });
-  let spawnError: Error | undefined;
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', (error) => {
-      spawnError = error;
-      resolve();
-    });
-  });
-  const killNow = killWithThisProcess(child);
-  const stop = async () => {
-    killNow();
-    await exited;
-  };
+  const { stop, spawnError } = guardChild(child);
   // Werkzeug logs every request on stderr: keep only the tail, for the error message.
   let stderrTail = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -126,10 +115,10 @@ export async function startFlaskReference(
         () => undefined,
       );
       if (ready) return { url, description: ready, stop };
-      const gone = spawnError !== undefined || child.exitCode !== null || child.signalCode !== null;
+      const gone = spawnError() !== undefined || child.exitCode !== null || child.signalCode !== null;
       if (gone || Date.now() > deadline) {
         const why = gone
-          ? `exited (${spawnError?.message ?? child.exitCode ?? child.signalCode})`
+          ? `exited (${spawnError()?.message ?? child.exitCode ?? child.signalCode})`
           : `did not answer ${url}/api/ready within ${Math.round(timeoutMs / 1000)} s`;
         const tail = stderrTail.trim().split('\n').slice(-5).join('\n  ');
         throw new Error(
@@ -143,24 +132,4 @@ export async function startFlaskReference(
     await stop();
     throw error;
   }
-}
-
-/** Kills `child` on exit, Ctrl-C and SIGTERM of this process; returns the function that kills it now. */
-export function killWithThisProcess(child: ChildProcess): () => void {
-  const kill = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    kill();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.on('exit', kill);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return () => {
-    kill();
-    process.off('exit', kill);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
 }

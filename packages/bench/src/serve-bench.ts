@@ -23,8 +23,8 @@ import { freePort } from '@food/server/test/helpers/free-port';
 import { makePng, multipartBody } from '@food/server/test/helpers/images';
 import { createTinyCheckpoint } from '@food/server/test/helpers/tiny-checkpoint';
 import autocannon from 'autocannon';
+import { guardChild } from './child-guard.ts';
 import {
-  killWithThisProcess,
   parseReferenceChoice,
   type ReferenceChoice,
   type ReferenceModel,
@@ -133,7 +133,10 @@ export function parseFlags(args = process.argv.slice(2)): { help: boolean; optio
   };
 }
 
-async function startServe(checkpoint: string, options: Options): Promise<{ url: string; stop: () => void }> {
+async function startServe(
+  checkpoint: string,
+  options: Options,
+): Promise<{ url: string; stop: () => Promise<void> }> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
@@ -161,7 +164,7 @@ async function startServe(checkpoint: string, options: Options): Promise<{ url: 
     ],
     { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  const stop = killWithThisProcess(child);
+  const { stop } = guardChild(child);
   // tfjs-node in worker threads repeats "kernel ... already registered" per kernel: noise, not errors.
   child.stderr?.on('data', (chunk: Buffer) => {
     const lines = chunk
@@ -179,7 +182,7 @@ async function startServe(checkpoint: string, options: Options): Promise<{ url: 
     );
     if (ready) return { url, stop };
     if (child.exitCode !== null || Date.now() > deadline) {
-      stop();
+      await stop();
       throw new Error('the server did not become ready');
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -389,7 +392,7 @@ async function main(): Promise<void> {
   const skipped = await referenceSkipped(options.reference);
   // Without --checkpoint: the tests' tiny but real checkpoint, so the bench measures the server.
   const tiny = options.checkpoint ? undefined : await createTinyCheckpoint({ withAssets: false });
-  let stopServe: (() => void) | undefined;
+  let stopServe: (() => Promise<void>) | undefined;
   try {
     const checkpoint = options.checkpoint ?? tiny!.dir;
     // A photo-sized upload, so decoding and resizing cost what they do in production.
@@ -404,8 +407,8 @@ async function main(): Promise<void> {
     const before = await serverMemory(url);
     const load = await overload(url, request, saturation.connections * 2, options.requests);
     const after = await serverMemory(url);
-    // Measured alone: the reference starts once our server is gone.
-    stopServe();
+    // Measured alone: the reference starts once our server has exited.
+    await stopServe();
     // A request waits for at most the queue (maxQueue images = maxQueue/maxBatch batches shared by the
     // workers) plus its own batch; one batch takes about maxBatch·workers/RPS seconds at saturation.
     const batchMs = (1000 * options.maxBatch * options.workers) / saturation.rps;
@@ -435,7 +438,7 @@ async function main(): Promise<void> {
       'failed' in reference;
     process.exitCode = failed ? 1 : 0;
   } finally {
-    stopServe?.();
+    await stopServe?.();
     await tiny?.cleanup();
   }
 }

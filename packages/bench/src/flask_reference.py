@@ -47,8 +47,12 @@ def preprocess(image, args):
     """torchvision's Resize(shorter side) + CenterCrop + ToTensor + Normalize, on PIL as torchvision does."""
     image = image.convert("RGB")
     width, height = image.size
-    scale = args.resize / min(width, height)
-    image = image.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.BILINEAR)
+    # torchvision's Resize(int): the shorter side becomes `resize`, the longer one is truncated.
+    if width <= height:
+        size = (args.resize, int(args.resize * height / width))
+    else:
+        size = (int(args.resize * width / height), args.resize)
+    image = image.resize(size, Image.BILINEAR)
     width, height = image.size
     left, top = int(round((width - args.crop) / 2.0)), int(round((height - args.crop) / 2.0))
     image = image.crop((left, top, left + args.crop, top + args.crop))

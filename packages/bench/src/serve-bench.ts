@@ -24,6 +24,7 @@ import { makePng, multipartBody } from '@food/server/test/helpers/images';
 import { createTinyCheckpoint } from '@food/server/test/helpers/tiny-checkpoint';
 import autocannon from 'autocannon';
 import { guardChild } from './child-guard.ts';
+import { type ClosedLoopLatency, closedLoopLatency } from './closed-loop.ts';
 import {
   parseReferenceChoice,
   type ReferenceChoice,
@@ -35,6 +36,7 @@ import {
   compareSaturation,
   comparisonLine,
   comparisonMarkdown,
+  type SaturationPoint,
   type ServeComparison,
 } from './serve-comparison.ts';
 
@@ -296,20 +298,25 @@ async function overload(
   };
 }
 
-/** 1, 2, 4, ... connections for `seconds` each until answered requests/s stop growing by 5 %. */
+/**
+ * 1, 2, 4, ... connections for `seconds` each until answered requests/s stop growing by 5 %. Without
+ * `keepsConnections` autocannon's latencies are wrong (see closed-loop.ts) and are not shown.
+ */
 async function findSaturation(
   name: string,
   url: string,
   request: PredictRequest,
   options: Options,
+  keepsConnections = true,
 ): Promise<Step> {
   await measure(url, request, options.workers, 1); // warm-up
   const steps: Step[] = [];
   for (let connections = 1; connections <= 256; connections *= 2) {
     const step = await measure(url, request, connections, options.seconds);
     steps.push(step);
+    const latency = keepsConnections ? `p50 ${step.p50} ms, p99 ${step.p99} ms` : 'latency timed below';
     console.log(
-      `${name} ${String(connections).padStart(4)} connections: ${step.rps.toFixed(step.rps >= 100 ? 0 : 1).padStart(6)} req/s, p50 ${step.p50} ms, p99 ${step.p99} ms, non-200 ${step.non200}`,
+      `${name} ${String(connections).padStart(4)} connections: ${step.rps.toFixed(step.rps >= 100 ? 0 : 1).padStart(6)} req/s, ${latency}, non-200 ${step.non200}`,
     );
     const best = Math.max(...steps.slice(0, -1).map((s) => s.rps));
     if (steps.length > 2 && step.rps < best * 1.05) break;
@@ -334,8 +341,23 @@ async function referenceModelOf(checkpoint: string): Promise<ReferenceModel> {
 
 interface ReferenceReport {
   server: string;
-  saturation: Step;
+  /** autocannon's answered requests/s (its latencies are wrong for this server: see closed-loop.ts). */
+  saturation: Pick<Step, 'connections' | 'rps' | 'non200'>;
+  latency: ClosedLoopLatency;
   comparison: ServeComparison;
+}
+
+/** Requests/s from autocannon, p50/p99 from closed-loop clients: the same methods for both servers. */
+function saturationPoint(step: Step, latency: ClosedLoopLatency): SaturationPoint {
+  return { connections: step.connections, rps: step.rps, p50: latency.p50, p99: latency.p99 };
+}
+
+async function timeLatency(name: string, url: string, request: PredictRequest, at: Step, options: Options) {
+  const latency = await closedLoopLatency(`${url}/api/predict`, request, at.connections, options.seconds);
+  console.log(
+    `${name} latency at ${at.connections} connections (closed-loop fetch, ${options.seconds} s): p50 ${latency.p50} ms, p99 ${latency.p99} ms, ${latency.rps.toFixed(1)} req/s`,
+  );
+  return latency;
 }
 
 /** Starts the reference, finds its saturation like ours, prints the comparison; always stops it. */
@@ -343,18 +365,20 @@ async function measureReference(
   checkpoint: string,
   request: PredictRequest,
   options: Options,
-  ours: Step,
+  ours: SaturationPoint,
 ): Promise<ReferenceReport> {
   const reference = await startFlaskReference(await referenceModelOf(checkpoint));
   try {
     const { model, torch, threads } = reference.description;
     const server = `Flask (threaded dev server) + PyTorch ${torch}, ${model}, ${threads} threads`;
     console.log(`reference: ${server}`);
-    const saturation = await findSaturation('reference', reference.url, request, options);
-    const comparison = compareSaturation(ours, saturation);
+    const step = await findSaturation('reference', reference.url, request, options, false);
+    const latency = await timeLatency('reference', reference.url, request, step, options);
+    const comparison = compareSaturation(ours, saturationPoint(step, latency));
     console.log(comparisonLine(comparison, 'Flask + PyTorch'));
     console.log(`\n${comparisonMarkdown(comparison, `Flask + PyTorch ${torch} (${model})`)}\n`);
-    return { server, saturation, comparison };
+    const { connections, rps, non200 } = step;
+    return { server, saturation: { connections, rps, non200 }, latency, comparison };
   } finally {
     await reference.stop();
   }
@@ -403,6 +427,8 @@ async function main(): Promise<void> {
     stopServe = served.stop;
     const { url } = served;
     const saturation = await findSaturation('ours', url, request, options);
+    // Timed like the reference's, for the comparison (autocannon's own p50/p99 above are right for ours).
+    const latency = skipped ? undefined : await timeLatency('ours', url, request, saturation, options);
 
     const before = await serverMemory(url);
     const load = await overload(url, request, saturation.connections * 2, options.requests);
@@ -414,7 +440,9 @@ async function main(): Promise<void> {
     const batchMs = (1000 * options.maxBatch * options.workers) / saturation.rps;
     const boundMs = (Math.ceil(options.maxQueue / (options.maxBatch * options.workers)) + 1) * batchMs;
     const onlyExpected = Object.keys(load.statuses).every((status) => status === '200' || status === '503');
-    const reference = skipped ?? (await referenceOrFailure(checkpoint, request, options, saturation));
+    const reference =
+      skipped ??
+      (await referenceOrFailure(checkpoint, request, options, saturationPoint(saturation, latency!)));
     const report = {
       saturation,
       overload: load,

@@ -1,6 +1,6 @@
 /** The line of `pnpm bench:serve` that sets our server's saturation beside the reference's, as a ratio. */
 
-/** One side's saturation step: answered predictions per second and autocannon's latency percentiles. */
+/** One side's saturation step: answered predictions/s (autocannon) and p50/p99 (closed-loop clients). */
 export interface SaturationPoint {
   connections: number;
   rps: number;

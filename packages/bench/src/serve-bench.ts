@@ -309,7 +309,15 @@ async function findSaturation(
   options: Options,
   keepsConnections = true,
 ): Promise<Step> {
-  await measure(url, request, options.workers, 1); // warm-up
+  // Warm-up: one whole request first (a first forward can outlast a 1 s autocannon run), then 1 s of load.
+  await (
+    await fetch(`${url}/api/predict`, {
+      method: 'POST',
+      body: new Uint8Array(request.payload),
+      headers: request.headers,
+    })
+  ).arrayBuffer();
+  await measure(url, request, options.workers, 1);
   const steps: Step[] = [];
   for (let connections = 1; connections <= 256; connections *= 2) {
     const step = await measure(url, request, connections, options.seconds);

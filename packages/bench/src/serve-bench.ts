@@ -6,17 +6,39 @@
  * 2. Overload: 2× the saturating connections for N requests: every answer must be 200 or 503 with
  *    Retry-After; p99 latency of the accepted ones must stay within the queue's worth of batches;
  *    the server's RSS and each worker's numTensors must not grow.
- * Without --checkpoint it serves a tiny ResNet (width 1/16, 32 px) written to a temporary folder.
+ * 3. The reference (--reference): a Flask + PyTorch server like the reference project's
+ *    (./flask_reference.py), measured right after ours with the same requests and the same saturation
+ *    procedure (no overload phase: that checks our 503s), and the ratio ours/reference.
+ * Without --checkpoint it serves a tiny ResNet (width 1/16, 32 px) written to a temporary folder; the
+ * reference then serves the same tiny shape, so the ratio compares servers, not networks.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES_HELP } from '@food/core/backend';
+import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
 import { parsePositiveInteger } from '@food/core/parse-number';
 import { freePort } from '@food/server/test/helpers/free-port';
-import { makePng } from '@food/server/test/helpers/images';
+import { makePng, multipartBody } from '@food/server/test/helpers/images';
 import { createTinyCheckpoint } from '@food/server/test/helpers/tiny-checkpoint';
 import autocannon from 'autocannon';
+import { guardChild } from './child-guard.ts';
+import { type ClosedLoopLatency, closedLoopLatency } from './closed-loop.ts';
+import {
+  parseReferenceChoice,
+  type ReferenceChoice,
+  type ReferenceModel,
+  referenceUnavailable,
+  startFlaskReference,
+} from './flask-reference.ts';
+import {
+  compareSaturation,
+  comparisonLine,
+  comparisonMarkdown,
+  type SaturationPoint,
+  type ServeComparison,
+} from './serve-comparison.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -30,6 +52,7 @@ interface Options {
   maxQueue: number;
   seconds: number;
   requests: number;
+  reference: ReferenceChoice;
 }
 
 const USAGE = `Usage: pnpm bench:serve [options]
@@ -45,6 +68,8 @@ Options:
   --max-queue <n>      images waiting before 503 (default 64)
   --seconds <n>        seconds per saturation step (default 4)
   --requests <n>       requests in the overload phase (default 10000)
+  --reference <name>   auto (default: flask when /usr/bin/python3 has flask and torch) | flask | none:
+                       also load a Flask + PyTorch server like the reference project's, same requests
   --help               this text`;
 
 /** Exits with the usage on --help, and with the reason and the usage on a bad flag. */
@@ -63,8 +88,10 @@ function parseOptions(): Options {
   return parsed.options;
 }
 
-function parseFlags(): { help: boolean; options: Options } {
+/** Exported for tests: the flags (without `node script`) → options; throws on a bad value. */
+export function parseFlags(args = process.argv.slice(2)): { help: boolean; options: Options } {
   const { values } = parseArgs({
+    args,
     options: {
       help: { type: 'boolean', default: false },
       checkpoint: { type: 'string' },
@@ -75,11 +102,19 @@ function parseFlags(): { help: boolean; options: Options } {
       'max-queue': { type: 'string', default: '64' },
       seconds: { type: 'string', default: '4' },
       requests: { type: 'string', default: '10000' },
+      reference: { type: 'string', default: 'auto' },
     },
   });
   const integer = (name: string, value: string | undefined) => {
     try {
       return parsePositiveInteger(value ?? '');
+    } catch (error) {
+      throw new Error(`--${name}: ${(error as Error).message}`);
+    }
+  };
+  const choice = (name: string, value: string | undefined) => {
+    try {
+      return parseReferenceChoice(value ?? '');
     } catch (error) {
       throw new Error(`--${name}: ${(error as Error).message}`);
     }
@@ -95,6 +130,7 @@ function parseFlags(): { help: boolean; options: Options } {
       maxQueue: integer('max-queue', values['max-queue']),
       seconds: integer('seconds', values.seconds),
       requests: integer('requests', values.requests),
+      reference: choice('reference', values.reference),
     },
   };
 }
@@ -102,7 +138,7 @@ function parseFlags(): { help: boolean; options: Options } {
 async function startServe(
   checkpoint: string,
   options: Options,
-): Promise<{ url: string; child: ChildProcess }> {
+): Promise<{ url: string; stop: () => Promise<void> }> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
@@ -130,6 +166,7 @@ async function startServe(
     ],
     { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  const { stop } = guardChild(child);
   // tfjs-node in worker threads repeats "kernel ... already registered" per kernel: noise, not errors.
   child.stderr?.on('data', (chunk: Buffer) => {
     const lines = chunk
@@ -145,8 +182,11 @@ async function startServe(
       (response) => response.ok,
       () => false,
     );
-    if (ready) return { url, child };
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error('the server did not become ready');
+    if (ready) return { url, stop };
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error('the server did not become ready');
+    }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
@@ -166,16 +206,28 @@ async function serverMemory(url: string): Promise<ServerMemory> {
 interface Step {
   connections: number;
   rps: number;
+  p50: number;
   p99: number;
   non200: number;
 }
 
-async function measure(url: string, image: Buffer, connections: number, seconds: number): Promise<Step> {
+/** The one request both servers get: the photo as the multipart field `image`, as a browser sends it. */
+interface PredictRequest {
+  payload: Buffer;
+  headers: Record<string, string>;
+}
+
+async function measure(
+  url: string,
+  request: PredictRequest,
+  connections: number,
+  seconds: number,
+): Promise<Step> {
   const result = await autocannon({
     url: `${url}/api/predict`,
     method: 'POST',
-    headers: { 'content-type': 'image/png' },
-    body: image,
+    headers: request.headers,
+    body: request.payload,
     connections,
     duration: seconds,
     timeout: 30,
@@ -184,6 +236,7 @@ async function measure(url: string, image: Buffer, connections: number, seconds:
     connections,
     // Only answered predictions count: a 503 is cheap and would make shedding look like throughput.
     rps: result['2xx'] / result.duration,
+    p50: result.latency.p50,
     p99: result.latency.p99,
     non200: result.non2xx + result.errors + result.timeouts,
   };
@@ -201,7 +254,7 @@ interface OverloadReport {
 /** Closed-loop clients until `total` requests are answered; per-request status, latency and headers. */
 async function overload(
   url: string,
-  image: Buffer,
+  request: PredictRequest,
   connections: number,
   total: number,
 ): Promise<OverloadReport> {
@@ -217,8 +270,8 @@ async function overload(
         const begin = performance.now();
         const response = await fetch(`${url}/api/predict`, {
           method: 'POST',
-          body: new Uint8Array(image),
-          headers: { 'content-type': 'image/png' },
+          body: new Uint8Array(request.payload),
+          headers: request.headers,
         }).catch((error: Error) => error);
         if (response instanceof Error) {
           statuses[`error ${response.message}`] = (statuses[`error ${response.message}`] ?? 0) + 1;
@@ -245,41 +298,159 @@ async function overload(
   };
 }
 
+/**
+ * 1, 2, 4, ... connections for `seconds` each until answered requests/s stop growing by 5 %. Without
+ * `keepsConnections` autocannon's latencies are wrong (see closed-loop.ts) and are not shown.
+ */
+async function findSaturation(
+  name: string,
+  url: string,
+  request: PredictRequest,
+  options: Options,
+  keepsConnections = true,
+): Promise<Step> {
+  // Warm-up: one whole request first (a first forward can outlast a 1 s autocannon run), then 1 s of load.
+  await (
+    await fetch(`${url}/api/predict`, {
+      method: 'POST',
+      body: new Uint8Array(request.payload),
+      headers: request.headers,
+    })
+  ).arrayBuffer();
+  await measure(url, request, options.workers, 1);
+  const steps: Step[] = [];
+  for (let connections = 1; connections <= 256; connections *= 2) {
+    const step = await measure(url, request, connections, options.seconds);
+    steps.push(step);
+    const latency = keepsConnections ? `p50 ${step.p50} ms, p99 ${step.p99} ms` : 'latency timed below';
+    console.log(
+      `${name} ${String(connections).padStart(4)} connections: ${step.rps.toFixed(step.rps >= 100 ? 0 : 1).padStart(6)} req/s, ${latency}, non-200 ${step.non200}`,
+    );
+    const best = Math.max(...steps.slice(0, -1).map((s) => s.rps));
+    if (steps.length > 2 && step.rps < best * 1.05) break;
+  }
+  const saturation = steps.reduce((a, b) => (b.rps > a.rps ? b : a));
+  console.log(
+    `${name} saturation: ${saturation.rps.toFixed(1)} req/s at ${saturation.connections} connections`,
+  );
+  return saturation;
+}
+
+/** The checkpoint's classes, input size and network shape, for the reference to serve the same. */
+async function referenceModelOf(checkpoint: string): Promise<ReferenceModel> {
+  const { labels, preprocess, runConfig } = await readCheckpointMetadata(checkpoint);
+  return {
+    labels: labels.classes,
+    preprocess,
+    widthMultiplier: runConfig.widthMultiplier,
+    blocksPerStage: runConfig.blocksPerStage,
+  };
+}
+
+interface ReferenceReport {
+  server: string;
+  /** autocannon's answered requests/s (its latencies are wrong for this server: see closed-loop.ts). */
+  saturation: Pick<Step, 'connections' | 'rps' | 'non200'>;
+  latency: ClosedLoopLatency;
+  comparison: ServeComparison;
+}
+
+/** Requests/s from autocannon, p50/p99 from closed-loop clients: the same methods for both servers. */
+function saturationPoint(step: Step, latency: ClosedLoopLatency): SaturationPoint {
+  return { connections: step.connections, rps: step.rps, p50: latency.p50, p99: latency.p99 };
+}
+
+async function timeLatency(name: string, url: string, request: PredictRequest, at: Step, options: Options) {
+  const latency = await closedLoopLatency(`${url}/api/predict`, request, at.connections, options.seconds);
+  console.log(
+    `${name} latency at ${at.connections} connections (closed-loop fetch, ${options.seconds} s): p50 ${latency.p50} ms, p99 ${latency.p99} ms, ${latency.rps.toFixed(1)} req/s`,
+  );
+  return latency;
+}
+
+/** Starts the reference, finds its saturation like ours, prints the comparison; always stops it. */
+async function measureReference(
+  checkpoint: string,
+  request: PredictRequest,
+  options: Options,
+  ours: SaturationPoint,
+): Promise<ReferenceReport> {
+  const reference = await startFlaskReference(await referenceModelOf(checkpoint));
+  try {
+    const { model, torch, threads } = reference.description;
+    const server = `Flask (threaded dev server) + PyTorch ${torch}, ${model}, ${threads} threads`;
+    console.log(`reference: ${server}`);
+    const step = await findSaturation('reference', reference.url, request, options, false);
+    const latency = await timeLatency('reference', reference.url, request, step, options);
+    const comparison = compareSaturation(ours, saturationPoint(step, latency));
+    console.log(comparisonLine(comparison, 'Flask + PyTorch'));
+    console.log(`\n${comparisonMarkdown(comparison, `Flask + PyTorch ${torch} (${model})`)}\n`);
+    const { connections, rps, non200 } = step;
+    return { server, saturation: { connections, rps, non200 }, latency, comparison };
+  } finally {
+    await reference.stop();
+  }
+}
+
+/** Undefined when the reference runs, else why not; exits 1 when `--reference flask` cannot run. */
+async function referenceSkipped(choice: ReferenceChoice): Promise<{ skipped: string } | undefined> {
+  if (choice === 'none') return { skipped: '--reference none' };
+  const unavailable = await referenceUnavailable();
+  if (!unavailable) return undefined;
+  if (choice === 'flask') {
+    process.stderr.write(`bench:serve: --reference flask: ${unavailable}\n`);
+    process.exit(1);
+  }
+  console.log(
+    `reference: skipped: ${unavailable}; then it runs by default (or force it with --reference flask)`,
+  );
+  return { skipped: unavailable };
+}
+
+/** The reference's report, or why it failed: our server's report stands either way. */
+async function referenceOrFailure(
+  ...args: Parameters<typeof measureReference>
+): Promise<ReferenceReport | { failed: string }> {
+  try {
+    return await measureReference(...args);
+  } catch (error) {
+    process.stderr.write(`bench:serve: ${(error as Error).message}\n`);
+    return { failed: (error as Error).message };
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseOptions();
+  const skipped = await referenceSkipped(options.reference);
   // Without --checkpoint: the tests' tiny but real checkpoint, so the bench measures the server.
   const tiny = options.checkpoint ? undefined : await createTinyCheckpoint({ withAssets: false });
-  let child: ChildProcess | undefined;
+  let stopServe: (() => Promise<void>) | undefined;
   try {
     const checkpoint = options.checkpoint ?? tiny!.dir;
     // A photo-sized upload, so decoding and resizing cost what they do in production.
-    const image = makePng(512, 384);
+    const request = multipartBody([
+      { name: 'image', value: makePng(512, 384), filename: 'photo.png', contentType: 'image/png' },
+    ]);
     const served = await startServe(checkpoint, options);
-    child = served.child;
+    stopServe = served.stop;
     const { url } = served;
-    await measure(url, image, options.workers, 1); // warm-up
-
-    const steps: Step[] = [];
-    for (let connections = 1; connections <= 256; connections *= 2) {
-      const step = await measure(url, image, connections, options.seconds);
-      steps.push(step);
-      console.log(
-        `${String(connections).padStart(4)} connections: ${step.rps.toFixed(0).padStart(6)} req/s, p99 ${step.p99} ms, non-200 ${step.non200}`,
-      );
-      const best = Math.max(...steps.slice(0, -1).map((s) => s.rps));
-      if (steps.length > 2 && step.rps < best * 1.05) break;
-    }
-    const saturation = steps.reduce((a, b) => (b.rps > a.rps ? b : a));
-    console.log(`saturation: ${saturation.rps.toFixed(0)} req/s at ${saturation.connections} connections`);
+    const saturation = await findSaturation('ours', url, request, options);
+    // Timed like the reference's, for the comparison (autocannon's own p50/p99 above are right for ours).
+    const latency = skipped ? undefined : await timeLatency('ours', url, request, saturation, options);
 
     const before = await serverMemory(url);
-    const load = await overload(url, image, saturation.connections * 2, options.requests);
+    const load = await overload(url, request, saturation.connections * 2, options.requests);
     const after = await serverMemory(url);
+    // Measured alone: the reference starts once our server has exited.
+    await stopServe();
     // A request waits for at most the queue (maxQueue images = maxQueue/maxBatch batches shared by the
     // workers) plus its own batch; one batch takes about maxBatch·workers/RPS seconds at saturation.
     const batchMs = (1000 * options.maxBatch * options.workers) / saturation.rps;
     const boundMs = (Math.ceil(options.maxQueue / (options.maxBatch * options.workers)) + 1) * batchMs;
     const onlyExpected = Object.keys(load.statuses).every((status) => status === '200' || status === '503');
+    const reference =
+      skipped ??
+      (await referenceOrFailure(checkpoint, request, options, saturationPoint(saturation, latency!)));
     const report = {
       saturation,
       overload: load,
@@ -292,14 +463,20 @@ async function main(): Promise<void> {
         tensorsStable: JSON.stringify(before.tensors) === JSON.stringify(after.tensors),
         rssGrowthMiB: Math.round((after.rssMiB - before.rssMiB) * 10) / 10,
       },
+      // Saturation only: the overload phase and the checks above are of our server alone.
+      reference,
     };
     console.log(JSON.stringify(report, null, 2));
-    const failed = !onlyExpected || load.rejected503WithoutRetryAfter > 0 || !report.checks.tensorsStable;
+    const failed =
+      !onlyExpected ||
+      load.rejected503WithoutRetryAfter > 0 ||
+      !report.checks.tensorsStable ||
+      'failed' in reference;
     process.exitCode = failed ? 1 : 0;
   } finally {
-    child?.kill('SIGTERM');
+    await stopServe?.();
     await tiny?.cleanup();
   }
 }
 
-await main();
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) await main();

@@ -1,0 +1,31 @@
+import { createServer } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedLoopLatency } from '../src/closed-loop.ts';
+
+describe('closedLoopLatency', () => {
+  // Like Werkzeug's development server: every answer closes its connection; every other one is a 503.
+  let answered = 0;
+  const server = createServer((request, response) => {
+    request.resume().on('end', () => {
+      answered += 1;
+      response.writeHead(answered % 2 === 0 ? 503 : 200, { connection: 'close' }).end('{}');
+    });
+  });
+  let url = '';
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/api/predict`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  it('keeps sending through closed connections and times only the 200s', async () => {
+    const request = { payload: Buffer.from('photo'), headers: { 'content-type': 'image/png' } };
+    const latency = await closedLoopLatency(url, request, 2, 0.3);
+    expect(answered).toBeGreaterThan(2);
+    expect(latency.connections).toBe(2);
+    expect(latency.rps).toBeGreaterThan(0);
+    // Half the answers are 503s: requests/s counts 200s only, so it is at most half the answers' rate.
+    expect(latency.rps * 0.3).toBeLessThanOrEqual(Math.ceil(answered / 2) + 1);
+    expect(latency.p50).toBeLessThanOrEqual(latency.p99);
+  });
+});

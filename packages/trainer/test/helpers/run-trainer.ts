@@ -13,10 +13,13 @@ export interface TrainerRun {
 
 /** Runs the real CLI as a user would (`pnpm trainer ARGS` runs this), from the repository root. */
 export function runTrainer(...args: string[]): Promise<TrainerRun> {
+  return runCliEntry('packages/trainer/src/cli.ts', ...args);
+}
+
+/** `node --import tsx ENTRY ARGS` from the repository root, as the root package.json's scripts run a CLI. */
+export function runCliEntry(entry: string, ...args: string[]): Promise<TrainerRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'packages/trainer/src/cli.ts', ...args], {
-      cwd: repoRoot,
-    });
+    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: repoRoot });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => {

@@ -15,9 +15,8 @@ import { spreadSubset } from '../../src/data/spread-subset.ts';
 import type { MetricsFile } from '../../src/evaluate/report-input.ts';
 import { type EvaluateOptions, runEvaluation, runNameOf } from '../../src/evaluate/run-evaluation.ts';
 import { exportCheckpointToOnnx } from '../../src/export/export-onnx.ts';
-import { RECIPE_DEFAULTS } from '../../src/train/run-config.ts';
 import { runTraining } from '../../src/train/run-training.ts';
-import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
+import { createPreparedSynth, type PreparedSynth, tinyTrainConfig } from '../fixtures/prepared-synth.ts';
 
 const quiet = { log: () => {}, progress: false };
 
@@ -53,20 +52,7 @@ describe('runEvaluation (tiny ResNet trained on synthetic Food-101)', () => {
     synth = await createPreparedSynth({ classes: 4, imagesPerClass: 16 });
     run = path.join(synth.root, 'checkpoints', 'tiny');
     await runTraining(
-      {
-        ...RECIPE_DEFAULTS,
-        prepared: synth.prepared,
-        out: run,
-        blocksPerStage: [1, 1, 1, 1],
-        widthMultiplier: 1 / 16,
-        imageSize: 32,
-        weights: 'none',
-        backend: 'wasm',
-        learningRate: 1e-2,
-        epochs: 2,
-        batchSize: 8,
-        augment: false,
-      },
+      tinyTrainConfig(synth, path.join('checkpoints', 'tiny'), { learningRate: 1e-2, augment: false }),
       { log: () => {}, shouldStop: () => false, progress: false },
     );
     options = {

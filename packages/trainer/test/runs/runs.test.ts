@@ -10,9 +10,9 @@ import { renderComparePage } from '../../src/runs/compare-html.ts';
 import { differingSettings, type RunSummary, readRuns } from '../../src/runs/read-runs.ts';
 import { duration, formatRunsTable } from '../../src/runs/runs-table.ts';
 import { readHistory } from '../../src/train/history.ts';
-import { RECIPE_DEFAULTS, type TrainConfig } from '../../src/train/run-config.ts';
+import type { TrainConfig } from '../../src/train/run-config.ts';
 import { runTraining } from '../../src/train/run-training.ts';
-import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
+import { createPreparedSynth, type PreparedSynth, tinyTrainConfig } from '../fixtures/prepared-synth.ts';
 import { runCommandsInProcess } from '../helpers/run-trainer.ts';
 
 const quiet = { log: () => {}, shouldStop: () => false, progress: false };
@@ -28,21 +28,12 @@ beforeAll(async () => {
   synth = await createPreparedSynth({ classes: 3, imagesPerClass: 12 });
   runsDir = path.join(synth.root, 'checkpoints');
   reportsDir = path.join(synth.root, 'reports');
-  const config = (name: string, overrides: Partial<TrainConfig>): TrainConfig => ({
-    ...RECIPE_DEFAULTS,
-    prepared: synth.prepared,
-    out: path.join(runsDir, name),
-    blocksPerStage: [1, 1, 1, 1],
-    widthMultiplier: 1 / 16,
-    imageSize: 32,
-    weights: 'none',
-    backend: 'wasm',
-    learningRate: 1e-2,
-    epochs: 2,
-    batchSize: 8,
-    augment: false,
-    ...overrides,
-  });
+  const config = (name: string, overrides: Partial<TrainConfig>): TrainConfig =>
+    tinyTrainConfig(synth, path.join('checkpoints', name), {
+      learningRate: 1e-2,
+      augment: false,
+      ...overrides,
+    });
   await runTraining(config('fast', {}), quiet);
   await runTraining(config('slow', { learningRate: 1e-3 }), quiet);
   await runTraining(config('stopped', { maxSteps: 1 }), quiet);

@@ -162,6 +162,21 @@ const PANEL = { width: 380, height: 240 };
 const TRAIN = '#2563eb';
 const VAL = '#ea580c';
 
+/**
+ * What every per-epoch curves chart shares: two panels side by side over one `points` table (panel,
+ * epoch, series, value), points without a finite value (a run without validation) left out.
+ */
+export function twoPanelSpec(points: ReadonlyArray<{ value: number }>): Spec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega/v6.json',
+    padding: 8,
+    autosize: 'pad',
+    config: CHART_CONFIG,
+    layout: { columns: 2, padding: 48 },
+    data: [{ name: 'points', values: points.filter((point) => Number.isFinite(point.value)) }],
+  };
+}
+
 /** Loss and accuracy per epoch, train against validation, side by side. */
 export async function curvesSvg(history: readonly EpochRecord[]): Promise<string> {
   const points = history.flatMap((record) => [
@@ -172,12 +187,7 @@ export async function curvesSvg(history: readonly EpochRecord[]): Promise<string
     { panel: 'accuracy', epoch: record.epoch, series: 'val top-5', value: record.valTop5 },
   ]);
   const spec: Spec = {
-    $schema: 'https://vega.github.io/schema/vega/v6.json',
-    padding: 8,
-    autosize: 'pad',
-    config: CHART_CONFIG,
-    layout: { columns: 2, padding: 48 },
-    data: [{ name: 'points', values: points.filter((point) => Number.isFinite(point.value)) }],
+    ...twoPanelSpec(points),
     marks: [
       curvePanel({
         name: 'loss',

@@ -4,7 +4,7 @@
  * training dashed.
  */
 import type { GroupMark, Spec } from 'vega';
-import { CHART_CONFIG, renderSvg } from '../evaluate/charts.ts';
+import { renderSvg, twoPanelSpec } from '../evaluate/charts.ts';
 import type { EpochRecord } from '../train/history.ts';
 
 export interface RunCurves {
@@ -24,12 +24,7 @@ export async function comparisonCurvesSvg(runs: readonly RunCurves[]): Promise<s
     ]),
   );
   const spec: Spec = {
-    $schema: 'https://vega.github.io/schema/vega/v6.json',
-    padding: 8,
-    autosize: 'pad',
-    config: CHART_CONFIG,
-    layout: { columns: 2, padding: 48 },
-    data: [{ name: 'points', values: points.filter((point) => Number.isFinite(point.value)) }],
+    ...twoPanelSpec(points),
     scales: [
       // Tableau 10: distinguishable for up to ten runs, and for the common colour-vision deficiencies.
       { name: 'run', type: 'ordinal', domain: runs.map((run) => run.name), range: { scheme: 'tableau10' } },

@@ -1,20 +1,25 @@
+import path from 'node:path';
 import type { CheckResult } from './check-result.ts';
-import { type LibraryResolution, TENSORFLOW_CUDA_LIBRARIES } from './cuda-libraries.ts';
-import { TRAIN_IMAGE } from './fixes.ts';
-import { compareVersions, type NvidiaSmiResult, visibleGpus } from './nvidia-smi.ts';
+import { type CudaStack, kernelSupport } from './cuda-stack.ts';
+import { SETUP_GPU, TRAIN_IMAGE } from './fixes.ts';
+import type { LoadResult } from './load-libraries.ts';
+import { compareVersions, type GpuInfo, type NvidiaSmiResult, visibleGpus } from './nvidia-smi.ts';
 
-/** CUDA 11.x minor-version compatibility needs at least this driver (NVIDIA's CUDA compatibility table). */
-export const MIN_DRIVER = '450.80.02';
-
-export function checkDriver(smi: NvidiaSmiResult): CheckResult {
+/** `requireGpu`: `pnpm run doctor --gpu`; without it a machine with no GPU trains on the CPU. */
+export function checkDriver(
+  smi: NvidiaSmiResult,
+  stack: CudaStack | undefined,
+  requireGpu: boolean,
+): CheckResult {
   const name = 'nvidia-driver';
+  const minDriver = stack?.minDriver ?? '525.60.13';
+  const cuda = stack ? `CUDA ${stack.cuda}` : 'CUDA 12';
   if (smi.status === 'not-installed') {
     return {
       name,
-      status: 'fail',
-      detail:
-        'nvidia-smi not found: no NVIDIA driver on this machine (or the container was started without GPUs)',
-      fix: `Install the NVIDIA driver ≥ ${MIN_DRIVER}; in Docker run with \`--gpus all\` (NVIDIA Container Toolkit)`,
+      status: requireGpu ? 'fail' : 'warn',
+      detail: `nvidia-smi not found: no NVIDIA driver (or a container started without GPUs)${requireGpu ? '' : '; training runs on the CPU'}`,
+      fix: `Install the NVIDIA driver ≥ ${minDriver}; in Docker run with \`--gpus all\` (NVIDIA Container Toolkit)`,
     };
   }
   if (smi.status === 'error') {
@@ -25,81 +30,119 @@ export function checkDriver(smi: NvidiaSmiResult): CheckResult {
       fix: 'Reinstall or reload the NVIDIA driver until `nvidia-smi` lists the GPUs (a reboot after a driver update is often enough)',
     };
   }
-  const versions = [...new Set(smi.gpus.map((gpu) => gpu.driverVersion))];
-  const version = versions[0] ?? 'unknown';
-  if (smi.gpus.length === 0 || compareVersions(version, MIN_DRIVER) < 0) {
+  const version = smi.gpus[0]?.driverVersion ?? 'unknown';
+  if (smi.gpus.length === 0 || compareVersions(version, minDriver) < 0) {
     return {
       name,
       status: 'fail',
       detail:
-        smi.gpus.length === 0 ? 'nvidia-smi lists no GPU' : `driver ${version} is older than ${MIN_DRIVER}`,
-      fix: `Install the NVIDIA driver ≥ ${MIN_DRIVER} (CUDA 11 needs it)`,
+        smi.gpus.length === 0
+          ? 'nvidia-smi lists no GPU'
+          : `driver ${version} is older than ${minDriver}, the oldest ${cuda} runs on`,
+      fix: `Install the NVIDIA driver ≥ ${minDriver} (${cuda}; the libraries come with \`pnpm setup:tensorflow --gpu\`, the driver from the host)`,
     };
   }
-  return { name, status: 'pass', detail: `driver ${version} (≥ ${MIN_DRIVER})` };
+  return { name, status: 'pass', detail: `driver ${version} (≥ ${minDriver} for ${cuda})` };
 }
 
-/**
- * libtensorflow 2.9 is built with CUDA 11.2, which compiles for compute capabilities up to 8.6: on Ada
- * (8.9), Hopper (9.0) and newer the driver JIT-compiles TensorFlow's PTX when it starts.
- */
-const NEWEST_PREBUILT_CAPABILITY = '8.6';
+function describeGpu(gpu: GpuInfo, visible: boolean): string {
+  const memory =
+    gpu.memoryTotalMiB === undefined
+      ? 'memory [N/A]'
+      : `${(gpu.memoryTotalMiB / 1024).toFixed(1)} GiB, ${((gpu.memoryFreeMiB ?? 0) / 1024).toFixed(1)} GiB free`;
+  return `${gpu.index}: ${gpu.name} (${memory}, compute ${gpu.computeCapability ?? 'unknown'}${visible ? '' : ', hidden by CUDA_VISIBLE_DEVICES'})`;
+}
 
-export function checkGpus(smi: NvidiaSmiResult, cudaVisibleDevices: string | undefined): CheckResult {
-  const name = 'gpus';
+/** One check per visible GPU: does the installed TensorFlow have machine code for its compute capability? */
+export function checkGpus(
+  smi: NvidiaSmiResult,
+  cudaVisibleDevices: string | undefined,
+  stack: CudaStack | undefined,
+): CheckResult[] {
   if (smi.status !== 'ok' || smi.gpus.length === 0) {
-    return { name, status: 'skip', detail: 'no GPU listed (see nvidia-driver)' };
+    return [{ name: 'gpus', status: 'skip', detail: 'no GPU listed (see nvidia-driver)' }];
   }
   const visible = visibleGpus(smi.gpus, cudaVisibleDevices);
-  const described = smi.gpus
-    .map((gpu) => {
-      const memory =
-        gpu.memoryTotalMiB === undefined
-          ? 'memory [N/A]'
-          : `${(gpu.memoryTotalMiB / 1024).toFixed(1)} GiB, ${((gpu.memoryFreeMiB ?? 0) / 1024).toFixed(1)} GiB free`;
-      const hidden = visible.includes(gpu) ? '' : ', hidden by CUDA_VISIBLE_DEVICES';
-      return `${gpu.index}: ${gpu.name} (${memory}, compute ${gpu.computeCapability ?? 'unknown'}${hidden})`;
-    })
-    .join('; ');
   if (visible.length === 0) {
-    return {
-      name,
-      status: 'fail',
-      detail: `${described}; CUDA_VISIBLE_DEVICES="${cudaVisibleDevices}" hides all of them`,
-      fix: 'Unset CUDA_VISIBLE_DEVICES or list a GPU in it',
-    };
+    return [
+      {
+        name: 'gpus',
+        status: 'fail',
+        detail: `${smi.gpus.map((gpu) => describeGpu(gpu, false)).join('; ')}: CUDA_VISIBLE_DEVICES="${cudaVisibleDevices}" hides all of them`,
+        fix: 'Unset CUDA_VISIBLE_DEVICES or list a GPU in it',
+      },
+    ];
   }
-  const jit = visible.filter(
-    (gpu) => gpu.computeCapability && compareVersions(gpu.computeCapability, NEWEST_PREBUILT_CAPABILITY) > 0,
-  );
-  if (jit.length > 0) {
+  return visible.map((gpu) => checkGpuKernels(gpu, stack));
+}
+
+function checkGpuKernels(gpu: GpuInfo, stack: CudaStack | undefined): CheckResult {
+  const name = `gpu ${gpu.index}`;
+  const described = describeGpu(gpu, true);
+  if (!stack)
+    return { name, status: 'skip', detail: `${described}; kernels not checked (see libtensorflow)` };
+  if (!gpu.computeCapability) {
     return {
       name,
       status: 'warn',
-      detail: `${described}. TensorFlow 2.9 has no kernels for compute ${jit[0]!.computeCapability}: the driver JIT-compiles its PTX at every start (minutes) unless cached`,
-      fix: 'Keep the compiled kernels: export CUDA_CACHE_MAXSIZE=4294967296 and keep CUDA_CACHE_PATH (default ~/.nv/ComputeCache) on a persistent disk; the training image sets both (cache under /app/checkpoints/.nv-cache)',
+      detail: `${described}: the driver does not report the compute capability, so the kernels are not checked`,
+      fix: 'Update the NVIDIA driver (510 or newer reports compute_cap)',
     };
   }
-  return { name, status: 'pass', detail: described };
-}
-
-export function checkCudaLibraries(resolution: LibraryResolution): CheckResult {
-  const name = 'cuda-libraries';
-  if (resolution.missing.length === 0) {
-    const folders = [...new Set(resolution.found.map(({ file }) => file.replace(/\/[^/]+$/, '')))];
+  const tensorflow = `TensorFlow ${stack.tensorflowVersion}`;
+  const support = kernelSupport(stack.kernels, gpu.computeCapability);
+  if (support.kind === 'native') {
     return {
       name,
       status: 'pass',
-      detail: `CUDA 11 and cuDNN 8 resolvable (${TENSORFLOW_CUDA_LIBRARIES.length} libraries, in ${folders.join(', ')})`,
+      detail: `${described}: ${tensorflow} has machine code for it (sm_${support.sass.replace('.', '')})`,
     };
   }
-  const others = resolution.otherVersions.length
-    ? `; found other versions TensorFlow 2.9 cannot use: ${resolution.otherVersions.join(', ')}`
-    : '';
+  if (support.kind === 'ptx') {
+    return {
+      name,
+      status: 'warn',
+      detail: `${described}: ${tensorflow} has no machine code for compute ${gpu.computeCapability}; the driver compiles its compute ${support.ptx} PTX at the first start (minutes; needs a driver as new as CUDA ${stack.cuda}'s)`,
+      fix: 'Keep the compiled kernels: export CUDA_CACHE_MAXSIZE=4294967296 and keep CUDA_CACHE_PATH (default ~/.nv/ComputeCache) on a persistent disk; the training image keeps them under /app/checkpoints/.nv-cache',
+    };
+  }
   return {
     name,
     status: 'fail',
-    detail: `the loader cannot find ${resolution.missing.join(', ')} (LD_LIBRARY_PATH, ldconfig -p)${others}`,
-    fix: `Install the CUDA 11.x runtime libraries and cuDNN 8 (e.g. CUDA 11.2 + cuDNN 8.1) and add their folder to LD_LIBRARY_PATH, ${TRAIN_IMAGE}`,
+    detail: `${described}: ${tensorflow} has no kernels for compute ${gpu.computeCapability} (machine code for ${stack.kernels.sass.join(', ')})`,
+    fix: `Train on a GPU of compute ${stack.kernels.sass[0]} or newer, or on the CPU with \`pnpm train --backend tensorflow\``,
   };
+}
+
+/** One check per CUDA library: present where libtensorflow looks, and loaded with dlopen. */
+export function checkCudaLibraries(
+  stack: CudaStack | undefined,
+  loads: LoadResult[],
+  requireGpu: boolean,
+): CheckResult[] {
+  if (!stack) {
+    return [
+      {
+        name: 'cuda-libraries',
+        status: requireGpu ? 'fail' : 'skip',
+        detail: 'not provisioned: tfjs-node-gpu has no CUDA libraries from `pnpm setup:tensorflow --gpu`',
+        fix: `${SETUP_GPU}, ${TRAIN_IMAGE}`,
+      },
+    ];
+  }
+  return loads.map(({ file, loaded, error }) => {
+    const name = `cuda ${file.split('/').at(-1)}`;
+    if (loaded)
+      return {
+        name,
+        status: 'pass',
+        detail: `found at ${path.relative(process.cwd(), file)}, loaded (dlopen)`,
+      };
+    return {
+      name,
+      status: 'fail',
+      detail: `${file}: ${error}`,
+      fix: 'Run `pnpm setup:tensorflow --gpu --force` (downloads and unpacks the CUDA wheels again, sha256-checked)',
+    };
+  });
 }

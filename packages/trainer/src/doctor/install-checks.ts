@@ -2,7 +2,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { CheckResult } from './check-result.ts';
-import { GET_BINDING } from './fixes.ts';
+import type { CudaStack } from './cuda-stack.ts';
+import { GET_BINDING, SETUP_GPU } from './fixes.ts';
 
 /** Resolves packages as @food/core does (the optional native ones are its dependencies). */
 const requireFromCore = createRequire(createRequire(import.meta.url).resolve('@food/core/backend'));
@@ -50,36 +51,61 @@ export function checkDependencies(): CheckResult {
 
 export type BindingState = 'present' | 'missing' | 'not-installed';
 
-export function tensorflowBindingState(specifier = '@tensorflow/tfjs-node-gpu'): {
+export interface TensorflowBinding {
+  specifier: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node';
   state: BindingState;
   root?: string;
-} {
+}
+
+export function tensorflowBindingState(specifier: TensorflowBinding['specifier']): TensorflowBinding {
   const root = packageRoot(specifier);
-  if (!root) return { state: 'not-installed' };
+  if (!root) return { specifier, state: 'not-installed' };
   const lib = path.join(root, 'lib');
   const present =
     existsSync(lib) && readdirSync(lib).some((dir) => existsSync(path.join(lib, dir, 'tfjs_binding.node')));
-  return { state: present ? 'present' : 'missing', root };
+  return { specifier, state: present ? 'present' : 'missing', root };
 }
 
-export function checkTensorflowBinding(binding: { state: BindingState; root?: string }): CheckResult {
-  const name = 'tfjs-node-gpu';
-  switch (binding.state) {
-    case 'present':
-      return { name, status: 'pass', detail: `native binding present (${binding.root})` };
-    case 'not-installed':
-      return {
-        name,
-        status: 'fail',
-        detail: '@tensorflow/tfjs-node-gpu is not installed (an optional dependency of @food/core)',
-        fix: `Run \`pnpm install\`, then: ${GET_BINDING}`,
-      };
-    case 'missing':
-      return {
-        name,
-        status: 'fail',
-        detail: `installed, but its native binding (lib/napi-v*/tfjs_binding.node) is missing: its install script could not download libtensorflow 2.9.1`,
-        fix: GET_BINDING,
-      };
+/**
+ * Which libtensorflow `--backend tensorflow` will run and what it needs: the GPU package's, with the CUDA
+ * stack setup:tensorflow --gpu recorded, else the CPU package's (ready for CPU training unless `--gpu`).
+ */
+export function checkLibtensorflow(
+  gpu: TensorflowBinding,
+  cpu: TensorflowBinding,
+  stack: { gpu?: CudaStack; gpuWheel?: string; cpuWheel?: string },
+  requireGpu: boolean,
+): CheckResult {
+  const name = 'libtensorflow';
+  if (gpu.state === 'present' && stack.gpu) {
+    const { tensorflowVersion, cuda, cudnn, kernels } = stack.gpu;
+    return {
+      name,
+      status: 'pass',
+      detail: `tfjs-node-gpu runs TensorFlow ${tensorflowVersion} (${stack.gpuWheel}), built for CUDA ${cuda} and cuDNN ${cudnn}; machine code for compute ${kernels.sass.join(', ')}${kernels.ptx.length ? `, PTX ${kernels.ptx.join(', ')}` : ''}`,
+    };
   }
+  if (gpu.state === 'present') {
+    return {
+      name,
+      status: requireGpu ? 'fail' : 'warn',
+      detail: `tfjs-node-gpu's libtensorflow ${stack.gpuWheel ? `(${stack.gpuWheel})` : '(its own download: TensorFlow 2.9.1 for CUDA 11.2 and cuDNN 8.1, no Hopper code)'} came without the CUDA libraries it needs`,
+      fix: SETUP_GPU,
+    };
+  }
+  if (cpu.state === 'present' && !requireGpu) {
+    return {
+      name,
+      status: 'pass',
+      detail: `tfjs-node runs ${stack.cpuWheel ?? 'its libtensorflow'} on the CPU; for a GPU: \`pnpm setup:tensorflow --gpu\``,
+    };
+  }
+  return {
+    name,
+    status: 'fail',
+    detail: requireGpu
+      ? '@tensorflow/tfjs-node-gpu has no native binding: the tensorflow backend cannot use a GPU'
+      : 'neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node has a native binding: the tensorflow backend is unavailable',
+    fix: requireGpu ? SETUP_GPU : GET_BINDING,
+  };
 }

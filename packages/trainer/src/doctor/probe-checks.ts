@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { spawnCaptured } from '../spawn-captured.ts';
 import type { CheckResult } from './check-result.ts';
-import { GET_BINDING, TRAIN_IMAGE } from './fixes.ts';
+import { TRAIN_IMAGE } from './fixes.ts';
 import { type OnnxProbe, PROBE_RESULT, type TensorflowProbe, type WasmProbe } from './probe-protocol.ts';
 
 const PROBE = fileURLToPath(new URL('./probe.ts', import.meta.url));
@@ -41,32 +41,39 @@ export function parseTensorflowDevice(log: string): string | undefined {
   return match ? `GPU:${match[1]} ${match[3]!.trim()}, ${match[2]} MB for TensorFlow` : undefined;
 }
 
-export function checkTensorflowStep(outcome: ProbeOutcome<TensorflowProbe> | undefined): CheckResult {
+/** `gpuListed`: nvidia-smi shows a GPU, so a step on the CPU means TensorFlow could not use it. */
+export function checkTensorflowStep(
+  outcome: ProbeOutcome<TensorflowProbe> | undefined,
+  options: { requireGpu: boolean; gpuListed: boolean },
+): CheckResult {
   const name = 'tensorflow-step';
   if (!outcome) {
-    return {
-      name,
-      status: 'skip',
-      detail: 'not run: the tfjs-node-gpu binding is missing (see tfjs-node-gpu)',
-    };
+    return { name, status: 'skip', detail: 'not run: no tensorflow binding (see libtensorflow)' };
   }
   if (!outcome.ok) {
     return {
       name,
       status: 'fail',
       detail: `a ResNet-50 training step on the tensorflow backend failed (${outcome.reason})`,
-      fix: `Fix the checks above first (driver, CUDA libraries); if they pass, reinstall the binding: ${GET_BINDING}`,
+      fix: `Fix the checks above first (driver, CUDA libraries); if they pass, provision again: \`pnpm setup:tensorflow${options.gpuListed || options.requireGpu ? ' --gpu' : ''} --force\``,
     };
   }
-  const { gpu, batch, firstStepSeconds, imagesPerSecond } = outcome.result;
+  const { gpu, batch, plannedMicroBatch, microBatch, firstStepSeconds, imagesPerSecond } = outcome.result;
   const device = gpu ? (parseTensorflowDevice(outcome.log) ?? 'CUDA GPU') : 'CPU';
-  const detail = `ResNet-50 forward + backward at 224 px, batch ${batch}, on ${device}: ${imagesPerSecond.toFixed(1)} images/s (first step ${firstStepSeconds.toFixed(1)} s)`;
+  const split =
+    microBatch === batch
+      ? `batch ${batch}`
+      : `batch ${batch} as micro-batches of ${microBatch} (planned ${plannedMicroBatch}${microBatch < plannedMicroBatch ? ', halved after running out of memory' : ''})`;
+  const detail = `ResNet-50 forward + backward at 224 px, ${split}, on ${device}: ${imagesPerSecond.toFixed(1)} images/s (first step ${firstStepSeconds.toFixed(1)} s)`;
   if (gpu) return { name, status: 'pass', detail };
+  if (!options.requireGpu && !options.gpuListed) {
+    return { name, status: 'pass', detail: `${detail}: the CPU path is ready (no GPU on this machine)` };
+  }
   return {
     name,
     status: 'fail',
     detail: `${detail}: TensorFlow found no usable CUDA device`,
-    fix: `Make the driver and CUDA library checks pass, ${TRAIN_IMAGE}`,
+    fix: `Make the driver and CUDA library checks pass (\`pnpm setup:tensorflow --gpu\`), ${TRAIN_IMAGE}`,
   };
 }
 

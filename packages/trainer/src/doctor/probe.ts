@@ -9,33 +9,51 @@ import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { addInitializer, emptyGraph, encodeModel } from '../export/onnx-graph.ts';
 import { AdamL2 } from '../train/adam.ts';
+import { chooseMicroBatch } from '../train/choose-micro-batch.ts';
+import { createMicroBatchRunner } from '../train/micro-batch-runner.ts';
 import { trainableParameters } from '../train/parameters.ts';
+import { RECIPE_DEFAULTS } from '../train/run-config.ts';
+import { startTrainingBackend } from '../train/start-backend.ts';
 import { trainStep } from '../train/train-step.ts';
 import { type OnnxProbe, PROBE_RESULT, type TensorflowProbe, type WasmProbe } from './probe-protocol.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** A real ResNet-50 forward + backward + Adam step at 224 px, timed after a first step. */
+/**
+ * A real ResNet-50 forward + backward + Adam step at 224 px. On a GPU it is the recipe's batch, split the
+ * way `pnpm train` splits it: micro-batches from the memory plan (`--accumulate auto`), halved and retried
+ * on an out-of-memory error, so a 16 GB card passes where it can train. On the CPU, 2 images: a smoke test.
+ */
 async function probeTensorflow(): Promise<TensorflowProbe> {
-  const backend = await initBackend('tensorflow', log);
-  const batch = backend.gpu ? 32 : 2;
+  const { backend, gpu } = await startTrainingBackend({
+    requested: 'tensorflow',
+    deterministic: false,
+    wholeNetworkOnImages: false,
+    log,
+  });
+  const batch = backend.gpu ? RECIPE_DEFAULTS.batchSize : 2;
   const model = buildResNet50({ numClasses: 50, inputSize: 224, seed: 1 });
   const parameters = trainableParameters(model);
   const optimizer = new AdamL2({ learningRate: 1e-5, weightDecay: 5e-4 });
-  const inputs = tf.randomNormal([batch, 224, 224, 3], 0, 1, 'float32', 1);
-  const labels = tf.tensor1d(
-    Array.from({ length: batch }, (_, i) => i % 50),
-    'int32',
-  );
-  const step = () => trainStep(model, optimizer, parameters, [{ inputs, labels }], 50);
+  const plannedMicroBatch = chooseMicroBatch({ batchSize: batch, accumulate: 'auto' }, model, gpu, log);
+  const runner = createMicroBatchRunner({ microBatch: plannedMicroBatch, model, optimizer, log });
+  const images = {
+    inputs: tf.randomNormal([batch, 224, 224, 3], 0, 1, 'float32', 1),
+    labels: tf.tensor1d(
+      Array.from({ length: batch }, (_, i) => i % 50),
+      'int32',
+    ),
+  };
+  const step = () => runner.step(images, (parts) => trainStep(model, optimizer, parameters, parts, 50));
   let started = performance.now();
   step();
   const firstStepSeconds = (performance.now() - started) / 1000;
-  const steps = backend.gpu ? 5 : 1;
+  const steps = backend.gpu ? 3 : 1;
   started = performance.now();
   for (let i = 0; i < steps; i++) step();
   const imagesPerSecond = (steps * batch) / ((performance.now() - started) / 1000);
-  return { gpu: backend.gpu, batch, firstStepSeconds, imagesPerSecond };
+  const microBatch = runner.microBatch;
+  return { gpu: backend.gpu, batch, plannedMicroBatch, microBatch, firstStepSeconds, imagesPerSecond };
 }
 
 /** The wasm backend with its pthreads build (the pnpm patch), running a convolution. */

@@ -5,7 +5,7 @@
  * against it and runs one op. What works and what does not: docs/tensorflow-backend.md.
  */
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,25 @@ import { Command } from 'commander';
 import { downloadResumable, sha256File } from '../data/download.ts';
 import { bindingLocation, buildBinding, nodeHeadersDir } from './tensorflow-setup/build-binding.ts';
 import { checkBinding } from './tensorflow-setup/check-binding.ts';
+import { libraryKernels } from './tensorflow-setup/cuda-kernels.ts';
+import {
+  type CudaWheel,
+  fetchRequiresDist,
+  findCudaWheels,
+  parseRequiresDist,
+  SKIPPED_CUDA_PROJECTS,
+} from './tensorflow-setup/cuda-requirements.ts';
+import {
+  extractCudaLibraries,
+  linkNvrtcForCudnn,
+  readWheelMetadata,
+} from './tensorflow-setup/cuda-wheel-contents.ts';
+import {
+  PROVENANCE_FILE,
+  type Provenance,
+  type ProvisionedCuda,
+  readProvenance,
+} from './tensorflow-setup/provenance.ts';
 import { findLinuxWheel, type WheelFile } from './tensorflow-setup/pypi-wheel.ts';
 import { bindingIncludes, extractLibtensorflow } from './tensorflow-setup/wheel-contents.ts';
 
@@ -22,10 +41,11 @@ const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const CACHE_DIR = path.join(REPO_ROOT, 'node_modules/.cache/setup-tensorflow');
 
 /**
- * The oldest TensorFlow whose wheel carries a C API that loads without Python (see wheel-contents.ts);
- * tfjs-node 4.22 was built for 2.9.1, whose C API 2.12 still serves.
+ * TensorFlow 2.21.0, the newest release on PyPI: its C API still serves the tfjs-node 4.22 binding (built
+ * for 2.9.1), and its GPU build is CUDA 12.5 / cuDNN 9.3 with kernels for Hopper (docs/gpu.md). Wheels
+ * before 2.12 keep the C API inside a Python extension that cannot load in Node (wheel-contents.ts).
  */
-export const DEFAULT_TENSORFLOW_VERSION = '2.12.0';
+export const DEFAULT_TENSORFLOW_VERSION = '2.21.0';
 
 export interface SetupOptions {
   gpu: boolean;
@@ -35,10 +55,12 @@ export interface SetupOptions {
   log: (line: string) => void;
 }
 
-/** What a provisioned package records in deps/, so a second run can tell it has nothing to do. */
-interface Provenance {
-  wheel: string;
-  sha256: string;
+/** The package to provision and where its binding and libraries live. */
+interface Target {
+  specifier: string;
+  packageRoot: string;
+  depsDir: string;
+  bindingFile: string;
   napiVersion: number;
 }
 
@@ -49,61 +71,170 @@ export async function setupTensorflow(options: SetupOptions): Promise<void> {
       `setup:tensorflow supports Linux x86-64 only (this is ${process.platform} ${process.arch}); elsewhere tfjs-node's own install downloads libtensorflow.`,
     );
   }
-  const specifier = options.gpu ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
-  const packageRoot = resolvePackageRoot(specifier);
-  const depsDir = path.join(packageRoot, 'deps');
-  const provenanceFile = path.join(depsDir, 'setup-tensorflow.json');
-  const { napiVersion, file: bindingFile } = await bindingLocation(packageRoot);
-
-  const project = options.gpu ? 'tensorflow' : 'tensorflow-cpu';
+  const target = await resolveTarget(options.gpu);
   const wheelSha256 = options.wheel ? await sha256File(options.wheel) : undefined;
-  // Decided before asking PyPI, so a provisioned machine needs no network to say it is done.
-  const previous = await readProvenance(provenanceFile);
-  const sameWheel = wheelSha256
-    ? previous?.sha256 === wheelSha256
-    : previous?.wheel.startsWith(`${project.replaceAll('-', '_')}-${options.tensorflow}-`);
-  if (!options.force && sameWheel && previous?.napiVersion === napiVersion && existsSync(bindingFile)) {
-    const check = await checkBinding(packageRoot).catch(() => undefined);
-    if (check) {
-      log(
-        `setup: ${specifier} already runs TensorFlow ${check.tensorflowVersion} from ${previous.wheel}; nothing to do (--force rebuilds).`,
-      );
-      return;
-    }
-  }
+  if (!options.force && (await alreadyProvisioned(target, options, wheelSha256))) return;
 
-  const wanted =
-    options.wheel && wheelSha256
-      ? { filename: path.basename(options.wheel), sha256: wheelSha256 }
-      : await findLinuxWheel(project, options.tensorflow);
-  const wheelPath = options.wheel ?? (await download(wanted as WheelFile, log));
+  const wheels = await downloadWheels(options, wheelSha256);
   // From here until the check passes there is no binding: a run that fails half-way leaves the package
   // as the failed install did (tests skip, `auto` uses wasm), never a binding without its libraries.
-  await rm(bindingFile, { force: true });
+  await rm(target.bindingFile, { force: true });
   log(
-    `setup: extracting libtensorflow from ${path.basename(wheelPath)} into ${path.relative(REPO_ROOT, depsDir)}`,
+    `setup: extracting libtensorflow from ${path.basename(wheels.tensorflowPath)} into ${path.relative(REPO_ROOT, target.depsDir)}`,
   );
-  const extracted = await extractLibtensorflow(wheelPath, depsDir, await bindingIncludes(packageRoot));
+  const extracted = await extractLibtensorflow(
+    wheels.tensorflowPath,
+    target.depsDir,
+    await bindingIncludes(target.packageRoot),
+  );
   log(`setup: ${formatMiB(extracted.libraryBytes)} of libraries, ${extracted.headers} C API headers`);
+  const cuda = wheels.cuda ? await unpackCuda(wheels.cuda, target.depsDir, log) : undefined;
 
   const started = Date.now();
-  log(`setup: building ${specifier}'s binding with node-gyp (a few seconds per core)`);
-  await buildBinding(packageRoot, await nodeHeadersDir(CACHE_DIR, log));
+  log(`setup: building ${target.specifier}'s binding with node-gyp (a few seconds per core)`);
+  await buildBinding(target.packageRoot, await nodeHeadersDir(CACHE_DIR, log));
   log(
-    `setup: built ${path.relative(REPO_ROOT, bindingFile)} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    `setup: built ${path.relative(REPO_ROOT, target.bindingFile)} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );
 
-  const check = await checkBinding(packageRoot).catch(async (error: unknown) => {
-    await rm(bindingFile, { force: true });
+  const check = await checkBinding(target.packageRoot).catch(async (error: unknown) => {
+    await rm(target.bindingFile, { force: true });
     throw error;
   });
-  const provenance: Provenance = { wheel: wanted.filename, sha256: wanted.sha256, napiVersion };
-  await writeFile(provenanceFile, `${JSON.stringify(provenance, null, 2)}\n`);
-  if (!options.wheel) await rm(wheelPath, { force: true }); // its libraries are in deps/ now
+  const provenance: Provenance = {
+    ...wheels.tensorflow,
+    napiVersion: target.napiVersion,
+    tensorflowVersion: check.tensorflowVersion,
+    ...(cuda && { cuda }),
+  };
+  await writeFile(path.join(target.depsDir, PROVENANCE_FILE), `${JSON.stringify(provenance, null, 2)}\n`);
+  // Their libraries are in deps/ now; a wheel given with --wheel is the user's and stays.
+  const downloaded = [
+    ...(options.wheel ? [] : [wheels.tensorflowPath]),
+    ...(wheels.cuda ?? []).map((w) => w.path),
+  ];
+  await Promise.all(downloaded.map((file) => rm(file, { force: true })));
   log(
-    `setup: ok: ${specifier} ran matMul on TensorFlow ${check.tensorflowVersion} (${check.gpu ? 'CUDA GPU' : 'CPU'}); ` +
-      '`--backend tensorflow` is available.',
+    `setup: ok: ${target.specifier} ran matMul on TensorFlow ${check.tensorflowVersion} (${check.gpu ? 'CUDA GPU' : 'CPU'}); ` +
+      `\`--backend tensorflow\` is available.${cuda ? ` Check the CUDA stack with \`pnpm run doctor\`.` : ''}`,
   );
+}
+
+async function resolveTarget(gpu: boolean): Promise<Target> {
+  const specifier = gpu ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+  const packageRoot = resolvePackageRoot(specifier);
+  const { napiVersion, file: bindingFile } = await bindingLocation(packageRoot);
+  return { specifier, packageRoot, depsDir: path.join(packageRoot, 'deps'), bindingFile, napiVersion };
+}
+
+/**
+ * Decided before asking PyPI, so a provisioned machine needs no network to say it is done: the same
+ * wheel (and, for the GPU, its CUDA libraries still in place) and a binding that runs an op.
+ */
+async function alreadyProvisioned(
+  target: Target,
+  options: SetupOptions,
+  wheelSha256?: string,
+): Promise<boolean> {
+  const previous = await readProvenance(target.depsDir);
+  if (!previous || previous.napiVersion !== target.napiVersion || !existsSync(target.bindingFile))
+    return false;
+  const project = options.gpu ? 'tensorflow' : 'tensorflow-cpu';
+  const sameWheel = wheelSha256
+    ? previous.sha256 === wheelSha256
+    : previous.wheel.startsWith(`${project.replaceAll('-', '_')}-${options.tensorflow}-`);
+  const cudaInPlace =
+    !options.gpu ||
+    (previous.cuda?.libraries.every((library) => existsSync(path.join(target.depsDir, library))) ?? false);
+  if (!sameWheel || !cudaInPlace) return false;
+  const check = await checkBinding(target.packageRoot).catch(() => undefined);
+  if (!check) return false;
+  const cuda = previous.cuda ? ` and ${previous.cuda.wheels.length} CUDA wheels` : '';
+  options.log(
+    `setup: ${target.specifier} already runs TensorFlow ${check.tensorflowVersion} from ${previous.wheel}${cuda}; nothing to do (--force rebuilds).`,
+  );
+  return true;
+}
+
+interface DownloadedWheels {
+  tensorflow: { wheel: string; sha256: string };
+  tensorflowPath: string;
+  cuda?: Array<CudaWheel & { path: string }>;
+}
+
+/**
+ * TensorFlow's wheel and, for the GPU, the NVIDIA wheels its and-cuda extra pins: the total said before
+ * the first byte (when PyPI's JSON API knows the release's requirements; else after TensorFlow's wheel,
+ * from its METADATA), each download resumable and checked against PyPI's sha256.
+ */
+async function downloadWheels(options: SetupOptions, wheelSha256?: string): Promise<DownloadedWheels> {
+  const { log } = options;
+  const project = options.gpu ? 'tensorflow' : 'tensorflow-cpu';
+  const tensorflow: WheelFile | undefined =
+    options.wheel && wheelSha256 ? undefined : await findLinuxWheel(project, options.tensorflow);
+  let cuda =
+    options.gpu && tensorflow
+      ? await fetchRequiresDist(project, options.tensorflow).then(
+          (requires) => requires && findCudaWheels(requires),
+        )
+      : undefined;
+  const planned = [...(tensorflow ? [tensorflow] : []), ...(cuda ?? [])];
+  log(
+    `setup: ${planned.length} wheel${planned.length === 1 ? '' : 's'} to download from PyPI, ${formatMiB(planned.reduce((sum, wheel) => sum + wheel.size, 0))} in all` +
+      (options.gpu && !cuda ? ' (the CUDA wheels follow once the TensorFlow wheel says which)' : ''),
+  );
+  const tensorflowPath = options.wheel ?? (await download(tensorflow!, log));
+  if (options.gpu && !cuda) {
+    cuda = await findCudaWheels(parseRequiresDist(await readWheelMetadata(tensorflowPath)));
+    log(
+      `setup: ${cuda.length} CUDA wheels, ${formatMiB(cuda.reduce((sum, wheel) => sum + wheel.size, 0))} more`,
+    );
+  }
+  const cudaPaths: Array<CudaWheel & { path: string }> = [];
+  for (const wheel of cuda ?? []) cudaPaths.push({ ...wheel, path: await download(wheel, log) });
+  return {
+    tensorflow: tensorflow
+      ? { wheel: tensorflow.filename, sha256: tensorflow.sha256 }
+      : { wheel: path.basename(tensorflowPath), sha256: wheelSha256! },
+    tensorflowPath,
+    ...(options.gpu && { cuda: cudaPaths }),
+  };
+}
+
+/** Unpacks the CUDA wheels under deps/nvidia and reads which GPUs libtensorflow has kernels for. */
+async function unpackCuda(
+  wheels: Array<CudaWheel & { path: string }>,
+  depsDir: string,
+  log: (line: string) => void,
+): Promise<ProvisionedCuda> {
+  const libraries: string[] = [];
+  let bytes = 0;
+  for (const wheel of wheels) {
+    const extracted = await extractCudaLibraries(wheel.path, depsDir);
+    libraries.push(...extracted.libraries);
+    bytes += extracted.bytes;
+  }
+  await linkNvrtcForCudnn(depsDir);
+  log(
+    `setup: ${formatMiB(bytes)} of CUDA libraries (${wheels.map((w) => `${w.project} ${w.version}`).join(', ')}) into ${path.relative(REPO_ROOT, path.join(depsDir, 'nvidia'))}` +
+      `; not needed by tfjs-node: ${Object.keys(SKIPPED_CUDA_PROJECTS).join(', ')}`,
+  );
+  const kernels = await libraryKernels(
+    ['libtensorflow_cc.so.2', 'libtensorflow_framework.so.2'].map((file) => path.join(depsDir, 'lib', file)),
+  );
+  log(
+    `setup: libtensorflow has machine code for compute capabilities ${kernels.sass.join(', ')}` +
+      (kernels.ptx.length
+        ? ` and PTX for ${kernels.ptx.join(', ')} (newer GPUs compile it at start-up)`
+        : ''),
+  );
+  const wheelsRecord = wheels.map(({ project, version, filename, sha256 }) => ({
+    project,
+    version,
+    filename,
+    sha256,
+  }));
+  return { wheels: wheelsRecord, libraries, kernels };
 }
 
 async function download(wheel: WheelFile, log: (line: string) => void): Promise<string> {
@@ -134,14 +265,6 @@ function resolvePackageRoot(specifier: string): string {
   }
 }
 
-async function readProvenance(file: string): Promise<Provenance | undefined> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as Provenance;
-  } catch {
-    return undefined;
-  }
-}
-
 function formatMiB(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 }
@@ -153,7 +276,7 @@ export function buildSetupProgram(): Command {
     )
     .option(
       '--gpu',
-      'provision @tensorflow/tfjs-node-gpu from the CUDA-enabled `tensorflow` wheel (CPU if no CUDA)',
+      'provision @tensorflow/tfjs-node-gpu from the `tensorflow` wheel and the NVIDIA CUDA wheels its and-cuda extra pins (a host then needs only the NVIDIA driver)',
       false,
     )
     .option(

@@ -26,16 +26,18 @@ interface SimpleIndexPage {
 /**
  * The Linux x86-64 wheel of `project==version`. Every CPython build of a release carries the same
  * libtensorflow, so the choice among them only needs to be stable: the lowest CPython version wins.
+ * NVIDIA's CUDA wheels hold no Python code and are tagged `py3-none`.
  */
 export function pickLinuxWheel(page: SimpleIndexPage, project: string, version: string): WheelFile {
   const prefix = `${project.replaceAll('-', '_')}-${version}-`;
   const candidates = page.files
     .filter(
       (file) =>
-        file.filename.startsWith(prefix) && /-cp3\d+-cp3\d+-manylinux[\w.]*x86_64\.whl$/.test(file.filename),
+        file.filename.startsWith(prefix) &&
+        /-(cp3\d+-cp3\d+|py3-none)-manylinux[\w.]*x86_64\.whl$/.test(file.filename),
     )
     .filter((file) => !file.yanked && file.size !== undefined && file.hashes?.sha256 !== undefined)
-    .map((file) => ({ ...file, python: Number(/-cp3(\d+)-/.exec(file.filename)![1]) }))
+    .map((file) => ({ ...file, python: Number(/-cp3(\d+)-/.exec(file.filename)?.[1] ?? 0) }))
     .sort((a, b) => a.python - b.python);
   const chosen = candidates[0];
   if (!chosen) {

@@ -6,34 +6,27 @@
 #   docker run --rm --gpus all -v "$PWD/data:/app/data" -v "$PWD/checkpoints:/app/checkpoints" \
 #     food101-train --help
 #
-# tfjs-node-gpu 4.22 loads libtensorflow 2.9.1, which is built against CUDA 11.2 and cuDNN 8.1
-# (the tfjs maintainers' stated requirement; it dlopens libcudart.so.11.0), so the base image
-# is CUDA 11.2 + cuDNN 8 on Ubuntu 20.04. Newer CUDA majors (12.x) do not provide those sonames.
+# One CUDA stack, all from PyPI: `pnpm setup:tensorflow --gpu` puts TensorFlow 2.21.0's libtensorflow
+# and the NVIDIA wheels its `and-cuda` extra pins (CUDA 12.5 runtime, cuBLAS, cuDNN 9.3, cuFFT, cuRAND,
+# cuSOLVER, cuSPARSE, nvJitLink, NVRTC; sha256-checked) into tfjs-node-gpu's deps/, where libtensorflow's
+# RUNPATH finds them. So the base is the same Node 24 image as serving, with no nvidia/cuda image and no
+# Google storage download; the NVIDIA Container Toolkit mounts the driver (≥ 525.60.13) at run time
+# (`docker run --gpus all`). Versions and GPUs: docs/gpu.md.
 #
-# Build without the GPU binary (machines that cannot reach the libtensorflow download host, or
-# CPU-only hosts): --build-arg TFJS_NODE_GPU=0. The image then trains on the wasm/cpu backend.
+# CPU-only image (TensorFlow's CPU build, no CUDA wheels, ~2 GB smaller): --build-arg TFJS_NODE_GPU=0.
 
-# Node 24 LTS comes from the official Node image (the release CI tests, NODE24_VERSION in .ci/run)
-# rather than a curl | bash installer; its binary needs glibc >= 2.28 and GLIBCXX_3.4.21, Ubuntu
-# 20.04 has 2.31 and 3.4.28.
-FROM node:24.22.3-bookworm-slim AS node
-
-FROM nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04 AS base
-ENV DEBIAN_FRONTEND=noninteractive
+# Node 24 LTS, the release CI tests (NODE24_VERSION in .ci/run) and the serving image runs.
+FROM node:24.22.3-bookworm-slim AS base
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 RUN apt-get update \
   && apt-get install -y --no-install-recommends ca-certificates tini \
-  && rm -rf /var/lib/apt/lists/*
-COPY --from=node /usr/local/bin/node /usr/local/bin/node
-COPY --from=node /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/npm
-RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
-  && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \
+  && rm -rf /var/lib/apt/lists/* \
   && npm install --global --no-audit --no-fund pnpm@10.34.8 \
   && npm cache clean --force \
   && node --version && pnpm --version
-ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 
-# Dependencies in their own stage: compilers for node-gyp (tfjs-node-gpu falls back to building
-# its addon when no prebuilt one matches) stay out of the final image.
+# Dependencies in their own stage: the compilers node-gyp needs to build tfjs-node's binding against
+# the wheel's libtensorflow stay out of the final image.
 FROM base AS deps
 ARG TFJS_NODE_GPU=1
 RUN apt-get update \
@@ -47,22 +40,21 @@ COPY packages/core/package.json packages/core/
 COPY packages/trainer/package.json packages/trainer/
 COPY packages/server/package.json packages/server/
 # Root (tsx runs the TypeScript) + the trainer and what it depends on; the server is not needed.
-# Install scripts are skipped, then the one we want is run on its own: pnpm treats a failed
-# optional install as a warning (exit 0), so the binding is checked explicitly and a build that
-# asked for the GPU binary fails loudly instead of shipping a CPU-only image.
+# Install scripts are skipped: tfjs-node's would download libtensorflow 2.9.1 from Google storage.
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
   pnpm install --frozen-lockfile --ignore-scripts --store-dir /pnpm/store \
-  --filter food101-resnet --filter "@food/trainer..." \
-  && if [ "$TFJS_NODE_GPU" = "1" ]; then \
-  pnpm rebuild --recursive @tensorflow/tfjs-node-gpu \
-  && binding="$(find node_modules/.pnpm -path '*tfjs-node-gpu/lib/napi-v*/tfjs_binding.node' -print -quit)" \
-  && if [ -z "$binding" ]; then echo "tfjs-node-gpu: no native binding (libtensorflow download failed?); use --build-arg TFJS_NODE_GPU=0 for a CPU image" >&2; exit 1; fi; \
-  else echo "TFJS_NODE_GPU=$TFJS_NODE_GPU: libtensorflow skipped; training uses the wasm/cpu backend"; fi
+  --filter food101-resnet --filter "@food/trainer..."
+COPY tsconfig.base.json ./
+COPY packages/core packages/core
+COPY packages/trainer packages/trainer
+# Says the download size first (about 2 GiB for the GPU), checks every wheel's sha256, builds the
+# binding and runs one op; it exits non-zero when any of that fails, so a broken image is never built.
+RUN if [ "$TFJS_NODE_GPU" = "1" ]; then pnpm setup:tensorflow --gpu; else pnpm setup:tensorflow; fi
 
 FROM base AS runtime
 ARG TFJS_NODE_GPU=1
 LABEL org.opencontainers.image.title="food101-train" \
-  org.opencontainers.image.description="Train and evaluate the Food-101 ResNet-50 with TensorFlow.js on CUDA 11.2" \
+  org.opencontainers.image.description="Train and evaluate the Food-101 ResNet-50 with TensorFlow.js: TensorFlow 2.21, CUDA 12.5, cuDNN 9.3 (all from PyPI)" \
   food101.tfjs-node-gpu="${TFJS_NODE_GPU}"
 # Unprivileged user; the mounted data/checkpoints/reports folders must be writable by uid 10001
 # (or run with --user "$(id -u):$(id -g)").
@@ -77,20 +69,25 @@ COPY packages/core packages/core
 COPY packages/trainer packages/trainer
 RUN mkdir -p data checkpoints reports \
   && chown app:app data checkpoints reports
-# GPUs newer than TensorFlow 2.9 knows (Ada, Hopper) JIT-compile its kernels at every start unless the
-# driver's cache is big enough and survives the container: keep it in the checkpoints volume.
+# TensorFlow 2.21 has machine code for compute 6.0-9.0 (Hopper included); newer GPUs (Blackwell) compile
+# its PTX at start, which the driver caches only when the cache is big enough and survives the container:
+# keep it in the checkpoints volume. NVIDIA_DRIVER_CAPABILITIES: the toolkit mounts libcuda (compute) and
+# nvidia-smi (utility; the doctor and `--accumulate auto` read free GPU memory with it).
 # UV_THREADPOOL_SIZE: libuv's pool runs sharp's decodes for every decode worker and has 4 threads by
 # default, too few to feed a GPU (package.json's train script sets the same).
 ENV NODE_ENV=production \
+  NVIDIA_DRIVER_CAPABILITIES=compute,utility \
   TF_CPP_MIN_LOG_LEVEL=1 \
   UV_THREADPOOL_SIZE=32 \
   CUDA_CACHE_MAXSIZE=4294967296 \
   CUDA_CACHE_PATH=/app/checkpoints/.nv-cache
 VOLUME ["/app/data", "/app/checkpoints", "/app/reports"]
 USER app
-# First step: `pnpm run doctor` (driver, CUDA 11, cuDNN 8, a real TensorFlow step on the GPU, data), so
-# a host that cannot train (no --gpus all, an old driver) stops here, printing each fix, rather than
-# minutes into a run. It is skipped for --help and with SKIP_DOCTOR=1 (e.g. a TFJS_NODE_GPU=0 image).
+# First step: `pnpm run doctor` (driver, each CUDA library loaded, kernels for the GPU, a real training
+# step at the planned micro-batch, data), so a host that cannot train (an old driver, a GPU TensorFlow
+# has no kernels for) stops here, printing each fix, rather than minutes into a run. Only a failed check
+# stops it; warnings (no GPU: the run uses the CPU; data not prepared yet) are printed and the run goes
+# on. It is skipped for --help and with SKIP_DOCTOR=1.
 # tini forwards SIGTERM/SIGINT to pnpm and reaps zombies.
 ENTRYPOINT ["tini", "--", "sh", "-c", "case \" $* \" in *' --help '*|*' -h '*) ;; *) [ \"${SKIP_DOCTOR:-0}\" = 1 ] || pnpm run --silent doctor || exit 1 ;; esac; exec pnpm train \"$@\"", "pnpm-train"]
 CMD ["--help"]

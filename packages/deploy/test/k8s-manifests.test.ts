@@ -428,6 +428,8 @@ describe.skipIf(!hasKubectl)('kubectl kustomize', () => {
     expect(container.image).not.toMatch(/:latest$/);
     const command = trainerInvocations(container).find((entry) => entry.command === 'train');
     expect(command?.args).toEqual(expect.arrayContaining(['--backend', 'tensorflow', '--resume', 'auto']));
+    // The micro-batch is planned from the GPU's memory (`--accumulate auto`), not fixed for one card.
+    expect(command?.args).not.toContain('--accumulate');
     expect(unknownTrainerOptions('train', command!.args)).toEqual([]);
   });
 });

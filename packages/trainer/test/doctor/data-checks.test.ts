@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkPreparedData, checkWeights } from '../../src/doctor/data-checks.ts';
-import { checkTensorflowBinding } from '../../src/doctor/install-checks.ts';
+import { checkLibtensorflow } from '../../src/doctor/install-checks.ts';
 
 let root: string;
 beforeAll(async () => {
@@ -40,11 +40,28 @@ describe('data and binding checks', () => {
     expect(checkWeights(path.join(root, 'weights')).status).toBe('pass');
   });
 
-  it('names both ways to get the tensorflow binding', () => {
-    const missing = checkTensorflowBinding({ state: 'missing', root: '/x' });
-    expect(missing.status).toBe('fail');
-    expect(missing.fix).toMatch(
-      /pnpm rebuild @tensorflow\/tfjs-node-gpu.*pnpm setup:tensorflow.*docker\/train\.Dockerfile/,
+  it('libtensorflow: the CPU package is the ready CPU path, unless --gpu; each fix names its command', () => {
+    const gpu = { specifier: '@tensorflow/tfjs-node-gpu', state: 'missing', root: '/g' } as const;
+    const cpu = { specifier: '@tensorflow/tfjs-node', state: 'present', root: '/c' } as const;
+    const cpuWheel = 'tensorflow_cpu-2.21.0-cp310-cp310-manylinux_2_27_x86_64.whl';
+    expect(checkLibtensorflow(gpu, cpu, { cpuWheel }, false)).toMatchObject({
+      status: 'pass',
+      detail: expect.stringContaining(`tfjs-node runs ${cpuWheel} on the CPU`),
+    });
+    expect(checkLibtensorflow(gpu, cpu, { cpuWheel }, true)).toMatchObject({
+      status: 'fail',
+      fix: expect.stringContaining('pnpm setup:tensorflow --gpu'),
+    });
+    const none = checkLibtensorflow(gpu, { ...cpu, state: 'missing' }, {}, false);
+    expect(none.status).toBe('fail');
+    expect(none.fix).toMatch(
+      /pnpm setup:tensorflow`.*pnpm setup:tensorflow --gpu.*docker\/train\.Dockerfile/,
     );
+    // tfjs-node-gpu's own install (libtensorflow 2.9.1, CUDA 11.2) has no CUDA stack recorded.
+    expect(checkLibtensorflow({ ...gpu, state: 'present' }, cpu, {}, false)).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('2.9.1'),
+      fix: expect.stringContaining('pnpm setup:tensorflow --gpu'),
+    });
   });
 });

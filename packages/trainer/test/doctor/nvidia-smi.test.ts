@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { cudaStack, kernelSupport } from '../../src/doctor/cuda-stack.ts';
 import { checkDriver, checkGpus } from '../../src/doctor/gpu-checks.ts';
 import {
   compareVersions,
@@ -97,34 +98,97 @@ describe('nvidia-smi parsing', () => {
   });
 });
 
+// What `pnpm setup:tensorflow --gpu` records for TensorFlow 2.21.0 (kernels read from its .nv_fatbin).
+const TF221 = cudaStack(
+  {
+    wheel: 'tensorflow-2.21.0-cp310-cp310-manylinux_2_27_x86_64.whl',
+    sha256: 'x',
+    napiVersion: 8,
+    tensorflowVersion: '2.21.0',
+    cuda: {
+      wheels: [
+        { project: 'nvidia-cuda-runtime-cu12', version: '12.5.82', filename: 'r.whl', sha256: 'r' },
+        { project: 'nvidia-cudnn-cu12', version: '9.3.0.75', filename: 'c.whl', sha256: 'c' },
+      ],
+      libraries: ['nvidia/cuda_runtime/lib/libcudart.so.12'],
+      kernels: { sass: ['6.0', '7.0', '8.0', '8.9', '9.0'], ptx: ['9.0'] },
+    },
+  },
+  '/deps',
+)!;
+const BLACKWELL = `index, name, driver_version, memory.total [MiB], memory.free [MiB], compute_cap
+0, NVIDIA B200, 570.124.06, 183359, 182000, 10.0
+`;
+const MAXWELL_AND_T4 = `index, name, driver_version, memory.total [MiB], memory.free [MiB], compute_cap
+0, Tesla M60, 535.104.05, 8192, 8000, 5.2
+1, Tesla T4, 535.104.05, 15360, 15000, 7.5
+`;
+
 describe('driver and GPU checks', () => {
-  it('passes a recent driver and fails an old or absent one with the fix', () => {
-    expect(checkDriver({ status: 'ok', gpus: parseNvidiaSmiCsv(H100_NOUNITS) })).toMatchObject({
+  it('reads the stack: CUDA 12.5, cuDNN 9.3, the CUDA 12 minimum driver, absolute library paths', () => {
+    expect(TF221).toMatchObject({
+      tensorflowVersion: '2.21.0',
+      cuda: '12.5',
+      cudnn: '9.3',
+      minDriver: '525.60.13',
+    });
+    expect(TF221.libraries).toEqual(['/deps/nvidia/cuda_runtime/lib/libcudart.so.12']);
+    expect(cudaStack(undefined, '/deps')).toBeUndefined();
+  });
+
+  it('passes a driver new enough for the CUDA major, fails an old one; no driver fails only with --gpu', () => {
+    expect(checkDriver({ status: 'ok', gpus: parseNvidiaSmiCsv(H100_NOUNITS) }, TF221, false)).toMatchObject({
       status: 'pass',
-      detail: 'driver 550.54.15 (≥ 450.80.02)',
+      detail: 'driver 550.54.15 (≥ 525.60.13 for CUDA 12.5)',
     });
-    expect(checkDriver({ status: 'ok', gpus: parseNvidiaSmiCsv(T4_OLD_DRIVER) })).toMatchObject({
-      status: 'fail',
-      detail: 'driver 418.87.01 is older than 450.80.02',
-      fix: expect.stringContaining('≥ 450.80.02'),
-    });
-    expect(checkDriver({ status: 'not-installed' })).toMatchObject({
+    expect(checkDriver({ status: 'ok', gpus: parseNvidiaSmiCsv(T4_OLD_DRIVER) }, TF221, false)).toMatchObject(
+      {
+        status: 'fail',
+        detail: 'driver 418.87.01 is older than 525.60.13, the oldest CUDA 12.5 runs on',
+        fix: expect.stringContaining('≥ 525.60.13'),
+      },
+    );
+    expect(checkDriver({ status: 'not-installed' }, TF221, true)).toMatchObject({
       status: 'fail',
       fix: expect.stringContaining('--gpus all'),
     });
+    expect(checkDriver({ status: 'not-installed' }, TF221, false)).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('training runs on the CPU'),
+    });
   });
 
-  it('warns on Hopper and Ada (PTX compiled at start-up) and says how to cache it', () => {
-    const hopper = checkGpus({ status: 'ok', gpus: parseNvidiaSmiCsv(H100_NOUNITS) }, undefined);
-    expect(hopper).toMatchObject({ status: 'warn', fix: expect.stringContaining('CUDA_CACHE_MAXSIZE') });
-    expect(hopper.detail).toMatch(
-      /^0: NVIDIA H100 80GB HBM3 \(79\.6 GiB, 78\.7 GiB free, compute 9\.0\)\. .*compute 9\.0/,
+  it('per GPU: machine code (Hopper natively, T4 on the 7.0 code), PTX for newer, nothing for older', () => {
+    const [hopper] = checkGpus({ status: 'ok', gpus: parseNvidiaSmiCsv(H100_NOUNITS) }, undefined, TF221);
+    expect(hopper).toMatchObject({ name: 'gpu 0', status: 'pass' });
+    expect(hopper!.detail).toMatch(
+      /^0: NVIDIA H100 80GB HBM3 \(79\.6 GiB, 78\.7 GiB free, compute 9\.0\): TensorFlow 2\.21\.0 has machine code for it \(sm_90\)$/,
     );
-    const titanOnly = checkGpus({ status: 'ok', gpus: parseNvidiaSmiCsv(TITAN_AND_ADA) }, '0');
-    expect(titanOnly.status).toBe('pass');
-    expect(titanOnly.detail).toContain('hidden by CUDA_VISIBLE_DEVICES');
-    expect(checkGpus({ status: 'ok', gpus: parseNvidiaSmiCsv(TITAN_AND_ADA) }, undefined).status).toBe(
-      'warn',
+    const [maxwell, t4] = checkGpus(
+      { status: 'ok', gpus: parseNvidiaSmiCsv(MAXWELL_AND_T4) },
+      undefined,
+      TF221,
     );
+    expect(maxwell).toMatchObject({ status: 'fail', fix: expect.stringContaining('compute 6.0 or newer') });
+    expect(t4).toMatchObject({ status: 'pass', detail: expect.stringContaining('(sm_70)') });
+    const [blackwell] = checkGpus({ status: 'ok', gpus: parseNvidiaSmiCsv(BLACKWELL) }, undefined, TF221);
+    expect(blackwell).toMatchObject({ status: 'warn', fix: expect.stringContaining('CUDA_CACHE_MAXSIZE') });
+    expect(blackwell!.detail).toContain('compiles its compute 9.0 PTX');
+  });
+
+  it('honours CUDA_VISIBLE_DEVICES', () => {
+    const titanOnly = checkGpus({ status: 'ok', gpus: parseNvidiaSmiCsv(TITAN_AND_ADA) }, '0', TF221);
+    expect(titanOnly.map((check) => check.name)).toEqual(['gpu 0']);
+    expect(checkGpus({ status: 'ok', gpus: parseNvidiaSmiCsv(TITAN_AND_ADA) }, '', TF221)).toMatchObject([
+      { name: 'gpus', status: 'fail', fix: expect.stringContaining('CUDA_VISIBLE_DEVICES') },
+    ]);
+  });
+
+  it('kernelSupport follows NVIDIA binary compatibility: same major, older or equal minor', () => {
+    const kernels = TF221.kernels;
+    expect(kernelSupport(kernels, '8.6')).toEqual({ kind: 'native', sass: '8.0' });
+    expect(kernelSupport(kernels, '8.9')).toEqual({ kind: 'native', sass: '8.9' });
+    expect(kernelSupport(kernels, '12.0')).toEqual({ kind: 'ptx', ptx: '9.0' });
+    expect(kernelSupport(kernels, '5.2')).toEqual({ kind: 'none' });
   });
 });

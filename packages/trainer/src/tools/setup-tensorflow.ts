@@ -41,8 +41,9 @@ const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const CACHE_DIR = path.join(REPO_ROOT, 'node_modules/.cache/setup-tensorflow');
 
 /**
- * TensorFlow 2.21.0, the newest release on PyPI: its C API still serves the tfjs-node 4.22 binding (built
- * for 2.9.1), and its GPU build is CUDA 12.5 / cuDNN 9.3 with kernels for Hopper (docs/gpu.md). Wheels
+ * TensorFlow 2.21.0, the newest release on PyPI, for both routes, so CPU and GPU run one libtensorflow:
+ * its C API still serves the tfjs-node 4.22 binding (built for 2.9.1), the tensorflow-backend tests pass
+ * on it, and its GPU build is CUDA 12.5 / cuDNN 9.3 with machine code for Hopper (docs/gpu.md). Wheels
  * before 2.12 keep the C API inside a Python extension that cannot load in Node (wheel-contents.ts).
  */
 export const DEFAULT_TENSORFLOW_VERSION = '2.21.0';

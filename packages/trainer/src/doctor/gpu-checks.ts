@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { CheckResult } from './check-result.ts';
 import { type CudaStack, kernelSupport } from './cuda-stack.ts';
 import { SETUP_GPU, TRAIN_IMAGE } from './fixes.ts';
@@ -132,12 +131,10 @@ export function checkCudaLibraries(
   }
   return loads.map(({ file, loaded, error }) => {
     const name = `cuda ${file.split('/').at(-1)}`;
+    // pnpm's store path is long; deps/… is what tells one library from another.
+    const shown = file.includes('/deps/') ? file.slice(file.lastIndexOf('/deps/') + 1) : file;
     if (loaded)
-      return {
-        name,
-        status: 'pass',
-        detail: `found at ${path.relative(process.cwd(), file)}, loaded (dlopen)`,
-      };
+      return { name, status: 'pass', detail: `found in tfjs-node-gpu's ${shown}, loaded with dlopen` };
     return {
       name,
       status: 'fail',

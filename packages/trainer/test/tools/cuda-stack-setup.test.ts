@@ -1,14 +1,18 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fatbinArchitectures, readElfSection } from '../../src/tools/tensorflow-setup/cuda-kernels.ts';
 import {
   andCudaRequirements,
+  fetchRequiresDist,
   parseRequiresDist,
   provisionedRequirements,
 } from '../../src/tools/tensorflow-setup/cuda-requirements.ts';
 import { isCudaLibraryMember } from '../../src/tools/tensorflow-setup/cuda-wheel-contents.ts';
+import { pickLinuxWheel } from '../../src/tools/tensorflow-setup/pypi-wheel.ts';
 
 // tensorflow 2.21.0's requires_dist as PyPI's JSON API serves it (trimmed to a few non-CUDA entries).
 const TF_221_REQUIRES = [
@@ -118,5 +122,50 @@ describe('the GPUs a libtensorflow has kernels for', () => {
     } finally {
       await rm(dir, { recursive: true });
     }
+  });
+});
+
+describe("PyPI's answers for the CUDA route", () => {
+  it('reads requires_dist from the JSON API, falling back to the project page when it is that release', async () => {
+    const served: string[] = [];
+    const server = createServer((request, response) => {
+      served.push(request.url!);
+      if (request.url === '/pypi/tensorflow/json') {
+        response.end(JSON.stringify({ info: { version: '2.21.0', requires_dist: TF_221_REQUIRES } }));
+      } else {
+        response.statusCode = 404;
+        response.end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/pypi`;
+    try {
+      expect(await fetchRequiresDist('tensorflow', '2.21.0', base)).toEqual(TF_221_REQUIRES);
+      expect(served).toEqual(['/pypi/tensorflow/2.21.0/json', '/pypi/tensorflow/json']);
+      // An older release the API does not answer for: read from the wheel's METADATA instead.
+      expect(await fetchRequiresDist('tensorflow', '2.20.0', base)).toBeUndefined();
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("picks NVIDIA's py3-none manylinux wheel of the pinned version", () => {
+    const file = (filename: string) => ({
+      filename,
+      url: `https://f/${filename}`,
+      size: 1,
+      hashes: { sha256: 's' },
+    });
+    const page = {
+      files: [
+        file('nvidia_cudnn_cu12-9.3.0.75-py3-none-manylinux2014_x86_64.whl'),
+        file('nvidia_cudnn_cu12-9.3.0.75-py3-none-manylinux2014_aarch64.whl'),
+        file('nvidia_cudnn_cu12-9.3.0.75-py3-none-win_amd64.whl'),
+        file('nvidia_cudnn_cu12-9.4.0.58-py3-none-manylinux2014_x86_64.whl'),
+      ],
+    };
+    expect(pickLinuxWheel(page, 'nvidia-cudnn-cu12', '9.3.0.75').filename).toBe(
+      'nvidia_cudnn_cu12-9.3.0.75-py3-none-manylinux2014_x86_64.whl',
+    );
   });
 });

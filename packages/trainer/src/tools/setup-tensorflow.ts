@@ -1,8 +1,9 @@
 #!/usr/bin/env -S npx tsx
 /**
- * `pnpm setup:tensorflow`: makes the `tensorflow` backend run where tfjs-node's install script could not
- * download libtensorflow. It takes libtensorflow from TensorFlow's wheel on PyPI, builds the binding
- * against it and runs one op. What works and what does not: docs/tensorflow-backend.md.
+ * `pnpm setup:tensorflow [--gpu]`: makes the `tensorflow` backend run from PyPI alone. It takes libtensorflow
+ * from TensorFlow's wheel and, with --gpu, the NVIDIA CUDA wheels that release's and-cuda extra pins, builds
+ * tfjs-node's binding against it and runs one op, so a GPU host needs only its driver. What works and what
+ * does not: docs/tensorflow-backend.md and docs/gpu.md.
  */
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';

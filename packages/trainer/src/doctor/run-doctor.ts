@@ -1,6 +1,7 @@
 /**
- * `pnpm doctor`: everything a GPU training run needs, checked in the order a user would fix it. The
- * runtime probes run in child processes, the wasm and ONNX ones while the driver is queried.
+ * `pnpm doctor`: everything a training run needs — on the GPU, or on the CPU where there is none — checked
+ * in the order a user would fix it. The runtime probes and the library loads run in child processes, the
+ * wasm and ONNX ones while the driver is queried.
  */
 import { existsSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';

@@ -7,7 +7,6 @@ import {
   AssetNotFoundError,
   ImageFieldError,
   ImageMissingError,
-  MethodNotAllowedError,
   MultipartMalformedError,
   MultipleImagesError,
   TopKError,
@@ -98,17 +97,6 @@ async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginO
       return { predictions, model: { name, checkpoint }, latencyMs: round(reply.elapsedTime, 2) };
     },
   );
-
-  // The URL exists, so another method is 405 with the methods it takes, not 404 (RFC 9110 §15.5.6).
-  app.route({
-    method: ['GET', 'PUT', 'DELETE', 'PATCH'],
-    url: '/api/predict',
-    schema: { hide: true },
-    handler: async (request, reply) => {
-      void reply.header('allow', 'POST');
-      throw new MethodNotAllowedError(request.method, '/api/predict', 'POST');
-    },
-  });
 
   app.get(
     '/api/model',

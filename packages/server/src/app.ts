@@ -70,7 +70,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(docsPlugin);
     await app.register(metricsPlugin, { classifier, transportErrors });
     await app.register(healthPlugin, { classifier });
-    await app.register(classifierPlugin, { classifier, maxUploadBytes: config.maxUploadBytes });
+    await app.register(classifierPlugin, {
+      classifier,
+      maxUploadBytes: config.maxUploadBytes,
+      maxPixels: config.maxPixels,
+    });
     await app.register(uiPlugin);
     await app.ready();
   } catch (error) {

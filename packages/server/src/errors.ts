@@ -20,6 +20,11 @@ export const ImageFieldError = createError<[string]>(
   'The file is in the multipart field "%s"; put it in the field "image".',
   400,
 );
+export const FieldUnexpectedError = createError<[string]>(
+  'FIELD_UNEXPECTED',
+  'The multipart field "%s" is not accepted: send the photo as "image" and optionally "topK", nothing else.',
+  400,
+);
 export const MultipleImagesError = createError<[]>(
   'IMAGE_MULTIPLE',
   'Send exactly one image per request; to classify several photos, send one request per photo.',
@@ -84,6 +89,7 @@ export const AssetNotFoundError = createError<[string]>(
 const OWN_ERRORS = [
   ImageMissingError,
   ImageFieldError,
+  FieldUnexpectedError,
   MultipleImagesError,
   MultipartMalformedError,
   TopKError,

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import {
   AssetNotFoundError,
+  FieldUnexpectedError,
   ImageFieldError,
   ImageMissingError,
   MultipartMalformedError,
@@ -14,11 +15,13 @@ import {
 } from '../errors.ts';
 import type { Classifier } from '../inference/classifier.ts';
 import { isModelAsset } from '../inference/model-info.ts';
-import { modelInfoSchema, predictResponseSchema, statsSchema } from './classifier-schemas.ts';
+import { modelInfoSchema, predictBodyDoc, predictResponseSchema, statsSchema } from './classifier-schemas.ts';
 
 export interface ClassifierPluginOptions {
   classifier: Classifier;
   maxUploadBytes: number;
+  /** For the OpenAPI document: the largest decoded image the classifier takes. */
+  maxPixels: number;
 }
 
 declare module 'fastify' {
@@ -33,13 +36,14 @@ const ASSET_TYPES: Record<string, string> = { '.svg': 'image/svg+xml', '.png': '
 
 /** The model's routes: predict, model card (+ its pictures), and batching/worker statistics. */
 async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginOptions): Promise<void> {
-  const { classifier, maxUploadBytes } = options;
+  const { classifier, maxUploadBytes, maxPixels } = options;
   const numClasses = classifier.info.classes.length;
   app.decorate('classifier', classifier);
 
-  // Multipart stays in memory (toBuffer under the size limit): uploads never touch the disk.
+  // Multipart stays in memory (toBuffer under the size limit): uploads never touch the disk. One file
+  // and one field (topK) at most, as the OpenAPI document says (predictBodyDoc).
   await app.register(multipart, {
-    limits: { fileSize: maxUploadBytes, files: 1, fields: 4, parts: 5, fieldSize: 1024 },
+    limits: { fileSize: maxUploadBytes, files: 1, fields: 1, parts: 2, fieldSize: 1024 },
   });
   // A raw image body (curl --data-binary @photo.jpg -H 'content-type: image/jpeg') is accepted too, with
   // or without media-type parameters (`image/jpeg; charset=binary` was refused with 415).
@@ -77,7 +81,12 @@ async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginO
       },
       // Fastify would reject a multipart body against a body schema (the body is read in the handler),
       // so the upload is described for the OpenAPI document only.
-      config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, ...predictBodyDoc }, url }) },
+      config: {
+        swaggerTransform: ({ schema, url }) => ({
+          schema: { ...schema, body: predictBodyDoc({ maxUploadBytes, maxPixels }) },
+          url,
+        }),
+      },
       schemaErrorFormatter: (errors, dataVar) =>
         errors.some((error) => error.instancePath === '/topK')
           ? new TopKError()
@@ -125,7 +134,15 @@ async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginO
           },
         },
         response: {
-          200: { description: 'The picture (SVG or PNG)', type: 'string' },
+          200: {
+            description: 'The picture',
+            content: Object.fromEntries(
+              Object.values(ASSET_TYPES).map((type) => [
+                type,
+                { schema: { type: 'string', format: 'binary' } },
+              ]),
+            ),
+          },
           ...errorResponses([404]),
         },
       },
@@ -171,6 +188,11 @@ async function readMultipartUpload(request: FastifyRequest): Promise<{ image: Ui
         image = await part.toBuffer();
       } else if (part.fieldname === 'topK') {
         topK = String(part.value);
+      } else if (part.fieldname === 'image') {
+        // A text field, not a file: curl -F image=photo.jpg (without @) sends the name, not the photo.
+        throw new ImageMissingError();
+      } else {
+        throw new FieldUnexpectedError(part.fieldname);
       }
     }
   } catch (error) {
@@ -217,23 +239,5 @@ function round(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
 }
-
-const predictBodyDoc = {
-  body: {
-    content: {
-      'multipart/form-data': {
-        schema: {
-          type: 'object',
-          required: ['image'],
-          properties: {
-            image: { type: 'string', format: 'binary', description: 'The photo (exactly one file).' },
-            topK: { type: 'integer', description: 'How many labels to return.' },
-          },
-        },
-      },
-      'image/*': { schema: { type: 'string', format: 'binary', description: 'The photo as the raw body.' } },
-    },
-  },
-};
 
 export default fp(classifierPlugin, { name: 'classifier', fastify: '5.x' });

@@ -86,7 +86,12 @@ async function metricsPlugin(
       schema: {
         summary: 'Prometheus metrics (text exposition format)',
         tags: ['operations'],
-        response: { 200: { type: 'string' } },
+        response: {
+          200: {
+            description: 'Every metric, in the text exposition format',
+            content: { [register.contentType]: { schema: { type: 'string' } } },
+          },
+        },
       },
     },
     async (_request, reply) => {

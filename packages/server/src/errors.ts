@@ -82,7 +82,7 @@ export const MethodNotAllowedError = createError<[string, string, string]>(
 );
 export const AssetNotFoundError = createError<[string]>(
   'ASSET_NOT_FOUND',
-  'No %s for this model: pnpm train draws curves.svg in the run folder; start the server with --report DIR (a pnpm evaluate --out folder) for the confusion matrix.',
+  'No %s for this model: pnpm train draws curves.svg in the run folder; pnpm evaluate --split test writes the confusion matrix into reports/, where the server finds it at start (or pass --report DIR).',
   404,
 );
 

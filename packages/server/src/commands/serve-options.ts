@@ -23,7 +23,7 @@ export function serveOptions(): Option[] {
     env(
       new Option(
         '--checkpoint <dir>',
-        'checkpoint folder (model.json, labels.json, ...)',
+        'checkpoint folder, e.g. checkpoints/RUN/best (a run folder means its best)',
       ).makeOptionMandatory(),
       'checkpoint',
     ),
@@ -57,7 +57,10 @@ export function serveOptions(): Option[] {
       'onnxModel',
     ),
     env(
-      new Option('--report <dir>', 'evaluation report (pnpm evaluate --out) shown on the model card'),
+      new Option(
+        '--report <dir>',
+        'evaluation report (pnpm evaluate --out) shown on the model card (default: the newest test report about the checkpoint in reports/)',
+      ),
       'report',
     ),
     env(

@@ -50,6 +50,8 @@ describe('model card with --report', () => {
     expect(model.test).toBeNull();
     expect(model.assets).toEqual(['curves.svg']);
     expect((await app.inject('/api/model/assets/confusion.svg')).statusCode).toBe(404);
+    // The tiny test network is named as what it is, not as ResNet-50.
+    expect(model).toMatchObject({ architecture: 'ResNet-14, 1/16 width', parameters: 35_453 });
     // No export beside the checkpoint: --engine auto runs tfjs, and the card says so.
     expect(model.engine).toMatchObject({ name: 'tfjs', file: 'tiny-run/best/model.json', precision: null });
     await app.close();

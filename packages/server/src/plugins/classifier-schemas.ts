@@ -39,6 +39,7 @@ export const modelInfoSchema = {
     'name',
     'checkpoint',
     'classes',
+    'architecture',
     'parameters',
     'sizeBytes',
     'preprocess',
@@ -52,6 +53,10 @@ export const modelInfoSchema = {
     name: { type: 'string' },
     checkpoint: { type: 'string' },
     classes: { type: 'array', items: { type: 'string' } },
+    architecture: {
+      type: 'string',
+      description: 'The network: "ResNet-50", or e.g. "ResNet-14, 1/16 width" for a small one',
+    },
     parameters: { type: 'integer' },
     sizeBytes: { type: 'integer' },
     preprocess: {

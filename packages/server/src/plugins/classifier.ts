@@ -36,10 +36,24 @@ const ASSET_TYPES: Record<string, string> = { '.svg': 'image/svg+xml', '.png': '
 
 /** The model's routes: predict, model card (+ its pictures), and batching/worker statistics. */
 async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginOptions): Promise<void> {
-  const { classifier, maxUploadBytes, maxPixels } = options;
-  const numClasses = classifier.info.classes.length;
-  app.decorate('classifier', classifier);
+  app.decorate('classifier', options.classifier);
+  await registerUploadParsers(app, options.maxUploadBytes);
+  predictRoute(app, options);
+  modelCardRoutes(app, options.classifier);
+  app.get(
+    '/api/stats',
+    {
+      schema: {
+        summary: 'Batching and worker statistics (batch sizes, queue, tensors per worker)',
+        tags: ['operations'],
+        response: { 200: statsSchema },
+      },
+    },
+    async () => options.classifier.stats(),
+  );
+}
 
+async function registerUploadParsers(app: FastifyInstance, maxUploadBytes: number): Promise<void> {
   // Multipart stays in memory (toBuffer under the size limit): uploads never touch the disk. One file
   // and one field (topK) at most, as the OpenAPI document says (predictBodyDoc).
   await app.register(multipart, {
@@ -52,7 +66,11 @@ async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginO
     { parseAs: 'buffer', bodyLimit: maxUploadBytes },
     (_request, body, done) => done(null, body),
   );
+}
 
+function predictRoute(app: FastifyInstance, options: ClassifierPluginOptions): void {
+  const { classifier, maxUploadBytes, maxPixels } = options;
+  const numClasses = classifier.info.classes.length;
   app.post<{ Querystring: { topK?: number } }>(
     '/api/predict',
     {
@@ -106,7 +124,10 @@ async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginO
       return { predictions, model: { name, checkpoint }, latencyMs: round(reply.elapsedTime, 2) };
     },
   );
+}
 
+/** The model card and its pictures. */
+function modelCardRoutes(app: FastifyInstance, classifier: Classifier): void {
   app.get(
     '/api/model',
     {
@@ -162,18 +183,6 @@ async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginO
         .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
         .send(bytes);
     },
-  );
-
-  app.get(
-    '/api/stats',
-    {
-      schema: {
-        summary: 'Batching and worker statistics (batch sizes, queue, tensors per worker)',
-        tags: ['operations'],
-        response: { 200: statsSchema },
-      },
-    },
-    async () => classifier.stats(),
   );
 }
 

@@ -139,6 +139,20 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
     await writeFile(file, jpeg);
   });
 
+  await writeMeta(outDir, classes, trainLists, testLists);
+  await writeSyntheticMarker(outDir, { seed, classes: options.classes, imagesPerClass });
+  const count = (lists: Map<string, string[]>) =>
+    [...lists.values()].reduce((sum, list) => sum + list.length, 0);
+  return { classes, train: count(trainLists), test: count(testLists) };
+}
+
+/** meta/{classes,labels,train,test}.txt and train/test.json, as the official Food-101 archive has them. */
+async function writeMeta(
+  outDir: string,
+  classes: string[],
+  trainLists: Map<string, string[]>,
+  testLists: Map<string, string[]>,
+): Promise<void> {
   const lines = (values: Iterable<string>) => `${[...values].join('\n')}\n`;
   const meta: Record<string, string> = {
     'classes.txt': lines(classes),
@@ -149,8 +163,4 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
     'test.json': formatSplitJson(classes, testLists),
   };
   for (const [name, text] of Object.entries(meta)) await writeFile(path.join(outDir, 'meta', name), text);
-  await writeSyntheticMarker(outDir, { seed, classes: options.classes, imagesPerClass });
-  const count = (lists: Map<string, string[]>) =>
-    [...lists.values()].reduce((sum, list) => sum + list.length, 0);
-  return { classes, train: count(trainLists), test: count(testLists) };
 }

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Where `pnpm evaluate` writes its reports (`reports/RUN-test`) and `pnpm runs` looks for them. */
-export const DEFAULT_REPORTS_DIR = 'reports';
+const DEFAULT_REPORTS_DIR = 'reports';
 
 /**
  * The report the model card shows when `--report` is not given: the newest `pnpm evaluate --split test`

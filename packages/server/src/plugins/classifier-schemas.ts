@@ -162,7 +162,7 @@ export function predictBodyDoc(limits: { maxUploadBytes: number; maxPixels: numb
     type: 'string',
     format: 'binary',
     maxLength: limits.maxUploadBytes,
-    description: `JPEG, PNG, WebP, GIF, AVIF or TIFF, at most ${formatBytes(limits.maxUploadBytes)} (413 above) and ${limits.maxPixels.toLocaleString('en')} pixels decoded (413 above).`,
+    description: `JPEG, PNG, WebP, GIF, AVIF or TIFF, at most ${formatBytes(limits.maxUploadBytes)} and ${limits.maxPixels.toLocaleString('en')} pixels once decoded (413 above either).`,
   };
   return {
     content: {

@@ -2,6 +2,7 @@
 // Plain ES module, no build step, nothing loaded from other hosts.
 
 import { formatLabel } from './format-label.js';
+import { formatCount, modelTagline } from './model-tagline.js';
 
 const TOP_K = 5;
 const $ = (id) => document.getElementById(id);
@@ -134,19 +135,11 @@ function stat(label, value) {
   return wrapper;
 }
 
-function formatCount(value) {
-  if (value >= 1e6) return `${(value / 1e6).toFixed(1)} M`;
-  if (value >= 1e3) return `${(value / 1e3).toFixed(0)} k`;
-  return String(value);
-}
-
 async function loadModelCard() {
   const response = await fetch('/api/model');
   if (!response.ok) return;
   const model = await response.json();
-  const trainedOn = model.dataset.name ? ` · trained on ${model.dataset.name}` : '';
-  const accuracy = model.test?.accuracy != null ? ` · test top-1 ${percent(model.test.accuracy)}` : '';
-  elements.tagline.textContent = `ResNet-50 · ${model.classes.length} food classes${trainedOn}${accuracy}`;
+  elements.tagline.textContent = modelTagline(model);
   // A model trained on generated pictures must not pass for a food model.
   elements.syntheticNotice.hidden = model.dataset.synthetic !== true;
   const stats = [

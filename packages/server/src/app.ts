@@ -10,6 +10,7 @@ import healthPlugin from './plugins/health.ts';
 import metricsPlugin from './plugins/metrics.ts';
 import uiPlugin from './plugins/ui.ts';
 import { TransportErrors } from './transport-errors.ts';
+import { answerUnmatchedRequests } from './unmatched-requests.ts';
 
 export type AppOptions = Partial<
   Omit<ServerConfig, 'host' | 'port' | 'logLevel' | 'logFormat' | 'drainDelayMs'>
@@ -60,6 +61,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     installErrorHandlers(app, config);
     installBodyDeadline(app, requestTimeout, transportErrors);
     logRequests(app);
+    answerUnmatchedRequests(app);
     app.addSchema(errorBodySchema);
     app.addHook('onSend', async (request, reply) => {
       void reply.header('x-request-id', request.id);
@@ -68,7 +70,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(docsPlugin);
     await app.register(metricsPlugin, { classifier, transportErrors });
     await app.register(healthPlugin, { classifier });
-    await app.register(classifierPlugin, { classifier, maxUploadBytes: config.maxUploadBytes });
+    await app.register(classifierPlugin, {
+      classifier,
+      maxUploadBytes: config.maxUploadBytes,
+      maxPixels: config.maxPixels,
+    });
     await app.register(uiPlugin);
     await app.ready();
   } catch (error) {

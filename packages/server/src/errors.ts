@@ -20,6 +20,11 @@ export const ImageFieldError = createError<[string]>(
   'The file is in the multipart field "%s"; put it in the field "image".',
   400,
 );
+export const FieldUnexpectedError = createError<[string]>(
+  'FIELD_UNEXPECTED',
+  'The multipart field "%s" is not accepted: send the photo as "image" and optionally "topK", nothing else.',
+  400,
+);
 export const MultipleImagesError = createError<[]>(
   'IMAGE_MULTIPLE',
   'Send exactly one image per request; to classify several photos, send one request per photo.',
@@ -77,13 +82,14 @@ export const MethodNotAllowedError = createError<[string, string, string]>(
 );
 export const AssetNotFoundError = createError<[string]>(
   'ASSET_NOT_FOUND',
-  'No %s for this model: pnpm train draws curves.svg in the run folder; start the server with --report DIR (a pnpm evaluate --out folder) for the confusion matrix.',
+  'No %s for this model: pnpm train draws curves.svg in the run folder; pnpm evaluate --split test writes the confusion matrix into reports/, where the server finds it at start (or pass --report DIR).',
   404,
 );
 
 const OWN_ERRORS = [
   ImageMissingError,
   ImageFieldError,
+  FieldUnexpectedError,
   MultipleImagesError,
   MultipartMalformedError,
   TopKError,

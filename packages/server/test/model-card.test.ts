@@ -1,6 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { createTinyCheckpoint, type TinyCheckpoint } from './helpers/tiny-checkpoint.ts';
@@ -49,8 +50,97 @@ describe('model card with --report', () => {
     expect(model.test).toBeNull();
     expect(model.assets).toEqual(['curves.svg']);
     expect((await app.inject('/api/model/assets/confusion.svg')).statusCode).toBe(404);
+    // The tiny test network is named as what it is, not as ResNet-50.
+    expect(model).toMatchObject({ architecture: 'ResNet-14, 1/16 width', parameters: 35_453 });
     // No export beside the checkpoint: --engine auto runs tfjs, and the card says so.
     expect(model.engine).toMatchObject({ name: 'tfjs', file: 'tiny-run/best/model.json', precision: null });
+    await app.close();
+  });
+});
+
+/** A pino destination that keeps each line's message. */
+function logCapture(): { logged: string[]; stream: Writable } {
+  const logged: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      logged.push(JSON.parse(String(chunk)).msg);
+      done();
+    },
+  });
+  return { logged, stream };
+}
+
+describe('model card without --report', () => {
+  /** A `pnpm evaluate --out reports/NAME` folder; `checkpoint` as evaluate was given it. */
+  async function writeReport(root: string, name: string, fields: Record<string, unknown>): Promise<void> {
+    const dir = path.join(root, 'reports', name);
+    await mkdir(dir, { recursive: true });
+    const metrics = { top5Accuracy: 0.9, f1: { macro: 0.5 }, ...fields };
+    await writeFile(path.join(dir, 'metrics.json'), JSON.stringify(metrics));
+  }
+
+  it('shows the newest test report about this checkpoint in reports/, as pnpm runs finds it, and says so', async () => {
+    // The repository root of this test: the run's folder and reports/ side by side, as pnpm evaluate leaves them.
+    const root = path.dirname(path.dirname(checkpoint.dir));
+    const at = (day: number) => `2026-01-0${day}T10:00:00.000Z`;
+    await writeReport(root, 'older', {
+      split: 'test',
+      checkpoint: 'tiny-run/best',
+      accuracy: 0.5,
+      evaluatedAt: at(1),
+    });
+    await writeReport(root, 'newest', {
+      split: 'test',
+      checkpoint: 'tiny-run/best',
+      accuracy: 0.61,
+      evaluatedAt: at(2),
+    });
+    await writeReport(root, 'val', {
+      split: 'val',
+      checkpoint: 'tiny-run/best',
+      accuracy: 0.7,
+      evaluatedAt: at(3),
+    });
+    await writeReport(root, 'other-epoch', {
+      split: 'test',
+      checkpoint: 'tiny-run/epoch-001',
+      accuracy: 0.8,
+      evaluatedAt: at(4),
+    });
+    await mkdir(path.join(root, 'reports', 'not-a-report'));
+    const { logged, stream } = logCapture();
+    const cwd = process.cwd();
+    process.chdir(root);
+    try {
+      const app = await buildApp({
+        checkpoint: 'tiny-run/best',
+        workers: 0,
+        backend: 'cpu',
+        logger: { stream },
+      });
+      expect((await app.inject('/api/model')).json().test).toEqual({
+        accuracy: 0.61,
+        top5: 0.9,
+        macroF1: 0.5,
+      });
+      expect(logged).toContain(
+        `model card: test figures from ${path.join('reports', 'newest')}, the newest test report about tiny-run/best (--report DIR picks another)`,
+      );
+      await app.close();
+    } finally {
+      process.chdir(cwd);
+      await rm(path.join(root, 'reports'), { recursive: true, force: true });
+    }
+  });
+});
+
+describe('--checkpoint given a training run folder', () => {
+  it('serves its best checkpoint and says so, as pnpm evaluate does', async () => {
+    const run = path.dirname(checkpoint.dir);
+    const { logged, stream } = logCapture();
+    const app = await buildApp({ checkpoint: run, workers: 0, backend: 'cpu', logger: { stream } });
+    expect((await app.inject('/api/model')).json().checkpoint).toBe('tiny-run/best');
+    expect(logged).toContain(`${run} is a training run folder: using its best checkpoint, ${checkpoint.dir}`);
     await app.close();
   });
 });

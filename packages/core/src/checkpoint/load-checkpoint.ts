@@ -11,7 +11,7 @@ import { fileSystemHandler, readModelJson } from './file-system-handler.ts';
 import { CHECKPOINT_FILES } from './layout.ts';
 import { checkModelMatches } from './model-consistency.ts';
 import { parseRunConfig, type RunConfig } from './run-config.ts';
-import { isRunFolder, runFolderError } from './run-folder.ts';
+import { isRunFolder, notACheckpointError, runFolderError } from './run-folder.ts';
 import {
   decodeTrainingState,
   parseTrainingProgress,
@@ -148,6 +148,8 @@ async function openFolder(dir: string): Promise<void> {
     );
   }
   if (await isRunFolder(dir)) throw runFolderError(dir);
+  const notACheckpoint = await notACheckpointError(dir);
+  if (notACheckpoint) throw notACheckpoint;
 }
 
 async function readMetadataFiles(dir: string, checksums: Checksums): Promise<CheckpointMetadata> {

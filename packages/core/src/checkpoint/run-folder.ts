@@ -30,6 +30,25 @@ export function runFolderError(dir: string): CheckpointError {
   );
 }
 
+/**
+ * A folder with neither checksums.json nor model.json is no checkpoint, not a corrupt one (an
+ * interrupted save leaves model.json): the error says so, and what a checkpoint is. Undefined otherwise.
+ */
+export async function notACheckpointError(dir: string): Promise<CheckpointError | undefined> {
+  const has = (name: string) => isFile(path.join(dir, name));
+  if ((await has(CHECKPOINT_FILES.checksums)) || (await has(CHECKPOINT_FILES.model))) return undefined;
+  // What `pnpm evaluate --out` writes: the folder people most often mistake for a checkpoint.
+  const what = (await has(EVALUATION_REPORT_PAGE))
+    ? 'it is an evaluation report (pnpm evaluate --out)'
+    : `it has no ${CHECKPOINT_FILES.checksums} or ${CHECKPOINT_FILES.model}`;
+  return new CheckpointError(
+    `${dir} is not a checkpoint: ${what}. Pass a checkpoint folder that pnpm train wrote, such as checkpoints/RUN/best or checkpoints/RUN/epoch-003 (pnpm runs lists the runs).`,
+    'CHECKPOINT_MISSING',
+  );
+}
+
+const EVALUATION_REPORT_PAGE = 'report.html';
+
 async function isFile(file: string): Promise<boolean> {
   return (await stat(file).catch(() => undefined))?.isFile() ?? false;
 }

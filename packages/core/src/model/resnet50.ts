@@ -124,6 +124,19 @@ function stack(
   return y;
 }
 
+/**
+ * What a person calls the network these options build: `ResNet-50` for the paper's, else its depth
+ * (2 + 3 layers per bottleneck block, as 50 = 2 + 3 × 16) and its width, e.g. `ResNet-14, 1/16 width`.
+ */
+export function resNetName(options: Pick<ResNetOptions, 'widthMultiplier' | 'blocksPerStage'>): string {
+  const blocks = options.blocksPerStage ?? [3, 4, 6, 3];
+  const width = options.widthMultiplier ?? 1;
+  const depth = 2 + 3 * blocks.reduce((sum, count) => sum + count, 0);
+  if (width === 1) return `ResNet-${depth}`;
+  const fraction = 1 / width;
+  return `ResNet-${depth}, ${Number.isInteger(fraction) ? `1/${fraction}` : `${+width.toFixed(3)}×`} width`;
+}
+
 export function buildResNet50(options: ResNetOptions): tf.LayersModel {
   const inputSize = options.inputSize ?? 224;
   const widthMultiplier = options.widthMultiplier ?? 1;

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -45,5 +45,30 @@ describe('--checkpoint given a training run folder', () => {
       note: `${run} is a training run folder: using its best checkpoint, ${path.join(run, 'best')}`,
     });
     expect(await resolveRunFolder(path.join(run, 'epoch-001'))).toEqual({ dir: path.join(run, 'epoch-001') });
+  });
+});
+
+describe('--checkpoint given a folder that is not a checkpoint', () => {
+  it('an evaluation report is named as one, not as a corrupt checkpoint', async () => {
+    const report = path.join(path.dirname(run), 'reports', 'demo-test');
+    await mkdir(report, { recursive: true });
+    await writeFile(path.join(report, 'metrics.json'), '{"split":"test"}\n');
+    await writeFile(path.join(report, 'report.html'), '<!doctype html>\n');
+    const error = await loadCheckpoint(report).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({
+      code: 'CHECKPOINT_MISSING',
+      message: `${report} is not a checkpoint: it is an evaluation report (pnpm evaluate --out). Pass a checkpoint folder that pnpm train wrote, such as checkpoints/RUN/best or checkpoints/RUN/epoch-003 (pnpm runs lists the runs).`,
+    });
+    await expect(readCheckpointMetadata(report)).rejects.toThrow(
+      /is not a checkpoint: it is an evaluation report/,
+    );
+  });
+
+  it('any other folder without checksums.json or model.json is not a checkpoint either', async () => {
+    const other = path.join(path.dirname(run), 'photos');
+    await mkdir(other, { recursive: true });
+    await expect(readCheckpointMetadata(other)).rejects.toThrow(
+      `${other} is not a checkpoint: it has no checksums.json or model.json.`,
+    );
   });
 });

@@ -7,6 +7,7 @@ import {
   buildResNet50,
   countParameters,
   frozenBoundaryLayer,
+  resNetName,
   setTrainableScope,
 } from '../../src/model/resnet50.ts';
 
@@ -222,5 +223,18 @@ describe('BatchNormalization in a custom training loop (tfjs-layers 4.22)', () =
     expect(unfrozen).not.toEqual(inferenceOut);
     x.dispose();
     model.dispose();
+  });
+});
+
+describe('resNetName (the model card names the network it serves)', () => {
+  it('is ResNet-50 only for the paper’s depth and width', () => {
+    expect(resNetName({})).toBe('ResNet-50');
+    expect(resNetName({ widthMultiplier: 1, blocksPerStage: [3, 4, 6, 3] })).toBe('ResNet-50');
+    expect(resNetName({ blocksPerStage: [3, 4, 23, 3] })).toBe('ResNet-101');
+    expect(resNetName({ widthMultiplier: 1 / 16, blocksPerStage: [1, 1, 1, 1] })).toBe(
+      'ResNet-14, 1/16 width',
+    );
+    expect(resNetName({ widthMultiplier: 0.25 })).toBe('ResNet-50, 1/4 width');
+    expect(resNetName({ widthMultiplier: 1.5 })).toBe('ResNet-50, 1.5× width');
   });
 });

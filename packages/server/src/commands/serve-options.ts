@@ -18,12 +18,24 @@ export type ServeFlags = Omit<ServerConfig, 'backend' | 'engine' | 'logLevel'> &
  * environment variable that sets it when the flag is absent (config.ts names them).
  */
 export function serveOptions(): Option[] {
-  const env = (option: Option, key: keyof typeof ENVIRONMENT) => option.env(ENVIRONMENT[key]);
+  return [
+    ...checkpointAndAddressOptions(),
+    ...engineOptions(),
+    ...batchingOptions(),
+    ...limitOptions(),
+    ...logOptions(),
+  ];
+}
+
+const env = (option: Option, key: keyof typeof ENVIRONMENT) => option.env(ENVIRONMENT[key]);
+
+/** What to serve, and where. */
+function checkpointAndAddressOptions(): Option[] {
   return [
     env(
       new Option(
         '--checkpoint <dir>',
-        'checkpoint folder (model.json, labels.json, ...)',
+        'checkpoint folder, e.g. checkpoints/RUN/best (a run folder means its best)',
       ).makeOptionMandatory(),
       'checkpoint',
     ),
@@ -34,6 +46,12 @@ export function serveOptions(): Option[] {
         .argParser(integerIn(0, 65535)),
       'port',
     ),
+  ];
+}
+
+/** What runs the model, and what its card shows. */
+function engineOptions(): Option[] {
+  return [
     env(
       new Option('--backend <name>', `TensorFlow.js backend: ${BACKEND_CHOICES_HELP}`)
         .argParser(parseBackendName)
@@ -57,9 +75,18 @@ export function serveOptions(): Option[] {
       'onnxModel',
     ),
     env(
-      new Option('--report <dir>', 'evaluation report (pnpm evaluate --out) shown on the model card'),
+      new Option(
+        '--report <dir>',
+        'evaluation report (pnpm evaluate --out) shown on the model card (default: the newest test report about the checkpoint in reports/)',
+      ),
       'report',
     ),
+  ];
+}
+
+/** Threads, batches and the queue. */
+function batchingOptions(): Option[] {
+  return [
     env(
       new Option('--workers <n>', 'inference worker threads (0: run the model on the main thread)')
         .default(DEFAULTS.workers, 'CPU cores')
@@ -84,6 +111,12 @@ export function serveOptions(): Option[] {
         .argParser(integerIn(1, 100_000)),
       'maxQueue',
     ),
+  ];
+}
+
+/** What one request may send, and how long a stopping server keeps answering. */
+function limitOptions(): Option[] {
+  return [
     env(
       new Option('--max-upload-bytes <size>', 'largest upload (413 above), e.g. 10MiB')
         .default(DEFAULTS.maxUploadBytes, '10MiB')
@@ -102,6 +135,11 @@ export function serveOptions(): Option[] {
         .argParser(integerIn(0, 600_000)),
       'drainDelayMs',
     ),
+  ];
+}
+
+function logOptions(): Option[] {
+  return [
     env(
       new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default(DEFAULTS.logLevel),
       'logLevel',

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { readCheckpointMetadata, verifyCheckpoint } from '@food/core/checkpoint/load-checkpoint';
+import { resolveRunFolder } from '@food/core/checkpoint/run-folder';
 import { resolveEngine } from '@food/core/engine/resolve-engine';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 import { preprocessImage } from '@food/core/preprocess/image';
@@ -7,6 +8,7 @@ import { usableCores } from '@food/core/usable-cores';
 import type { ServerConfig } from '../config.ts';
 import { ModelLoadingError, QueueFullError } from '../errors.ts';
 import type { BatchExecutor, ExecutorSlotStats } from './batch-executor.ts';
+import { findCheckpointReport } from './find-checkpoint-report.ts';
 import { InProcessExecutor } from './in-process-executor.ts';
 import type { EngineOptions } from './load-engine.ts';
 import { type BatcherStats, MicroBatcher } from './micro-batcher.ts';
@@ -27,6 +29,25 @@ export type ClassifierOptions = Pick<
   | 'maxQueue'
   | 'maxPixels'
 > & { log?: (line: string) => void };
+
+/**
+ * The checkpoint (a run folder stands for its best, as for `pnpm evaluate`) and the evaluation report
+ * for the model card: `--report`, else the newest test report about that checkpoint (as `pnpm runs`
+ * finds them). Each choice made for the user is logged.
+ */
+async function locateModelFolders(
+  options: ClassifierOptions,
+): Promise<{ checkpoint: string; report: string | undefined }> {
+  const { dir: checkpoint, note } = await resolveRunFolder(options.checkpoint);
+  if (note) options.log?.(note);
+  if (options.report !== undefined) return { checkpoint, report: options.report };
+  const report = await findCheckpointReport(checkpoint);
+  if (report)
+    options.log?.(
+      `model card: test figures from ${report}, the newest test report about ${checkpoint} (--report DIR picks another)`,
+    );
+  return { checkpoint, report };
+}
 
 export interface Prediction {
   label: string;
@@ -87,15 +108,16 @@ export class Classifier {
    * at once) and starts loading the model; `ready` settles when it can classify.
    */
   static async open(options: ClassifierOptions): Promise<Classifier> {
-    const metadata = await readCheckpointMetadata(options.checkpoint);
-    const assetFiles = await locateAssets(metadata.dir, options.report);
+    const { checkpoint, report } = await locateModelFolders(options);
+    const metadata = await readCheckpointMetadata(checkpoint);
+    const assetFiles = await locateAssets(metadata.dir, report);
     // Decided once here, so every worker runs the same engine and /api/model can say which.
     const engine = await resolveEngine(options.engine, metadata.dir, options.onnxModel, metadata);
     // tfjs runs weights.bin: hash it here, once, not in every worker. ONNX Runtime runs the export, whose
     // recorded weights hash resolveEngine has checked against checksums.json.
     if (engine.engine === 'tfjs') await verifyCheckpoint(metadata.dir);
     options.log?.(`engine: ${engine.reason}`);
-    const info = await describeModel(metadata, assetFiles, engine, options.report);
+    const info = await describeModel(metadata, assetFiles, engine, report);
     const engineOptions: EngineOptions = {
       checkpoint: metadata.dir,
       checkpointVerified: true,

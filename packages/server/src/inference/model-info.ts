@@ -5,6 +5,7 @@ import type { CheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
 import type { RunConfig } from '@food/core/checkpoint/run-config';
 import { RUN_FILES } from '@food/core/checkpoint/run-layout';
 import type { ResolvedEngine } from '@food/core/engine/resolve-engine';
+import { resNetName } from '@food/core/model/resnet50';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 
 /**
@@ -60,6 +61,8 @@ export interface ModelInfo {
   /** The checkpoint as `RUN/best`, never the server's absolute path. */
   checkpoint: string;
   classes: string[];
+  /** The network, from run-config.json: `ResNet-50`, or e.g. `ResNet-14, 1/16 width` for a small one. */
+  architecture: string;
   parameters: number;
   sizeBytes: number;
   preprocess: PreprocessConfig;
@@ -126,6 +129,7 @@ export async function describeModel(
     name,
     checkpoint: `${name}/${path.basename(dir)}`,
     classes: metadata.labels.classes,
+    architecture: resNetName(metadata.runConfig),
     parameters: metadata.parameters,
     sizeBytes: metadata.sizeBytes,
     preprocess: metadata.preprocess,

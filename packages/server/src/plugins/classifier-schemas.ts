@@ -1,3 +1,5 @@
+import { formatBytes } from '../errors.ts';
+
 /** JSON schemas of the classifier routes' responses (serialisation and the OpenAPI document). */
 
 const nullableNumber = { type: ['number', 'null'] } as const;
@@ -37,6 +39,7 @@ export const modelInfoSchema = {
     'name',
     'checkpoint',
     'classes',
+    'architecture',
     'parameters',
     'sizeBytes',
     'preprocess',
@@ -50,6 +53,10 @@ export const modelInfoSchema = {
     name: { type: 'string' },
     checkpoint: { type: 'string' },
     classes: { type: 'array', items: { type: 'string' } },
+    architecture: {
+      type: 'string',
+      description: 'The network: "ResNet-50", or e.g. "ResNet-14, 1/16 width" for a small one',
+    },
     parameters: { type: 'integer' },
     sizeBytes: { type: 'integer' },
     preprocess: {
@@ -144,3 +151,38 @@ export const statsSchema = {
     },
   },
 } as const;
+
+/**
+ * The upload of `POST /api/predict`, for the OpenAPI document only (the handler reads the body itself):
+ * exactly what the handler and its multipart limits accept, so every request the document calls valid
+ * is accepted. The bytes must still decode as an image (415, 422 otherwise).
+ */
+export function predictBodyDoc(limits: { maxUploadBytes: number; maxPixels: number }) {
+  const photo = {
+    type: 'string',
+    format: 'binary',
+    maxLength: limits.maxUploadBytes,
+    description: `JPEG, PNG, WebP, GIF, AVIF or TIFF, at most ${formatBytes(limits.maxUploadBytes)} and ${limits.maxPixels.toLocaleString('en')} pixels once decoded (413 above either).`,
+  };
+  return {
+    content: {
+      'multipart/form-data': {
+        schema: {
+          type: 'object',
+          required: ['image'],
+          // Any other field answers 400 FIELD_UNEXPECTED; a second file 400 IMAGE_MULTIPLE.
+          additionalProperties: false,
+          properties: {
+            image: { ...photo, description: `The photo, exactly one file. ${photo.description}` },
+            topK: {
+              type: 'integer',
+              minimum: 1,
+              description: 'How many labels to return (as the topK query parameter, which it overrides).',
+            },
+          },
+        },
+      },
+      'image/*': { schema: { ...photo, description: `The photo as the raw body. ${photo.description}` } },
+    },
+  };
+}

@@ -5,9 +5,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import {
   AssetNotFoundError,
+  FieldUnexpectedError,
   ImageFieldError,
   ImageMissingError,
-  MethodNotAllowedError,
   MultipartMalformedError,
   MultipleImagesError,
   TopKError,
@@ -15,11 +15,13 @@ import {
 } from '../errors.ts';
 import type { Classifier } from '../inference/classifier.ts';
 import { isModelAsset } from '../inference/model-info.ts';
-import { modelInfoSchema, predictResponseSchema, statsSchema } from './classifier-schemas.ts';
+import { modelInfoSchema, predictBodyDoc, predictResponseSchema, statsSchema } from './classifier-schemas.ts';
 
 export interface ClassifierPluginOptions {
   classifier: Classifier;
   maxUploadBytes: number;
+  /** For the OpenAPI document: the largest decoded image the classifier takes. */
+  maxPixels: number;
 }
 
 declare module 'fastify' {
@@ -34,13 +36,28 @@ const ASSET_TYPES: Record<string, string> = { '.svg': 'image/svg+xml', '.png': '
 
 /** The model's routes: predict, model card (+ its pictures), and batching/worker statistics. */
 async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginOptions): Promise<void> {
-  const { classifier, maxUploadBytes } = options;
-  const numClasses = classifier.info.classes.length;
-  app.decorate('classifier', classifier);
+  app.decorate('classifier', options.classifier);
+  await registerUploadParsers(app, options.maxUploadBytes);
+  predictRoute(app, options);
+  modelCardRoutes(app, options.classifier);
+  app.get(
+    '/api/stats',
+    {
+      schema: {
+        summary: 'Batching and worker statistics (batch sizes, queue, tensors per worker)',
+        tags: ['operations'],
+        response: { 200: statsSchema },
+      },
+    },
+    async () => options.classifier.stats(),
+  );
+}
 
-  // Multipart stays in memory (toBuffer under the size limit): uploads never touch the disk.
+async function registerUploadParsers(app: FastifyInstance, maxUploadBytes: number): Promise<void> {
+  // Multipart stays in memory (toBuffer under the size limit): uploads never touch the disk. One file
+  // and one field (topK) at most, as the OpenAPI document says (predictBodyDoc).
   await app.register(multipart, {
-    limits: { fileSize: maxUploadBytes, files: 1, fields: 4, parts: 5, fieldSize: 1024 },
+    limits: { fileSize: maxUploadBytes, files: 1, fields: 1, parts: 2, fieldSize: 1024 },
   });
   // A raw image body (curl --data-binary @photo.jpg -H 'content-type: image/jpeg') is accepted too, with
   // or without media-type parameters (`image/jpeg; charset=binary` was refused with 415).
@@ -49,7 +66,11 @@ async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginO
     { parseAs: 'buffer', bodyLimit: maxUploadBytes },
     (_request, body, done) => done(null, body),
   );
+}
 
+function predictRoute(app: FastifyInstance, options: ClassifierPluginOptions): void {
+  const { classifier, maxUploadBytes, maxPixels } = options;
+  const numClasses = classifier.info.classes.length;
   app.post<{ Querystring: { topK?: number } }>(
     '/api/predict',
     {
@@ -78,7 +99,12 @@ async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginO
       },
       // Fastify would reject a multipart body against a body schema (the body is read in the handler),
       // so the upload is described for the OpenAPI document only.
-      config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, ...predictBodyDoc }, url }) },
+      config: {
+        swaggerTransform: ({ schema, url }) => ({
+          schema: { ...schema, body: predictBodyDoc({ maxUploadBytes, maxPixels }) },
+          url,
+        }),
+      },
       schemaErrorFormatter: (errors, dataVar) =>
         errors.some((error) => error.instancePath === '/topK')
           ? new TopKError()
@@ -98,18 +124,10 @@ async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginO
       return { predictions, model: { name, checkpoint }, latencyMs: round(reply.elapsedTime, 2) };
     },
   );
+}
 
-  // The URL exists, so another method is 405 with the methods it takes, not 404 (RFC 9110 §15.5.6).
-  app.route({
-    method: ['GET', 'PUT', 'DELETE', 'PATCH'],
-    url: '/api/predict',
-    schema: { hide: true },
-    handler: async (request, reply) => {
-      void reply.header('allow', 'POST');
-      throw new MethodNotAllowedError(request.method, '/api/predict', 'POST');
-    },
-  });
-
+/** The model card and its pictures. */
+function modelCardRoutes(app: FastifyInstance, classifier: Classifier): void {
   app.get(
     '/api/model',
     {
@@ -137,7 +155,15 @@ async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginO
           },
         },
         response: {
-          200: { description: 'The picture (SVG or PNG)', type: 'string' },
+          200: {
+            description: 'The picture',
+            content: Object.fromEntries(
+              Object.values(ASSET_TYPES).map((type) => [
+                type,
+                { schema: { type: 'string', format: 'binary' } },
+              ]),
+            ),
+          },
           ...errorResponses([404]),
         },
       },
@@ -158,18 +184,6 @@ async function classifierPlugin(app: FastifyInstance, options: ClassifierPluginO
         .send(bytes);
     },
   );
-
-  app.get(
-    '/api/stats',
-    {
-      schema: {
-        summary: 'Batching and worker statistics (batch sizes, queue, tensors per worker)',
-        tags: ['operations'],
-        response: { 200: statsSchema },
-      },
-    },
-    async () => classifier.stats(),
-  );
 }
 
 async function readMultipartUpload(request: FastifyRequest): Promise<{ image: Uint8Array; topK?: string }> {
@@ -183,6 +197,11 @@ async function readMultipartUpload(request: FastifyRequest): Promise<{ image: Ui
         image = await part.toBuffer();
       } else if (part.fieldname === 'topK') {
         topK = String(part.value);
+      } else if (part.fieldname === 'image') {
+        // A text field, not a file: curl -F image=photo.jpg (without @) sends the name, not the photo.
+        throw new ImageMissingError();
+      } else {
+        throw new FieldUnexpectedError(part.fieldname);
       }
     }
   } catch (error) {
@@ -229,23 +248,5 @@ function round(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
 }
-
-const predictBodyDoc = {
-  body: {
-    content: {
-      'multipart/form-data': {
-        schema: {
-          type: 'object',
-          required: ['image'],
-          properties: {
-            image: { type: 'string', format: 'binary', description: 'The photo (exactly one file).' },
-            topK: { type: 'integer', description: 'How many labels to return.' },
-          },
-        },
-      },
-      'image/*': { schema: { type: 'string', format: 'binary', description: 'The photo as the raw body.' } },
-    },
-  },
-};
 
 export default fp(classifierPlugin, { name: 'classifier', fastify: '5.x' });

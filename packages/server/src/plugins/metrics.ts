@@ -20,7 +20,43 @@ async function metricsPlugin(
 ): Promise<void> {
   const register = new Registry();
   collectDefaultMetrics({ register });
+  const { requests, duration } = httpMetrics(register);
+  inferenceMetrics(register, classifier);
 
+  app.addHook('onResponse', async (request, reply) => {
+    // The route pattern, not the URL: bounded label values whatever clients request.
+    const route = request.routeOptions.url ?? 'unmatched';
+    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  transportErrors?.onAnswer(({ method, route, status }) => {
+    requests.inc({ method, route, status: String(status) });
+  });
+
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        summary: 'Prometheus metrics (text exposition format)',
+        tags: ['operations'],
+        response: {
+          200: {
+            description: 'Every metric, in the text exposition format',
+            content: { [register.contentType]: { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
+    async (_request, reply) => {
+      void reply.type(register.contentType);
+      return register.metrics();
+    },
+  );
+}
+
+/** Requests by method, route and status, and how long each took. */
+function httpMetrics(register: Registry) {
   const requests = new Counter({
     name: 'http_requests_total',
     help: 'HTTP requests by method, route and status code',
@@ -34,6 +70,11 @@ async function metricsPlugin(
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [register],
   });
+  return { requests, duration };
+}
+
+/** Batch sizes and times, queue depth and tensors per inference thread. */
+function inferenceMetrics(register: Registry, classifier: Classifier): void {
   const batchSize = new Histogram({
     name: 'inference_batch_size',
     help: 'Images per model forward pass',
@@ -68,32 +109,6 @@ async function metricsPlugin(
     batchSize.observe(size);
     batchDuration.observe(durationMs / 1000);
   });
-
-  app.addHook('onResponse', async (request, reply) => {
-    // The route pattern, not the URL: bounded label values whatever clients request.
-    const route = request.routeOptions.url ?? 'unmatched';
-    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
-  });
-
-  transportErrors?.onAnswer(({ method, route, status }) => {
-    requests.inc({ method, route, status: String(status) });
-  });
-
-  app.get(
-    '/metrics',
-    {
-      schema: {
-        summary: 'Prometheus metrics (text exposition format)',
-        tags: ['operations'],
-        response: { 200: { type: 'string' } },
-      },
-    },
-    async (_request, reply) => {
-      void reply.type(register.contentType);
-      return register.metrics();
-    },
-  );
 }
 
 export default fp(metricsPlugin, { name: 'metrics', fastify: '5.x' });

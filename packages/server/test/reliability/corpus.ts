@@ -411,7 +411,7 @@ export async function buildCorpus(options: CorpusOptions): Promise<CorpusCase[]>
       name: 'too many fields',
       url: PREDICT,
       ...multipartBody(Array.from({ length: 8 }, (_, i) => ({ name: `f${i}`, value: 'x' }))),
-      expect: fails(400, 'TOO_MANY_FIELDS', 'IMAGE_MISSING'),
+      expect: fails(400, 'TOO_MANY_FIELDS', 'FIELD_UNEXPECTED'),
     },
     {
       name: 'multipart without a boundary parameter',

@@ -32,6 +32,8 @@ export interface PreparedManifest {
   sources: Record<MetaSource, SourceChecksum>;
   counts: SplitCounts & { perClass: Record<string, SplitCounts> };
   skipped: SkippedImage[];
+  /** Present (true) only when the data root is a `trainer synth` set (synthetic-marker.ts). */
+  synthetic?: true;
 }
 
 /**
@@ -107,5 +109,7 @@ export function parseManifest(text: string, file: string): PreparedManifest {
     }
   }
   if (!Array.isArray(manifest.skipped)) invalid(file, 'skipped must be an array');
+  if (manifest.synthetic !== undefined && manifest.synthetic !== true)
+    invalid(file, 'synthetic must be true or absent');
   return manifest as PreparedManifest;
 }

@@ -13,6 +13,7 @@ import {
 } from './manifest.ts';
 import { writeManifest } from './prepared-set.ts';
 import { type DatasetSplits, splitDataset } from './split.ts';
+import { isSyntheticDataRoot } from './synthetic-marker.ts';
 import { type CheckLevel, findUnreadableImages } from './verify-images.ts';
 
 export interface PrepareOptions {
@@ -106,6 +107,8 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
     sources: meta.sources,
     counts: countSplits(classes, kept),
     skipped,
+    // Only for synthetic data, so the manifests of real data sets stay byte-identical.
+    ...((await isSyntheticDataRoot(dataRoot)) && { synthetic: true as const }),
   };
   await mkdir(options.outDir, { recursive: true });
   const { file: manifestPath, removedStaleStats } = await writeManifest(options.outDir, manifest);

@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { readableName } from './food101-meta.ts';
 import { mapConcurrent } from './map-concurrent.ts';
 import { classLook, renderSynthImage } from './synth-image.ts';
+import { SYNTHETIC_MARKER, writeSyntheticMarker } from './synthetic-marker.ts';
 
 /** The official Food-101 classes in meta/classes.txt order; synth names its classes after the first N. */
 // biome-ignore format: one long list reads better packed
@@ -78,7 +79,7 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
   if (!Number.isInteger(imagesPerClass) || imagesPerClass < 4) {
     throw new UserError('--images-per-class must be at least 4 (3 train, 1 test)');
   }
-  for (const existing of ['images', 'meta']) {
+  for (const existing of ['images', 'meta', SYNTHETIC_MARKER]) {
     if (await stat(path.join(outDir, existing)).catch(() => undefined)) {
       throw new UserError(
         `${path.join(outDir, existing)} already exists; choose an empty --out folder or delete it`,
@@ -138,6 +139,20 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
     await writeFile(file, jpeg);
   });
 
+  await writeMeta(outDir, classes, trainLists, testLists);
+  await writeSyntheticMarker(outDir, { seed, classes: options.classes, imagesPerClass });
+  const count = (lists: Map<string, string[]>) =>
+    [...lists.values()].reduce((sum, list) => sum + list.length, 0);
+  return { classes, train: count(trainLists), test: count(testLists) };
+}
+
+/** meta/{classes,labels,train,test}.txt and train/test.json, as the official Food-101 archive has them. */
+async function writeMeta(
+  outDir: string,
+  classes: string[],
+  trainLists: Map<string, string[]>,
+  testLists: Map<string, string[]>,
+): Promise<void> {
   const lines = (values: Iterable<string>) => `${[...values].join('\n')}\n`;
   const meta: Record<string, string> = {
     'classes.txt': lines(classes),
@@ -148,7 +163,4 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
     'test.json': formatSplitJson(classes, testLists),
   };
   for (const [name, text] of Object.entries(meta)) await writeFile(path.join(outDir, 'meta', name), text);
-  const count = (lists: Map<string, string[]>) =>
-    [...lists.values()].reduce((sum, list) => sum + list.length, 0);
-  return { classes, train: count(trainLists), test: count(testLists) };
 }

@@ -6,6 +6,7 @@ import { UserError } from '@food/core/errors';
 import { useInferenceStatsWhenFrozen } from '@food/core/model/batch-norm';
 import { countParameters, frozenBoundaryLayer, setTrainableScope } from '@food/core/model/resnet50';
 import { withCropSize } from '@food/core/preprocess/config';
+import type { PreparedManifest } from '../data/manifest.ts';
 import { missingStats, readManifest, readPreparedPreprocess } from '../data/prepared-set.ts';
 import { spreadSubset } from '../data/spread-subset.ts';
 import { createProgress } from '../progress.ts';
@@ -40,8 +41,9 @@ export type { TrainingHooks, TrainingOutcome };
  * the step inside the epoch and the seeded data order, so it ends with the weights an uninterrupted run
  * would have.
  */
-export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Promise<TrainingOutcome> {
-  const manifest = await readManifest(config.prepared);
+export async function runTraining(requested: TrainConfig, hooks: TrainingHooks): Promise<TrainingOutcome> {
+  const manifest = await readManifest(requested.prepared);
+  const config = withSyntheticData(requested, manifest);
   const prepared = await readPreparedPreprocess(config.prepared);
   if (!prepared) throw missingStats(config.prepared);
   const classes = manifest.classes;
@@ -89,6 +91,15 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
   } finally {
     dispose();
   }
+}
+
+/**
+ * A run on `trainer synth` data records so in run-config.json (the model card warns it is no food
+ * model), unless the caller already said what its data is (`pnpm demo`).
+ */
+function withSyntheticData(config: TrainConfig, manifest: PreparedManifest): TrainConfig {
+  if (config.dataset || !manifest.synthetic) return config;
+  return { ...config, dataset: { name: path.basename(path.resolve(config.prepared)), synthetic: true } };
 }
 
 /**

@@ -43,6 +43,7 @@ describe('prepareDataset', () => {
       'sources',
       'counts',
       'skipped',
+      'synthetic',
     ]);
     expect(manifest.dataRoot).toBe(path.resolve(data));
     expect(manifest.classes).toHaveLength(3);
@@ -54,6 +55,18 @@ describe('prepareDataset', () => {
 
     await prepareDataset(options(path.join(root, 'c'), { seed: 43 }));
     expect(await readFile(path.join(root, 'c/manifest.json'), 'utf8')).not.toBe(text);
+  });
+
+  it('records a trainer synth set as synthetic, and no other', async () => {
+    expect((await prepareDataset(options(path.join(root, 'synth')))).manifest.synthetic).toBe(true);
+    await rm(path.join(data, 'synthetic.json'));
+    try {
+      const { manifest, manifestPath } = await prepareDataset(options(path.join(root, 'real')));
+      expect(manifest).not.toHaveProperty('synthetic');
+      expect(await readFile(manifestPath, 'utf8')).not.toContain('synthetic');
+    } finally {
+      await writeFile(path.join(data, 'synthetic.json'), '{}\n');
+    }
   });
 
   it('stops on missing and corrupt images, listing them; --skip-corrupt records them', async () => {

@@ -42,6 +42,10 @@ describe('synthesizeDataset', () => {
     const listed = [...meta.train, ...meta.test].map((e) => `images/${e.className}/${e.id}.jpg`).sort();
     const files = await listFiles(out);
     expect(files.filter((f) => f.startsWith('images/'))).toEqual(listed);
+    // Beside the official layout: what prepare and train read to flag the data (and its models) as synthetic.
+    expect(JSON.parse(await readFile(path.join(out, 'synthetic.json'), 'utf8'))).toMatchObject({
+      generator: 'pnpm trainer synth',
+    });
     expect(files.filter((f) => f.startsWith('meta/'))).toEqual(
       ['classes.txt', 'labels.txt', 'test.json', 'test.txt', 'train.json', 'train.txt'].map(
         (f) => `meta/${f}`,

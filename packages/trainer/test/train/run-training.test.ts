@@ -58,6 +58,8 @@ describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
       await readFile(path.join(synth.root, 'accumulate', 'best', 'run-config.json'), 'utf8'),
     );
     expect(runConfig).not.toHaveProperty('preprocess');
+    // Trained on `trainer synth` data: the model card's "not a food model" warning follows it.
+    expect(runConfig.dataset).toEqual({ name: 'prepared', synthetic: true });
     expect(runConfig).toMatchObject({ accumulate: 2, trainable: 'stage5' });
   }, 180_000);
 

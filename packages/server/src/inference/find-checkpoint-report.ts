@@ -1,0 +1,42 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Where `pnpm evaluate` writes its reports (`reports/RUN-test`) and `pnpm runs` looks for them. */
+const DEFAULT_REPORTS_DIR = 'reports';
+
+/**
+ * The report the model card shows when `--report` is not given: the newest `pnpm evaluate --split test`
+ * report in `reportsDir` about this very checkpoint folder (a report about another epoch of the run is
+ * another model). Reports name their checkpoint by the path evaluate was given, relative to where it
+ * ran: the repository root, where `pnpm serve` runs too. Undefined when there is none.
+ */
+export async function findCheckpointReport(
+  checkpointDir: string,
+  reportsDir = DEFAULT_REPORTS_DIR,
+): Promise<string | undefined> {
+  const checkpoint = path.resolve(checkpointDir);
+  const entries = await readdir(reportsDir, { withFileTypes: true }).catch(() => []);
+  let newest: { dir: string; evaluatedAt: string } | undefined;
+  for (const entry of entries.filter((candidate) => candidate.isDirectory())) {
+    const dir = path.join(reportsDir, entry.name);
+    const report = await readReportHeader(dir);
+    if (report?.split !== 'test' || path.resolve(report.checkpoint) !== checkpoint) continue;
+    if (!newest || report.evaluatedAt > newest.evaluatedAt) newest = { dir, evaluatedAt: report.evaluatedAt };
+  }
+  return newest?.dir;
+}
+
+/** The three fields of a report's metrics.json this needs; undefined when it is not a report. */
+async function readReportHeader(
+  dir: string,
+): Promise<{ split: unknown; checkpoint: string; evaluatedAt: string } | undefined> {
+  try {
+    const { split, checkpoint, evaluatedAt } = JSON.parse(
+      await readFile(path.join(dir, 'metrics.json'), 'utf8'),
+    );
+    if (typeof checkpoint !== 'string' || typeof evaluatedAt !== 'string') return undefined;
+    return { split, checkpoint, evaluatedAt };
+  } catch {
+    return undefined;
+  }
+}

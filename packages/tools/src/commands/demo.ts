@@ -11,7 +11,7 @@ import { computeTrainingStats } from '@food/trainer/data/stats';
 import { synthesizeDataset } from '@food/trainer/data/synth';
 import { runEvaluation } from '@food/trainer/evaluate/run-evaluation';
 import { exportBest } from '@food/trainer/export/export-best';
-import { progressMode } from '@food/trainer/progress';
+import { NO_PROGRESS_HELP, progressMode } from '@food/trainer/progress';
 import { DEFAULT_FEATURE_CACHE } from '@food/trainer/train/feature-cache';
 import { DEMO_FINE_TUNE } from '@food/trainer/train/presets';
 import { RECIPE_DEFAULTS, type TrainConfig } from '@food/trainer/train/run-config';
@@ -66,7 +66,7 @@ export function register(program: Command): void {
     .option('--no-serve', 'stop after the report instead of starting the server (smoke runs, CI)')
     .option('--port <port>', 'server port', parsePositiveInteger, 5000)
     .option('--backend <name>', BACKEND_CHOICES_HELP, parseBackendName, 'auto' as BackendName)
-    .option('--no-progress', 'progress as plain lines (every 5% or 30 s), no bar')
+    .option('--no-progress', NO_PROGRESS_HELP)
     .addHelpText(
       'after',
       `

@@ -4,7 +4,13 @@ import { initBackend } from '@food/core/backend';
 import { UserError } from '@food/core/errors';
 import { buildResNet50 } from '@food/core/model/resnet50';
 import type { Command } from 'commander';
-import { createProgress, type Progress, type ProgressMode, progressMode } from '../progress.ts';
+import {
+  createProgress,
+  NO_PROGRESS_HELP,
+  type Progress,
+  type ProgressMode,
+  progressMode,
+} from '../progress.ts';
 import { applyWeights } from '../weights/apply-weights.ts';
 import {
   fetchWeightsFile,
@@ -49,7 +55,7 @@ export function register(program: Command): void {
       'load only the tensors that match and report coverage instead of failing',
       false,
     )
-    .option('--no-progress', 'progress as plain lines (every 5% or 30 s), no bar')
+    .option('--no-progress', NO_PROGRESS_HELP)
     .addHelpText(
       'after',
       `

@@ -4,7 +4,7 @@ import { type Command, Option } from 'commander';
 import { CLASS_PRESETS, type ClassSelection, describeSelection } from '../data/class-sampler.ts';
 import { prepareDataset } from '../data/prepare.ts';
 import type { CheckLevel } from '../data/verify-images.ts';
-import { progressMode } from '../progress.ts';
+import { NO_PROGRESS_HELP, progressMode } from '../progress.ts';
 
 interface PrepareFlags {
   data: string;
@@ -79,7 +79,7 @@ export function register(program: Command): void {
         .default('full'),
     )
     .option('--concurrency <n>', 'images checked in parallel', parsePositiveInteger, 8)
-    .option('--no-progress', 'progress as plain lines (every 5% or 30 s), no bar')
+    .option('--no-progress', NO_PROGRESS_HELP)
     .addHelpText(
       'after',
       `

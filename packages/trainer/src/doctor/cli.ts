@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 /**
- * `pnpm run doctor [--json]`: is this machine ready to train on a GPU? One line per check (pass, warn,
+ * `pnpm run doctor` (`pnpm -s run doctor --json` for scripts): is this machine ready to train on a GPU? One line per check (pass, warn,
  * fail, skip) with what it found and, when not passing, the fix. Exits 1 when any check fails.
  */
 import { Command } from 'commander';
@@ -11,7 +11,7 @@ const program = new Command('doctor')
   .description(
     'Check that this machine can train on a GPU: Node, install, tfjs-node-gpu, driver, CUDA, cuDNN, a real step, data.',
   )
-  .option('--json', 'print { ok, checks: [{ name, status, detail, fix }] } instead of lines')
+  .option('--json', 'print { ok, checks: [{ name, status, detail, fix }] } instead of lines (through pnpm: `pnpm -s run doctor --json`)')
   .option('--prepared <dir>', 'the prepared data set to check (default: any under data/prepared)')
   .option(
     '--weights <dir>',

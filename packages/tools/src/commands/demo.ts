@@ -127,15 +127,16 @@ async function runDemo(flags: DemoFlags): Promise<void> {
 /** Synthetic images unless --data, then the splits in data/<workdir>/prepared. */
 async function prepareDemoData(flags: DemoFlags, classes: number, context: DemoContext): Promise<void> {
   const { step, log } = context;
-  await context.folders.clear(context.dataDir);
   let dataRoot = flags.data;
   if (!dataRoot) {
     step(`generating ${classes} synthetic food classes`);
     dataRoot = path.join(context.dataDir, 'food');
+    await context.folders.clear(dataRoot);
     const synth = await synthesizeDataset({ outDir: dataRoot, classes, imagesPerClass: 80, seed: 42 });
     log(`${synth.train + synth.test} JPEGs in ${dataRoot} (${synth.classes.join(', ')})`);
   }
   step('preparing splits');
+  await context.folders.clear(context.prepared);
   const { manifest } = await prepareDataset({
     dataRoot,
     outDir: context.prepared,

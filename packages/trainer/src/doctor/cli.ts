@@ -11,7 +11,10 @@ const program = new Command('doctor')
   .description(
     'Check that this machine can train on a GPU: Node, install, tfjs-node-gpu, driver, CUDA, cuDNN, a real step, data.',
   )
-  .option('--json', 'print { ok, checks: [{ name, status, detail, fix }] } instead of lines (through pnpm: `pnpm -s run doctor --json`)')
+  .option(
+    '--json',
+    'print { ok, checks: [{ name, status, detail, fix }] } instead of lines (through pnpm: `pnpm -s run doctor --json`)',
+  )
   .option('--prepared <dir>', 'the prepared data set to check (default: any under data/prepared)')
   .option(
     '--weights <dir>',

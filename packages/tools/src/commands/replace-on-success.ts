@@ -12,8 +12,12 @@ export class ReplaceOnSuccess {
   async clear(dir: string): Promise<void> {
     if (this.setAside.includes(dir)) return;
     const previous = `${dir}.previous`;
-    await rm(previous, { recursive: true, force: true }); // left by a run killed before it could restore
-    if (await stat(dir).catch(() => undefined)) await rename(dir, previous);
+    if (await exists(previous)) {
+      // Left by a run killed before it could restore: that is the last good folder, `dir` a partial one.
+      await rm(dir, { recursive: true, force: true });
+      await rename(previous, dir);
+    }
+    if (await exists(dir)) await rename(dir, previous);
     this.setAside.push(dir);
   }
 
@@ -26,7 +30,7 @@ export class ReplaceOnSuccess {
   async restore(): Promise<void> {
     for (const dir of this.setAside.splice(0).reverse()) {
       await rm(dir, { recursive: true, force: true });
-      if (await stat(`${dir}.previous`).catch(() => undefined)) await rename(`${dir}.previous`, dir);
+      if (await exists(`${dir}.previous`)) await rename(`${dir}.previous`, dir);
     }
   }
 
@@ -42,3 +46,9 @@ export class ReplaceOnSuccess {
     }
   }
 }
+
+const exists = (file: string) =>
+  stat(file).then(
+    () => true,
+    () => false,
+  );

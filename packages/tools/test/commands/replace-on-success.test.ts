@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,6 +43,22 @@ describe('ReplaceOnSuccess', () => {
       await writeFile(path.join(report, 'metrics.json'), 'new');
     });
     expect(await readFile(path.join(report, 'metrics.json'), 'utf8')).toBe('new');
+    expect(await readdir(root)).toEqual(['report']);
+  });
+
+  it('after a run that was killed mid-way, the folder it set aside is the one kept', async () => {
+    const { root, report } = await previousRun();
+    await rename(report, `${report}.previous`); // what the killed run did first,
+    await mkdir(report); // then it wrote half a report
+    await writeFile(path.join(report, 'metrics.json'), 'partial');
+    const folders = new ReplaceOnSuccess();
+    await expect(
+      folders.run(async () => {
+        await folders.clear(report);
+        throw new Error('this run fails too');
+      }),
+    ).rejects.toThrow();
+    expect(await readFile(path.join(report, 'metrics.json'), 'utf8')).toBe('previous');
     expect(await readdir(root)).toEqual(['report']);
   });
 });

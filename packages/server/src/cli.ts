@@ -1,7 +1,7 @@
 #!/usr/bin/env -S npx tsx
-import { pathToFileURL } from 'node:url';
-import { packageVersion, runCommandLine } from '@food/core/run-command-line';
-import { Command } from 'commander';
+import { buildCommandLine, isEntryPoint } from '@food/core/build-command-line';
+import { runCommandLine } from '@food/core/run-command-line';
+import type { Command } from 'commander';
 import { register as registerLoadTest } from './commands/load-test.ts';
 import { register as registerPredict } from './commands/predict.ts';
 import { register as registerServe } from './commands/serve.ts';
@@ -11,17 +11,15 @@ import { register as registerServe } from './commands/serve.ts';
  * in ./commands/<name>.ts; this file only wires them.
  */
 export function buildProgram(): Command {
-  const program = new Command('food-server')
-    .description('Serve a food classifier checkpoint over HTTP, and classify photos with it.')
-    .version(packageVersion(import.meta.url), '--version', 'print the version')
-    .showHelpAfterError('(run with --help for usage and examples)')
-    .exitOverride();
-  for (const register of [registerServe, registerPredict, registerLoadTest]) register(program);
-  for (const command of program.commands) command.exitOverride().showHelpAfterError();
-  return program;
+  return buildCommandLine({
+    name: 'food-server',
+    description: 'Serve a food classifier checkpoint over HTTP, and classify photos with it.',
+    moduleUrl: import.meta.url,
+    invocation: 'pnpm exec tsx packages/server/src/cli.ts',
+    shortcuts: { serve: 'pnpm serve', predict: 'pnpm predict' },
+    commands: [registerServe, registerPredict, registerLoadTest],
+  });
 }
 
 // Only when run as the entry point, so tests can import buildProgram.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await runCommandLine(buildProgram(), process.argv);
-}
+if (isEntryPoint(import.meta.url)) await runCommandLine(buildProgram(), process.argv);

@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
-import { packageVersion, runCommandLine } from '@food/core/run-command-line';
-import { Command } from 'commander';
+import { buildCommandLine, isEntryPoint } from '@food/core/build-command-line';
+import { runCommandLine } from '@food/core/run-command-line';
+import type { Command } from 'commander';
 import { register as registerDemo } from './commands/demo.ts';
 
 /**
@@ -8,14 +9,15 @@ import { register as registerDemo } from './commands/demo.ts';
  * know the other (`pnpm demo` runs `food-tools demo`). Each command lives in ./commands/<name>.ts.
  */
 export function buildProgram(): Command {
-  const program = new Command('food-tools')
-    .description('Run the trainer and the server together: the end-to-end demo.')
-    .version(packageVersion(import.meta.url), '--version', 'print the version')
-    .showHelpAfterError('(run with --help for usage and examples)')
-    .exitOverride();
-  registerDemo(program);
-  for (const command of program.commands) command.exitOverride().showHelpAfterError();
-  return program;
+  return buildCommandLine({
+    name: 'food-tools',
+    description: 'Run the trainer and the server together: the end-to-end demo.',
+    moduleUrl: import.meta.url,
+    invocation: 'pnpm exec tsx packages/tools/src/cli.ts',
+    shortcuts: { demo: 'pnpm demo' },
+    commands: [registerDemo],
+  });
 }
 
-await runCommandLine(buildProgram(), process.argv);
+// Only when run as the entry point, so tests can import buildProgram.
+if (isEntryPoint(import.meta.url)) await runCommandLine(buildProgram(), process.argv);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,6 +69,22 @@ describe('workspace packages', () => {
         const intoOtherPackage = target.startsWith(packagesDir + path.sep) && !inOwnPackage;
         expect(intoOtherPackage, `${path.relative(repoRoot, file)}: '${relative}'`).toBe(false);
       }
+    }
+  });
+});
+
+describe('package bins', () => {
+  // pnpm links a workspace package's `bin` into its dependents' node_modules/.bin and makes the target
+  // executable: committed as 644, a fresh clone is dirty (`git status`) after `pnpm install`.
+  it.each(packageNames)('%s: every `bin` target is committed executable (100755)', (name) => {
+    const manifest = JSON.parse(readFileSync(path.join(packagesDir, name, 'package.json'), 'utf8'));
+    for (const target of Object.values<string>(manifest.bin ?? {})) {
+      const file = path.posix.join('packages', name, target);
+      const staged = execFileSync('git', ['ls-files', '--stage', '--', file], {
+        cwd: repoRoot,
+        encoding: 'utf8',
+      });
+      expect(staged.split(' ')[0], file).toBe('100755');
     }
   });
 });

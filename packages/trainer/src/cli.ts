@@ -1,18 +1,20 @@
 #!/usr/bin/env -S npx tsx
-import { packageVersion, runCommandLine } from '@food/core/run-command-line';
-import { Command } from 'commander';
+import { buildCommandLine, isEntryPoint } from '@food/core/build-command-line';
+import { runCommandLine } from '@food/core/run-command-line';
+import type { Command } from 'commander';
 import { commands } from './commands/index.ts';
 
 /** `food-trainer`: every subcommand lives in ./commands/<name>.ts; this file only wires them. */
 export function buildProgram(): Command {
-  const program = new Command('food-trainer')
-    .description('Prepare Food-101 data, train, evaluate and export a ResNet-50 food classifier.')
-    .version(packageVersion(import.meta.url), '--version', 'print the version')
-    .showHelpAfterError('(run with --help for usage and examples)')
-    .exitOverride();
-  for (const register of commands) register(program);
-  for (const command of program.commands) command.exitOverride().showHelpAfterError();
-  return program;
+  return buildCommandLine({
+    name: 'food-trainer',
+    description: 'Prepare Food-101 data, train, evaluate and export a ResNet-50 food classifier.',
+    moduleUrl: import.meta.url,
+    invocation: 'pnpm trainer',
+    shortcuts: { train: 'pnpm train', evaluate: 'pnpm evaluate', runs: 'pnpm runs' },
+    commands,
+  });
 }
 
-await runCommandLine(buildProgram(), process.argv);
+// Only when run as the entry point, so tests can import buildProgram.
+if (isEntryPoint(import.meta.url)) await runCommandLine(buildProgram(), process.argv);

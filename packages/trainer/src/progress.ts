@@ -12,20 +12,33 @@ const formatFields = (fields: Record<string, string | number>) =>
     .join(' ');
 
 /**
- * How progress is shown: true, a bar on a terminal (a line every 10% in CI logs); 'lines', plain lines
- * only (`--no-progress`: logs, Docker, CI), every 5% and at least every 30 s, so a 17-minute step is
- * never silent; false, nothing (library calls and tests).
+ * How progress is shown: true, a bar on a terminal (plain lines when piped: CI logs); 'lines', plain
+ * lines only (`--no-progress`: logs, Docker, CI), fewer than the piped default; false, nothing (library
+ * calls and tests).
  */
 export type ProgressMode = boolean | 'lines';
 
 /** The mode a command's `--no-progress` flag (commander: `progress: false`) asks for. */
 export const progressMode = (progress: boolean): ProgressMode => progress || 'lines';
 
+/**
+ * When plain lines are printed. Piped (the default off a terminal): every 10% and at least every 5 min,
+ * so a long step is never silent in a CI log that kills quiet jobs. `--no-progress` asks for less: every
+ * 25% and at least every 10 min.
+ */
+export const LINE_CADENCE = {
+  piped: { everyPercent: 10, everyMs: 5 * 60_000 },
+  quiet: { everyPercent: 25, everyMs: 10 * 60_000 },
+} as const;
+
+/** `--no-progress`'s help, the same in every command. */
+export const NO_PROGRESS_HELP = 'progress as a few plain lines (every 25% or 10 min), no bar';
+
 /** A progress bar with ETA and live fields on stderr, or plain lines (see ProgressMode). */
 export function createProgress(label: string, total: number, mode: ProgressMode = true): Progress {
   if (!mode || total <= 0) return { tick() {}, stop() {} };
-  if (mode === 'lines') return createLineProgress(label, total, { everyPercent: 5, everyMs: 30_000 });
-  if (!process.stderr.isTTY) return createLineProgress(label, total, { everyPercent: 10 });
+  if (mode === 'lines') return createLineProgress(label, total, LINE_CADENCE.quiet);
+  if (!process.stderr.isTTY) return createLineProgress(label, total, LINE_CADENCE.piped);
   const bar = new SingleBar({
     format: `${label} [{bar}] {percentage}% {value}/{total} | ETA {eta_formatted} | {fields}`,
     stream: process.stderr,

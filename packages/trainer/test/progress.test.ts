@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { createLineProgress } from '../src/progress.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { createLineProgress, createProgress, type ProgressMode } from '../src/progress.ts';
 
 /** A line progress over `total` ticks with a fake clock; `msPerTick` of time passes per tick. */
 function linesOf(total: number, msPerTick: number, everyMs?: number): string[] {
@@ -18,7 +18,7 @@ function linesOf(total: number, msPerTick: number, everyMs?: number): string[] {
   return lines;
 }
 
-describe('plain progress lines (--no-progress)', () => {
+describe('plain progress lines', () => {
   it('prints when the step starts and every 5%, with an ETA', () => {
     const lines = linesOf(3750, 10);
     expect(lines).toHaveLength(21); // the first image, then 5%, 10%, … 100%
@@ -35,5 +35,43 @@ describe('plain progress lines (--no-progress)', () => {
     const gaps = lines.map((line) => Number(/^features (\d+)\//.exec(line)![1]) * msPerImage);
     for (let i = 1; i < gaps.length; i++)
       expect(gaps[i] - gaps[i - 1]).toBeLessThanOrEqual(30_000 + msPerImage);
+  });
+});
+
+describe('--no-progress is quieter than the default', () => {
+  /** Lines createProgress prints on a pipe (stderr not a TTY) for `total` ticks spread over `ms`. */
+  function pipedLines(mode: ProgressMode, total: number, ms: number): number {
+    let clock = 0;
+    vi.spyOn(Date, 'now').mockImplementation(() => clock);
+    const tty = process.stderr.isTTY;
+    process.stderr.isTTY = false;
+    let lines = 0;
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => {
+      lines++;
+      return true;
+    });
+    try {
+      const progress = createProgress('features', total, mode);
+      for (let i = 0; i < total; i++) {
+        clock += ms / total;
+        progress.tick();
+      }
+      progress.stop();
+      return lines;
+    } finally {
+      vi.restoreAllMocks();
+      process.stderr.isTTY = tty;
+    }
+  }
+
+  it.each([
+    ['a 10-second step', 10_000],
+    ['a 17-minute step', 17 * 60_000],
+    ['a 2-hour step', 120 * 60_000],
+  ])('prints fewer lines than the piped default for %s', (_name, ms) => {
+    const quiet = pipedLines('lines', 3750, ms);
+    const piped = pipedLines(true, 3750, ms);
+    expect(quiet).toBeGreaterThanOrEqual(2); // the step's start and end are still there
+    expect(quiet).toBeLessThan(piped);
   });
 });

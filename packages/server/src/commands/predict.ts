@@ -16,7 +16,7 @@ export function register(program: Command): void {
         .env('SERVER_URL'),
     )
     .option('--top-k <k>', 'labels per image', integerIn(1, 1000), 5)
-    .option('--json', 'print one JSON array instead of text')
+    .option('--json', 'print one JSON array instead of text (through pnpm: `pnpm -s predict --json`)')
     .option('--retries <n>', 'retries when the server answers 503 (busy or loading)', integerIn(0, 20), 3)
     .addHelpText(
       'after',
@@ -24,7 +24,7 @@ export function register(program: Command): void {
 Examples:
   pnpm predict photos/ramen.jpg
   pnpm predict --url http://127.0.0.1:8080 --top-k 3 photos/*.jpg
-  pnpm predict --json photos/ramen.jpg | jq '.[0].predictions[0]'
+  pnpm -s predict --json photos/ramen.jpg | jq '.[0].predictions[0]'   # -s: no pnpm header on stdout
   pnpm predict photos/                      # every image directly in the folder
 `,
     )

@@ -1,22 +1,22 @@
 import { spawn } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { BACKEND_CHOICES_HELP, type BackendName, initBackend, parseBackendName } from '@food/core/backend';
 import { runPaths } from '@food/core/checkpoint/run-layout';
-import { UserError } from '@food/core/errors';
 import { parsePositiveInteger } from '@food/core/parse-number';
 import { prepareDataset } from '@food/trainer/data/prepare';
 import { computeTrainingStats } from '@food/trainer/data/stats';
 import { synthesizeDataset } from '@food/trainer/data/synth';
 import { runEvaluation } from '@food/trainer/evaluate/run-evaluation';
 import { exportBest } from '@food/trainer/export/export-best';
-import { progressMode } from '@food/trainer/progress';
+import { NO_PROGRESS_HELP, progressMode } from '@food/trainer/progress';
 import { DEFAULT_FEATURE_CACHE } from '@food/trainer/train/feature-cache';
 import { DEMO_FINE_TUNE } from '@food/trainer/train/presets';
 import { RECIPE_DEFAULTS, type TrainConfig } from '@food/trainer/train/run-config';
 import { runTraining } from '@food/trainer/train/run-training';
 import type { Command } from 'commander';
+import { checkDemoInputs } from './demo-preflight.ts';
+import { ReplaceOnSuccess } from './replace-on-success.ts';
 
 interface DemoFlags {
   data?: string;
@@ -66,11 +66,12 @@ export function register(program: Command): void {
     .option('--no-serve', 'stop after the report instead of starting the server (smoke runs, CI)')
     .option('--port <port>', 'server port', parsePositiveInteger, 5000)
     .option('--backend <name>', BACKEND_CHOICES_HELP, parseBackendName, 'auto' as BackendName)
-    .option('--no-progress', 'progress as plain lines (every 5% or 30 s), no bar')
+    .option('--no-progress', NO_PROGRESS_HELP)
     .addHelpText(
       'after',
       `
-The demo owns data/<workdir>, checkpoints/<workdir> and reports/<workdir> and recreates them on each run.
+The demo owns data/<workdir>, checkpoints/<workdir> and reports/<workdir>. It checks its flags, paths
+and port first, and replaces the previous demo's folders only once the new run succeeded.
 
 Examples:
   $ pnpm demo                                              # synthetic data, small model, UI on :5000
@@ -78,144 +79,154 @@ Examples:
   $ pnpm demo --data ../shared/data/food10 --weights ../shared/weights/resnet50-imagenet   # a real food model
   $ pnpm demo --data ../shared/data/food10 --checkpoint checkpoints/food10-stage5/best`,
     )
-    .action(async (flags: DemoFlags) => {
-      const started = Date.now();
-      const step = (what: string) =>
-        process.stderr.write(`\n▶ ${what} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
-      const log = (line: string) => process.stderr.write(`  ${line}\n`);
-      const dataDir = path.join('data', flags.workdir);
-      const prepared = path.join(dataDir, 'prepared');
-      const runDir = path.join('checkpoints', flags.workdir);
-      const reportDir = path.join('reports', flags.workdir);
-      // The demo's model is tiny: a thread pool's hand-offs cost more than its ops (measured: 1.1 vs 7.6 ms
-      // per image at 2 threads), so wasm runs single-threaded here.
-      await initBackend(flags.backend, log, { wasmThreads: 1 });
-      await rm(prepared, { recursive: true, force: true });
-      await rm(reportDir, { recursive: true, force: true });
-
-      const real = flags.weights !== undefined;
-      if (real && !flags.data && !flags.checkpoint) {
-        throw new UserError(
-          '--weights fine-tunes on real photos: pass them with --data (a Food-101-layout folder such as ../shared/data/food10).',
-          'DEMO_NEEDS_DATA',
-        );
-      }
-      let dataRoot = flags.data;
-      const classes = flags.classes ?? (dataRoot ? await countClasses(dataRoot) : 6);
-      if (!dataRoot) {
-        step(`generating ${classes} synthetic food classes`);
-        dataRoot = path.join(dataDir, 'food');
-        await rm(dataRoot, { recursive: true, force: true });
-        const synth = await synthesizeDataset({
-          outDir: dataRoot,
-          classes,
-          imagesPerClass: 80,
-          seed: 42,
-        });
-        log(`${synth.train + synth.test} JPEGs in ${dataRoot} (${synth.classes.join(', ')})`);
-      }
-
-      step('preparing splits');
-      const { manifest } = await prepareDataset({
-        dataRoot,
-        outDir: prepared,
-        selection: { count: classes },
-        seed: 42,
-        valFraction: 0.1,
-        showProgress: progressMode(flags.progress),
-      });
-      log(
-        `${manifest.classes.length} classes: train ${manifest.counts.train}, val ${manifest.counts.val}, test ${manifest.counts.test}`,
-      );
-
-      let checkpoint = flags.checkpoint;
-      if (!checkpoint) {
-        step('computing channel statistics of the training split');
-        const { config } = await computeTrainingStats({
-          preparedDir: prepared,
-          showProgress: progressMode(flags.progress),
-        });
-        log(
-          `mean ${config.mean.map((v) => v.toFixed(3)).join(', ')}; std ${config.std.map((v) => v.toFixed(3)).join(', ')}`,
-        );
-        await rm(runDir, { recursive: true, force: true });
-        const dataset = flags.data
-          ? { name: path.basename(path.resolve(flags.data)), synthetic: false }
-          : { name: `${classes} synthetic classes`, synthetic: true };
-        const trainConfig: TrainConfig = real
-          ? {
-              ...RECIPE_DEFAULTS,
-              ...DEMO_FINE_TUNE,
-              epochs: flags.epochs ?? DEMO_FINE_TUNE.epochs,
-              prepared,
-              out: runDir,
-              weights: flags.weights!,
-              backend: flags.backend,
-              // Outside data/<workdir>, which the demo recreates: a second demo reuses the features.
-              featureCacheDir: DEFAULT_FEATURE_CACHE,
-              // Each epoch folder holds the whole ResNet-50 (~100 MB): best and latest are enough here.
-              keepEpochs: 1,
-              dataset,
-            }
-          : {
-              ...RECIPE_DEFAULTS,
-              prepared,
-              out: runDir,
-              learningRate: 3e-3,
-              epochs: flags.epochs ?? 10,
-              batchSize: 16,
-              imageSize: flags.imageSize,
-              weights: 'none',
-              backend: flags.backend,
-              widthMultiplier: 1 / 8,
-              blocksPerStage: [1, 1, 1, 1],
-              dataset,
-            };
-        step(
-          real
-            ? `fine-tuning the ImageNet ResNet-50 (${trainConfig.trainable}: frozen trunk on ONNX Runtime, cached features, ${trainConfig.epochs} epochs)`
-            : `training a small ResNet (${trainConfig.epochs} epochs, ${flags.imageSize} px, random initialisation, synthetic images: not a food model)`,
-        );
-        const outcome = await runTraining(trainConfig, {
-          log,
-          shouldStop: () => false,
-          progress: progressMode(flags.progress),
-        });
-        log(`best validation top-1 ${outcome.bestValTop1.toFixed(3)} at epoch ${outcome.bestEpoch}`);
-        checkpoint = runPaths(runDir).best;
-        if (real) {
-          step('exporting best for ONNX Runtime');
-          await exportBest({ runDir, kind: 'float32', prepared, log });
-        }
-      }
-
-      step('evaluating on the test split');
-      const evaluation = await runEvaluation(
-        { checkpoint, prepared, split: 'test', out: reportDir, batchSize: 32, engine: 'auto' },
-        { log, progress: progressMode(flags.progress) },
-      );
-      const { metrics } = evaluation;
-      log(
-        `accuracy ${metrics.accuracy.toFixed(3)}, top-5 ${metrics.top5Accuracy.toFixed(3)}, macro F1 ${metrics.f1.macro.toFixed(3)}`,
-      );
-      log(`report: ${path.join(reportDir, 'report.html')}`);
-
-      if (!flags.serve) {
-        step('done');
-        return;
-      }
-      step(`serving ${checkpoint} at http://127.0.0.1:${flags.port} (Ctrl-C to stop)`);
-      await serve(checkpoint, reportDir, flags.port, flags.backend);
-    });
+    .action(async (flags: DemoFlags) => runDemo(flags));
 }
 
-/** Classes of a Food-101-layout folder (meta/classes.txt), so a real demo uses them all by default. */
-async function countClasses(dataRoot: string): Promise<number> {
-  const file = path.join(dataRoot, 'meta', 'classes.txt');
-  const text = await readFile(file, 'utf8').catch(() => {
-    throw new UserError(`${file} is missing: --data must be a Food-101-layout folder.`, 'DEMO_NOT_FOOD101');
+/** The demo's folders under data/, checkpoints/ and reports/, and how it reports its steps. */
+interface DemoContext {
+  dataDir: string;
+  prepared: string;
+  runDir: string;
+  reportDir: string;
+  folders: ReplaceOnSuccess;
+  step: (what: string) => void;
+  log: (line: string) => void;
+}
+
+async function runDemo(flags: DemoFlags): Promise<void> {
+  const classes = await checkDemoInputs(flags);
+  const started = Date.now();
+  const dataDir = path.join('data', flags.workdir);
+  const context: DemoContext = {
+    dataDir,
+    prepared: path.join(dataDir, 'prepared'),
+    runDir: path.join('checkpoints', flags.workdir),
+    reportDir: path.join('reports', flags.workdir),
+    folders: new ReplaceOnSuccess(),
+    step: (what) => process.stderr.write(`\n▶ ${what} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`),
+    log: (line) => process.stderr.write(`  ${line}\n`),
+  };
+  // The demo's model is tiny: a thread pool's hand-offs cost more than its ops (measured: 1.1 vs 7.6 ms
+  // per image at 2 threads), so wasm runs single-threaded here.
+  await initBackend(flags.backend, context.log, { wasmThreads: 1 });
+  // The previous demo's folders come back if anything below fails.
+  const checkpoint = await context.folders.run(async () => {
+    await prepareDemoData(flags, classes, context);
+    const trained = flags.checkpoint ?? (await trainDemoModel(flags, classes, context));
+    await evaluateDemo(trained, flags, context);
+    return trained;
   });
-  return text.split('\n').filter((line) => line.trim() !== '').length;
+  if (!flags.serve) {
+    context.step('done');
+    return;
+  }
+  context.step(`serving ${checkpoint} at http://127.0.0.1:${flags.port} (Ctrl-C to stop)`);
+  await serve(checkpoint, context.reportDir, flags.port, flags.backend);
+}
+
+/** Synthetic images unless --data, then the splits in data/<workdir>/prepared. */
+async function prepareDemoData(flags: DemoFlags, classes: number, context: DemoContext): Promise<void> {
+  const { step, log } = context;
+  let dataRoot = flags.data;
+  if (!dataRoot) {
+    step(`generating ${classes} synthetic food classes`);
+    dataRoot = path.join(context.dataDir, 'food');
+    await context.folders.clear(dataRoot);
+    const synth = await synthesizeDataset({ outDir: dataRoot, classes, imagesPerClass: 80, seed: 42 });
+    log(`${synth.train + synth.test} JPEGs in ${dataRoot} (${synth.classes.join(', ')})`);
+  }
+  step('preparing splits');
+  await context.folders.clear(context.prepared);
+  const { manifest } = await prepareDataset({
+    dataRoot,
+    outDir: context.prepared,
+    selection: { count: classes },
+    seed: 42,
+    valFraction: 0.1,
+    showProgress: progressMode(flags.progress),
+  });
+  log(
+    `${manifest.classes.length} classes: train ${manifest.counts.train}, val ${manifest.counts.val}, test ${manifest.counts.test}`,
+  );
+}
+
+/** Channel statistics, then training (and, for a real model, the ONNX export); returns `best`. */
+async function trainDemoModel(flags: DemoFlags, classes: number, context: DemoContext): Promise<string> {
+  const { step, log, runDir } = context;
+  step('computing channel statistics of the training split');
+  const { config } = await computeTrainingStats({
+    preparedDir: context.prepared,
+    showProgress: progressMode(flags.progress),
+  });
+  log(
+    `mean ${config.mean.map((v) => v.toFixed(3)).join(', ')}; std ${config.std.map((v) => v.toFixed(3)).join(', ')}`,
+  );
+  await context.folders.clear(runDir);
+  const trainConfig = demoTrainConfig(flags, classes, context);
+  step(
+    flags.weights !== undefined
+      ? `fine-tuning the ImageNet ResNet-50 (${trainConfig.trainable}: frozen trunk on ONNX Runtime, cached features, ${trainConfig.epochs} epochs)`
+      : `training a small ResNet (${trainConfig.epochs} epochs, ${flags.imageSize} px, random initialisation, synthetic images: not a food model)`,
+  );
+  const outcome = await runTraining(trainConfig, {
+    log,
+    shouldStop: () => false,
+    progress: progressMode(flags.progress),
+  });
+  log(`best validation top-1 ${outcome.bestValTop1.toFixed(3)} at epoch ${outcome.bestEpoch}`);
+  if (flags.weights !== undefined) {
+    step('exporting best for ONNX Runtime');
+    await exportBest({ runDir, kind: 'float32', prepared: context.prepared, log });
+  }
+  return runPaths(runDir).best;
+}
+
+/** With --weights the fast fine-tune recipe on real photos; without, a small net from scratch. */
+function demoTrainConfig(flags: DemoFlags, classes: number, context: DemoContext): TrainConfig {
+  const common = { prepared: context.prepared, out: context.runDir, backend: flags.backend };
+  const dataset = flags.data
+    ? { name: path.basename(path.resolve(flags.data)), synthetic: false }
+    : { name: `${classes} synthetic classes`, synthetic: true };
+  if (flags.weights !== undefined) {
+    return {
+      ...RECIPE_DEFAULTS,
+      ...DEMO_FINE_TUNE,
+      ...common,
+      epochs: flags.epochs ?? DEMO_FINE_TUNE.epochs,
+      weights: flags.weights,
+      // Outside data/<workdir>, which the demo recreates: a second demo reuses the features.
+      featureCacheDir: DEFAULT_FEATURE_CACHE,
+      // Each epoch folder holds the whole ResNet-50 (~100 MB): best and latest are enough here.
+      keepEpochs: 1,
+      dataset,
+    };
+  }
+  return {
+    ...RECIPE_DEFAULTS,
+    ...common,
+    learningRate: 3e-3,
+    epochs: flags.epochs ?? 10,
+    batchSize: 16,
+    imageSize: flags.imageSize,
+    weights: 'none',
+    widthMultiplier: 1 / 8,
+    blocksPerStage: [1, 1, 1, 1],
+    dataset,
+  };
+}
+
+async function evaluateDemo(checkpoint: string, flags: DemoFlags, context: DemoContext): Promise<void> {
+  const { step, log, reportDir } = context;
+  step('evaluating on the test split');
+  await context.folders.clear(reportDir);
+  const { metrics } = await runEvaluation(
+    { checkpoint, prepared: context.prepared, split: 'test', out: reportDir, batchSize: 32, engine: 'auto' },
+    { log, progress: progressMode(flags.progress) },
+  );
+  log(
+    `accuracy ${metrics.accuracy.toFixed(3)}, top-5 ${metrics.top5Accuracy.toFixed(3)}, macro F1 ${metrics.f1.macro.toFixed(3)}`,
+  );
+  log(`report: ${path.join(reportDir, 'report.html')}`);
 }
 
 /** The server is its own package: run its CLI as a child process rather than importing it. */

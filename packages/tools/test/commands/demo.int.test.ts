@@ -1,4 +1,4 @@
-import { readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot, runTools } from '../helpers/run-tools.ts';
@@ -37,6 +37,37 @@ describe('pnpm demo --no-serve', () => {
     expect(metrics.numImages).toBe(80); // 4 classes × 20 official-style test images
     expect(metrics.accuracy).toBeGreaterThan(0.25); // better than chance on 4 classes
     expect(await readFile(path.join(report, 'report.html'), 'utf8')).toContain('<html');
+  });
+
+  it("a second run that fails leaves the first run's checkpoint and report as they were", async () => {
+    const best = path.join(repoRoot, 'checkpoints', workdir, 'best', 'weights.bin');
+    const metrics = path.join(repoRoot, 'reports', workdir, 'metrics.json');
+    const before = [await readFile(best), await readFile(metrics, 'utf8')];
+    // A folder that is not a checkpoint: the checks pass, the evaluation fails after prepare ran.
+    const notACheckpoint = path.join(repoRoot, 'data', `${workdir}-empty`);
+    await mkdir(notACheckpoint, { recursive: true });
+    try {
+      const { status } = await runTools(
+        'demo',
+        '--no-serve',
+        '--workdir',
+        workdir,
+        '--data',
+        path.join('data', workdir, 'food'),
+        '--classes',
+        '4',
+        '--checkpoint',
+        notACheckpoint,
+      );
+      expect(status).not.toBe(0);
+    } finally {
+      await rm(notACheckpoint, { recursive: true, force: true });
+    }
+    expect([await readFile(best), await readFile(metrics, 'utf8')]).toEqual(before);
+    for (const top of ['data', 'checkpoints', 'reports']) {
+      expect(await readdir(path.join(repoRoot, top))).not.toContain(`${workdir}.previous`);
+    }
+    expect(await readdir(path.join(repoRoot, 'data', workdir))).toEqual(['food', 'prepared']);
   });
 
   it('rejects a bad flag with a message and a non-zero exit', async () => {

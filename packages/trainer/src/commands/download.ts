@@ -8,7 +8,13 @@ import {
   FOOD101_URL,
   findDataRoot,
 } from '../data/download.ts';
-import { createProgress, type Progress, type ProgressMode, progressMode } from '../progress.ts';
+import {
+  createProgress,
+  NO_PROGRESS_HELP,
+  type Progress,
+  type ProgressMode,
+  progressMode,
+} from '../progress.ts';
 
 interface DownloadFlags {
   out: string;
@@ -59,7 +65,7 @@ export function register(program: Command): void {
     .option('--url <url>', 'archive URL', parseUrl, FOOD101_URL)
     .option('--sha256 <hash>', 'expected sha256 of the archive (known for the default URL)', parseSha256)
     .option('--archive <file>', 'extract this already-downloaded archive instead of downloading')
-    .option('--no-progress', 'progress as plain lines (every 5% or 30 s), no bar')
+    .option('--no-progress', NO_PROGRESS_HELP)
     .addHelpText(
       'after',
       `

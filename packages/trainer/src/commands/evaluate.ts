@@ -7,7 +7,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { SPLIT_NAMES, type SplitName } from '../data/manifest.ts';
 import { runEvaluation, runNameOf } from '../evaluate/run-evaluation.ts';
 import { TTA_MODES, type TtaMode } from '../evaluate/test-time-augmentation.ts';
-import { progressMode } from '../progress.ts';
+import { NO_PROGRESS_HELP, progressMode } from '../progress.ts';
 
 function parseTta(value: string): TtaMode {
   if ((TTA_MODES as readonly string[]).includes(value)) return value as TtaMode;
@@ -88,7 +88,7 @@ export function register(program: Command): void {
       'also write probabilities.json (every probability, full precision)',
       false,
     )
-    .option('--no-progress', 'progress as plain lines (every 5% or 30 s), no bar')
+    .option('--no-progress', NO_PROGRESS_HELP)
     .addHelpText(
       'after',
       `

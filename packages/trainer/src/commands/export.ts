@@ -5,7 +5,7 @@ import { defaultOnnxPath } from '@food/core/checkpoint/run-layout';
 import { parseNonNegativeInteger, parsePositiveInteger } from '@food/core/parse-number';
 import { type Command, Option } from 'commander';
 import { exportCheckpointToOnnx } from '../export/export-onnx.ts';
-import { createProgress, type Progress, progressMode } from '../progress.ts';
+import { createProgress, NO_PROGRESS_HELP, type Progress, progressMode } from '../progress.ts';
 
 interface ExportFlags {
   checkpoint: string;
@@ -49,7 +49,7 @@ export function register(program: Command): void {
       parsePositiveInteger,
       availableParallelism(),
     )
-    .option('--no-progress', 'progress as plain lines (every 5% or 30 s), no bar')
+    .option('--no-progress', NO_PROGRESS_HELP)
     .addHelpText(
       'after',
       `

@@ -1,8 +1,16 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { initBackend } from '@food/core/backend';
+import { UserError } from '@food/core/errors';
 import { buildResNet50 } from '@food/core/model/resnet50';
 import type { Command } from 'commander';
-import { createProgress, type Progress, type ProgressMode, progressMode } from '../progress.ts';
+import {
+  createProgress,
+  NO_PROGRESS_HELP,
+  type Progress,
+  type ProgressMode,
+  progressMode,
+} from '../progress.ts';
 import { applyWeights } from '../weights/apply-weights.ts';
 import {
   fetchWeightsFile,
@@ -47,7 +55,7 @@ export function register(program: Command): void {
       'load only the tensors that match and report coverage instead of failing',
       false,
     )
-    .option('--no-progress', 'progress as plain lines (every 5% or 30 s), no bar')
+    .option('--no-progress', NO_PROGRESS_HELP)
     .addHelpText(
       'after',
       `
@@ -65,10 +73,12 @@ Examples:
 }
 
 async function importWeights(flags: ImportFlags): Promise<void> {
+  const remote = /^https?:\/\//i.test(flags.from);
+  if (!remote) await checkLocalSource(flags.from);
   await initBackend('auto', () => {});
   let source = flags.from;
   const provenance: Record<string, string> = { from: flags.from };
-  if (/^https?:\/\//i.test(flags.from)) {
+  if (remote) {
     const md5 = flags.md5 ?? (flags.from === KERAS_RESNET50_NOTOP_URL ? KERAS_RESNET50_NOTOP_MD5 : undefined);
     const progress = byteProgress(progressMode(flags.progress));
     const fetched = await fetchWeightsFile({
@@ -113,6 +123,19 @@ async function importWeights(flags: ImportFlags): Promise<void> {
     model.dispose();
     disposeWeights(weights);
   }
+}
+
+/**
+ * `--from` names what to import, so a missing path is a typo, not weights still to import (the message
+ * loadBackboneWeights gives `train --weights`).
+ */
+async function checkLocalSource(from: string): Promise<void> {
+  if (await stat(from).catch(() => undefined)) return;
+  throw new UserError(
+    `--from ${from}: no such file or folder. Pass a Keras .h5 file, a TF.js weights manifest (file or folder), ` +
+      'or an http(s) URL; without --from the Keras ImageNet weights are downloaded.',
+    'WEIGHTS_NOT_FOUND',
+  );
 }
 
 /** Adapts byte callbacks to the shared progress bar, created once the total size is known. */

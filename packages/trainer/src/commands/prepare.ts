@@ -4,7 +4,7 @@ import { type Command, Option } from 'commander';
 import { CLASS_PRESETS, type ClassSelection, describeSelection } from '../data/class-sampler.ts';
 import { prepareDataset } from '../data/prepare.ts';
 import type { CheckLevel } from '../data/verify-images.ts';
-import { progressMode } from '../progress.ts';
+import { NO_PROGRESS_HELP, progressMode } from '../progress.ts';
 
 interface PrepareFlags {
   data: string;
@@ -79,7 +79,7 @@ export function register(program: Command): void {
         .default('full'),
     )
     .option('--concurrency <n>', 'images checked in parallel', parsePositiveInteger, 8)
-    .option('--no-progress', 'progress as plain lines (every 5% or 30 s), no bar')
+    .option('--no-progress', NO_PROGRESS_HELP)
     .addHelpText(
       'after',
       `
@@ -92,31 +92,33 @@ Examples:
   $ pnpm trainer prepare --data data/food-101 --out data/prepared/seed50 --preset seed50
   $ pnpm trainer prepare --data data/synth --out data/prepared/two --class-list apple_pie,baklava --skip-corrupt`,
     )
-    .action(async (flags: PrepareFlags) => {
-      const started = performance.now();
-      const selection = classSelection(flags);
-      const { manifest, manifestPath, removedStaleStats } = await prepareDataset({
-        dataRoot: flags.data,
-        outDir: flags.out,
-        selection,
-        seed: flags.seed,
-        valFraction: flags.valFraction,
-        skipCorrupt: flags.skipCorrupt,
-        check: flags.check,
-        concurrency: flags.concurrency,
-        showProgress: progressMode(flags.progress),
-      });
-      const { train, val, test } = manifest.counts;
-      const seconds = ((performance.now() - started) / 1000).toFixed(1);
-      const lines = [
-        `wrote ${manifestPath}: ${manifest.classes.length} classes, train ${train}, val ${val}, test ${test} (${seconds} s)`,
-        describeSelection(selection, manifest.classes.length, flags.seed),
-      ];
-      if (manifest.skipped.length > 0)
-        lines.push(`skipped ${manifest.skipped.length} unreadable images (see "skipped")`);
-      if (removedStaleStats)
-        lines.push('removed the old preprocess.json: it described a different training split');
-      lines.push(`next: pnpm trainer stats --prepared ${flags.out}`);
-      process.stdout.write(`${lines.join('\n')}\n`);
-    });
+    .action(prepare);
+}
+
+async function prepare(flags: PrepareFlags): Promise<void> {
+  const started = performance.now();
+  const selection = classSelection(flags);
+  const { manifest, manifestPath, removedStaleStats } = await prepareDataset({
+    dataRoot: flags.data,
+    outDir: flags.out,
+    selection,
+    seed: flags.seed,
+    valFraction: flags.valFraction,
+    skipCorrupt: flags.skipCorrupt,
+    check: flags.check,
+    concurrency: flags.concurrency,
+    showProgress: progressMode(flags.progress),
+  });
+  const { train, val, test } = manifest.counts;
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const lines = [
+    `wrote ${manifestPath}: ${manifest.classes.length} classes, train ${train}, val ${val}, test ${test} (${seconds} s)`,
+    describeSelection(selection, manifest.classes.length, flags.seed),
+  ];
+  if (manifest.skipped.length > 0)
+    lines.push(`skipped ${manifest.skipped.length} unreadable images (see "skipped")`);
+  if (removedStaleStats)
+    lines.push('removed the old preprocess.json: it described a different training split');
+  lines.push(`next: pnpm trainer stats --prepared ${flags.out}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
 }

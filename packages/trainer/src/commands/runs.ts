@@ -17,7 +17,7 @@ interface RunsFlags {
 
 /** `compare`'s own --out, and --dir/--reports from `runs` (given before or after `compare`). */
 interface CompareFlags extends RunsFlags {
-  out: string;
+  out?: string;
 }
 
 export function register(program: Command): void {
@@ -28,7 +28,11 @@ export function register(program: Command): void {
     )
     .option('--dir <dir>', 'folder holding the runs (each a `pnpm train --out` folder)', 'checkpoints')
     .option('--reports <dir>', 'folder holding `pnpm evaluate` reports, searched for test results', 'reports')
-    .option('--json', 'print JSON (every setting of every run) instead of the table', false)
+    .option(
+      '--json',
+      'print JSON (every setting of every run) instead of the table (through pnpm: `pnpm -s runs --json`)',
+      false,
+    )
     .addHelpText(
       'after',
       `
@@ -38,9 +42,9 @@ report (under --reports) about a checkpoint of that run. Run it from the folder 
 
 Examples:
   $ pnpm runs
-  $ pnpm runs --dir checkpoints --json
+  $ pnpm -s runs --dir checkpoints --json    # -s: no pnpm header on stdout, for jq
   $ pnpm runs compare seed50 seed50-lr3e-5 --out reports/seed50-vs-lr.html
-  $ pnpm runs compare checkpoints/a checkpoints/b --out compare.html`,
+  $ pnpm runs compare checkpoints/a checkpoints/b     # writes reports/compare-a-vs-b.html`,
     )
     .action(async (flags: RunsFlags) => {
       const found = await readRuns(flags.dir, flags.reports);
@@ -60,17 +64,23 @@ Examples:
     .command('compare')
     .description('Write one HTML page comparing runs: curves overlaid, settings side by side, test metrics.')
     .argument('<runs...>', 'run folders, or run names inside `runs --dir`')
-    .requiredOption('--out <file>', 'the HTML page to write')
+    .option('--out <file>', 'the HTML page to write (default: REPORTS/compare-RUN1-vs-RUN2.html)')
     .action(async (names: string[], _options: unknown, command: Command) => {
       const flags = command.optsWithGlobals<CompareFlags>();
       const reports = await readTestReports(flags.reports);
       const compared = [];
       for (const name of names) compared.push(await readRun(locateRun(name, flags.dir), reports));
       const page = renderComparePage(compared, await comparisonCurvesSvg(compared));
-      await mkdir(path.dirname(path.resolve(flags.out)), { recursive: true });
-      await writeFile(flags.out, page);
-      process.stdout.write(`wrote ${flags.out}: ${compared.map((run) => run.name).join(', ')}\n`);
+      const out = flags.out ?? defaultComparePage(flags.reports, compared);
+      await mkdir(path.dirname(path.resolve(out)), { recursive: true });
+      await writeFile(out, page);
+      process.stdout.write(`wrote ${out}: ${compared.map((run) => run.name).join(', ')}\n`);
     });
+}
+
+/** Where `runs compare` writes without --out: beside the evaluation reports, named for the runs. */
+function defaultComparePage(reportsDir: string, runs: ReadonlyArray<{ name: string }>): string {
+  return path.join(reportsDir, `compare-${runs.map((run) => run.name).join('-vs-')}.html`);
 }
 
 /** A run given as a folder, or by name inside `dir`. */

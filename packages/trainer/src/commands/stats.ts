@@ -1,7 +1,7 @@
 import { parsePositiveInteger } from '@food/core/parse-number';
 import type { Command } from 'commander';
 import { computeTrainingStats } from '../data/stats.ts';
-import { progressMode } from '../progress.ts';
+import { NO_PROGRESS_HELP, progressMode } from '../progress.ts';
 
 export function register(program: Command): void {
   program
@@ -16,7 +16,7 @@ export function register(program: Command): void {
       'use only N training images spread over all classes (a quick estimate)',
       parsePositiveInteger,
     )
-    .option('--no-progress', 'progress as plain lines (every 5% or 30 s), no bar')
+    .option('--no-progress', NO_PROGRESS_HELP)
     .addHelpText(
       'after',
       `

@@ -1,4 +1,4 @@
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '@food/core/errors';
 import { type PreprocessConfig, parsePreprocessConfig } from '@food/core/preprocess/config';
@@ -25,13 +25,39 @@ export async function readManifest(dir: string): Promise<PreparedManifest> {
   try {
     text = await readFile(file, 'utf8');
   } catch {
-    throw new UserError(
-      `no ${PREPARED_FILES.manifest} in ${dir}. Create the prepared data set first: ` +
-        `\`pnpm trainer prepare --data DIR --out ${dir} --preset seed50\`.`,
+    throw await missingManifest(dir);
+  }
+  return parseManifest(text, file);
+}
+
+/**
+ * What to run when DIR holds no manifest. A raw Food-101 folder (images/ + meta/) is the usual mix-up:
+ * the fix prepares it into its own folder with the classes it holds (`--preset seed50` needs all 101).
+ */
+async function missingManifest(dir: string): Promise<UserError> {
+  const rawClasses = await countRawClasses(dir);
+  if (rawClasses !== undefined) {
+    return new UserError(
+      `${dir} is a raw Food-101 folder (images/ and meta/), not a prepared data set. Prepare it first: ` +
+        `\`pnpm trainer prepare --data ${dir} --out data/prepared/${path.basename(path.resolve(dir))} ` +
+        `--classes ${rawClasses}\`, then pass that --out folder to --prepared.`,
       'MANIFEST_MISSING',
     );
   }
-  return parseManifest(text, file);
+  return new UserError(
+    `no ${PREPARED_FILES.manifest} in ${dir}. Create the prepared data set first: ` +
+      `\`pnpm trainer prepare --data DIR --out ${dir} --preset seed50\`.`,
+    'MANIFEST_MISSING',
+  );
+}
+
+/** The classes listed in DIR/meta/classes.txt when DIR also has images/, else undefined. */
+async function countRawClasses(dir: string): Promise<number | undefined> {
+  const images = await stat(path.join(dir, 'images')).catch(() => undefined);
+  if (!images?.isDirectory()) return undefined;
+  const classes = await readFile(path.join(dir, 'meta', 'classes.txt'), 'utf8').catch(() => undefined);
+  if (classes === undefined) return undefined;
+  return classes.split('\n').filter((line) => line.trim() !== '').length;
 }
 
 /**

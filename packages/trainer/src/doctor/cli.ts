@@ -1,7 +1,7 @@
 #!/usr/bin/env -S npx tsx
 /**
- * `pnpm run doctor [--gpu] [--json]`: is this machine ready to train, on its GPU or, without one, on the
- * CPU? One line per check (pass, warn, fail, skip) with what it found and, when not passing, the command
+ * `pnpm run doctor [--gpu] [--json]` (`pnpm -s run doctor --json` for scripts): is this machine ready to
+ * train, on its GPU or, without one, on the CPU? One line per check (pass, warn, fail, skip) with what it found and, when not passing, the command
  * that fixes it. Exits 1 when any check fails; a warn never does (the training image runs the doctor first).
  */
 import { Command } from 'commander';
@@ -16,7 +16,10 @@ const program = new Command('doctor')
     '--gpu',
     'fail unless TensorFlow can train on a GPU (without it, a machine with no GPU is ready for CPU training)',
   )
-  .option('--json', 'print { ok, checks: [{ name, status, detail, fix }] } instead of lines')
+  .option(
+    '--json',
+    'print { ok, checks: [{ name, status, detail, fix }] } instead of lines (through pnpm: `pnpm -s run doctor --json`)',
+  )
   .option('--prepared <dir>', 'the prepared data set to check (default: any under data/prepared)')
   .option(
     '--weights <dir>',

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   missingStats,
   preparedPaths,
+  readManifest,
   readPreparedPreprocess,
   writePreparedPreprocess,
 } from '../../src/data/prepared-set.ts';
@@ -31,5 +32,27 @@ describe('prepared set: preprocess.json', () => {
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toMatch(/preprocess\.json is invalid .*unsupported version 2/);
     expect((error as Error).message).toMatch(/pnpm trainer stats --prepared/);
+  });
+});
+
+describe('prepared set: a folder without manifest.json', () => {
+  it('recognises a raw Food-101 folder and suggests preparing it with the classes it holds', async () => {
+    const raw = path.join(await tempDir('raw-food'), 'food10');
+    await mkdir(path.join(raw, 'images', 'apple_pie'), { recursive: true });
+    await mkdir(path.join(raw, 'meta'), { recursive: true });
+    const classes = ['apple_pie', 'baby_back_ribs', 'baklava'];
+    await writeFile(path.join(raw, 'meta', 'classes.txt'), `${classes.join('\n')}\n`);
+    const error = await readManifest(raw).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(UserError);
+    const message = (error as Error).message;
+    expect(message).toContain('is a raw Food-101 folder');
+    expect(message).toContain(`pnpm trainer prepare --data ${raw} --out data/prepared/food10 --classes 3`);
+    expect(message).not.toContain('seed50');
+  });
+
+  it('still asks for prepare on any other folder', async () => {
+    const dir = await tempDir('not-prepared');
+    const error = await readManifest(dir).catch((thrown: unknown) => thrown);
+    expect((error as Error).message).toMatch(/no manifest\.json in .*pnpm trainer prepare/);
   });
 });

@@ -107,6 +107,31 @@ describe('readRuns', () => {
     expect(differingSettings([runNamed('fast'), runNamed('slow')])).toEqual(['learningRate']);
   });
 
+  it('leaves out where and how a run was started, and an absent setting equals its default', () => {
+    const config = { ...runNamed('fast').config };
+    for (const key of ['featureCacheDir', 'overwrite', 'keepEpochs', 'loaderConcurrency', 'lrSchedule']) {
+      delete config[key];
+    }
+    const here: RunSummary = { ...runNamed('fast'), config };
+    const elsewhere: RunSummary = {
+      ...here,
+      name: 'elsewhere',
+      config: {
+        ...config,
+        featureCacheDir: 'data/feature-cache',
+        overwrite: true,
+        keepEpochs: 1,
+        loaderConcurrency: 4,
+        lrSchedule: 'constant',
+        warmupEpochs: 0,
+        labelSmoothing: 0,
+      },
+    };
+    expect(differingSettings([here, elsewhere])).toEqual([]);
+    const warmer = { ...elsewhere, config: { ...elsewhere.config, warmupEpochs: 1 } };
+    expect(differingSettings([here, warmer])).toEqual(['warmupEpochs']);
+  });
+
   it('says what to do when the folder does not exist', async () => {
     await expect(readRuns(path.join(synth.root, 'nowhere'), reportsDir)).rejects.toThrow(UserError);
     await expect(readRuns(path.join(synth.root, 'nowhere'), reportsDir)).rejects.toThrow(/--dir/);
@@ -186,6 +211,17 @@ describe('pnpm runs (CLI)', () => {
     expect(result.stdout).toContain(`wrote ${out}: fast, slow`);
     const page = await readFile(out, 'utf8');
     expect(page).toMatch(/<figure class="chart"><svg/);
+  });
+
+  it('compare without --out writes beside the reports and says where', async () => {
+    const result = await runCommandsInProcess(
+      [register],
+      ['runs', 'compare', 'fast', 'slow', '--dir', runsDir, '--reports', reportsDir],
+    );
+    expect(result.error).toBeUndefined();
+    const out = path.join(reportsDir, 'compare-fast-vs-slow.html');
+    expect(result.stdout).toContain(`wrote ${out}: fast, slow`);
+    expect(await readFile(out, 'utf8')).toMatch(/<figure class="chart"><svg/);
   });
 
   it('compare names the run it cannot find and how to list them', async () => {

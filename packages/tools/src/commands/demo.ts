@@ -3,6 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { BACKEND_CHOICES_HELP, type BackendName, initBackend, parseBackendName } from '@food/core/backend';
+import { resolveRunConfig } from '@food/core/checkpoint/run-config';
 import { runPaths } from '@food/core/checkpoint/run-layout';
 import { UserError } from '@food/core/errors';
 import { parsePositiveInteger } from '@food/core/parse-number';
@@ -12,9 +13,8 @@ import { synthesizeDataset } from '@food/trainer/data/synth';
 import { runEvaluation } from '@food/trainer/evaluate/run-evaluation';
 import { exportBest } from '@food/trainer/export/export-best';
 import { progressMode } from '@food/trainer/progress';
-import { DEFAULT_FEATURE_CACHE } from '@food/trainer/train/feature-cache';
 import { DEMO_FINE_TUNE } from '@food/trainer/train/presets';
-import { RECIPE_DEFAULTS, type TrainConfig } from '@food/trainer/train/run-config';
+import type { TrainConfig } from '@food/trainer/train/run-config';
 import { runTraining } from '@food/trainer/train/run-training';
 import type { Command } from 'commander';
 
@@ -142,35 +142,35 @@ Examples:
         const dataset = flags.data
           ? { name: path.basename(path.resolve(flags.data)), synthetic: false }
           : { name: `${classes} synthetic classes`, synthetic: true };
-        const trainConfig: TrainConfig = real
-          ? {
-              ...RECIPE_DEFAULTS,
-              ...DEMO_FINE_TUNE,
-              epochs: flags.epochs ?? DEMO_FINE_TUNE.epochs,
-              prepared,
-              out: runDir,
-              weights: flags.weights!,
-              backend: flags.backend,
-              // Outside data/<workdir>, which the demo recreates: a second demo reuses the features.
-              featureCacheDir: DEFAULT_FEATURE_CACHE,
-              // Each epoch folder holds the whole ResNet-50 (~100 MB): best and latest are enough here.
-              keepEpochs: 1,
-              dataset,
-            }
-          : {
-              ...RECIPE_DEFAULTS,
-              prepared,
-              out: runDir,
-              learningRate: 3e-3,
-              epochs: flags.epochs ?? 10,
-              batchSize: 16,
-              imageSize: flags.imageSize,
-              weights: 'none',
-              backend: flags.backend,
-              widthMultiplier: 1 / 8,
-              blocksPerStage: [1, 1, 1, 1],
-              dataset,
-            };
+        const trainConfig: TrainConfig = resolveRunConfig(
+          real
+            ? {
+                ...DEMO_FINE_TUNE,
+                epochs: flags.epochs ?? DEMO_FINE_TUNE.epochs,
+                prepared,
+                out: runDir,
+                weights: flags.weights!,
+                backend: flags.backend,
+                // featureCacheDir: the default, outside data/<workdir>, which the demo recreates, so a second
+                // demo reuses the features.
+                // Each epoch folder holds the whole ResNet-50 (~100 MB): best and latest are enough here.
+                keepEpochs: 1,
+                dataset,
+              }
+            : {
+                prepared,
+                out: runDir,
+                learningRate: 3e-3,
+                epochs: flags.epochs ?? 10,
+                batchSize: 16,
+                imageSize: flags.imageSize,
+                weights: 'none',
+                backend: flags.backend,
+                widthMultiplier: 1 / 8,
+                blocksPerStage: [1, 1, 1, 1],
+                dataset,
+              },
+        );
         step(
           real
             ? `fine-tuning the ImageNet ResNet-50 (${trainConfig.trainable}: frozen trunk on ONNX Runtime, cached features, ${trainConfig.epochs} epochs)`

@@ -8,9 +8,9 @@ import {
   type Batch,
   type BatchLoaderOptions,
   createBatchLoader,
-  epochOrder,
   type Sample,
 } from '../../src/data/loader.ts';
+import { epochOrder } from '../../src/data/epoch-batches.ts';
 import { extremePng } from './extreme-png.ts';
 
 const NUM_SAMPLES = 23;

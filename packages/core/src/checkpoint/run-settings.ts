@@ -82,7 +82,7 @@ export const RUN_SETTINGS = {
     help: 'L2 penalty added to the gradient (PyTorch Adam)',
     default: 5e-4,
     resume: 'must-match',
-    preset: true,
+    preset: false,
   }),
   epochs: setting(positiveInteger, {
     flag: '--epochs <n>',
@@ -123,7 +123,7 @@ export const RUN_SETTINGS = {
     flag: '--patience <n>',
     help: 'stop after N epochs without a better validation top-1 (default: run every epoch)',
     resume: 'may-differ',
-    preset: true,
+    preset: false,
   }),
   batchSize: setting(positiveInteger, {
     flag: '--batch-size <n>',
@@ -145,7 +145,7 @@ export const RUN_SETTINGS = {
     help: 'crop size fed to the model',
     default: 224,
     resume: 'must-match',
-    preset: true,
+    preset: false,
   }),
   seed: setting(nonNegativeInteger, {
     flag: '--seed <n>',

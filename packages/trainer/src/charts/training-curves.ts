@@ -3,7 +3,7 @@
  * card and the evaluation report show it).
  */
 import type { EpochRecord } from '@food/core/checkpoint/epoch-metrics';
-import type { Axis, GroupMark, ScaleData, Spec } from 'vega';
+import type { Axis, GroupMark, Mark, ScaleData, Spec } from 'vega';
 import { renderSvg, twoPanelSpec } from './vega-svg.ts';
 
 // A nested group's scales cannot use the 'width'/'height' range shorthands (those are the top level's).
@@ -99,41 +99,46 @@ function curvePanel(panel: CurvePanel): GroupMark {
         },
       },
     ],
-    marks: [
-      {
-        type: 'group',
-        from: { facet: { name: `${panel.name}-series`, data: points, groupby: 'series' } },
-        marks: [
-          {
-            type: 'line',
-            from: { data: `${panel.name}-series` },
-            encode: {
-              enter: {
-                x: { scale: 'x', field: 'epoch' },
-                y: { scale: 'y', field: 'value' },
-                stroke: { scale: 'color', field: 'series' },
-                strokeWidth: { value: 2 },
-                strokeDash: [{ test: "datum.series === 'val top-5'", value: [5, 3] }, { value: [] }],
-              },
-            },
-          },
-        ],
-      },
-      {
-        type: 'symbol',
-        from: { data: points },
-        encode: {
-          enter: {
-            x: { scale: 'x', field: 'epoch' },
-            y: { scale: 'y', field: 'value' },
-            size: { value: 24 },
-            fill: { scale: 'color', field: 'series' },
-            description: {
-              signal: "'epoch ' + datum.epoch + ', ' + datum.series + ': ' + format(datum.value, '.4f')",
+    marks: curveMarks(panel.name, points),
+  };
+}
+
+/** One line per series (val top-5 dashed) and a point per epoch, labelled for screen readers. */
+function curveMarks(name: string, points: string): Mark[] {
+  return [
+    {
+      type: 'group',
+      from: { facet: { name: `${name}-series`, data: points, groupby: 'series' } },
+      marks: [
+        {
+          type: 'line',
+          from: { data: `${name}-series` },
+          encode: {
+            enter: {
+              x: { scale: 'x', field: 'epoch' },
+              y: { scale: 'y', field: 'value' },
+              stroke: { scale: 'color', field: 'series' },
+              strokeWidth: { value: 2 },
+              strokeDash: [{ test: "datum.series === 'val top-5'", value: [5, 3] }, { value: [] }],
             },
           },
         },
+      ],
+    },
+    {
+      type: 'symbol',
+      from: { data: points },
+      encode: {
+        enter: {
+          x: { scale: 'x', field: 'epoch' },
+          y: { scale: 'y', field: 'value' },
+          size: { value: 24 },
+          fill: { scale: 'color', field: 'series' },
+          description: {
+            signal: "'epoch ' + datum.epoch + ', ' + datum.series + ': ' + format(datum.value, '.4f')",
+          },
+        },
       },
-    ],
-  };
+    },
+  ];
 }

@@ -100,7 +100,8 @@ function firstProblem(config: Record<string, unknown>, check: 'value' | 'type'):
       if (row.required) return `${check === 'type' ? name : settingLabel(name)} is missing`;
       continue;
     }
-    if (check === 'type' && !row.value.hasType(value)) return `${name} has the wrong type: ${JSON.stringify(value)}`;
+    if (check === 'type' && !row.value.hasType(value))
+      return `${name} has the wrong type: ${JSON.stringify(value)}`;
     const problem = check === 'value' ? row.value.problem(value) : undefined;
     if (problem) return `${settingLabel(name)}: ${problem.replace(/\.$/, '')}`;
   }

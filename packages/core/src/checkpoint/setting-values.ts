@@ -128,7 +128,9 @@ export const blocksPerStage: SettingValue<BlocksPerStage> = {
   parse: parseBlocks,
   hasType: Array.isArray,
   problem: (value) =>
-    Array.isArray(value) ? parseProblem(parseBlocks, value.join(',')) : `expected four integers, got ${show(value)}`,
+    Array.isArray(value)
+      ? parseProblem(parseBlocks, value.join(','))
+      : `expected four integers, got ${show(value)}`,
 };
 
 function parseBlocks(value: string): BlocksPerStage {

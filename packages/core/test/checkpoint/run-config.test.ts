@@ -34,19 +34,29 @@ describe('parseRunConfig', () => {
   it('reads a run-config.json written before the table, with the defaults it trained with', () => {
     const config = parseRunConfig(WRITTEN_BEFORE);
     expect(config).toMatchObject({ learningRate: 0.0003, trainable: 'stage5', accumulate: 'auto' });
-    expect(config).toMatchObject({ lrSchedule: 'constant', warmupEpochs: 0, labelSmoothing: 0, featureViews: 0 });
+    expect(config).toMatchObject({
+      lrSchedule: 'constant',
+      warmupEpochs: 0,
+      labelSmoothing: 0,
+      featureViews: 0,
+    });
     expect(config).not.toHaveProperty('preprocess');
     expect(config.gradClipNorm).toBeUndefined();
   });
 
   it('keeps fields it does not know, and a bound added for new runs does not make a checkpoint unreadable', () => {
-    expect(parseRunConfig({ ...WRITTEN_BEFORE, imageSize: 8, note: 'x' })).toMatchObject({ imageSize: 8, note: 'x' });
+    expect(parseRunConfig({ ...WRITTEN_BEFORE, imageSize: 8, note: 'x' })).toMatchObject({
+      imageSize: 8,
+      note: 'x',
+    });
   });
 
   it('names a missing or mistyped field', () => {
     const { prepared: _, ...withoutPrepared } = WRITTEN_BEFORE;
     expect(() => parseRunConfig(withoutPrepared)).toThrow('prepared is missing');
-    expect(() => parseRunConfig({ ...WRITTEN_BEFORE, epochs: '8' })).toThrow('epochs has the wrong type: "8"');
+    expect(() => parseRunConfig({ ...WRITTEN_BEFORE, epochs: '8' })).toThrow(
+      'epochs has the wrong type: "8"',
+    );
     expect(() => parseRunConfig([])).toThrow('not a JSON object');
   });
 });
@@ -55,14 +65,20 @@ describe('resolveRunConfig', () => {
   it("fills the table's defaults (the recipe) and keeps what is given", () => {
     const config = resolveRunConfig({ prepared: 'p', out: 'o', epochs: 3 });
     expect(config).toMatchObject({ learningRate: 1e-5, batchSize: 128, epochs: 3, imageSize: 224 });
-    expect(config).toMatchObject({ featureCacheDir: 'data/feature-cache', accumulate: 'auto', augment: true });
+    expect(config).toMatchObject({
+      featureCacheDir: 'data/feature-cache',
+      accumulate: 'auto',
+      augment: true,
+    });
   });
 
   it('a bad value is one line naming the flag', () => {
     expect(() => resolveRunConfig({ prepared: 'p', out: 'o', imageSize: 10 })).toThrow(
       /^--image-size: expected an integer ≥ 32 \(ResNet-50 halves it five times\), got 10\.$/,
     );
-    expect(() => resolveRunConfig({ prepared: 'p', out: 'o', labelSmoothing: 1 })).toThrow(/--label-smoothing/);
+    expect(() => resolveRunConfig({ prepared: 'p', out: 'o', labelSmoothing: 1 })).toThrow(
+      /--label-smoothing/,
+    );
     expect(() => resolveRunConfig({ out: 'o' } as never)).toThrow('--prepared is missing');
   });
 

@@ -44,7 +44,11 @@ export function epochBatches(options: EpochBatchesOptions): number[][] {
     ? epochOrder(numSamples, options.seed, options.epoch)
     : Array.from({ length: numSamples }, (_, index) => index);
   const batches: number[][] = [];
-  for (let batch = options.skipBatches ?? 0; batch < batchCount(numSamples, batchSize, options.dropLast); batch++) {
+  for (
+    let batch = options.skipBatches ?? 0;
+    batch < batchCount(numSamples, batchSize, options.dropLast);
+    batch++
+  ) {
     batches.push(order.slice(batch * batchSize, (batch + 1) * batchSize));
   }
   return batches;

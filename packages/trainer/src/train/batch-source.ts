@@ -24,7 +24,13 @@ export interface BatchSource {
  */
 export type BatchSourceOptions = Pick<
   TrainConfig,
-  'batchSize' | 'seed' | 'augment' | 'cacheFeatures' | 'featureCacheDir' | 'featureViews' | 'loaderConcurrency'
+  | 'batchSize'
+  | 'seed'
+  | 'augment'
+  | 'cacheFeatures'
+  | 'featureCacheDir'
+  | 'featureViews'
+  | 'loaderConcurrency'
 > & {
   dataRoot: string;
   trainSamples: readonly SplitEntry[];

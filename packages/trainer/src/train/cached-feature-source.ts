@@ -67,7 +67,12 @@ export async function createCachedFeatureSource(
   }
   return {
     train(epoch, skipBatches) {
-      const batches = epochBatches({ ...batching, numSamples: options.trainSamples.length, epoch, skipBatches });
+      const batches = epochBatches({
+        ...batching,
+        numSamples: options.trainSamples.length,
+        epoch,
+        skipBatches,
+      });
       return batchesOf('train', batches, options.trainSamples, (index) =>
         drawView(options.seed, epoch, index, views),
       );

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { EpochRecord } from '@food/core/checkpoint/epoch-metrics';
 import { CHECKPOINT_FILES } from '@food/core/checkpoint/layout';
-import { resumeDifferences } from '@food/core/checkpoint/run-config';
 import { loadCheckpoint } from '@food/core/checkpoint/load-checkpoint';
+import { resumeDifferences } from '@food/core/checkpoint/run-config';
 import { newTrainingProgress, type TrainingProgress } from '@food/core/checkpoint/training-state';
 import { UserError } from '@food/core/errors';
 import { buildResNet50 } from '@food/core/model/resnet50';

@@ -44,7 +44,7 @@ describe('--preset', () => {
     });
   });
 
-  it("--help names the flags each preset sets", () => {
+  it('--help names the flags each preset sets', () => {
     const program = new Command();
     register(program);
     const help = program.commands[0]!.helpInformation().replace(/\s+/g, ' ');

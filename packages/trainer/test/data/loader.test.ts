@@ -4,13 +4,13 @@ import path from 'node:path';
 import { DEFAULT_PREPROCESS, type PreprocessConfig } from '@food/core/preprocess/config';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { epochOrder } from '../../src/data/epoch-batches.ts';
 import {
   type Batch,
   type BatchLoaderOptions,
   createBatchLoader,
   type Sample,
 } from '../../src/data/loader.ts';
-import { epochOrder } from '../../src/data/epoch-batches.ts';
 import { extremePng } from './extreme-png.ts';
 
 const NUM_SAMPLES = 23;

@@ -2,9 +2,9 @@ import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initBackend } from '@food/core/backend';
+import { resolveRunConfig } from '@food/core/checkpoint/run-config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkOutputFolder } from '../../src/train/check-output.ts';
-import { resolveRunConfig } from '@food/core/checkpoint/run-config';
 import { runTraining } from '../../src/train/run-training.ts';
 import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
 

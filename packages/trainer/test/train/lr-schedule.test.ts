@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { type LrSchedule, learningRateAt, shouldStopEarly } from '../../src/train/lr-schedule.ts';
 
-const base: LrSchedule = { lrSchedule: 'constant', learningRate: 1e-3, warmupEpochs: 0, epochs: 4, stepsPerEpoch: 10 };
+const base: LrSchedule = {
+  lrSchedule: 'constant',
+  learningRate: 1e-3,
+  warmupEpochs: 0,
+  epochs: 4,
+  stepsPerEpoch: 10,
+};
 const rates = (schedule: LrSchedule) =>
   Array.from({ length: schedule.epochs * schedule.stepsPerEpoch }, (_, step) =>
     learningRateAt(schedule, step),

@@ -74,7 +74,13 @@ describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
     const outcome = await runTraining(config, quiet);
     expect(outcome.history).toHaveLength(4);
     const stepsPerEpoch = outcome.globalStep / 4;
-    const schedule = { lrSchedule: 'cosine' as const, learningRate: 3e-3, warmupEpochs: 1, epochs: 4, stepsPerEpoch };
+    const schedule = {
+      lrSchedule: 'cosine' as const,
+      learningRate: 3e-3,
+      warmupEpochs: 1,
+      epochs: 4,
+      stepsPerEpoch,
+    };
     // Each epoch records the rate of its last step.
     for (const record of outcome.history) {
       expect(record.learningRate).toBeCloseTo(learningRateAt(schedule, record.epoch * stepsPerEpoch - 1), 12);

@@ -1,9 +1,9 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { initBackend } from '@food/core/backend';
+import { resolveRunConfig } from '@food/core/checkpoint/run-config';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveRunConfig } from '@food/core/checkpoint/run-config';
 import { runTraining } from '../../src/train/run-training.ts';
 import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
 import { tensorflowSkipReason, titleFor } from '../helpers/tensorflow-backend.ts';

@@ -43,12 +43,9 @@ export function epochBatches(options: EpochBatchesOptions): number[][] {
   const order = options.shuffle
     ? epochOrder(numSamples, options.seed, options.epoch)
     : Array.from({ length: numSamples }, (_, index) => index);
+  const count = batchCount(numSamples, batchSize, options.dropLast);
   const batches: number[][] = [];
-  for (
-    let batch = options.skipBatches ?? 0;
-    batch < batchCount(numSamples, batchSize, options.dropLast);
-    batch++
-  ) {
+  for (let batch = options.skipBatches ?? 0; batch < count; batch++) {
     batches.push(order.slice(batch * batchSize, (batch + 1) * batchSize));
   }
   return batches;

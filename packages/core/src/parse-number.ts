@@ -49,3 +49,19 @@ export function parseOpenFraction(value: string): number {
   }
   return number;
 }
+
+export function parsePositiveNumber(value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !(number > 0) || !Number.isFinite(number)) {
+    throw new InvalidArgumentError(`expected a positive number, got "${value}".`);
+  }
+  return number;
+}
+
+export function parseNonNegativeNumber(value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !(number >= 0) || !Number.isFinite(number)) {
+    throw new InvalidArgumentError(`expected a number ≥ 0, got "${value}".`);
+  }
+  return number;
+}

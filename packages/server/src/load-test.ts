@@ -1,3 +1,4 @@
+/// <reference path="./types/autocannon.d.ts" />
 import autocannon from 'autocannon';
 
 export interface LoadTestOptions {

@@ -22,6 +22,23 @@ interface Leftover {
   tag: string;
 }
 
+/** A sibling's name as `writeFolderAtomically` makes it: `.DIR.<stage>-<pid>-<random>`. */
+function siblingName(folder: string, stage: Stage, tag: string): string {
+  return `.${folder}.${stage}-${tag}`;
+}
+
+/**
+ * The folder (DIR's base name) and stage of a sibling named as `writeFolderAtomically` names them, or
+ * undefined for any other name: how a caller listing a parent tells which folders a crash left behind.
+ */
+export function parseSiblingName(
+  name: string,
+): { folder: string; stage: Stage; pid: number; tag: string } | undefined {
+  const match = /^\.(.+)\.(tmp|ready|old)-((\d+)-[0-9a-f]+)$/.exec(name);
+  if (!match) return undefined;
+  return { folder: match[1]!, stage: match[2] as Stage, tag: match[3]!, pid: +match[4]! };
+}
+
 /** Tags of the writes this process has in flight, so recovery never deletes our own work. */
 const inFlight = new Set<string>();
 
@@ -36,7 +53,7 @@ export async function writeFolderAtomically(
   await recoverFolder(dir, fileSystem);
 
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const sibling = (stage: Stage) => path.join(parent, `.${path.basename(dir)}.${stage}-${tag}`);
+  const sibling = (stage: Stage) => path.join(parent, siblingName(path.basename(dir), stage, tag));
   const [tmp, ready, old] = [sibling('tmp'), sibling('ready'), sibling('old')];
   inFlight.add(tag);
   try {
@@ -97,7 +114,6 @@ export async function recoverFolder(
 
 async function findLeftovers(dir: string): Promise<Leftover[]> {
   const parent = path.dirname(dir);
-  const prefix = `.${path.basename(dir)}.`;
   let names: string[];
   try {
     names = await readdir(parent);
@@ -106,16 +122,10 @@ async function findLeftovers(dir: string): Promise<Leftover[]> {
   }
   const leftovers: Leftover[] = [];
   for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const match = /^(tmp|ready|old)-((\d+)-[0-9a-f]+)$/.exec(name.slice(prefix.length));
-    if (match) {
-      leftovers.push({
-        path: path.join(parent, name),
-        stage: match[1] as Stage,
-        tag: match[2],
-        pid: +match[3],
-      });
-    }
+    const sibling = parseSiblingName(name);
+    if (sibling?.folder !== path.basename(dir)) continue;
+    const { stage, tag, pid } = sibling;
+    leftovers.push({ path: path.join(parent, name), stage, tag, pid });
   }
   return leftovers;
 }

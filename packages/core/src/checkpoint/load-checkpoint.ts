@@ -10,7 +10,7 @@ import { type CheckpointMetrics, parseCheckpointMetrics } from './epoch-metrics.
 import { fileSystemHandler, readModelJson } from './file-system-handler.ts';
 import { CHECKPOINT_FILES } from './layout.ts';
 import { checkModelMatches } from './model-consistency.ts';
-import { parseRunConfig, type RunConfig } from './run-config.ts';
+import { parseRunConfig, type ResolvedRunConfig } from './run-config.ts';
 import { isRunFolder, notACheckpointError, runFolderError } from './run-folder.ts';
 import {
   decodeTrainingState,
@@ -24,7 +24,7 @@ export interface CheckpointMetadata {
   dir: string;
   preprocess: PreprocessConfig;
   labels: Labels;
-  runConfig: RunConfig;
+  runConfig: ResolvedRunConfig;
   metrics: CheckpointMetrics;
   hasTrainingState: boolean;
   /** Total size of the folder's files. */
@@ -41,7 +41,7 @@ export interface LoadedCheckpoint {
   model: tf.LayersModel;
   preprocess: PreprocessConfig;
   labels: Labels;
-  runConfig: RunConfig;
+  runConfig: ResolvedRunConfig;
   metrics: CheckpointMetrics;
   /** Only with `withTrainingState`; its tensors are owned by the caller. */
   trainingState?: TrainingState;

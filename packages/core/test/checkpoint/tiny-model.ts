@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EpochMetrics } from '../../src/checkpoint/epoch-metrics.ts';
-import type { RunConfig } from '../../src/checkpoint/run-config.ts';
+import { type ResolvedRunConfig, runDefaults } from '../../src/checkpoint/run-config.ts';
 import { DEFAULT_PREPROCESS, type PreprocessConfig } from '../../src/preprocess/config.ts';
 
 /** Input side of the tiny test models; their preprocess config crops to it. */
@@ -51,9 +51,13 @@ export function predictLogits(model: tf.LayersModel, inputs: Float32Array[]): nu
   });
 }
 
-/** A run config of the shape the trainer saves (RunConfig), for checkpoints of the tiny models. */
-export function tinyRunConfig(seed = 1): RunConfig {
+/**
+ * A run config as the trainer saves it (every setting, defaults filled), for checkpoints of the tiny
+ * models. Not through resolveRunConfig: their 8 px input is below what a ResNet-50 run may take.
+ */
+export function tinyRunConfig(seed = 1): ResolvedRunConfig {
   return {
+    ...(runDefaults() as ResolvedRunConfig),
     prepared: 'data/prepared/tiny',
     out: 'checkpoints/tiny',
     learningRate: 1e-3,

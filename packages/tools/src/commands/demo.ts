@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { BACKEND_CHOICES_HELP, type BackendName, initBackend, parseBackendName } from '@food/core/backend';
+import { resolveRunConfig } from '@food/core/checkpoint/run-config';
 import { runPaths } from '@food/core/checkpoint/run-layout';
 import { parsePositiveInteger } from '@food/core/parse-number';
 import { prepareDataset } from '@food/trainer/data/prepare';
@@ -10,9 +11,8 @@ import { synthesizeDataset } from '@food/trainer/data/synth';
 import { runEvaluation } from '@food/trainer/evaluate/run-evaluation';
 import { exportBest } from '@food/trainer/export/export-best';
 import { NO_PROGRESS_HELP, progressMode } from '@food/trainer/progress';
-import { DEFAULT_FEATURE_CACHE } from '@food/trainer/train/feature-cache';
 import { DEMO_FINE_TUNE } from '@food/trainer/train/presets';
-import { RECIPE_DEFAULTS, type TrainConfig } from '@food/trainer/train/run-config';
+import type { TrainConfig } from '@food/trainer/train/run-config';
 import { runTraining } from '@food/trainer/train/run-training';
 import type { Command } from 'commander';
 import { checkDemoInputs } from './demo-preflight.ts';
@@ -188,21 +188,19 @@ function demoTrainConfig(flags: DemoFlags, classes: number, context: DemoContext
     ? { name: path.basename(path.resolve(flags.data)), synthetic: false }
     : { name: `${classes} synthetic classes`, synthetic: true };
   if (flags.weights !== undefined) {
-    return {
-      ...RECIPE_DEFAULTS,
+    return resolveRunConfig({
       ...DEMO_FINE_TUNE,
       ...common,
       epochs: flags.epochs ?? DEMO_FINE_TUNE.epochs,
       weights: flags.weights,
-      // Outside data/<workdir>, which the demo recreates: a second demo reuses the features.
-      featureCacheDir: DEFAULT_FEATURE_CACHE,
+      // featureCacheDir: the default, outside data/<workdir>, which the demo recreates, so a second demo
+      // reuses the features.
       // Each epoch folder holds the whole ResNet-50 (~100 MB): best and latest are enough here.
       keepEpochs: 1,
       dataset,
-    };
+    });
   }
-  return {
-    ...RECIPE_DEFAULTS,
+  return resolveRunConfig({
     ...common,
     learningRate: 3e-3,
     epochs: flags.epochs ?? 10,
@@ -212,7 +210,7 @@ function demoTrainConfig(flags: DemoFlags, classes: number, context: DemoContext
     widthMultiplier: 1 / 8,
     blocksPerStage: [1, 1, 1, 1],
     dataset,
-  };
+  });
 }
 
 async function evaluateDemo(checkpoint: string, flags: DemoFlags, context: DemoContext): Promise<void> {

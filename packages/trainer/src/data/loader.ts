@@ -10,9 +10,9 @@ import path from 'node:path';
 import { UserError } from '@food/core/errors';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 import { ImageDecodeError } from '@food/core/preprocess/image';
-import seedrandom from 'seedrandom';
 import type { DecodePool } from './decode-pool.ts';
 import { type DecodeRequest, decodeSample, SampleReadError } from './decode-sample.ts';
+import { batchCount, epochBatches } from './epoch-batches.ts';
 
 export interface Sample {
   /** Path relative to `dataRoot`, as in the manifest (`images/<class>/<id>.jpg`). */
@@ -76,20 +76,6 @@ export class SampleError extends UserError {
 }
 
 /**
- * The epoch's sample order: a Fisher–Yates shuffle seeded by (seed, epoch) alone, so epoch N is the
- * same whether training ran straight through or resumed at its start.
- */
-export function epochOrder(numSamples: number, seed: number, epoch: number): number[] {
-  const random = seedrandom(`epoch-order:${seed}:${epoch}`);
-  const order = Array.from({ length: numSamples }, (_, index) => index);
-  for (let i = numSamples - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
-}
-
-/**
  * Iterating the loader decodes one pass over `samples` for `epoch`. Each iteration starts afresh and
  * yields the same batches; breaking out early stops further reads.
  */
@@ -110,23 +96,17 @@ export function createBatchLoader(options: BatchLoaderOptions): BatchLoader {
       );
     }
   }
-  const numBatches = options.dropLast
-    ? Math.floor(samples.length / batchSize)
-    : Math.ceil(samples.length / batchSize);
+  const numBatches = batchCount(samples.length, batchSize, options.dropLast);
 
   async function* iterate(): AsyncGenerator<Batch> {
-    const order = options.shuffle
-      ? epochOrder(samples.length, options.seed, options.epoch)
-      : samples.map((_, index) => index);
+    const batches = epochBatches({ ...options, numSamples: samples.length });
     const limit = createLimiter(concurrency);
     const state = { stopped: false };
     const pending: Promise<Batch>[] = [];
-    let started = options.skipBatches ?? 0;
+    let started = 0;
     const startNextBatch = () => {
-      if (started >= numBatches) return;
-      const indices = order.slice(started * batchSize, (started + 1) * batchSize);
-      started++;
-      const batch = loadBatch(indices, options, limit, state);
+      if (started >= batches.length) return;
+      const batch = loadBatch(batches[started++]!, options, limit, state);
       // A prefetched batch may fail before it is awaited; the error surfaces when it is.
       batch.catch(() => {});
       pending.push(batch);

@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { initBackend } from '@food/core/backend';
+import { RUN_SETTINGS } from '@food/core/checkpoint/run-settings';
 import { buildResNet50 } from '@food/core/model/resnet50';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
@@ -12,7 +13,6 @@ import { AdamL2 } from '../train/adam.ts';
 import { chooseMicroBatch } from '../train/choose-micro-batch.ts';
 import { createMicroBatchRunner } from '../train/micro-batch-runner.ts';
 import { trainableParameters } from '../train/parameters.ts';
-import { RECIPE_DEFAULTS } from '../train/run-config.ts';
 import { startTrainingBackend } from '../train/start-backend.ts';
 import { trainStep } from '../train/train-step.ts';
 import { type OnnxProbe, PROBE_RESULT, type TensorflowProbe, type WasmProbe } from './probe-protocol.ts';
@@ -31,7 +31,7 @@ async function probeTensorflow(): Promise<TensorflowProbe> {
     wholeNetworkOnImages: false,
     log,
   });
-  const batch = backend.gpu ? RECIPE_DEFAULTS.batchSize : 2;
+  const batch = backend.gpu ? RUN_SETTINGS.batchSize.default : 2;
   const model = buildResNet50({ numClasses: 50, inputSize: 224, seed: 1 });
   const parameters = trainableParameters(model);
   const optimizer = new AdamL2({ learningRate: 1e-5, weightDecay: 5e-4 });

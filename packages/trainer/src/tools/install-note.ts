@@ -19,7 +19,7 @@ export function installNote(states: readonly BindingState[]): string | undefined
 }
 
 if (isEntryPoint(import.meta.url)) {
-  const states = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'].map(
+  const states = (['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'] as const).map(
     (specifier) => tensorflowBindingState(specifier).state,
   );
   process.stdout.write(installNote(states) ?? '');

@@ -1,9 +1,11 @@
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 import * as tf from '@tensorflow/tfjs';
 import { createDecodePool, type DecodePool } from '../data/decode-pool.ts';
+import { batchCount } from '../data/epoch-batches.ts';
 import { createBatchLoader } from '../data/loader.ts';
 import type { SplitEntry } from '../data/split.ts';
 import { createCachedFeatureSource } from './cached-feature-source.ts';
+import type { TrainConfig } from './run-config.ts';
 import type { ModelBatch } from './train-step.ts';
 
 /** Where a run's batches come from; yields tensors that the consumer disposes. */
@@ -16,31 +18,34 @@ export interface BatchSource {
   dispose(): void;
 }
 
-export interface BatchSourceOptions {
+/**
+ * The run's settings that decide its batches, under their run-config names (`cacheFeatures` runs the
+ * trunk once per image and view into the cache in `featureCacheDir`; it needs a trunk), and the data.
+ */
+export type BatchSourceOptions = Pick<
+  TrainConfig,
+  | 'batchSize'
+  | 'seed'
+  | 'augment'
+  | 'cacheFeatures'
+  | 'featureCacheDir'
+  | 'featureViews'
+  | 'loaderConcurrency'
+> & {
   dataRoot: string;
   trainSamples: readonly SplitEntry[];
   valSamples: readonly SplitEntry[];
   preprocess: PreprocessConfig;
-  batchSize: number;
   numClasses: number;
-  seed: number;
-  augment: boolean;
-  concurrency?: number;
   /** Frozen part of the model run in inference mode before the trainable part (absent: train all). */
   trunk?: tf.LayersModel;
-  /** Run the trunk once per image (and view) on ONNX Runtime into a disk cache (requires a trunk). */
-  cacheFeatures: boolean;
-  /** Where feature caches live (one subfolder per key); required with `cacheFeatures`. */
-  featureCacheRoot?: string;
-  /** Augmented views of each training image cached besides the centre crop (default 0). */
-  featureViews?: number;
   /** Called with the number of images the cache needs run through the trunk (0 work when reused). */
   onCacheStart?: (images: number) => void;
   /** Called with the number of images just cached. */
   onCacheProgress?: (images: number) => void;
   /** Called once the cache is ready: its folder, and whether an earlier run had built it. */
   onCacheReady?: (dir: string, reused: boolean) => void;
-}
+};
 
 export async function createBatchSource(options: BatchSourceOptions): Promise<BatchSource> {
   if (options.trunk && options.cacheFeatures) return createCachedFeatureSource(options, options.trunk);
@@ -74,7 +79,7 @@ function imageLoader(
     augment: training && options.augment,
     seed: options.seed,
     epoch,
-    concurrency: options.concurrency,
+    concurrency: options.loaderConcurrency,
     skipBatches,
     decodePool,
   });
@@ -96,7 +101,7 @@ function createImageSource(options: BatchSourceOptions, decodePool: DecodePool):
     train: (epoch, skipBatches) =>
       toModelBatches(imageLoader(options, decodePool, 'train', epoch, skipBatches)),
     validation: () => toModelBatches(imageLoader(options, decodePool, 'val', 0)),
-    trainBatchesPerEpoch: Math.ceil(options.trainSamples.length / options.batchSize),
+    trainBatchesPerEpoch: batchCount(options.trainSamples.length, options.batchSize),
     dispose() {},
   };
 }

@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
-import { epochOrder } from '../data/loader.ts';
+import { batchCount, epochBatches } from '../data/epoch-batches.ts';
 import type { BatchSource, BatchSourceOptions } from './batch-source.ts';
 import { type CacheSplit, type FeatureCache, openFeatureCache } from './feature-cache.ts';
 import { createOnnxTrunk } from './onnx-trunk.ts';
@@ -26,22 +26,13 @@ export async function createCachedFeatureSource(
   options: BatchSourceOptions,
   trunkModel: tf.LayersModel,
 ): Promise<BatchSource> {
-  const views = options.featureViews ?? 0;
-  if (!options.featureCacheRoot) throw new Error('createCachedFeatureSource needs featureCacheRoot');
+  const views = options.featureViews;
   const trunk = await createOnnxTrunk(trunkModel, { intraOpThreads: availableParallelism() });
   let cache: FeatureCache;
   try {
     cache = await openFeatureCache({
-      root: options.featureCacheRoot,
-      dataRoot: options.dataRoot,
-      trainSamples: options.trainSamples,
-      valSamples: options.valSamples,
-      preprocess: options.preprocess,
-      numClasses: options.numClasses,
-      views,
-      seed: options.seed,
+      ...options,
       trunk,
-      concurrency: options.concurrency,
       onBuildStart: options.onCacheStart,
       onProgress: options.onCacheProgress,
     });
@@ -51,15 +42,16 @@ export async function createCachedFeatureSource(
   }
   options.onCacheReady?.(cache.dir, cache.reused);
   const perImage = cache.featureShape.reduce((n, d) => n * d, 1);
+  // The image loader's batches (data/epoch-batches.ts), so a resumed epoch starts at the same sample.
+  const batching = { batchSize: options.batchSize, seed: options.seed, shuffle: true, epoch: 0 };
 
   async function* batchesOf(
     split: CacheSplit,
-    order: readonly number[],
+    batches: readonly number[][],
     samples: BatchSourceOptions['trainSamples'],
     viewOf: (index: number) => number,
   ): AsyncIterable<ModelBatch> {
-    for (let start = 0; start < order.length; start += options.batchSize) {
-      const indices = order.slice(start, start + options.batchSize);
+    for (const indices of batches) {
       const data = new Float32Array(indices.length * perImage);
       await Promise.all(
         indices.map((index, row) => cache.read(split, viewOf(index), index, data, row * perImage)),
@@ -75,15 +67,21 @@ export async function createCachedFeatureSource(
   }
   return {
     train(epoch, skipBatches) {
-      const order = epochOrder(options.trainSamples.length, options.seed, epoch).slice(
-        skipBatches * options.batchSize,
-      );
-      return batchesOf('train', order, options.trainSamples, (index) =>
+      const batches = epochBatches({
+        ...batching,
+        numSamples: options.trainSamples.length,
+        epoch,
+        skipBatches,
+      });
+      return batchesOf('train', batches, options.trainSamples, (index) =>
         drawView(options.seed, epoch, index, views),
       );
     },
-    validation: () => batchesOf('val', [...options.valSamples.keys()], options.valSamples, () => 0),
-    trainBatchesPerEpoch: Math.ceil(options.trainSamples.length / options.batchSize),
+    validation() {
+      const batches = epochBatches({ ...batching, numSamples: options.valSamples.length, shuffle: false });
+      return batchesOf('val', batches, options.valSamples, () => 0);
+    },
+    trainBatchesPerEpoch: batchCount(options.trainSamples.length, options.batchSize),
     dispose() {
       void cache.close();
     },

@@ -17,8 +17,6 @@ import { createBatchLoader } from '../data/loader.ts';
 import type { SplitEntry } from '../data/split.ts';
 import type { OnnxTrunk } from './onnx-trunk.ts';
 
-/** `--feature-cache-dir`'s default, outside any prepared set so `pnpm train` and `pnpm demo` share it. */
-export const DEFAULT_FEATURE_CACHE = 'data/feature-cache';
 /** Bumped when the files' layout or what a view is changes, so old caches are not misread. */
 const FORMAT = 2;
 /** Images per trunk run while building: enough to keep ONNX Runtime's GEMMs busy on every core. */
@@ -33,18 +31,19 @@ export const VIEW_SCALE: [number, number] = [0.25, 1];
 export type CacheSplit = 'train' | 'val';
 
 export interface FeatureCacheOptions {
-  /** Folder that holds the caches (one subfolder per key). */
-  root: string;
+  /** Folder that holds the caches (one subfolder per key): the run's `--feature-cache-dir`. */
+  featureCacheDir: string;
   dataRoot: string;
   trainSamples: readonly SplitEntry[];
   valSamples: readonly SplitEntry[];
   preprocess: PreprocessConfig;
   numClasses: number;
   /** Augmented views of each training image besides its centre crop (`--feature-views`). */
-  views: number;
+  featureViews: number;
   seed: number;
   trunk: OnnxTrunk;
-  concurrency?: number;
+  /** Images decoding at once (the run's `loaderConcurrency`; default: every core). */
+  loaderConcurrency?: number;
   /** Called before building (not when reused) with the number of images (views) to run through the trunk. */
   onBuildStart?: (images: number) => void;
   /** Called with the number of images (views) just run through the trunk. */
@@ -63,13 +62,15 @@ export interface FeatureCache {
 }
 
 /** Total images the trunk runs to build a cache: what progress bars count to. */
-export function imagesToCache(options: Pick<FeatureCacheOptions, 'trainSamples' | 'valSamples' | 'views'>) {
-  return options.trainSamples.length * (1 + options.views) + options.valSamples.length;
+export function imagesToCache(
+  options: Pick<FeatureCacheOptions, 'trainSamples' | 'valSamples' | 'featureViews'>,
+) {
+  return options.trainSamples.length * (1 + options.featureViews) + options.valSamples.length;
 }
 
 export async function openFeatureCache(options: FeatureCacheOptions): Promise<FeatureCache> {
   const key = await cacheKey(options);
-  const dir = path.join(options.root, key.slice(0, 24));
+  const dir = path.join(options.featureCacheDir, key.slice(0, 24));
   await mkdir(dir, { recursive: true });
   const recorded = await readFile(path.join(dir, 'cache.json'), 'utf8').then(
     (text) => (JSON.parse(text) as { key?: string }).key,
@@ -102,7 +103,7 @@ export async function openFeatureCache(options: FeatureCacheOptions): Promise<Fe
     dir,
     reused: missing.length === 0,
     featureShape: options.trunk.featureShape,
-    views: options.views,
+    views: options.featureViews,
     async read(split, view, index, target, offset) {
       const handle = handles.get(`${split}:${view}`);
       if (!handle) throw new Error(`no cached ${split} view ${view}`);
@@ -129,13 +130,13 @@ interface CacheJob {
   file: string;
 }
 
-/** The files a cache with `views` needs: centre crops of both splits, then each augmented view. */
+/** The files a cache with `featureViews` needs: centre crops of both splits, then each augmented view. */
 function cacheJobs(options: FeatureCacheOptions): CacheJob[] {
   const jobs: CacheJob[] = [
     { split: 'train', view: 0, samples: options.trainSamples, file: 'train-centre.f32' },
     { split: 'val', view: 0, samples: options.valSamples, file: 'val-centre.f32' },
   ];
-  for (let view = 1; view <= options.views; view++) {
+  for (let view = 1; view <= options.featureViews; view++) {
     // The seed picks the crops: another seed's views are other files.
     jobs.push({
       split: 'train',
@@ -165,7 +166,7 @@ async function buildFile(dir: string, job: CacheJob, options: FeatureCacheOption
       seed: options.seed,
       // The loader seeds each image's crop by (seed, epoch, index): view v is "epoch" v.
       epoch: job.view,
-      concurrency: options.concurrency,
+      concurrency: options.loaderConcurrency,
     })) {
       const features = await options.trunk.run(batch.images, batch.size);
       await handle.write(new Uint8Array(features.buffer, features.byteOffset, features.byteLength));

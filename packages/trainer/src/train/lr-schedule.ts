@@ -4,37 +4,32 @@
  * run, which restores the global step, continues on the same curve.
  */
 
-import type { LrScheduleName } from '@food/core/checkpoint/run-config';
+import type { TrainConfig } from './run-config.ts';
 
-export type { LrScheduleName };
-export const LR_SCHEDULES: readonly LrScheduleName[] = ['constant', 'cosine'];
-
-export interface LrSchedule {
-  name: LrScheduleName;
-  /** The peak rate (`--lr`): reached at the end of the warm-up, held (constant) or annealed (cosine). */
-  baseRate: number;
-  /** Epochs of linear warm-up from baseRate / warmupSteps to baseRate (may be fractional; 0: none). */
-  warmupEpochs: number;
-  epochs: number;
+/**
+ * The run's settings that decide the rate: `learningRate` is the peak, reached at the end of the
+ * warm-up (`warmupEpochs` of linear warm-up, may be fractional), then held (constant) or annealed (cosine).
+ */
+export type LrSchedule = Pick<TrainConfig, 'lrSchedule' | 'learningRate' | 'warmupEpochs' | 'epochs'> & {
   stepsPerEpoch: number;
-}
+};
 
 /**
  * The rate for the optimizer step `step` (0-based, the global step before it is taken).
- * Warm-up: linear, baseRate · (step + 1) / warmupSteps, so the first step is not at rate 0 (as
- * timm's and Hugging Face's linear warm-ups). Cosine: after the warm-up, baseRate · ½(1 + cos(π·t)) with
+ * Warm-up: linear, learningRate · (step + 1) / warmupSteps, so the first step is not at rate 0 (as
+ * timm's and Hugging Face's linear warm-ups). Cosine: after the warm-up, learningRate · ½(1 + cos(π·t)) with
  * t going from 0 at the first post-warm-up step to 1 at the last step of the last epoch (SGDR / PyTorch's
  * CosineAnnealingLR with eta_min 0, stepped per batch).
  */
 export function learningRateAt(schedule: LrSchedule, step: number): number {
   const warmupSteps = Math.round(schedule.warmupEpochs * schedule.stepsPerEpoch);
-  if (step < warmupSteps) return (schedule.baseRate * (step + 1)) / warmupSteps;
-  if (schedule.name === 'constant') return schedule.baseRate;
+  if (step < warmupSteps) return (schedule.learningRate * (step + 1)) / warmupSteps;
+  if (schedule.lrSchedule === 'constant') return schedule.learningRate;
   const totalSteps = schedule.epochs * schedule.stepsPerEpoch;
   const annealSteps = totalSteps - warmupSteps;
-  if (annealSteps <= 1) return schedule.baseRate;
+  if (annealSteps <= 1) return schedule.learningRate;
   const t = Math.min(1, (step - warmupSteps) / (annealSteps - 1));
-  return schedule.baseRate * 0.5 * (1 + Math.cos(Math.PI * t));
+  return schedule.learningRate * 0.5 * (1 + Math.cos(Math.PI * t));
 }
 
 /**

@@ -1,22 +1,12 @@
 /**
  * Named training recipes for CPUs, measured on food10 (docs/results.md): `pnpm train --preset cpu` and
- * the real-photo `pnpm demo`. Each is a set of TrainConfig fields; flags given on the command line win.
+ * the real-photo `pnpm demo`. Each sets some of the settings whose row in core/checkpoint/run-settings.ts
+ * says a preset may (PresetFields); flags given on the command line win.
  */
 import type { BackendInfo } from '@food/core/backend';
-import type { TrainConfig } from './run-config.ts';
+import type { PresetFields } from '@food/core/checkpoint/run-config';
 
-export type PresetFields = Pick<
-  TrainConfig,
-  | 'trainable'
-  | 'cacheFeatures'
-  | 'featureViews'
-  | 'learningRate'
-  | 'lrSchedule'
-  | 'warmupEpochs'
-  | 'labelSmoothing'
-  | 'epochs'
-  | 'batchSize'
->;
+export type { PresetFields };
 
 /**
  * `pnpm demo --data --weights`: the new head on frozen ImageNet features, the trunk run once per image
@@ -52,6 +42,11 @@ export const CPU_PRESET = {
 } as const satisfies PresetFields;
 
 export const TRAIN_PRESETS = { cpu: CPU_PRESET } as const satisfies Record<string, PresetFields>;
+
+/** What each preset is for, in `--preset`'s help (which adds the flags it sets). */
+export const PRESET_SUMMARIES: Record<keyof typeof TRAIN_PRESETS, string> = {
+  cpu: 'the best food10 fine-tune found for a 2-core CPU',
+};
 
 /**
  * `--preset cpu` trains stage 5, whose food10 epochs took 2.5–3 minutes on the tensorflow backend and

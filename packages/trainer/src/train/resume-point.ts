@@ -1,6 +1,6 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { recoverFolder } from '@food/core/checkpoint/atomic-folder';
+import { parseSiblingName, recoverFolder } from '@food/core/checkpoint/atomic-folder';
 import { readChecksums, verifyChecksums } from '@food/core/checkpoint/checksums';
 import { epochRecordOf, isEpochMetrics } from '@food/core/checkpoint/epoch-metrics';
 import { CHECKPOINT_FILES } from '@food/core/checkpoint/layout';
@@ -32,10 +32,9 @@ export interface ResumePoint {
 export async function listRunCheckpoints(out: string): Promise<string[]> {
   const names = await readdir(out).catch(() => [] as string[]);
   // A kill between the two renames of a swap leaves a folder only as a `.NAME.ready-…` sibling.
-  const swapped = names.flatMap(
-    (name) => /^\.(latest|best|epoch-\d{3,})\.(ready|old|tmp)-/.exec(name)?.[1] ?? [],
-  );
-  for (const name of new Set([...names.filter((name) => CHECKPOINT_FOLDER.test(name)), ...swapped])) {
+  const swapped = names.flatMap((name) => parseSiblingName(name)?.folder ?? []);
+  const checkpoints = [...names, ...swapped].filter((name) => CHECKPOINT_FOLDER.test(name));
+  for (const name of new Set(checkpoints)) {
     await recoverFolder(path.join(out, name)).catch(() => undefined);
   }
   const folders = (await readdir(out).catch(() => [] as string[])).filter((name) =>

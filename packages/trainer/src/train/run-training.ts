@@ -149,17 +149,11 @@ async function setUpRun(
     optimizer,
     step: (batch) =>
       microBatcher.step(batch, (parts) =>
-        trainStep(trained, optimizer, parameters, parts, classes.length, config.labelSmoothing),
+        trainStep(trained, optimizer, parameters, parts, classes.length, config),
       ),
     source,
     validationImages: samples.valSamples.length,
-    schedule: {
-      name: config.lrSchedule ?? 'constant',
-      baseRate: config.learningRate,
-      warmupEpochs: config.warmupEpochs ?? 0,
-      epochs: config.epochs,
-      stepsPerEpoch: source.trainBatchesPerEpoch,
-    },
+    schedule: { ...config, stepsPerEpoch: source.trainBatchesPerEpoch },
     preprocess: start.preprocess,
     labels: { classes },
     progress: start.progress,
@@ -245,14 +239,10 @@ async function openBatchSource(
 ): Promise<BatchSource> {
   let cacheProgress: ReturnType<typeof createProgress> | undefined;
   const source = await createBatchSource({
+    ...config,
     ...data,
-    batchSize: config.batchSize,
-    seed: config.seed,
-    augment: config.augment && !(config.cacheFeatures && data.trunk),
-    concurrency: config.loaderConcurrency,
-    cacheFeatures: config.cacheFeatures,
-    featureCacheRoot: config.featureCacheDir ?? path.join(config.prepared, 'feature-cache'),
-    featureViews: config.featureViews,
+    // On cached features augmentation is the cached views: --no-augment means none, the centre crop only.
+    featureViews: config.augment ? config.featureViews : 0,
     onCacheStart: (images) => {
       cacheProgress = createProgress('features (onnxruntime)', images, hooks.progress);
     },

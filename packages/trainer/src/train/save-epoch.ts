@@ -3,7 +3,7 @@ import type { CheckpointMetrics, EpochRecord } from '@food/core/checkpoint/epoch
 import { BEST, LATEST, runPaths } from '@food/core/checkpoint/run-layout';
 import { type CheckpointContents, saveCheckpoint } from '@food/core/checkpoint/save-checkpoint';
 import { updateLink } from '@food/core/checkpoint/update-link';
-import { curvesSvg } from '../evaluate/charts.ts';
+import { curvesSvg } from '../charts/training-curves.ts';
 import { writeHistory } from './history.ts';
 import type { TrainingRun } from './training-run.ts';
 

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { EpochRecord } from '@food/core/checkpoint/epoch-metrics';
 import { CHECKPOINT_FILES } from '@food/core/checkpoint/layout';
 import { loadCheckpoint } from '@food/core/checkpoint/load-checkpoint';
+import { resumeDifferences } from '@food/core/checkpoint/run-config';
 import { newTrainingProgress, type TrainingProgress } from '@food/core/checkpoint/training-state';
 import { UserError } from '@food/core/errors';
 import { buildResNet50 } from '@food/core/model/resnet50';
@@ -80,7 +81,10 @@ export async function resumeRun(
   return { complete: false, model: resumed.model, preprocess: resumed.preprocess, progress, history };
 }
 
-/** A resumed run must be the same run: same data, same model shape, same optimisation settings. */
+/**
+ * A resumed run must be the same run: same data, and the same value of every setting whose row in
+ * core/checkpoint/run-settings.ts says `must-match` (model shape, optimisation, data order).
+ */
 function checkResumable(
   config: TrainConfig,
   saved: TrainConfig,
@@ -88,27 +92,7 @@ function checkResumable(
   savedClasses: readonly string[],
   checkpointDir: string,
 ): void {
-  const mustMatch: Array<keyof TrainConfig> = [
-    'learningRate',
-    'weightDecay',
-    'batchSize',
-    'accumulate',
-    'imageSize',
-    'seed',
-    'trainable',
-    'cacheFeatures',
-    'featureViews',
-    'lrSchedule',
-    'warmupEpochs',
-    'labelSmoothing',
-    'augment',
-    'limit',
-    'widthMultiplier',
-    'blocksPerStage',
-  ];
-  const differing = mustMatch
-    .filter((key) => JSON.stringify(saved[key]) !== JSON.stringify(config[key]))
-    .map((key) => `${key} was ${JSON.stringify(saved[key])}, now ${JSON.stringify(config[key])}`);
+  const differing = resumeDifferences(saved, config);
   if (classes.join() !== savedClasses.join()) differing.unshift('prepared (classes) differ');
   if (differing.length > 0) {
     throw new UserError(

@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AdamL2, Parameter } from './adam.ts';
+import type { TrainConfig } from './run-config.ts';
+
+/**
+ * The run's settings a step uses. `labelSmoothing` ε: targets (1 − ε)·onehot + ε / classes, as Keras and
+ * PyTorch. `gradClipNorm`: the summed gradient scaled down to this global L2 norm when above it.
+ */
+export type StepSettings = Partial<Pick<TrainConfig, 'labelSmoothing' | 'gradClipNorm'>>;
 
 export interface StepResult {
   /** Mean cross-entropy over the examples of the step. */
@@ -27,9 +34,9 @@ export function trainStep(
   parameters: readonly Parameter[],
   microBatches: readonly ModelBatch[],
   numClasses: number,
-  /** Label smoothing ε (`--label-smoothing`): targets (1 − ε)·onehot + ε / classes, as Keras and PyTorch. */
-  labelSmoothing = 0,
+  settings: StepSettings = {},
 ): StepResult {
+  const labelSmoothing = settings.labelSmoothing ?? 0;
   const variables = parameters.map((parameter) => parameter.variable);
   const total = microBatches.reduce((sum, batch) => sum + batch.labels.shape[0], 0);
   let summedGradients: tf.NamedTensorMap = {};
@@ -62,6 +69,9 @@ export function trainStep(
     tf.dispose(Object.values(summedGradients));
     throw error;
   }
+  if (settings.gradClipNorm !== undefined) {
+    summedGradients = clipByGlobalNorm(summedGradients, settings.gradClipNorm);
+  }
   optimizer.applyGradients(parameters, summedGradients);
   tf.dispose(Object.values(summedGradients));
   return { loss: lossSum, correct, examples: total };
@@ -82,4 +92,17 @@ function scaleAll(gradients: tf.NamedTensorMap, factor: number): tf.NamedTensorM
   for (const [name, gradient] of Object.entries(gradients)) scaled[name] = tf.mul(gradient, factor);
   tf.dispose(Object.values(gradients));
   return scaled;
+}
+
+/**
+ * `gradients` scaled by maxNorm / ‖g‖ when their global L2 norm ‖g‖ (over every tensor together) exceeds
+ * maxNorm, as PyTorch's `clip_grad_norm_`; otherwise the same tensors. Disposes what it replaces.
+ */
+export function clipByGlobalNorm(gradients: tf.NamedTensorMap, maxNorm: number): tf.NamedTensorMap {
+  const norm = tf.tidy(() =>
+    Math.sqrt(tf.addN(Object.values(gradients).map((gradient) => tf.sum(tf.square(gradient)))).dataSync()[0]),
+  );
+  // PyTorch's clip coefficient: maxNorm / (norm + 1e-6), applied only when below 1.
+  const factor = maxNorm / (norm + 1e-6);
+  return factor < 1 ? scaleAll(gradients, factor) : gradients;
 }

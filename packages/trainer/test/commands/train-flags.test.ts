@@ -33,4 +33,20 @@ describe('pnpm train flags', () => {
   it('--backend gpu means tensorflow', async () => {
     expect((await trainFlags('--backend', 'gpu')).backend).toBe('tensorflow');
   });
+
+  it('a bad value is one line naming the flag and what it takes (--image-size 10 used to end in a RangeError)', async () => {
+    const error = await trainFlags('--image-size', '10').catch((caught: Error) => caught);
+    expect(error).toMatchObject({ exitCode: 1, code: 'commander.invalidArgument' });
+    expect((error as Error).message).toBe(
+      "error: option '--image-size <px>' argument '10' is invalid. expected an integer ≥ 32 (ResNet-50 halves it five times), got 10.",
+    );
+    await expect(trainFlags('--blocks', '3,4,6')).rejects.toThrow(/four positive integers/);
+    await expect(trainFlags('--label-smoothing', '1')).rejects.toThrow(/from 0 to below 1/);
+  });
+
+  it('--grad-clip-norm takes a positive number, and is off by default', async () => {
+    expect((await trainFlags('--grad-clip-norm', '1.5')).gradClipNorm).toBe(1.5);
+    expect((await trainFlags()).gradClipNorm).toBeUndefined();
+    await expect(trainFlags('--grad-clip-norm', '0')).rejects.toThrow(/positive number/);
+  });
 });

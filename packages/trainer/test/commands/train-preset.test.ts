@@ -1,43 +1,56 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { withPreset } from '../../src/commands/train.ts';
+import { register } from '../../src/commands/train.ts';
+import { runConfigOf } from '../../src/commands/train-options.ts';
 import { CPU_PRESET, presetBackendWarning } from '../../src/train/presets.ts';
 
-function parse(...args: string[]) {
-  const command = new Command('train')
-    .option('--preset <name>')
-    .option('--lr <rate>', 'rate', Number, 1e-5)
-    .option('--epochs <n>', 'epochs', Number, 14)
-    .option('--trainable <scope>', 'scope', 'all')
-    .option('--cache-features', 'cache', false)
-    .option('--feature-views <k>', 'views', Number)
-    .action(() => {});
-  command.parse(args, { from: 'user' });
-  // biome-ignore lint/suspicious/noExplicitAny: the flags object as commander hands it to the action
-  return withPreset(command.opts() as any, command) as unknown as Record<string, unknown>;
+/** The run config `pnpm train ARGS` would train with (the action is replaced: nothing trains). */
+async function trainConfig(...args: string[]) {
+  const program = new Command().exitOverride();
+  register(program);
+  let config: ReturnType<typeof runConfigOf> | undefined;
+  program.commands[0]!.exitOverride()
+    .configureOutput({ writeErr: () => {} })
+    .action((flags, command: Command) => {
+      config = runConfigOf(command, flags.preset);
+    });
+  await program.parseAsync(['train', '--prepared', 'p', '--out', 'o', ...args], { from: 'user' });
+  return config!;
 }
 
 describe('--preset', () => {
-  it("replaces the defaults with the preset's settings", () => {
-    const flags = parse('--preset', 'cpu');
-    expect(flags).toMatchObject({
-      lr: CPU_PRESET.learningRate,
-      epochs: CPU_PRESET.epochs,
-      trainable: CPU_PRESET.trainable,
-      cacheFeatures: true,
-      featureViews: CPU_PRESET.featureViews,
+  it("replaces the defaults with the preset's settings", async () => {
+    expect(await trainConfig('--preset', 'cpu')).toMatchObject(CPU_PRESET);
+  });
+
+  it('keeps what the command line says', async () => {
+    const config = await trainConfig('--preset', 'cpu', '--epochs', '3', '--lr', '0.01');
+    expect(config.epochs).toBe(3);
+    expect(config.learningRate).toBe(0.01);
+    expect(config.trainable).toBe(CPU_PRESET.trainable);
+  });
+
+  it('a flag given with the default value still wins over the preset', async () => {
+    expect((await trainConfig('--preset', 'cpu', '--trainable', 'all')).trainable).toBe('all');
+  });
+
+  it('changes nothing without a preset', async () => {
+    expect(await trainConfig()).toMatchObject({
+      learningRate: 1e-5,
+      epochs: 14,
+      trainable: 'all',
+      cacheFeatures: false,
+      featureViews: 0,
     });
   });
 
-  it('keeps what the command line says', () => {
-    const flags = parse('--preset', 'cpu', '--epochs', '3', '--lr', '0.01');
-    expect(flags.epochs).toBe(3);
-    expect(flags.lr).toBe(0.01);
-    expect(flags.trainable).toBe(CPU_PRESET.trainable);
-  });
-
-  it('changes nothing without a preset', () => {
-    expect(parse()).toMatchObject({ lr: 1e-5, epochs: 14, trainable: 'all', cacheFeatures: false });
+  it('--help names the flags each preset sets', () => {
+    const program = new Command();
+    register(program);
+    const help = program.commands[0]!.helpInformation().replace(/\s+/g, ' ');
+    expect(help).toContain(
+      'cpu: the best food10 fine-tune found for a 2-core CPU (--trainable stage5 --cache-features --feature-views 3 --lr 0.0003 --lr-schedule cosine --warmup-epochs 0.3 --label-smoothing 0.1 --epochs 8 --batch-size 32)',
+    );
   });
 });
 

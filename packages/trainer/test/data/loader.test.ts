@@ -4,11 +4,11 @@ import path from 'node:path';
 import { DEFAULT_PREPROCESS, type PreprocessConfig } from '@food/core/preprocess/config';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { epochOrder } from '../../src/data/epoch-batches.ts';
 import {
   type Batch,
   type BatchLoaderOptions,
   createBatchLoader,
-  epochOrder,
   type Sample,
 } from '../../src/data/loader.ts';
 import { extremePng } from './extreme-png.ts';

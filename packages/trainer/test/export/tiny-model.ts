@@ -1,9 +1,8 @@
 import type { EpochMetrics } from '@food/core/checkpoint/epoch-metrics';
-import type { RunConfig } from '@food/core/checkpoint/run-config';
+import { type RunConfig, resolveRunConfig } from '@food/core/checkpoint/run-config';
 import { buildResNet50 } from '@food/core/model/resnet50';
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
-import { RECIPE_DEFAULTS } from '../../src/train/run-config.ts';
 
 /**
  * A tiny ResNet-50 (same code, 1/16 width, one block per stage) whose BatchNorm layers hold random,
@@ -58,8 +57,7 @@ export function syntheticImages(count: number, size: number, seed = 7): Float32A
 /** A run config and epoch metrics of the shapes the trainer saves, for checkpoints of tiny models. */
 export function tinyCheckpointParts(epoch = 1): { runConfig: RunConfig; metrics: EpochMetrics } {
   return {
-    runConfig: {
-      ...RECIPE_DEFAULTS,
+    runConfig: resolveRunConfig({
       prepared: 'data/prepared/tiny',
       out: 'checkpoints/tiny',
       imageSize: 32,
@@ -67,7 +65,7 @@ export function tinyCheckpointParts(epoch = 1): { runConfig: RunConfig; metrics:
       backend: 'cpu',
       widthMultiplier: 1 / 16,
       blocksPerStage: [1, 1, 1, 1],
-    },
+    }),
     metrics: {
       epoch,
       trainLoss: 1.2,

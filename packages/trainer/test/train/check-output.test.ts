@@ -2,9 +2,9 @@ import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initBackend } from '@food/core/backend';
+import { resolveRunConfig } from '@food/core/checkpoint/run-config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkOutputFolder } from '../../src/train/check-output.ts';
-import { RECIPE_DEFAULTS } from '../../src/train/run-config.ts';
 import { runTraining } from '../../src/train/run-training.ts';
 import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
 
@@ -61,8 +61,7 @@ describe('runTraining checks --out before the first step', () => {
   it('an --out below a regular file fails before any epoch is trained', async () => {
     const logs: string[] = [];
     const run = runTraining(
-      {
-        ...RECIPE_DEFAULTS,
+      resolveRunConfig({
         blocksPerStage: [1, 1, 1, 1],
         widthMultiplier: 1 / 16,
         prepared: synth.prepared,
@@ -72,7 +71,7 @@ describe('runTraining checks --out before the first step', () => {
         imageSize: 32,
         weights: 'none',
         backend: 'wasm',
-      },
+      }),
       { log: (line) => logs.push(line), shouldStop: () => false, progress: false },
     );
     await expect(run).rejects.toThrow(/cannot write checkpoints to --out/);

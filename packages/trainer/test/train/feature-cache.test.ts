@@ -33,7 +33,7 @@ beforeAll(async () => {
   trunk = await createOnnxTrunk(trunkModel, { intraOpThreads: 1 });
   const manifest = await readManifest(synth.prepared);
   options = {
-    root: path.join(synth.root, 'feature-cache'),
+    featureCacheDir: path.join(synth.root, 'feature-cache'),
     dataRoot: manifest.dataRoot,
     trainSamples: manifest.splits.train,
     valSamples: manifest.splits.val,
@@ -42,7 +42,7 @@ beforeAll(async () => {
       'preprocess.json',
     ),
     numClasses: 3,
-    views: 2,
+    featureViews: 2,
     seed: 5,
     trunk,
   };
@@ -89,9 +89,9 @@ describe('openFeatureCache', () => {
     const again = await openFeatureCache({ ...options, onProgress: (n) => (ran += n) });
     expect(again.reused).toBe(true);
     expect(ran).toBe(0);
-    const fewer = await openFeatureCache({ ...options, views: 1 });
+    const fewer = await openFeatureCache({ ...options, featureViews: 1 });
     expect(fewer.reused).toBe(true);
-    const more = await openFeatureCache({ ...options, views: 3, onProgress: (n) => (ran += n) });
+    const more = await openFeatureCache({ ...options, featureViews: 3, onProgress: (n) => (ran += n) });
     expect(more.reused).toBe(false);
     expect(ran).toBe(options.trainSamples.length);
     expect(more.dir).toBe(again.dir);
@@ -123,7 +123,7 @@ describe('openFeatureCache', () => {
       seed: 4,
     });
     const otherTrunk = await createOnnxTrunk(splitModelAt(otherModel, 'conv4_block1_out').trunk);
-    const cache = await openFeatureCache({ ...options, views: 0, trunk: otherTrunk });
+    const cache = await openFeatureCache({ ...options, featureViews: 0, trunk: otherTrunk });
     expect(cache.reused).toBe(false);
     const original = await openFeatureCache(options);
     expect(cache.dir).not.toBe(original.dir);

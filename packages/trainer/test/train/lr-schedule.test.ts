@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { type LrSchedule, learningRateAt, shouldStopEarly } from '../../src/train/lr-schedule.ts';
 
-const base: LrSchedule = { name: 'constant', baseRate: 1e-3, warmupEpochs: 0, epochs: 4, stepsPerEpoch: 10 };
+const base: LrSchedule = {
+  lrSchedule: 'constant',
+  learningRate: 1e-3,
+  warmupEpochs: 0,
+  epochs: 4,
+  stepsPerEpoch: 10,
+};
 const rates = (schedule: LrSchedule) =>
   Array.from({ length: schedule.epochs * schedule.stepsPerEpoch }, (_, step) =>
     learningRateAt(schedule, step),
@@ -22,7 +28,7 @@ describe('learningRateAt', () => {
   });
 
   it('cosine anneals from the base rate after the warm-up to 0 at the last step', () => {
-    const schedule: LrSchedule = { ...base, name: 'cosine', warmupEpochs: 1 };
+    const schedule: LrSchedule = { ...base, lrSchedule: 'cosine', warmupEpochs: 1 };
     const values = rates(schedule);
     expect(values[9]).toBeCloseTo(1e-3, 12);
     expect(values[10]).toBeCloseTo(1e-3, 12);
@@ -33,7 +39,7 @@ describe('learningRateAt', () => {
   });
 
   it('matches the closed form at a step picked at random', () => {
-    const schedule: LrSchedule = { ...base, name: 'cosine', epochs: 3, stepsPerEpoch: 7 };
+    const schedule: LrSchedule = { ...base, lrSchedule: 'cosine', epochs: 3, stepsPerEpoch: 7 };
     // No warm-up: 21 steps, t = step / 20.
     expect(learningRateAt(schedule, 13)).toBeCloseTo(1e-3 * 0.5 * (1 + Math.cos((Math.PI * 13) / 20)), 15);
   });

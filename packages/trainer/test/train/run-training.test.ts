@@ -76,7 +76,13 @@ describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
     const outcome = await runTraining(config, quiet);
     expect(outcome.history).toHaveLength(4);
     const stepsPerEpoch = outcome.globalStep / 4;
-    const schedule = { name: 'cosine' as const, baseRate: 3e-3, warmupEpochs: 1, epochs: 4, stepsPerEpoch };
+    const schedule = {
+      lrSchedule: 'cosine' as const,
+      learningRate: 3e-3,
+      warmupEpochs: 1,
+      epochs: 4,
+      stepsPerEpoch,
+    };
     // Each epoch records the rate of its last step.
     for (const record of outcome.history) {
       expect(record.learningRate).toBeCloseTo(learningRateAt(schedule, record.epoch * stepsPerEpoch - 1), 12);
@@ -126,5 +132,37 @@ describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
       });
     });
     expect(maxDiff).toBeLessThanOrEqual(1e-6);
+  }, 180_000);
+
+  it('resumes with another --accumulate (the effective batch is the same), and refuses another --lr', async () => {
+    const config = tinyConfig(synth, 'accumulate-resume', { accumulate: 1, maxSteps: 2 });
+    expect((await runTraining(config, quiet)).status).toBe('max-steps');
+    const otherRate = await runTraining({ ...config, resume: true, learningRate: 1e-2 }, quiet).catch(
+      (error: Error) => error,
+    );
+    expect(String(otherRate)).toMatch(/cannot resume .*learningRate was 0\.003, now 0\.01/);
+    // What the OOM message advises: resume from the last checkpoint with a larger --accumulate.
+    const resumed = await runTraining({ ...config, resume: true, accumulate: 2, maxSteps: 4 }, quiet);
+    expect([resumed.status, resumed.globalStep]).toEqual(['max-steps', 4]);
+    const saved = JSON.parse(await readFile(path.join(config.out, 'latest', 'run-config.json'), 'utf8'));
+    expect(saved.accumulate).toBe(2);
+  }, 180_000);
+
+  it('--no-augment with --cache-features caches and draws no augmented views', async () => {
+    const config = tinyConfig(synth, 'no-augment', {
+      epochs: 1,
+      trainable: 'head',
+      cacheFeatures: true,
+      featureViews: 2,
+      augment: false,
+      featureCacheDir: path.join(synth.root, 'no-augment-cache'),
+    });
+    expect((await runTraining(config, quiet)).status).toBe('completed');
+    const [cache] = await readdir(config.featureCacheDir);
+    expect((await readdir(path.join(config.featureCacheDir, cache!))).sort()).toEqual([
+      'cache.json',
+      'train-centre.f32',
+      'val-centre.f32',
+    ]);
   }, 180_000);
 });

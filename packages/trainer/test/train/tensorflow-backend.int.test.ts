@@ -7,6 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type BackendName, initBackend } from '@food/core/backend';
+import { resolveRunConfig } from '@food/core/checkpoint/run-config';
 import { buildResNet50 } from '@food/core/model/resnet50';
 import { DEFAULT_PREPROCESS } from '@food/core/preprocess/config';
 import { loadCroppedRgb, normalizePixels } from '@food/core/preprocess/image';
@@ -14,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEvaluation } from '../../src/evaluate/run-evaluation.ts';
 import { loadPretrainedBackbone } from '../../src/train/load-pretrained.ts';
-import { RECIPE_DEFAULTS, type TrainConfig } from '../../src/train/run-config.ts';
+import type { TrainConfig } from '../../src/train/run-config.ts';
 import { runTraining } from '../../src/train/run-training.ts';
 import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
 import { repoRoot, runTrainer } from '../helpers/run-trainer.ts';
@@ -91,8 +92,7 @@ describe.skipIf(skip)('checkpoints cross backends: trained on one, evaluated on 
 
   const train = async (backend: BackendName): Promise<string> => {
     await initBackend(backend, () => {});
-    const config: TrainConfig = {
-      ...RECIPE_DEFAULTS,
+    const config: TrainConfig = resolveRunConfig({
       prepared: synth.prepared,
       out: path.join(synth.root, `trained-on-${backend}`),
       blocksPerStage: [1, 1, 1, 1],
@@ -104,7 +104,7 @@ describe.skipIf(skip)('checkpoints cross backends: trained on one, evaluated on 
       epochs: 3,
       batchSize: 8,
       augment: false,
-    };
+    });
     await runTraining(config, { log: () => {}, shouldStop: () => false, progress: false });
     return path.join(config.out, 'best');
   };

@@ -1,9 +1,9 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { initBackend } from '@food/core/backend';
+import { resolveRunConfig } from '@food/core/checkpoint/run-config';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RECIPE_DEFAULTS } from '../../src/train/run-config.ts';
 import { runTraining } from '../../src/train/run-training.ts';
 import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
 import { tensorflowSkipReason, titleFor } from '../helpers/tensorflow-backend.ts';
@@ -24,8 +24,7 @@ describe.skipIf(skip)('training on the tensorflow backend (tfjs-node)', () => {
   it(titleFor('a tiny ResNet learns the synthetic classes and leaves no tensors behind', skip), async () => {
     const before = tf.memory().numTensors;
     const outcome = await runTraining(
-      {
-        ...RECIPE_DEFAULTS,
+      resolveRunConfig({
         prepared: synth.prepared,
         out: path.join(synth.root, 'tiny'),
         blocksPerStage: [1, 1, 1, 1],
@@ -37,7 +36,7 @@ describe.skipIf(skip)('training on the tensorflow backend (tfjs-node)', () => {
         epochs: 16,
         batchSize: 8,
         augment: false,
-      },
+      }),
       { log: () => {}, shouldStop: () => false, progress: false },
     );
     expect(tf.getBackend()).toBe('tensorflow');

@@ -139,7 +139,9 @@ export async function main(argv: string[]): Promise<void> {
           quick: flags.quick,
           runs: flags.runs ?? (flags.quick ? 1 : 3),
           sections: new Set(flags.only ?? SECTIONS),
-          dataRoot: flags.dataRoot ? path.resolve(flags.dataRoot) : path.resolve(REPO_ROOT, DEFAULT_DATA_ROOT),
+          dataRoot: flags.dataRoot
+            ? path.resolve(flags.dataRoot)
+            : path.resolve(REPO_ROOT, DEFAULT_DATA_ROOT),
           note: flags.note,
           trainBatches: flags.trainBatches,
           log,

@@ -63,7 +63,13 @@ export const CLIS: readonly CliSpec[] = [
  * The root package.json scripts that run a single-command program (their entry is the `tsx FILE` of the
  * script). `docs:cli` is left out: it is this generator, and has no flags.
  */
-export const SCRIPTS: readonly string[] = ['setup:tensorflow', 'doctor', 'bench', 'bench:profile', 'bench:serve'];
+export const SCRIPTS: readonly string[] = [
+  'setup:tensorflow',
+  'doctor',
+  'bench',
+  'bench:profile',
+  'bench:serve',
+];
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const OUTPUT = 'docs/cli.md';
@@ -97,7 +103,8 @@ function scriptAnchor(script: string): string {
 /** The file a root package.json script runs with tsx, e.g. `packages/bench/src/cli.ts` for `bench`. */
 export function scriptEntry(scripts: Readonly<Record<string, string>>, script: string): string {
   const entry = /\btsx\s+(\S+\.ts)\b/.exec(scripts[script] ?? '')?.[1];
-  if (entry === undefined) throw new Error(`package.json script "${script}" does not run a .ts file with tsx`);
+  if (entry === undefined)
+    throw new Error(`package.json script "${script}" does not run a .ts file with tsx`);
   return entry;
 }
 

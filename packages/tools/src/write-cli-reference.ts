@@ -7,8 +7,9 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
- * `pnpm docs:cli`: writes docs/cli.md from commander's own `--help` output of every command of the three
- * CLIs, run as a user runs them, so the reference cannot drift from the flags the code accepts.
+ * `pnpm docs:cli`: writes docs/cli.md from the `--help` output of every command of the three CLIs and of
+ * the single-command scripts (SCRIPTS), run as a user runs them, so the reference cannot drift from the
+ * flags the code accepts; the docs check (docs-check.ts) holds every page's `pnpm` commands to it.
  */
 
 export interface CliSpec {

@@ -1,11 +1,13 @@
 # syntax=docker/dockerfile:1
 #
-# Inference server image: `@food/server` and its production dependencies only, CPU (wasm backend).
+# Inference server image: `@food/server` and its production dependencies only, on the CPU: ONNX Runtime
+# when an ONNX export lies beside the checkpoint (`--engine auto`), else tfjs on wasm.
 #
 #   docker build -f docker/serve.Dockerfile -t food101-serve .
-#   docker run --rm -p 5000:5000 -v "$PWD/checkpoints/RUN/best:/checkpoint:ro" food101-serve
+#   docker run --rm -p 5000:5000 -v "$PWD/checkpoints/RUN:/model:ro" -e CHECKPOINT=/model/best food101-serve
 #
-# The checkpoint is not in the image: mount a checkpoint folder read-only at /checkpoint.
+# The checkpoint is not in the image: mount a run folder (its best.onnx beside best/) or a checkpoint
+# folder read-only, and point CHECKPOINT at the checkpoint (default /checkpoint).
 
 FROM node:24.22.3-bookworm-slim AS build
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false

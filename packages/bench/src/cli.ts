@@ -1,7 +1,9 @@
 #!/usr/bin/env -S npx tsx
 /**
  * `pnpm bench`: measures the CPU paths (ResNet-50 forward and train step on wasm, inference throughput,
- * preprocessing, per-backend, PyTorch reference) and writes docs/benchmarks.md.
+ * preprocessing, per-backend, PyTorch reference) and writes reports/benchmarks.md. The committed
+ * docs/benchmarks.md changes only with `--write-docs`: a run on a loaded laptop must not silently replace
+ * the published figures.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,6 +15,10 @@ import { parseResults, serializeResults } from './results-file.ts';
 import { type BenchResults, formatDuration, runBench, SECTIONS, type Section } from './run-bench.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+/** Defaults relative to the repository root, as the help shows them (docs/cli.md is the same on every clone). */
+const DEFAULT_OUT = 'reports/benchmarks.md';
+const DOCS_PAGE = 'docs/benchmarks.md';
+const DEFAULT_DATA_ROOT = '../shared/data/food10';
 
 export function parseRuns(value: string): number {
   const runs = Number(value);
@@ -52,14 +58,15 @@ export function parseSections(value: string): Section[] {
 export function buildBenchProgram(): Command {
   return new Command('bench')
     .description(
-      'Measure training, inference and preprocessing speed on this machine and write docs/benchmarks.md.',
+      `Measure training, inference and preprocessing speed on this machine and write ${DEFAULT_OUT} (${DOCS_PAGE} with --write-docs).`,
     )
     .option(
       '--quick',
       'tiny model and few images: checks the harness in seconds (numbers are not meaningful)',
       false,
     )
-    .option('--out <file>', 'where to write the report', path.join(REPO_ROOT, 'docs/benchmarks.md'))
+    .option('--out <file>', `where to write the report (default: ${DEFAULT_OUT})`)
+    .option('--write-docs', `rewrite the committed ${DOCS_PAGE} instead (not with --out)`, false)
     .option(
       '--runs <n>',
       'timed runs per measurement, after one warm-up run (default 3; 1 with --quick)',
@@ -76,8 +83,7 @@ export function buildBenchProgram(): Command {
     .option('--note <text>', 'a sentence for the report header, e.g. what else ran on the machine')
     .option(
       '--data-root <dir>',
-      'Food-101-layout folder with images/<class>/*.jpg',
-      path.resolve(REPO_ROOT, '../shared/data/food10'),
+      `Food-101-layout folder with images/<class>/*.jpg (default: ${DEFAULT_DATA_ROOT}, from the repository root)`,
     )
     .addHelpText(
       'after',
@@ -87,12 +93,13 @@ Each measurement runs in its own Node process: a run that exhausts the 4 GiB was
 same network for the ratio column; without it those rows say "not measured".
 
 Examples:
-  pnpm bench                                  # everything, ~15-25 min on 2 cores; writes docs/benchmarks.md
+  pnpm bench                                  # everything, ~15-25 min on 2 cores; writes ${DEFAULT_OUT}
+  pnpm bench --write-docs                     # the same, and replaces ${DOCS_PAGE} (commit it)
   pnpm bench --only forward,train --runs 5    # model timings only
   pnpm bench --note "CI runner, nothing else running"
   pnpm bench --quick --out /tmp/bench.md      # tiny model, seconds: checks the harness
   pnpm bench --json /tmp/bench.json           # keep the raw numbers ...
-  pnpm bench --render /tmp/bench.json         # ... and rewrite docs/benchmarks.md from them`,
+  pnpm bench --render /tmp/bench.json         # ... and write the report from them`,
     )
     .exitOverride()
     .showHelpAfterError('(run with --help for usage and examples)');
@@ -100,10 +107,11 @@ Examples:
 
 interface BenchFlags {
   quick: boolean;
-  out: string;
+  out?: string;
+  writeDocs: boolean;
   runs?: number;
   only?: Section[];
-  dataRoot: string;
+  dataRoot?: string;
   note?: string;
   trainBatches?: number[];
   json?: string;
@@ -124,27 +132,40 @@ export async function main(argv: string[]): Promise<void> {
   const flags = program.opts<BenchFlags>();
   const log = (line: string) => process.stderr.write(`${line}\n`);
   try {
+    const out = reportPath(flags);
     const results = flags.render
       ? await readResults(flags.render)
       : await runBench({
           quick: flags.quick,
           runs: flags.runs ?? (flags.quick ? 1 : 3),
           sections: new Set(flags.only ?? SECTIONS),
-          dataRoot: path.resolve(flags.dataRoot),
+          dataRoot: flags.dataRoot
+            ? path.resolve(flags.dataRoot)
+            : path.resolve(REPO_ROOT, DEFAULT_DATA_ROOT),
           note: flags.note,
           trainBatches: flags.trainBatches,
           log,
         });
     if (flags.json) await writeFileIn(flags.json, serializeResults(results));
-    await writeFileIn(flags.out, renderReport(results) + (await keptSections(flags.out)));
+    await writeFileIn(out, renderReport(results) + (await keptSections(out)));
     log(
-      `bench: wrote ${flags.out}${flags.render ? ` from ${flags.render}` : ` (${formatDuration(results.seconds)})`}`,
+      `bench: wrote ${path.relative(process.cwd(), out) || out}${flags.render ? ` from ${flags.render}` : ` (${formatDuration(results.seconds)})`}` +
+        (flags.writeDocs ? '' : `; ${DOCS_PAGE} is unchanged (--write-docs replaces it)`),
     );
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     log(`error: ${error.message}`);
     process.exitCode = 1;
   }
+}
+
+/** The report's file: `--out`, the committed page with `--write-docs`, else reports/benchmarks.md. */
+export function reportPath(flags: Pick<BenchFlags, 'out' | 'writeDocs'>): string {
+  if (flags.out !== undefined && flags.writeDocs) {
+    throw new UserError(`--out and --write-docs both name the report's file: pass one of them.`);
+  }
+  if (flags.out !== undefined) return path.resolve(flags.out);
+  return path.join(REPO_ROOT, flags.writeDocs ? DOCS_PAGE : DEFAULT_OUT);
 }
 
 async function readResults(file: string): Promise<BenchResults> {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseBatches, parseRuns, parseSections } from '../src/cli.ts';
+import { parseBatches, parseRuns, parseSections, reportPath } from '../src/cli.ts';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const run = promisify(execFile);
@@ -29,6 +29,20 @@ describe('bench flags', () => {
       code: 1,
       stderr: expect.stringContaining('whole number of runs'),
     });
+  });
+});
+
+describe('where pnpm bench writes', () => {
+  const repoRoot = path.resolve(import.meta.dirname, '../../..');
+
+  it('leaves the committed docs/benchmarks.md alone unless --write-docs asks for it', () => {
+    expect(reportPath({ writeDocs: false })).toBe(path.join(repoRoot, 'reports/benchmarks.md'));
+    expect(reportPath({ writeDocs: true })).toBe(path.join(repoRoot, 'docs/benchmarks.md'));
+    expect(reportPath({ out: 'x/bench.md', writeDocs: false })).toBe(path.resolve('x/bench.md'));
+  });
+
+  it('refuses --out with --write-docs rather than pick one', () => {
+    expect(() => reportPath({ out: 'x.md', writeDocs: true })).toThrow(/pass one of them/);
   });
 });
 

@@ -1,14 +1,15 @@
 #!/usr/bin/env -S npx tsx
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
- * `pnpm docs:cli`: writes docs/cli.md from commander's own `--help` output of every command of the three
- * CLIs, run as a user runs them, so the reference cannot drift from the flags the code accepts.
+ * `pnpm docs:cli`: writes docs/cli.md from the `--help` output of every command of the three CLIs and of
+ * the single-command scripts (SCRIPTS), run as a user runs them, so the reference cannot drift from the
+ * flags the code accepts; the docs check (docs-check.ts) holds every page's `pnpm` commands to it.
  */
 
 export interface CliSpec {
@@ -24,7 +25,15 @@ export interface CliSpec {
 
 export interface CommandHelp {
   cli: CliSpec;
+  /** The command as typed after the program, e.g. `train` or `runs compare`. */
   command: string;
+  help: string;
+}
+
+/** A package.json script that runs a program without subcommands, e.g. `pnpm bench`. */
+export interface ScriptHelp {
+  /** The script's name in package.json, e.g. `bench:serve`. */
+  script: string;
   help: string;
 }
 
@@ -51,6 +60,18 @@ export const CLIS: readonly CliSpec[] = [
   },
 ];
 
+/**
+ * The root package.json scripts that run a single-command program (their entry is the `tsx FILE` of the
+ * script). `docs:cli` is left out: it is this generator, and has no flags.
+ */
+export const SCRIPTS: readonly string[] = [
+  'setup:tensorflow',
+  'doctor',
+  'bench',
+  'bench:profile',
+  'bench:serve',
+];
+
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const OUTPUT = 'docs/cli.md';
 
@@ -70,14 +91,28 @@ export function listCommands(programHelp: string): string[] {
   return names;
 }
 
-/** The anchor GitHub gives the heading `### NAME COMMAND`. */
+/** The anchor GitHub gives the heading `### NAME COMMAND` (`runs compare` → `runs-compare`). */
 function anchor(cli: CliSpec, command: string): string {
-  return `${cli.name}-${command}`;
+  return `${cli.name}-${command.replaceAll(' ', '-')}`;
+}
+
+/** The anchor GitHub gives the heading `### pnpm SCRIPT` (it drops the colon of `bench:serve`). */
+function scriptAnchor(script: string): string {
+  return `pnpm-${script.replaceAll(':', '')}`;
+}
+
+/** The file a root package.json script runs with tsx, e.g. `packages/bench/src/cli.ts` for `bench`. */
+export function scriptEntry(scripts: Readonly<Record<string, string>>, script: string): string {
+  const entry = /\btsx\s+(\S+\.ts)\b/.exec(scripts[script] ?? '')?.[1];
+  if (entry === undefined)
+    throw new Error(`package.json script "${script}" does not run a .ts file with tsx`);
+  return entry;
 }
 
 /** The whole docs/cli.md: how to run each CLI, a table of contents, then one section per command. */
 export function renderCliReference(
   programs: ReadonlyArray<{ cli: CliSpec; commands: CommandHelp[] }>,
+  scripts: readonly ScriptHelp[] = [],
 ): string {
   const lines = [
     '# Command-line reference',
@@ -100,11 +135,20 @@ export function renderCliReference(
       `- \`${cli.name}\`: ${commands.map(({ command }) => `[${command}](#${anchor(cli, command)})`).join(', ')}`,
     );
   }
+  if (scripts.length > 0) {
+    lines.push(
+      `- scripts without subcommands: ${scripts.map(({ script }) => `[pnpm ${script}](#${scriptAnchor(script)})`).join(', ')}`,
+    );
+  }
   for (const { cli, commands } of programs) {
     lines.push('', `## ${cli.name}`);
     for (const { command, help } of commands) {
       lines.push('', `### ${cli.name} ${command}`, '', '```text', help.trimEnd(), '```');
     }
+  }
+  if (scripts.length > 0) lines.push('', '## Scripts');
+  for (const { script, help } of scripts) {
+    lines.push('', `### pnpm ${script}`, '', '```text', help.trimEnd(), '```');
   }
   return `${lines.join('\n').trimEnd()}\n`;
 }
@@ -150,19 +194,50 @@ async function mapWithLimit<T, R>(
   return results;
 }
 
-/** Collects the help of every command of `clis` (each CLI process loads TensorFlow.js: run a few at once). */
-export async function generateCliReference(clis: readonly CliSpec[] = CLIS): Promise<string> {
+/** The commands a help lists, or none (a help without a `Commands:` section). */
+function subcommandsOf(help: string): string[] {
+  return /^Commands:\s*$/m.test(help) ? listCommands(help) : [];
+}
+
+/**
+ * Collects the help of every command of `clis`, one level of nested commands included (`runs compare`),
+ * and of every single-command `scripts` entry (each process loads TensorFlow.js: run a few at once).
+ */
+export async function generateCliReference(
+  clis: readonly CliSpec[] = CLIS,
+  scripts: readonly string[] = SCRIPTS,
+): Promise<string> {
   const programs = await Promise.all(
     clis.map(async (cli) => ({ cli, commands: listCommands(await runCli(cli.entry, ['--help'])) })),
   );
+  const limit = availableParallelism();
   const jobs = programs.flatMap(({ cli, commands }) => commands.map((command) => ({ cli, command })));
-  const helps = await mapWithLimit(jobs, availableParallelism(), async ({ cli, command }) => ({
+  const helps = await mapWithLimit(jobs, limit, async ({ cli, command }) => ({
     cli,
     command,
     help: await runCli(cli.entry, [command, '--help']),
   }));
+  const nestedJobs = helps.flatMap(({ cli, command, help }) =>
+    subcommandsOf(help).map((sub) => ({ cli, command: `${command} ${sub}` })),
+  );
+  const nested = await mapWithLimit(nestedJobs, limit, async ({ cli, command }) => ({
+    cli,
+    command,
+    help: await runCli(cli.entry, [...command.split(' '), '--help']),
+  }));
+  // Each nested command right after its parent.
+  const ordered = helps.flatMap((parent) => [
+    parent,
+    ...nested.filter(({ cli, command }) => cli === parent.cli && command.startsWith(`${parent.command} `)),
+  ]);
+  const packageScripts = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')).scripts;
+  const scriptHelps = await mapWithLimit(scripts, limit, async (script) => ({
+    script,
+    help: await runCli(path.join(REPO_ROOT, scriptEntry(packageScripts, script)), ['--help']),
+  }));
   return renderCliReference(
-    programs.map(({ cli }) => ({ cli, commands: helps.filter((help) => help.cli === cli) })),
+    programs.map(({ cli }) => ({ cli, commands: ordered.filter((help) => help.cli === cli) })),
+    scriptHelps,
   );
 }
 

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Ignore } from '@balena/dockerignore';
+import { BEST, CHECKPOINT_FOLDER, defaultOnnxPath } from '@food/core/checkpoint/run-layout';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Copy, type Dockerfile, DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { validate as lintDockerfile } from 'dockerfile-utils';
@@ -474,15 +475,22 @@ describe('docker/compose.yaml', () => {
   });
 
   it.each(servicesBuiltFrom('docker/serve.Dockerfile'))(
-    '%s mounts the checkpoint read-only at CHECKPOINT and keeps the image healthcheck',
+    '%s mounts a run folder read-only, serves its best checkpoint and keeps the image healthcheck',
     (name) => {
       const service = services[name]!;
-      expect(service.environment?.CHECKPOINT).toBe('/checkpoint');
       expect(service.environment?.PORT).toBe(stageVariables(dockerfiles.serve.stages.at(-1)!).get('PORT'));
-      const checkpointMount = (service.volumes ?? []).find(
-        (volume) => typeof volume !== 'string' && volume.target === '/checkpoint',
-      );
-      expect(checkpointMount).toMatchObject({ type: 'bind', read_only: true });
+      const checkpoint = service.environment?.CHECKPOINT ?? '';
+      const runMount = (service.volumes ?? [])
+        .flatMap((volume) => (typeof volume === 'string' ? [] : [volume]))
+        .find((volume) => volume.target === path.posix.dirname(checkpoint));
+      expect(runMount, 'a mount holding CHECKPOINT').toMatchObject({ type: 'bind', read_only: true });
+      // The run layout (core/checkpoint/run-layout.ts): the mount is a run folder (checkpoints/RUN), not a
+      // checkpoint folder, so the export `--engine auto` looks for beside `best` is inside it.
+      expect(path.posix.basename(checkpoint)).toBe(BEST);
+      const source = runMount?.source ?? '';
+      expect(path.posix.basename(path.posix.dirname(source))).toBe('checkpoints');
+      expect(path.posix.basename(source)).not.toMatch(CHECKPOINT_FOLDER);
+      expect(defaultOnnxPath(checkpoint).startsWith(`${runMount?.target}/`)).toBe(true);
       // The healthcheck is the image's HEALTHCHECK (/api/ready); compose must not switch it off.
       expect(byKeyword(dockerfiles.serve.dockerfile.getInstructions(), 'HEALTHCHECK')).toHaveLength(1);
       expect(service.healthcheck?.disable).not.toBe(true);

@@ -1,5 +1,6 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { readEvaluationMetrics } from '@food/core/report/report-metrics-file';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot, runTools } from '../helpers/run-tools.ts';
 
@@ -33,7 +34,7 @@ describe('pnpm demo --no-serve', () => {
     const runConfig = JSON.parse(await readFile(path.join(best, 'run-config.json'), 'utf8'));
     expect(runConfig.dataset).toEqual({ name: '4 synthetic classes', synthetic: true });
     const report = path.join(repoRoot, 'reports', workdir);
-    const metrics = JSON.parse(await readFile(path.join(report, 'metrics.json'), 'utf8'));
+    const metrics = await readEvaluationMetrics(report);
     expect(metrics.numImages).toBe(80); // 4 classes × 20 official-style test images
     expect(metrics.accuracy).toBeGreaterThan(0.25); // better than chance on 4 classes
     expect(await readFile(path.join(report, 'report.html'), 'utf8')).toContain('<html');

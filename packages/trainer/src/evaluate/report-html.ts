@@ -2,10 +2,11 @@
  * report.html: one self-contained page (inline CSS and SVG, thumbnails as data: URIs, no scripts, no
  * network), so it can be attached to an issue or opened from a CI artifact as is.
  */
+
+import type { EvaluationMetrics, MetricsSummary } from '@food/core/report/evaluation-metrics';
 import { bytes, count, milliseconds, percent, points, score, ttaNote } from './format.ts';
 import { PAGE_STYLE } from './page-style.ts';
-import type { MetricsFile, ReportInput } from './report-input.ts';
-import type { MetricsSummary } from './summarize.ts';
+import type { ReportInput } from './report-input.ts';
 
 export const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
@@ -58,7 +59,7 @@ ${perClassTable(input)}
 `;
 }
 
-function headline(metrics: MetricsFile): string {
+function headline(metrics: EvaluationMetrics): string {
   const card = (label: string, value: string, detail: string) =>
     `<div class="card"><div class="label">${label}</div><div class="value">${value}</div><div class="detail">${detail}</div></div>`;
   const latency = metrics.latency;
@@ -72,7 +73,7 @@ function headline(metrics: MetricsFile): string {
 </section>`;
 }
 
-function baselines(metrics: MetricsFile): string {
+function baselines(metrics: EvaluationMetrics): string {
   const majority = metrics.baselines.majorityClass;
   const compare = metrics.baselines.compare;
   const row = (

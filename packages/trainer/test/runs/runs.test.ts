@@ -2,6 +2,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { initBackend } from '@food/core/backend';
 import { UserError } from '@food/core/errors';
+import { readEvaluationMetrics } from '@food/core/report/report-metrics-file';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register } from '../../src/commands/runs.ts';
 import { runEvaluation } from '../../src/evaluate/run-evaluation.ts';
@@ -91,7 +92,7 @@ describe('readRuns', () => {
   });
 
   it("takes test top-1 from the evaluate report about the run's checkpoint, and only that run's", async () => {
-    const metrics = JSON.parse(await readFile(path.join(reportsDir, 'fast-test', 'metrics.json'), 'utf8'));
+    const metrics = await readEvaluationMetrics(path.join(reportsDir, 'fast-test'));
     expect(runNamed('fast').test).toMatchObject({
       top1: metrics.accuracy,
       top5: metrics.top5Accuracy,

@@ -1,5 +1,8 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { multipartBody } from '@food/core/testing/multipart-body';
+import { gradient, makePng, makePngBomb, TINY_GIF, TINY_WEBP } from '@food/core/testing/synthetic-images';
+import { createTinyCheckpoint, TINY_CLASSES, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import * as tf from '@tensorflow/tfjs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,8 +10,6 @@ import { buildApp } from '../src/app.ts';
 import { predictImage } from '../src/client/predict-client.ts';
 import { DEFAULTS } from '../src/config.ts';
 import { type RunningServer, startServer } from '../src/server.ts';
-import { gradient, makePng, makePngBomb, multipartBody, TINY_GIF, TINY_WEBP } from './helpers/images.ts';
-import { createTinyCheckpoint, TINY_CLASSES, type TinyCheckpoint } from './helpers/tiny-checkpoint.ts';
 
 let checkpoint: TinyCheckpoint;
 let app: FastifyInstance;

@@ -3,9 +3,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { multipartBody } from '@food/core/testing/multipart-body';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { multipartBody } from './helpers/images.ts';
 
 // Training/serving skew guard, end to end through the user-facing commands: the probabilities that
 // `pnpm evaluate` records for a file equal what `/api/predict` answers for the same file (same backend).

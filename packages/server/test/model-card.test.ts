@@ -1,10 +1,10 @@
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createTinyCheckpoint, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { writeEvaluationReport } from './helpers/evaluation-report.ts';
-import { createTinyCheckpoint, type TinyCheckpoint } from './helpers/tiny-checkpoint.ts';
 
 // The model card joins three folders: the checkpoint, the evaluation report (--report) and the run.
 let checkpoint: TinyCheckpoint;

@@ -1,9 +1,9 @@
 import { Agent, request } from 'node:http';
+import { gradient, makePng } from '@food/core/testing/synthetic-images';
+import { createTinyCheckpoint, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../src/config.ts';
 import { startServer } from '../src/server.ts';
-import { gradient, makePng } from './helpers/images.ts';
-import { createTinyCheckpoint, type TinyCheckpoint } from './helpers/tiny-checkpoint.ts';
 
 let checkpoint: TinyCheckpoint;
 

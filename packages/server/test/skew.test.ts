@@ -6,11 +6,12 @@ import { loadCheckpoint } from '@food/core/checkpoint/load-checkpoint';
 import type { InferenceEngine } from '@food/core/engine/inference-engine';
 import { createTfjsEngine } from '@food/core/engine/tfjs-engine';
 import { preprocessImage } from '@food/core/preprocess/image';
+import { multipartBody } from '@food/core/testing/multipart-body';
+import { gradient, makePng } from '@food/core/testing/synthetic-images';
+import { createTinyCheckpoint, TINY_CLASSES, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { gradient, makePng, multipartBody } from './helpers/images.ts';
-import { createTinyCheckpoint, TINY_CLASSES, type TinyCheckpoint } from './helpers/tiny-checkpoint.ts';
 
 // Training/serving skew guard: the API's probabilities for a file must be what the engine gives for
 // preprocessImage(file) with the checkpoint's preprocess.json, on the same backend.

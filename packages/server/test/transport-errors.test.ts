@@ -1,8 +1,8 @@
 import { connect } from 'node:net';
+import { createTinyCheckpoint, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../src/config.ts';
 import { type RunningServer, startServer } from '../src/server.ts';
-import { createTinyCheckpoint, type TinyCheckpoint } from './helpers/tiny-checkpoint.ts';
 
 let checkpoint: TinyCheckpoint;
 let server: RunningServer;

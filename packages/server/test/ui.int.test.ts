@@ -2,11 +2,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gradient, makeBlankPng, makePng } from '@food/core/testing/synthetic-images';
+import { createTinyCheckpoint, TINY_CLASSES, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../src/server.ts';
-import { gradient, makeBlankPng, makePng } from './helpers/images.ts';
-import { createTinyCheckpoint, TINY_CLASSES, type TinyCheckpoint } from './helpers/tiny-checkpoint.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));

@@ -1,8 +1,8 @@
+import { gradient, makePng } from '@food/core/testing/synthetic-images';
+import { createTinyCheckpoint, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
-import { gradient, makePng } from '../helpers/images.ts';
-import { createTinyCheckpoint, type TinyCheckpoint } from '../helpers/tiny-checkpoint.ts';
 
 let checkpoint: TinyCheckpoint;
 const apps: FastifyInstance[] = [];

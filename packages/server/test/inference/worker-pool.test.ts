@@ -1,9 +1,9 @@
+import { gradient, makePng } from '@food/core/testing/synthetic-images';
+import { createTinyCheckpoint, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import type { WorkerPool } from '../../src/inference/worker-pool.ts';
-import { gradient, makePng } from '../helpers/images.ts';
-import { createTinyCheckpoint, type TinyCheckpoint } from '../helpers/tiny-checkpoint.ts';
 
 // Worker threads run the real production path: worker-bootstrap.mjs registers tsx, the worker loads the
 // checkpoint itself, and batches travel as transferred Float32Arrays.

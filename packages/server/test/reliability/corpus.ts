@@ -1,6 +1,7 @@
 import { deflateSync } from 'node:zlib';
+import { multipartBody } from '@food/core/testing/multipart-body';
+import { gradient, makePng, makePngBomb } from '@food/core/testing/synthetic-images';
 import sharp, { type Sharp } from 'sharp';
-import { gradient, makePng, makePngBomb, multipartBody } from '../helpers/images.ts';
 
 /**
  * A corpus of bad and odd uploads, generated at test time (sharp writes most formats, the rest are

@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { gradient, makePng } from '@food/core/testing/synthetic-images';
+import { createTinyCheckpoint, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import type { WorkerPool } from '../../src/inference/worker-pool.ts';
-import { gradient, makePng } from '../helpers/images.ts';
-import { createTinyCheckpoint, type TinyCheckpoint } from '../helpers/tiny-checkpoint.ts';
 
 // Faults while serving: the checkpoint changes under a running server, and a worker dies with
 // requests queued behind it. (SIGTERM draining is covered by server.test.ts and cli.int.test.ts.)

@@ -1,8 +1,8 @@
+import { gradient, makePng } from '@food/core/testing/synthetic-images';
+import { createTinyCheckpoint, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
-import { gradient, makePng } from '../helpers/images.ts';
-import { createTinyCheckpoint, type TinyCheckpoint } from '../helpers/tiny-checkpoint.ts';
 
 // A short, bounded form of `pnpm bench:serve`: more clients than the server can take, for 3 s. Load is
 // shed with 503 + Retry-After, never a 5xx of another kind, a dropped connection or a hang, and the

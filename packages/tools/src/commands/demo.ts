@@ -6,16 +6,19 @@ import { BACKEND_CHOICES_HELP, type BackendName, initBackend, parseBackendName }
 import { runPaths } from '@food/core/checkpoint/run-layout';
 import { UserError } from '@food/core/errors';
 import { parsePositiveInteger } from '@food/core/parse-number';
-import { prepareDataset } from '@food/trainer/data/prepare';
-import { computeTrainingStats } from '@food/trainer/data/stats';
-import { synthesizeDataset } from '@food/trainer/data/synth';
-import { runEvaluation } from '@food/trainer/evaluate/run-evaluation';
-import { exportBest } from '@food/trainer/export/export-best';
-import { progressMode } from '@food/trainer/progress';
-import { DEFAULT_FEATURE_CACHE } from '@food/trainer/train/feature-cache';
-import { DEMO_FINE_TUNE } from '@food/trainer/train/presets';
-import { RECIPE_DEFAULTS, type TrainConfig } from '@food/trainer/train/run-config';
-import { runTraining } from '@food/trainer/train/run-training';
+import {
+  computeTrainingStats,
+  DEFAULT_FEATURE_CACHE,
+  DEMO_FINE_TUNE,
+  exportBest,
+  prepareDataset,
+  progressMode,
+  RECIPE_DEFAULTS,
+  runEvaluation,
+  runTraining,
+  synthesizeDataset,
+  type TrainConfig,
+} from '@food/trainer/pipeline';
 import type { Command } from 'commander';
 
 interface DemoFlags {

@@ -1,3 +1,7 @@
+/**
+ * PNG files made byte by byte (no image library), of any size and content, and broken ones: what the
+ * server's tests upload and `pnpm bench:serve` posts.
+ */
 import { deflateSync } from 'node:zlib';
 
 /** A 1×1 GIF and a 1×1 lossless WebP (well-known minimal files). */
@@ -90,26 +94,4 @@ export function makeBlankPng(width: number, height: number, completeUpTo = 40_00
     chunk('IDAT', deflateSync(rows)),
     chunk('IEND', new Uint8Array()),
   ]);
-}
-
-/** A multipart/form-data body for `inject()`. */
-export function multipartBody(
-  parts: Array<{ name: string; value: Uint8Array | string; filename?: string; contentType?: string }>,
-): { payload: Buffer; headers: Record<string, string> } {
-  const boundary = '----food-test-boundary';
-  const chunks: Buffer[] = [];
-  for (const part of parts) {
-    const disposition = part.filename
-      ? `form-data; name="${part.name}"; filename="${part.filename}"`
-      : `form-data; name="${part.name}"`;
-    const type = part.filename ? `\r\nContent-Type: ${part.contentType ?? 'application/octet-stream'}` : '';
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}${type}\r\n\r\n`));
-    chunks.push(Buffer.from(part.value));
-    chunks.push(Buffer.from('\r\n'));
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return {
-    payload: Buffer.concat(chunks),
-    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
-  };
 }

@@ -63,15 +63,16 @@ export interface TinyCheckpoint {
 }
 
 /**
- * A real checkpoint (saveCheckpoint, with the typed parts the trainer passes it) of a tiny ResNet (width 1/16, one block per stage, 32×32 input,
- * 5 classes), with metrics and a curves.svg, so the server runs the production path end to end in seconds.
+ * A real checkpoint (saveCheckpoint, with the typed parts the trainer passes it) of a tiny ResNet (width
+ * 1/16, one block per stage, 32×32 input, 5 classes), with metrics and a curves.svg, so the server's
+ * tests, `pnpm bench:serve` without --checkpoint and the deploy checks run the production path in seconds.
  */
 export async function createTinyCheckpoint(
   options: { withAssets?: boolean; classes?: string[]; runConfig?: Partial<RunConfig> } = {},
 ): Promise<TinyCheckpoint> {
   const classes = options.classes ?? TINY_CLASSES;
   await initBackend('cpu', () => {});
-  const root = await mkdtemp(path.join(tmpdir(), 'food-server-'));
+  const root = await mkdtemp(path.join(tmpdir(), 'food-tiny-checkpoint-'));
   const dir = runPaths(path.join(root, 'tiny-run')).best;
   const model = buildResNet50({
     numClasses: classes.length,

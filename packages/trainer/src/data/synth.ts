@@ -73,18 +73,7 @@ function formatSplitJson(classes: readonly string[], lists: ReadonlyMap<string, 
  */
 export async function synthesizeDataset(options: SynthOptions): Promise<SynthResult> {
   const { outDir, imagesPerClass, seed } = options;
-  if (!Number.isInteger(options.classes) || options.classes < 1)
-    throw new UserError('--classes must be at least 1');
-  if (!Number.isInteger(imagesPerClass) || imagesPerClass < 4) {
-    throw new UserError('--images-per-class must be at least 4 (3 train, 1 test)');
-  }
-  for (const existing of ['images', 'meta']) {
-    if (await stat(path.join(outDir, existing)).catch(() => undefined)) {
-      throw new UserError(
-        `${path.join(outDir, existing)} already exists; choose an empty --out folder or delete it`,
-      );
-    }
-  }
+  await checkSynthOptions(options);
   const classes = synthClassNames(options.classes);
   // alea: seeded and several times faster than the default ARC4 stream for per-pixel noise.
   const random = seedrandom.alea(`synth:${seed}`);
@@ -138,6 +127,33 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
     await writeFile(file, jpeg);
   });
 
+  await writeMeta(outDir, classes, trainLists, testLists);
+  const count = (lists: Map<string, string[]>) =>
+    [...lists.values()].reduce((sum, list) => sum + list.length, 0);
+  return { classes, train: count(trainLists), test: count(testLists) };
+}
+
+async function checkSynthOptions({ outDir, classes, imagesPerClass }: SynthOptions): Promise<void> {
+  if (!Number.isInteger(classes) || classes < 1) throw new UserError('--classes must be at least 1');
+  if (!Number.isInteger(imagesPerClass) || imagesPerClass < 4) {
+    throw new UserError('--images-per-class must be at least 4 (3 train, 1 test)');
+  }
+  for (const existing of ['images', 'meta']) {
+    if (await stat(path.join(outDir, existing)).catch(() => undefined)) {
+      throw new UserError(
+        `${path.join(outDir, existing)} already exists; choose an empty --out folder or delete it`,
+      );
+    }
+  }
+}
+
+/** meta/: the class list, readable labels and both splits, as .txt and .json like the official set. */
+async function writeMeta(
+  outDir: string,
+  classes: readonly string[],
+  trainLists: Map<string, string[]>,
+  testLists: Map<string, string[]>,
+): Promise<void> {
   const lines = (values: Iterable<string>) => `${[...values].join('\n')}\n`;
   const meta: Record<string, string> = {
     'classes.txt': lines(classes),
@@ -148,7 +164,4 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
     'test.json': formatSplitJson(classes, testLists),
   };
   for (const [name, text] of Object.entries(meta)) await writeFile(path.join(outDir, 'meta', name), text);
-  const count = (lists: Map<string, string[]>) =>
-    [...lists.values()].reduce((sum, list) => sum + list.length, 0);
-  return { classes, train: count(trainLists), test: count(testLists) };
 }

@@ -2,7 +2,20 @@
  * The report's charts as standalone SVG, drawn by Vega (scales, axes, legends and layout from a
  * maintained library, rendered headless in Node: no browser, no canvas).
  */
-import { type Axis, type GroupMark, parse, type ScaleData, type Spec, View } from 'vega';
+import {
+  type Axis,
+  type ColorValueRef,
+  type Compare,
+  type GroupMark,
+  type Legend,
+  type LineEncodeEntry,
+  type Mark,
+  parse,
+  type Scale,
+  type ScaleData,
+  type Spec,
+  View,
+} from 'vega';
 import type { EpochRecord } from '../train/history.ts';
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
@@ -49,7 +62,6 @@ export async function confusionSvg(
       diagonal: trueIndex === predictedIndex,
     }));
   });
-  const showCounts = numClasses <= 20;
   const spec: Spec = {
     $schema: 'https://vega.github.io/schema/vega/v6.json',
     width: cellSize * numClasses,
@@ -63,29 +75,7 @@ export async function confusionSvg(
       { name: 'y', type: 'band', domain: [...classes], range: 'height' },
       { name: 'color', type: 'linear', domain: [0, 1], range: { scheme: 'blues' }, zero: true },
     ],
-    axes: [
-      {
-        orient: 'bottom',
-        scale: 'x',
-        title: 'predicted class',
-        labelAngle: -60,
-        labelAlign: 'right',
-        labelBaseline: 'middle',
-        labelFontSize: cellSize < 16 ? 9 : 11,
-        labelLimit: 160,
-        domain: false,
-        ticks: false,
-      },
-      {
-        orient: 'left',
-        scale: 'y',
-        title: 'true class',
-        labelFontSize: cellSize < 16 ? 9 : 11,
-        labelLimit: 160,
-        domain: false,
-        ticks: false,
-      },
-    ],
+    axes: confusionAxes(cellSize),
     legends: [
       {
         fill: 'color',
@@ -96,53 +86,73 @@ export async function confusionSvg(
         gradientLength: Math.min(240, cellSize * numClasses),
       },
     ],
-    marks: [
-      {
-        type: 'rect',
-        from: { data: 'cells' },
-        encode: {
-          enter: {
-            x: { scale: 'x', field: 'predictedClass' },
-            width: { scale: 'x', band: 1 },
-            y: { scale: 'y', field: 'trueClass' },
-            height: { scale: 'y', band: 1 },
-            // Empty cells stay white so the few mistakes stand out from the background.
-            fill: [
-              { test: 'datum.count === 0', value: '#ffffff' },
-              { scale: 'color', field: 'share' },
-            ],
-            stroke: [{ test: 'datum.diagonal', value: '#9ca3af' }, { value: '#f3f4f6' }],
-            strokeWidth: { value: 0.5 },
-            description: {
-              signal:
-                "'true ' + datum.trueClass + ', predicted ' + datum.predictedClass + ': ' + datum.count + ' (' + format(datum.share, '.1%') + ' of ' + datum.trueClass + ')'",
-            },
-          },
-        },
-      },
-      ...(showCounts
-        ? [
-            {
-              type: 'text' as const,
-              from: { data: 'cells' },
-              aria: false,
-              encode: {
-                enter: {
-                  x: { scale: 'x', field: 'predictedClass', band: 0.5 },
-                  y: { scale: 'y', field: 'trueClass', band: 0.5 },
-                  align: { value: 'center' as const },
-                  baseline: { value: 'middle' as const },
-                  fontSize: { value: cellSize < 30 ? 9 : 11 },
-                  text: { signal: "datum.count === 0 ? '' : datum.count" },
-                  fill: [{ test: 'datum.share > 0.5', value: '#ffffff' }, { value: '#111827' }],
-                },
-              },
-            },
-          ]
-        : []),
-    ],
+    marks: [cellMark(), ...(numClasses <= 20 ? [countMark(cellSize)] : [])],
   };
   return addCellTitles(await renderSvg(spec));
+}
+
+/** Class names along both sides, smaller for many classes; the band itself is the tick. */
+function confusionAxes(cellSize: number): Axis[] {
+  const labels = { labelFontSize: cellSize < 16 ? 9 : 11, labelLimit: 160, domain: false, ticks: false };
+  return [
+    {
+      orient: 'bottom',
+      scale: 'x',
+      title: 'predicted class',
+      labelAngle: -60,
+      labelAlign: 'right',
+      labelBaseline: 'middle',
+      ...labels,
+    },
+    { orient: 'left', scale: 'y', title: 'true class', ...labels },
+  ];
+}
+
+/** One rect per cell, coloured by its share of the true class, labelled for the `<title>` on hover. */
+function cellMark(): Mark {
+  return {
+    type: 'rect',
+    from: { data: 'cells' },
+    encode: {
+      enter: {
+        x: { scale: 'x', field: 'predictedClass' },
+        width: { scale: 'x', band: 1 },
+        y: { scale: 'y', field: 'trueClass' },
+        height: { scale: 'y', band: 1 },
+        // Empty cells stay white so the few mistakes stand out from the background.
+        fill: [
+          { test: 'datum.count === 0', value: '#ffffff' },
+          { scale: 'color', field: 'share' },
+        ],
+        stroke: [{ test: 'datum.diagonal', value: '#9ca3af' }, { value: '#f3f4f6' }],
+        strokeWidth: { value: 0.5 },
+        description: {
+          signal:
+            "'true ' + datum.trueClass + ', predicted ' + datum.predictedClass + ': ' + datum.count + ' (' + format(datum.share, '.1%') + ' of ' + datum.trueClass + ')'",
+        },
+      },
+    },
+  };
+}
+
+/** The count in each non-empty cell (only up to 20 classes: beyond, the cells are too small to read). */
+function countMark(cellSize: number): Mark {
+  return {
+    type: 'text',
+    from: { data: 'cells' },
+    aria: false,
+    encode: {
+      enter: {
+        x: { scale: 'x', field: 'predictedClass', band: 0.5 },
+        y: { scale: 'y', field: 'trueClass', band: 0.5 },
+        align: { value: 'center' },
+        baseline: { value: 'middle' },
+        fontSize: { value: cellSize < 30 ? 9 : 11 },
+        text: { signal: "datum.count === 0 ? '' : datum.count" },
+        fill: [{ test: 'datum.share > 0.5', value: '#ffffff' }, { value: '#111827' }],
+      },
+    },
+  };
 }
 
 /**
@@ -219,37 +229,19 @@ interface CurvePanel {
 }
 
 function curvePanel(panel: CurvePanel): GroupMark {
-  const points = `${panel.name}-points`;
-  return {
-    type: 'group',
-    title: { text: panel.title },
-    encode: { update: { width: { value: PANEL.width }, height: { value: PANEL.height } } },
-    data: [
-      {
-        name: points,
-        source: 'points',
-        transform: [{ type: 'filter', expr: `datum.panel === '${panel.name}'` }],
-      },
-    ],
+  return epochPanel({
+    name: panel.name,
+    title: panel.title,
+    size: PANEL,
+    axis: panel.axis,
+    domain: panel.domain,
     scales: [
-      {
-        name: 'x',
-        type: 'linear',
-        domain: { data: points, field: 'epoch' },
-        range: [0, PANEL.width],
-        zero: false,
-      },
-      { name: 'y', type: 'linear', domain: panel.domain, range: [PANEL.height, 0], nice: true, zero: false },
       {
         name: 'color',
         type: 'ordinal',
         domain: Object.keys(panel.series),
         range: Object.values(panel.series),
       },
-    ],
-    axes: [
-      { orient: 'bottom', scale: 'x', title: 'epoch', tickMinStep: 1, format: 'd' },
-      { orient: 'left', scale: 'y', grid: true, ...panel.axis },
     ],
     // Below the axis rather than inside the plot, where it would hide lines.
     legends: [
@@ -265,21 +257,86 @@ function curvePanel(panel: CurvePanel): GroupMark {
         },
       },
     ],
+    lines: {
+      groupby: 'series',
+      encode: {
+        stroke: { scale: 'color', field: 'series' },
+        strokeWidth: { value: 2 },
+        strokeDash: [{ test: "datum.series === 'val top-5'", value: [5, 3] }, { value: [] }],
+      },
+    },
+    points: {
+      size: 24,
+      fill: { scale: 'color', field: 'series' },
+      description: "'epoch ' + datum.epoch + ', ' + datum.series + ': ' + format(datum.value, '.4f')",
+    },
+  });
+}
+
+/** One panel of per-epoch values: what the report's curves and `pnpm runs`' comparison both draw. */
+export interface EpochPanel {
+  /** The `panel` value of its points in the `points` table. */
+  name: string;
+  title: string;
+  size: { width: number; height: number };
+  axis: Partial<Axis>;
+  /** The y domain; the panel's values when absent. */
+  domain?: ScaleData | number[];
+  /** Scales besides x (epoch) and y (value). */
+  scales?: Scale[];
+  legends?: Legend[];
+  /** One line per group of `groupby`, drawn with `encode` besides x and y. */
+  lines: { groupby: string | string[]; sort?: Compare; encode: LineEncodeEntry };
+  /** A dot per point, described for screen readers and hover. */
+  points: { size: number; fill: ColorValueRef; description: string };
+}
+
+export function epochPanel(panel: EpochPanel): GroupMark {
+  const points = `${panel.name}-points`;
+  const series = `${panel.name}-series`;
+  const { width, height } = panel.size;
+  return {
+    type: 'group',
+    title: { text: panel.title },
+    encode: { update: { width: { value: width }, height: { value: height } } },
+    data: [
+      {
+        name: points,
+        source: 'points',
+        transform: [{ type: 'filter', expr: `datum.panel === '${panel.name}'` }],
+      },
+    ],
+    scales: [
+      { name: 'x', type: 'linear', domain: { data: points, field: 'epoch' }, range: [0, width], zero: false },
+      {
+        name: 'y',
+        type: 'linear',
+        domain: panel.domain ?? { data: points, field: 'value' },
+        range: [height, 0],
+        nice: true,
+        zero: false,
+      },
+      ...(panel.scales ?? []),
+    ],
+    axes: [
+      { orient: 'bottom', scale: 'x', title: 'epoch', tickMinStep: 1, format: 'd' },
+      { orient: 'left', scale: 'y', grid: true, ...panel.axis },
+    ],
+    ...(panel.legends ? { legends: panel.legends } : {}),
     marks: [
       {
         type: 'group',
-        from: { facet: { name: `${panel.name}-series`, data: points, groupby: 'series' } },
+        from: { facet: { name: series, data: points, groupby: panel.lines.groupby } },
         marks: [
           {
             type: 'line',
-            from: { data: `${panel.name}-series` },
+            from: { data: series },
+            ...(panel.lines.sort ? { sort: panel.lines.sort } : {}),
             encode: {
               enter: {
                 x: { scale: 'x', field: 'epoch' },
                 y: { scale: 'y', field: 'value' },
-                stroke: { scale: 'color', field: 'series' },
-                strokeWidth: { value: 2 },
-                strokeDash: [{ test: "datum.series === 'val top-5'", value: [5, 3] }, { value: [] }],
+                ...panel.lines.encode,
               },
             },
           },
@@ -292,11 +349,9 @@ function curvePanel(panel: CurvePanel): GroupMark {
           enter: {
             x: { scale: 'x', field: 'epoch' },
             y: { scale: 'y', field: 'value' },
-            size: { value: 24 },
-            fill: { scale: 'color', field: 'series' },
-            description: {
-              signal: "'epoch ' + datum.epoch + ', ' + datum.series + ': ' + format(datum.value, '.4f')",
-            },
+            size: { value: panel.points.size },
+            fill: panel.points.fill,
+            description: { signal: panel.points.description },
           },
         },
       },

@@ -90,6 +90,15 @@ export function spawnCaptured(
   return startCaptured(command, args, options).finished;
 }
 
+/** A TypeScript CLI run to the end as the package scripts run it (see tsxArgs). */
+export function runTsCli(
+  entry: string,
+  args: readonly string[],
+  options: CaptureOptions = {},
+): Promise<CapturedRun> {
+  return spawnCaptured(process.execPath, tsxArgs(entry, args), options);
+}
+
 /**
  * `node --import tsx ENTRY ...args`: how the package scripts run a TypeScript CLI (no build step). tsx is
  * resolved from here, so the child starts from any working directory.

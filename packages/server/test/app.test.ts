@@ -10,6 +10,7 @@ import { buildApp } from '../src/app.ts';
 import { predictImage } from '../src/client/predict-client.ts';
 import { DEFAULTS } from '../src/config.ts';
 import { type RunningServer, startServer } from '../src/server.ts';
+import { injectImage } from './helpers/inject-image.ts';
 
 let checkpoint: TinyCheckpoint;
 let app: FastifyInstance;
@@ -60,12 +61,7 @@ describe('POST /api/predict', () => {
 
   it('accepts a raw image/* body and gives the same answer', async () => {
     const multipart = (await postImage(PNG)).json();
-    const raw = await app.inject({
-      method: 'POST',
-      url: '/api/predict',
-      payload: PNG,
-      headers: { 'content-type': 'image/png' },
-    });
+    const raw = await injectImage(app, PNG);
     expect(raw.statusCode).toBe(200);
     expect(raw.json().predictions).toEqual(multipart.predictions);
   });
@@ -146,12 +142,7 @@ describe('POST /api/predict', () => {
     const multipart = await postImage(big);
     expectError(multipart, 413, 'UPLOAD_TOO_LARGE');
     expect(multipart.json().error.message).toContain('64 KiB');
-    const raw = await app.inject({
-      method: 'POST',
-      url: '/api/predict',
-      payload: big,
-      headers: { 'content-type': 'image/jpeg' },
-    });
+    const raw = await injectImage(app, big, 'image/jpeg');
     expectError(raw, 413, 'UPLOAD_TOO_LARGE');
   });
 
@@ -407,12 +398,7 @@ describe('startup errors', () => {
       }
       expectError(await broken.inject('/api/ready'), 503, 'MODEL_LOADING');
       await expect(broken.classifier.ready).rejects.toMatchObject({ name: 'CheckpointError' });
-      const predict = await broken.inject({
-        method: 'POST',
-        url: '/api/predict',
-        payload: PNG,
-        headers: { 'content-type': 'image/png' },
-      });
+      const predict = await injectImage(broken, PNG);
       expectError(predict, 503, 'MODEL_LOADING');
       expect(predict.headers['retry-after']).toBe('5');
       await broken.close();

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseCheckpointMetrics } from '../../src/checkpoint/epoch-metrics.ts';
 import {
   EVALUATION_REPORT_FORMAT,
@@ -53,7 +53,7 @@ const metrics: EvaluationMetrics = {
   evaluatedAt: '2026-12-06T00:00:00.000Z',
 };
 
-let root: string;
+const root = await mkdtemp(path.join(tmpdir(), 'food-report-contract-'));
 let count = 0;
 /** A fresh report folder holding `content` as metrics.json. */
 async function reportWith(content: unknown): Promise<string> {
@@ -66,12 +66,7 @@ async function reportWith(content: unknown): Promise<string> {
   return dir;
 }
 
-beforeAll(async () => {
-  root = await mkdtemp(path.join(tmpdir(), 'food-report-contract-'));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+afterAll(() => rm(root, { recursive: true, force: true }));
 
 describe('evaluation report metrics.json', () => {
   it('reads back what the writer wrote, and the file names its format first', async () => {

@@ -1,6 +1,5 @@
-import { deflateSync } from 'node:zlib';
 import { multipartBody } from '@food/core/testing/multipart-body';
-import { gradient, makePng, makePngBomb } from '@food/core/testing/synthetic-images';
+import { encodePng, gradient, makePng, makePngBomb } from '@food/core/testing/synthetic-images';
 import sharp, { type Sharp } from 'sharp';
 
 /**
@@ -130,26 +129,36 @@ const MINIMAL_PDF =
 function minimalZip(): Buffer {
   const name = Buffer.from('photo.jpg');
   const data = Buffer.from('not really a photo');
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(10, 4);
-  local.writeUInt32LE(data.length, 18);
-  local.writeUInt32LE(data.length, 22);
-  local.writeUInt16LE(name.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(20, 4);
-  central.writeUInt16LE(10, 6);
-  central.writeUInt32LE(data.length, 20);
-  central.writeUInt32LE(data.length, 24);
-  central.writeUInt16LE(name.length, 28);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(central.length + name.length, 12);
-  end.writeUInt32LE(local.length + name.length + data.length, 16);
+  const local = littleEndian(30, [
+    [0, 0x04034b50, 4],
+    [4, 10, 2],
+    [18, data.length, 4],
+    [22, data.length, 4],
+    [26, name.length, 2],
+  ]);
+  const central = littleEndian(46, [
+    [0, 0x02014b50, 4],
+    [4, 20, 2],
+    [6, 10, 2],
+    [20, data.length, 4],
+    [24, data.length, 4],
+    [28, name.length, 2],
+  ]);
+  const end = littleEndian(22, [
+    [0, 0x06054b50, 4],
+    [8, 1, 2],
+    [10, 1, 2],
+    [12, central.length + name.length, 4],
+    [16, local.length + name.length + data.length, 4],
+  ]);
   return Buffer.concat([local, name, data, central, name, end]);
+}
+
+/** A zero-filled record of `size` bytes with each [offset, value, bytes] field written little-endian. */
+function littleEndian(size: number, fields: ReadonlyArray<[number, number, 2 | 4]>): Buffer {
+  const record = Buffer.alloc(size);
+  for (const [offset, value, bytes] of fields) record.writeUIntLE(value, offset, bytes);
+  return record;
 }
 
 /** A 16-bit grey PNG, written by hand (sharp writes 16-bit RGB; this covers another decoder path). */
@@ -159,34 +168,7 @@ function grey16Png(width: number, height: number): Buffer {
     for (let x = 0; x < width; x++)
       rows.writeUInt16BE(((x * 997 + y * 4099) * 13) & 0xffff, y * (width * 2 + 1) + 1 + x * 2);
   }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 16;
-  ihdr[9] = 0;
-  return pngFromChunks(ihdr, deflateSync(rows));
-}
-
-function pngFromChunks(ihdr: Buffer, idat: Buffer): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
-}
-
-function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
+  return encodePng(width, height, rows, { bitDepth: 16, colourType: 0 });
 }
 
 const raw = (name: string, payload: Buffer | string, contentType: string, expect: CorpusCase['expect']) => ({

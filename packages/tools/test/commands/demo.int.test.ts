@@ -14,7 +14,7 @@ describe('pnpm demo --no-serve', () => {
   });
 
   it('runs synth → prepare → stats → train → evaluate and leaves a checkpoint and a report', async () => {
-    const { status, stderr } = await runTools(
+    const { code, stderr } = await runTools(
       'demo',
       '--no-serve',
       '--workdir',
@@ -24,7 +24,7 @@ describe('pnpm demo --no-serve', () => {
       '--classes',
       '4',
     );
-    expect(status, stderr).toBe(0);
+    expect(code, stderr).toBe(0);
     for (const step of ['generating', 'preparing splits', 'statistics', 'training', 'evaluating', 'done']) {
       expect(stderr).toContain(step);
     }
@@ -41,8 +41,8 @@ describe('pnpm demo --no-serve', () => {
   });
 
   it('rejects a bad flag with a message and a non-zero exit', async () => {
-    const { status, stderr } = await runTools('demo', '--epochs', 'many');
-    expect(status).not.toBe(0);
+    const { code, stderr } = await runTools('demo', '--epochs', 'many');
+    expect(code).not.toBe(0);
     expect(stderr).toContain('--epochs');
   });
 });

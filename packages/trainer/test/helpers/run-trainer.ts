@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { spawnCaptured, tsxArgs } from '@food/core/spawn-captured';
+import { runTsCli } from '@food/core/spawn-captured';
 import { Command } from 'commander';
 import { vi } from 'vitest';
 
@@ -13,9 +13,7 @@ export interface TrainerRun {
 
 /** Runs the real CLI as a user would (`pnpm trainer ARGS` runs this), from the repository root. */
 export async function runTrainer(...args: string[]): Promise<TrainerRun> {
-  const run = await spawnCaptured(process.execPath, tsxArgs('packages/trainer/src/cli.ts', args), {
-    cwd: repoRoot,
-  });
+  const run = await runTsCli('packages/trainer/src/cli.ts', args, { cwd: repoRoot });
   if (run.error) throw run.error;
   return { status: run.code, stdout: run.stdout, stderr: run.stderr };
 }

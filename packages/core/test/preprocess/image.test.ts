@@ -1,7 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import seedrandom from 'seedrandom';
 import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -17,10 +16,10 @@ import {
   preprocessImage,
   randomResizedCropBox,
 } from '../../src/preprocess/image.ts';
+import { SHARED_DATA } from '../../src/testing/shared-data.ts';
 import { encodePng, makeBlankPng } from '../../src/testing/synthetic-images.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const food10Images = path.resolve(repoRoot, '../shared/data/food10/images');
+const food10Images = SHARED_DATA.food10Images;
 
 /** Small geometry keeps the tests fast; mean/std chosen so normalised values are easy by hand. */
 const config: PreprocessConfig = {

@@ -8,7 +8,7 @@ import { register } from '../../src/commands/runs.ts';
 import { runEvaluation } from '../../src/evaluate/run-evaluation.ts';
 import { comparisonCurvesSvg } from '../../src/runs/compare-charts.ts';
 import { renderComparePage } from '../../src/runs/compare-html.ts';
-import { differingSettings, type RunSummary, readRuns } from '../../src/runs/read-runs.ts';
+import { differingSettings, type RunSummary, readRuns, readTestReports } from '../../src/runs/read-runs.ts';
 import { duration, formatRunsTable } from '../../src/runs/runs-table.ts';
 import { readHistory } from '../../src/train/history.ts';
 import type { TrainConfig } from '../../src/train/run-config.ts';
@@ -106,6 +106,21 @@ describe('readRuns', () => {
   it('names the settings that differ, leaving out --out and --resume', () => {
     expect(differingSettings(runs).sort()).toEqual(['learningRate', 'maxSteps']);
     expect(differingSettings([runNamed('fast'), runNamed('slow')])).toEqual(['learningRate']);
+  });
+
+  it("skips a report folder without metrics.json, and names one whose metrics.json is a checkpoint's", async () => {
+    const others = path.join(synth.root, 'other-reports');
+    await mkdir(path.join(others, 'empty'), { recursive: true });
+    expect(await readTestReports(others)).toEqual([]);
+    await mkdir(path.join(others, 'copied-checkpoint'));
+    const checkpointMetrics = path.join(runsDir, 'fast', 'best', 'metrics.json');
+    await writeFile(
+      path.join(others, 'copied-checkpoint', 'metrics.json'),
+      await readFile(checkpointMetrics),
+    );
+    await expect(readTestReports(others)).rejects.toThrow(
+      `${path.join(others, 'copied-checkpoint', 'metrics.json')} is a checkpoint's metrics.json`,
+    );
   });
 
   it('says what to do when the folder does not exist', async () => {

@@ -129,36 +129,36 @@ const MINIMAL_PDF =
 function minimalZip(): Buffer {
   const name = Buffer.from('photo.jpg');
   const data = Buffer.from('not really a photo');
-  const local = littleEndian(30, [
-    [0, 0x04034b50, 4],
-    [4, 10, 2],
-    [18, data.length, 4],
-    [22, data.length, 4],
-    [26, name.length, 2],
+  const [size, nameSize, zeros] = [data.length, name.length, (bytes: number) => Buffer.alloc(bytes)];
+  const local = Buffer.concat([
+    u32(0x04034b50),
+    u16(10),
+    zeros(12),
+    u32(size),
+    u32(size),
+    u16(nameSize),
+    zeros(2),
   ]);
-  const central = littleEndian(46, [
-    [0, 0x02014b50, 4],
-    [4, 20, 2],
-    [6, 10, 2],
-    [20, data.length, 4],
-    [24, data.length, 4],
-    [28, name.length, 2],
-  ]);
-  const end = littleEndian(22, [
-    [0, 0x06054b50, 4],
-    [8, 1, 2],
-    [10, 1, 2],
-    [12, central.length + name.length, 4],
-    [16, local.length + name.length + data.length, 4],
-  ]);
-  return Buffer.concat([local, name, data, central, name, end]);
+  const central = Buffer.concat([u32(0x02014b50), u16(20), u16(10), zeros(12), u32(size), u32(size)]);
+  // Name length; no extra field, comment or attributes; the local header is at offset 0.
+  const centralName = Buffer.concat([u16(nameSize), zeros(16)]);
+  const directorySize = central.length + centralName.length + nameSize;
+  const end = Buffer.concat([u32(0x06054b50), zeros(4), u16(1), u16(1), u32(directorySize)]);
+  const directoryOffset = Buffer.concat([u32(local.length + nameSize + size), zeros(2)]);
+  return Buffer.concat([local, name, data, central, centralName, name, end, directoryOffset]);
 }
 
-/** A zero-filled record of `size` bytes with each [offset, value, bytes] field written little-endian. */
-function littleEndian(size: number, fields: ReadonlyArray<[number, number, 2 | 4]>): Buffer {
-  const record = Buffer.alloc(size);
-  for (const [offset, value, bytes] of fields) record.writeUIntLE(value, offset, bytes);
-  return record;
+/** Little-endian fields, as ZIP headers store them. */
+function u16(value: number): Buffer {
+  const field = Buffer.alloc(2);
+  field.writeUInt16LE(value);
+  return field;
+}
+
+function u32(value: number): Buffer {
+  const field = Buffer.alloc(4);
+  field.writeUInt32LE(value);
+  return field;
 }
 
 /** A 16-bit grey PNG, written by hand (sharp writes 16-bit RGB; this covers another decoder path). */

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
-import { freePort } from '@food/server/test/helpers/free-port';
+import { freePort } from '@food/core/testing/free-port';
 import { guardChild } from './child-guard.ts';
 import { PYTHON } from './pytorch.ts';
 

@@ -4,10 +4,13 @@
  */
 import { createTfjsEngine } from '@food/core/engine/tfjs-engine';
 import { buildResNet50 } from '@food/core/model/resnet50';
-import { AdamL2 } from '@food/trainer/train/adam';
-import { trainableParameters } from '@food/trainer/train/parameters';
-import { trainStep } from '@food/trainer/train/train-step';
-import { estimateTrainingHeapBytes, WASM_TRAINING_HEAP_LIMIT } from '@food/trainer/train/wasm-heap-budget';
+import {
+  AdamL2,
+  estimateTrainingHeapBytes,
+  trainableParameters,
+  trainStep,
+  WASM_TRAINING_HEAP_LIMIT,
+} from '@food/trainer/building-blocks';
 import * as tf from '@tensorflow/tfjs';
 import { type GemmShape, gemmFlop, type ModelShape } from './spec.ts';
 import { timeRuns } from './statistics.ts';

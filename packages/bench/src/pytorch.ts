@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { spawnCaptured } from '@food/trainer/spawn-captured';
+import { spawnCaptured } from '@food/core/spawn-captured';
 import { type GemmShape, gemmArgument, type MeasurementResult, type ModelShape } from './spec.ts';
 
 const SCRIPT = fileURLToPath(new URL('./pytorch_resnet50.py', import.meta.url));
@@ -70,7 +70,10 @@ export async function runPytorch(options: PytorchOptions): Promise<PytorchReport
     `--blocks=${model.blocksPerStage.join(',')}`,
     ...(options.gemm ? [`--gemm=${gemmArgument(options.gemm)}`] : []),
   ];
-  const { stdout, code, timedOut, stderrTail: stderr } = await spawnCaptured(python, args, options);
+  const { stdout, code, timedOut, stderr } = await spawnCaptured(python, args, {
+    ...options,
+    stderrLimit: 4000,
+  });
   if (timedOut) return empty(`stopped after ${Math.round(options.timeoutMs / 1000)} s`);
   let output: ScriptOutput;
   try {

@@ -18,21 +18,24 @@ import { trainSection } from './report/train-section.ts';
 import type { BenchResults } from './run-bench.ts';
 import { tensorflowColumnSection } from './tensorflow-column.ts';
 
+/** The report's sections in order; each returns its lines, none when it has nothing to show. */
+const SECTIONS: ReadonlyArray<(results: BenchResults) => string[]> = [
+  headerSection,
+  targetsSection,
+  idleReferenceSection,
+  machineSection,
+  forwardSection,
+  trainSection,
+  tensorflowColumnSection,
+  gemmSection,
+  throughputSection,
+  preprocessSection,
+  backendsSection,
+  pytorchSection,
+  reproduceSection,
+  kernelHistorySection,
+];
+
 export function renderReport(results: BenchResults): string {
-  return [
-    ...headerSection(results),
-    ...targetsSection(results),
-    ...idleReferenceSection(results),
-    ...machineSection(results),
-    ...forwardSection(results),
-    ...trainSection(results),
-    ...tensorflowColumnSection(results),
-    ...gemmSection(results),
-    ...throughputSection(results),
-    ...preprocessSection(results),
-    ...backendsSection(results),
-    ...pytorchSection(results),
-    ...reproduceSection(),
-    ...kernelHistorySection(),
-  ].join('\n');
+  return SECTIONS.flatMap((section) => section(results)).join('\n');
 }

@@ -101,20 +101,87 @@ export function benchPlan(quick: boolean) {
       };
 }
 
+type BenchPlan = ReturnType<typeof benchPlan>;
+
+/** What every section's measurements share: the plan, the machine, and `measure` (one child each). */
+interface BenchSession {
+  options: BenchOptions;
+  plan: BenchPlan;
+  model: ModelShape;
+  runs: number;
+  cores: number;
+  /** wasm runs on every core (tfjs's pthreads build); one thread shows what the threads bring. */
+  threads: number;
+  measurements: Measurement[];
+  measure(spec: MeasurementSpec, timeoutMs?: number): Promise<MeasurementResult>;
+  /** The progress line of a step measured outside `measure`, and its count once done. */
+  progress(label: string): void;
+  countDone(): void;
+}
+
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const plan = {
     ...benchPlan(options.quick),
     ...(options.trainBatches && { trainBatches: options.trainBatches }),
   };
-  const { runs, log } = options;
   const started = Date.now();
   const machine = collectMachineFacts();
-  const measurements: Measurement[] = [];
-  const skipped: string[] = [];
-  const cores = machine.cores;
+  const session = startSession(options, plan, machine.cores, started);
   const wants = (section: Section) => options.sections.has(section);
-  const model = plan.model;
+  const skipped: string[] = [];
 
+  if (wants('forward')) await measureForward(session);
+  const trainBatches = wants('train') ? await measureTrain(session) : [];
+  const pytorchReport = wants('pytorch') ? await measurePytorch(session, trainBatches) : undefined;
+  const images = await listImages(options.dataRoot, Math.max(plan.preprocessImages, plan.calibrationImages));
+  if (images.length === 0 && (wants('preprocess') || wants('throughput'))) {
+    skipped.push(
+      `No JPEGs under ${options.dataRoot}/images/*/: preprocessing not measured, int8 calibrated on random inputs.`,
+    );
+  }
+  if (wants('gemm')) {
+    for (const threadCount of [...new Set([1, session.cores])]) {
+      await session.measure({ kind: 'gemm', threads: threadCount, runs: session.runs, shape: plan.gemm });
+    }
+  }
+  if (wants('throughput')) await measureThroughput(session, images);
+  if (wants('preprocess') && images.length > 0) {
+    const files = images.slice(0, plan.preprocessImages);
+    for (const mode of ['preprocess', 'augment', 'loader', 'loader-512'] as const) {
+      await session.measure({
+        kind: 'preprocess',
+        mode,
+        files,
+        dataRoot: options.dataRoot,
+        runs: session.runs,
+      });
+    }
+  }
+  if (wants('backends')) await measureBackends(session);
+
+  return {
+    options: {
+      quick: options.quick,
+      runs: options.runs,
+      dataRoot: options.dataRoot,
+      note: options.note,
+      trainBatches: options.trainBatches,
+      sections: [...options.sections],
+    },
+    model: plan.model,
+    machine,
+    startedAt: new Date(started),
+    seconds: (Date.now() - started) / 1000,
+    measurements: session.measurements,
+    skipped,
+    pytorch: pytorchReport,
+    backendTrainBatch: plan.backendTrainBatch,
+  };
+}
+
+function startSession(options: BenchOptions, plan: BenchPlan, cores: number, started: number): BenchSession {
+  const { runs, log } = options;
+  const wants = (section: Section) => options.sections.has(section);
   // A rough count for the progress line; the train section may add attempts after an OOM.
   const expected =
     (wants('forward') ? 2 * plan.forwardBatches.length + 1 : 0) +
@@ -130,6 +197,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     const eta = done > 0 ? ` (~${formatDuration((elapsed / done) * Math.max(0, expected - done))} left)` : '';
     log(`[${done + 1}/${Math.max(expected, done + 1)}] ${label}, ${formatDuration(elapsed)} elapsed${eta}`);
   };
+  const measurements: Measurement[] = [];
   const measure = async (spec: MeasurementSpec, timeoutMs = plan.timeoutMs): Promise<MeasurementResult> => {
     progress(describeSpec(spec));
     const loadAverage = os.loadavg()[0]!;
@@ -144,189 +212,154 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     measurements.push({ spec, result, loadAverage });
     return result;
   };
-
-  // wasm runs on every core (tfjs's pthreads build); one thread shows what the threads bring.
-  const threads = cores;
-  if (wants('forward')) {
-    for (const batch of plan.forwardBatches)
-      await measure({ kind: 'forward', backend: 'wasm', threads, batch, runs, model });
-    if (cores > 1) {
-      const batch = plan.forwardBatches.at(-1)!;
-      await measure({ kind: 'forward', backend: 'wasm', threads: 1, batch, runs, model });
-    }
-    // The tensorflow column (tfjs-node on the CPU), where `pnpm setup:tensorflow` provisioned it.
-    for (const batch of plan.forwardBatches) {
-      const result = await measure({ kind: 'forward', backend: 'tensorflow', threads, batch, runs, model });
-      if (result.status === 'unavailable') break;
-    }
-  }
-
-  const trainBatches: number[] = [];
-  if (wants('train')) {
-    // Each batch runs whole if it fits in wasm's 4 GiB heap, else as micro-batches of the largest batch
-    // that fits, with gradient accumulation, as `pnpm train --accumulate` does.
-    let fits: number | undefined; // largest batch known to run whole
-    let tooLarge: number | undefined; // smallest batch known not to
-    const train = (batch: number, microBatch: number, threadCount = threads) =>
-      measure({ kind: 'train', backend: 'wasm', threads: threadCount, batch, microBatch, runs, model });
-    for (const batch of plan.trainBatches) {
-      trainBatches.push(batch);
-      if (tooLarge === undefined || batch < tooLarge) {
-        const result = await train(batch, batch);
-        if (result.status === 'ok') {
-          fits = Math.max(fits ?? 0, batch);
-          continue;
-        }
-        if (result.status !== 'oom') break; // a failure or a timeout: larger batches would not do better
-        tooLarge = batch;
-      }
-      for (let size = Math.floor(batch / 2); fits === undefined && size >= 1; size = Math.floor(size / 2)) {
-        trainBatches.push(size);
-        const result = await train(size, size);
-        if (result.status === 'ok') fits = size;
-        else if (result.status !== 'oom') break;
-      }
-      if (fits === undefined) break;
-      await train(batch, largestDivisorUpTo(batch, fits));
-    }
-    if (cores > 1 && fits !== undefined) await train(fits, fits, 1);
-    // tensorflow keeps the same ~0.65 GiB of activations per image as wasm, in host memory: batch 32
-    // whole peaks near 22 GiB, so larger batches run as micro-batches of `tensorflowMicroBatch`.
-    for (const batch of plan.trainBatches) {
-      const microBatch = largestDivisorUpTo(batch, plan.tensorflowMicroBatch);
-      const spec = { kind: 'train', backend: 'tensorflow', threads, batch, microBatch, runs, model } as const;
-      if ((await measure(spec)).status === 'unavailable') break;
-    }
-  }
-
-  let pytorchReport: PytorchReport | undefined;
-  if (wants('pytorch')) {
-    progress('PyTorch reference (forward and train step)');
-    // PyTorch trains at the planned batches even where wasm ran out of memory, and at wasm's fallback.
-    const torchTrainBatches = [...new Set([...plan.trainBatches, ...trainBatches])].sort((a, b) => a - b);
-    pytorchReport = await runPytorch({
-      model,
-      threads: cores,
-      runs,
-      forwardBatches: plan.forwardBatches,
-      trainBatches: torchTrainBatches,
-      gemm: wants('gemm') ? plan.gemm : undefined,
-      timeoutMs: plan.timeoutMs * 2,
-      onLine: (line) => log(`    ${line}`),
-    });
+  const countDone = () => {
     done++;
-    if (pytorchReport.unavailable) log(`    → PyTorch not measured: ${pytorchReport.unavailable}`);
-  }
+  };
+  return {
+    options,
+    plan,
+    model: plan.model,
+    runs,
+    cores,
+    threads: cores,
+    measurements,
+    measure,
+    progress,
+    countDone,
+  };
+}
 
-  const images = await listImages(options.dataRoot, Math.max(plan.preprocessImages, plan.calibrationImages));
-  if (images.length === 0 && (wants('preprocess') || wants('throughput'))) {
-    skipped.push(
-      `No JPEGs under ${options.dataRoot}/images/*/: preprocessing not measured, int8 calibrated on random inputs.`,
+async function measureForward({ plan, model, runs, cores, threads, measure }: BenchSession): Promise<void> {
+  for (const batch of plan.forwardBatches)
+    await measure({ kind: 'forward', backend: 'wasm', threads, batch, runs, model });
+  if (cores > 1) {
+    const batch = plan.forwardBatches.at(-1)!;
+    await measure({ kind: 'forward', backend: 'wasm', threads: 1, batch, runs, model });
+  }
+  // The tensorflow column (tfjs-node on the CPU), where `pnpm setup:tensorflow` provisioned it.
+  for (const batch of plan.forwardBatches) {
+    const result = await measure({ kind: 'forward', backend: 'tensorflow', threads, batch, runs, model });
+    if (result.status === 'unavailable') break;
+  }
+}
+
+/** The training step at each planned batch; returns every batch tried on wasm (smaller ones after an OOM). */
+async function measureTrain({ plan, model, runs, cores, threads, measure }: BenchSession): Promise<number[]> {
+  const trainBatches: number[] = [];
+  // Each batch runs whole if it fits in wasm's 4 GiB heap, else as micro-batches of the largest batch
+  // that fits, with gradient accumulation, as `pnpm train --accumulate` does.
+  let fits: number | undefined; // largest batch known to run whole
+  let tooLarge: number | undefined; // smallest batch known not to
+  const train = (batch: number, microBatch: number, threadCount = threads) =>
+    measure({ kind: 'train', backend: 'wasm', threads: threadCount, batch, microBatch, runs, model });
+  for (const batch of plan.trainBatches) {
+    trainBatches.push(batch);
+    if (tooLarge === undefined || batch < tooLarge) {
+      const result = await train(batch, batch);
+      if (result.status === 'ok') {
+        fits = Math.max(fits ?? 0, batch);
+        continue;
+      }
+      if (result.status !== 'oom') break; // a failure or a timeout: larger batches would not do better
+      tooLarge = batch;
+    }
+    for (let size = Math.floor(batch / 2); fits === undefined && size >= 1; size = Math.floor(size / 2)) {
+      trainBatches.push(size);
+      const result = await train(size, size);
+      if (result.status === 'ok') fits = size;
+      else if (result.status !== 'oom') break;
+    }
+    if (fits === undefined) break;
+    await train(batch, largestDivisorUpTo(batch, fits));
+  }
+  if (cores > 1 && fits !== undefined) await train(fits, fits, 1);
+  // tensorflow keeps the same ~0.65 GiB of activations per image as wasm, in host memory: batch 32
+  // whole peaks near 22 GiB, so larger batches run as micro-batches of `tensorflowMicroBatch`.
+  for (const batch of plan.trainBatches) {
+    const microBatch = largestDivisorUpTo(batch, plan.tensorflowMicroBatch);
+    const spec = { kind: 'train', backend: 'tensorflow', threads, batch, microBatch, runs, model } as const;
+    if ((await measure(spec)).status === 'unavailable') break;
+  }
+  return trainBatches;
+}
+
+async function measurePytorch(
+  session: BenchSession,
+  trainBatches: readonly number[],
+): Promise<PytorchReport> {
+  const { plan, options } = session;
+  session.progress('PyTorch reference (forward and train step)');
+  // PyTorch trains at the planned batches even where wasm ran out of memory, and at wasm's fallback.
+  const torchTrainBatches = [...new Set([...plan.trainBatches, ...trainBatches])].sort((a, b) => a - b);
+  const report = await runPytorch({
+    model: plan.model,
+    threads: session.cores,
+    runs: session.runs,
+    forwardBatches: plan.forwardBatches,
+    trainBatches: torchTrainBatches,
+    gemm: options.sections.has('gemm') ? plan.gemm : undefined,
+    timeoutMs: plan.timeoutMs * 2,
+    onLine: (line) => options.log(`    ${line}`),
+  });
+  session.countDone();
+  if (report.unavailable) options.log(`    → PyTorch not measured: ${report.unavailable}`);
+  return report;
+}
+
+async function measureThroughput(session: BenchSession, images: readonly string[]): Promise<void> {
+  const { plan, model, runs, cores, measure } = session;
+  const base = { kind: 'throughput' as const, batch: 4, imagesPerRun: plan.throughputImages, runs, model };
+  // One instance on one core, one instance on every core (evaluate), one instance per core (serve).
+  const layouts = [
+    { workers: 1, threadsPerWorker: 1 },
+    { workers: 1, threadsPerWorker: cores },
+    { workers: cores, threadsPerWorker: 1 },
+  ];
+  for (const layout of cores > 1 ? layouts : layouts.slice(0, 1)) {
+    await measure({ ...base, engine: 'tfjs-wasm', ...layout, calibrationImages: [] });
+  }
+  for (const engine of ['onnx-fp32', 'onnx-int8'] as const) {
+    for (const intraOpThreads of [1, cores]) {
+      await measure({
+        ...base,
+        batch: 8,
+        imagesPerRun: plan.throughputImages * 2,
+        engine,
+        workers: intraOpThreads,
+        threadsPerWorker: 1,
+        calibrationImages: images.slice(0, plan.calibrationImages),
+      });
+    }
+  }
+}
+
+/** cpu and tensorflow at one batch, and wasm's row at the same batch when the other sections lack it. */
+async function measureBackends(session: BenchSession): Promise<void> {
+  const { plan, model, runs, threads, measure, measurements } = session;
+  const batch = plan.backendTrainBatch;
+  for (const backend of ['cpu', 'tensorflow'] as const) {
+    const forward = await measure({ kind: 'forward', backend, threads, batch: 1, runs, model });
+    if (forward.status === 'unavailable') continue;
+    const trainRuns = backend === 'cpu' ? Math.min(runs, plan.cpuTrainRuns) : runs;
+    const timeoutMs = backend === 'cpu' ? plan.cpuTrainTimeoutMs : plan.timeoutMs;
+    await measure(
+      { kind: 'train', backend, threads, batch, microBatch: batch, runs: trainRuns, model },
+      timeoutMs,
     );
   }
-
-  if (wants('gemm')) {
-    for (const threadCount of [...new Set([1, cores])]) {
-      await measure({ kind: 'gemm', threads: threadCount, runs, shape: plan.gemm });
-    }
+  const measured = (kind: 'train' | 'forward', at: number) =>
+    measurements.some(
+      (m) =>
+        m.spec.kind === kind &&
+        m.spec.backend === 'wasm' &&
+        m.spec.threads === threads &&
+        m.spec.batch === at,
+    );
+  if (!measured('train', batch)) {
+    await measure({ kind: 'train', backend: 'wasm', threads, batch, microBatch: batch, runs, model });
   }
-
-  if (wants('throughput')) {
-    const base = { kind: 'throughput' as const, batch: 4, imagesPerRun: plan.throughputImages, runs, model };
-    // One instance on one core, one instance on every core (evaluate), one instance per core (serve).
-    const layouts = [
-      { workers: 1, threadsPerWorker: 1 },
-      { workers: 1, threadsPerWorker: cores },
-      { workers: cores, threadsPerWorker: 1 },
-    ];
-    for (const layout of cores > 1 ? layouts : layouts.slice(0, 1)) {
-      await measure({ ...base, engine: 'tfjs-wasm', ...layout, calibrationImages: [] });
-    }
-    for (const engine of ['onnx-fp32', 'onnx-int8'] as const) {
-      for (const intraOpThreads of [1, cores]) {
-        await measure({
-          ...base,
-          batch: 8,
-          imagesPerRun: plan.throughputImages * 2,
-          engine,
-          workers: intraOpThreads,
-          threadsPerWorker: 1,
-          calibrationImages: images.slice(0, plan.calibrationImages),
-        });
-      }
-    }
-  }
-
-  if (wants('preprocess') && images.length > 0) {
-    const files = images.slice(0, plan.preprocessImages);
-    for (const mode of ['preprocess', 'augment', 'loader', 'loader-512'] as const) {
-      await measure({ kind: 'preprocess', mode, files, dataRoot: options.dataRoot, runs });
-    }
-  }
-
-  if (wants('backends')) {
-    for (const backend of ['cpu', 'tensorflow'] as const) {
-      const forward = await measure({ kind: 'forward', backend, threads, batch: 1, runs, model });
-      if (forward.status === 'unavailable') continue;
-      const trainRuns = backend === 'cpu' ? Math.min(runs, plan.cpuTrainRuns) : runs;
-      const timeoutMs = backend === 'cpu' ? plan.cpuTrainTimeoutMs : plan.timeoutMs;
-      await measure(
-        {
-          kind: 'train',
-          backend,
-          threads,
-          batch: plan.backendTrainBatch,
-          microBatch: plan.backendTrainBatch,
-          runs: trainRuns,
-          model,
-        },
-        timeoutMs,
-      );
-    }
-    // The wasm row of the backend table at the same batch as the others.
-    if (
-      !measurements.some(
-        (m) =>
-          m.spec.kind === 'train' &&
-          m.spec.backend === 'wasm' &&
-          m.spec.threads === threads &&
-          m.spec.batch === plan.backendTrainBatch,
-      )
-    ) {
-      const batch = plan.backendTrainBatch;
-      await measure({ kind: 'train', backend: 'wasm', threads, batch, microBatch: batch, runs, model });
-    }
-    if (
-      !measurements.some(
-        (m) =>
-          m.spec.kind === 'forward' &&
-          m.spec.backend === 'wasm' &&
-          m.spec.threads === threads &&
-          m.spec.batch === 1,
-      )
-    ) {
-      await measure({ kind: 'forward', backend: 'wasm', threads, batch: 1, runs, model });
-    }
-  }
-
-  return {
-    options: {
-      quick: options.quick,
-      runs,
-      dataRoot: options.dataRoot,
-      note: options.note,
-      trainBatches: options.trainBatches,
-      sections: [...options.sections],
-    },
-    model,
-    machine,
-    startedAt: new Date(started),
-    seconds: (Date.now() - started) / 1000,
-    measurements,
-    skipped,
-    pytorch: pytorchReport,
-    backendTrainBatch: plan.backendTrainBatch,
-  };
+  if (!measured('forward', 1))
+    await measure({ kind: 'forward', backend: 'wasm', threads, batch: 1, runs, model });
 }
 
 /** Up to `count` JPEGs, spread over the classes (sorted, so every run reads the same files). */

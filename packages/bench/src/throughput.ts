@@ -7,10 +7,13 @@ import { Worker } from 'node:worker_threads';
 import type { InferenceEngine } from '@food/core/engine/inference-engine';
 import { createOnnxEngine } from '@food/core/engine/onnx-engine';
 import { preprocessImage } from '@food/core/preprocess/image';
-import { calibrateRanges } from '@food/trainer/export/calibrate';
-import { layersModelToOnnx } from '@food/trainer/export/layers-to-onnx';
-import { encodeModel } from '@food/trainer/export/onnx-graph';
-import { activationsToCalibrate, quantizeGraph } from '@food/trainer/export/quantize-qdq';
+import {
+  activationsToCalibrate,
+  calibrateRanges,
+  encodeModel,
+  layersModelToOnnx,
+  quantizeGraph,
+} from '@food/trainer/building-blocks';
 import * as tf from '@tensorflow/tfjs';
 import { buildModel, randomImages } from './model-benchmarks.ts';
 import { preprocessConfigFor } from './preprocess-benchmarks.ts';

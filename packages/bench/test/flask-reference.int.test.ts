@@ -1,4 +1,5 @@
-import { makePng, multipartBody } from '@food/server/test/helpers/images';
+import { multipartBody } from '@food/core/testing/multipart-body';
+import { makePng } from '@food/core/testing/synthetic-images';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ReferenceServer, referenceUnavailable, startFlaskReference } from '../src/flask-reference.ts';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { classifyExit } from '../src/run-child.ts';
 import { looksLikeOutOfMemory, RESULT_PREFIX } from '../src/spec.ts';
 
-const exit = { stdout: '', stderrTail: '', code: 0, signal: null, timedOut: false, timeoutMs: 60_000 };
+const exit = { stdout: '', stderr: '', code: 0, signal: null, timedOut: false, timeoutMs: 60_000 };
 
 describe('classifyExit', () => {
   it('returns the result line the child printed', () => {
@@ -16,14 +16,14 @@ describe('classifyExit', () => {
     const result = classifyExit({
       ...exit,
       code: 1,
-      stderrTail: 'RuntimeError: Aborted(). Build with -sASSERTIONS',
+      stderr: 'RuntimeError: Aborted(). Build with -sASSERTIONS',
     });
     expect(result.status).toBe('oom');
   });
 
   it("reports V8's heap exhaustion (SIGABRT) as out of memory", () => {
-    const stderrTail = 'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory';
-    expect(classifyExit({ ...exit, code: null, signal: 'SIGABRT', stderrTail }).status).toBe('oom');
+    const stderr = 'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory';
+    expect(classifyExit({ ...exit, code: null, signal: 'SIGABRT', stderr }).status).toBe('oom');
   });
 
   it('reports a timeout as such, not as out of memory', () => {
@@ -32,7 +32,7 @@ describe('classifyExit', () => {
   });
 
   it('reports any other crash as failed, with the last stderr lines', () => {
-    const result = classifyExit({ ...exit, code: 1, stderrTail: 'line 1\nTypeError: x is undefined\n' });
+    const result = classifyExit({ ...exit, code: 1, stderr: 'line 1\nTypeError: x is undefined\n' });
     expect(result.status).toBe('failed');
     expect(result.status !== 'ok' && result.reason).toContain('TypeError: x is undefined');
   });

@@ -231,7 +231,7 @@ describe('serving: the Deployment matches the server', () => {
     expect(container.readinessProbe?.httpGet).toMatchObject({ path: '/api/ready', port: 'http' });
     expect(container.livenessProbe?.httpGet).toMatchObject({ path: '/api/health', port: 'http' });
     const { buildApp } = await import('@food/server/app');
-    const { createTinyCheckpoint } = await import('@food/server/test/helpers/tiny-checkpoint');
+    const { createTinyCheckpoint } = await import('@food/core/testing/tiny-checkpoint');
     const checkpoint = await createTinyCheckpoint();
     const app = await buildApp({ checkpoint: checkpoint.dir, workers: 0, backend: 'cpu', logger: false });
     try {

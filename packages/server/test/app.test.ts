@@ -1,5 +1,8 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { multipartBody } from '@food/core/testing/multipart-body';
+import { gradient, makePng, makePngBomb, TINY_GIF, TINY_WEBP } from '@food/core/testing/synthetic-images';
+import { createTinyCheckpoint, TINY_CLASSES, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import * as tf from '@tensorflow/tfjs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,8 +10,7 @@ import { buildApp } from '../src/app.ts';
 import { predictImage } from '../src/client/predict-client.ts';
 import { DEFAULTS } from '../src/config.ts';
 import { type RunningServer, startServer } from '../src/server.ts';
-import { gradient, makePng, makePngBomb, multipartBody, TINY_GIF, TINY_WEBP } from './helpers/images.ts';
-import { createTinyCheckpoint, TINY_CLASSES, type TinyCheckpoint } from './helpers/tiny-checkpoint.ts';
+import { injectImage } from './helpers/inject-image.ts';
 
 let checkpoint: TinyCheckpoint;
 let app: FastifyInstance;
@@ -59,12 +61,7 @@ describe('POST /api/predict', () => {
 
   it('accepts a raw image/* body and gives the same answer', async () => {
     const multipart = (await postImage(PNG)).json();
-    const raw = await app.inject({
-      method: 'POST',
-      url: '/api/predict',
-      payload: PNG,
-      headers: { 'content-type': 'image/png' },
-    });
+    const raw = await injectImage(app, PNG);
     expect(raw.statusCode).toBe(200);
     expect(raw.json().predictions).toEqual(multipart.predictions);
   });
@@ -145,12 +142,7 @@ describe('POST /api/predict', () => {
     const multipart = await postImage(big);
     expectError(multipart, 413, 'UPLOAD_TOO_LARGE');
     expect(multipart.json().error.message).toContain('64 KiB');
-    const raw = await app.inject({
-      method: 'POST',
-      url: '/api/predict',
-      payload: big,
-      headers: { 'content-type': 'image/jpeg' },
-    });
+    const raw = await injectImage(app, big, 'image/jpeg');
     expectError(raw, 413, 'UPLOAD_TOO_LARGE');
   });
 
@@ -407,12 +399,7 @@ describe('startup errors', () => {
       }
       expectError(await broken.inject('/api/ready'), 503, 'MODEL_LOADING');
       await expect(broken.classifier.ready).rejects.toMatchObject({ name: 'CheckpointError' });
-      const predict = await broken.inject({
-        method: 'POST',
-        url: '/api/predict',
-        payload: PNG,
-        headers: { 'content-type': 'image/png' },
-      });
+      const predict = await injectImage(broken, PNG);
       expectError(predict, 503, 'MODEL_LOADING');
       expect(predict.headers['retry-after']).toBe('5');
       await broken.close();

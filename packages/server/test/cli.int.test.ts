@@ -1,36 +1,22 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startCaptured, tsxArgs } from '@food/core/spawn-captured';
+import { freePort } from '@food/core/testing/free-port';
+import { gradient, makePng } from '@food/core/testing/synthetic-images';
+import { createTinyCheckpoint, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './helpers/free-port.ts';
-import { gradient, makePng } from './helpers/images.ts';
-import { createTinyCheckpoint, type TinyCheckpoint } from './helpers/tiny-checkpoint.ts';
 
 // `pnpm serve` and `pnpm predict` as a user runs them: separate processes, real sockets, worker threads.
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = path.join(repoRoot, 'packages/server/src/cli.ts');
 
-function run(
-  args: string[],
-  env: Record<string, string> = {},
-): ChildProcess & { output: Promise<{ code: number | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+function run(args: string[], env: Record<string, string> = {}) {
+  const { child, finished } = startCaptured(process.execPath, tsxArgs(CLI, args), {
     cwd: repoRoot,
     env: { ...process.env, ...env },
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const output = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('exit', (code) => resolve({ code, stdout, stderr })),
-  );
-  return Object.assign(child, { output });
+  return Object.assign(child, { output: finished });
 }
 
 let checkpoint: TinyCheckpoint;

@@ -1,11 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runTsCli } from '@food/core/spawn-captured';
+import { multipartBody } from '@food/core/testing/multipart-body';
+import { TINY_PREPROCESS } from '@food/core/testing/tiny-checkpoint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { multipartBody } from './helpers/images.ts';
 
 // Training/serving skew guard, end to end through the user-facing commands: the probabilities that
 // `pnpm evaluate` records for a file equal what `/api/predict` answers for the same file (same backend).
@@ -13,12 +14,9 @@ import { multipartBody } from './helpers/images.ts';
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 let root: string;
 
-function trainer(...args: string[]): void {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'packages/trainer/src/cli.ts', ...args], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-  });
-  expect(run.status, run.stderr).toBe(0);
+async function trainer(...args: string[]): Promise<void> {
+  const run = await runTsCli('packages/trainer/src/cli.ts', args, { cwd: repoRoot });
+  expect(run.code, run.stderr).toBe(0);
 }
 
 beforeAll(async () => {
@@ -26,20 +24,12 @@ beforeAll(async () => {
   const [data, prepared, run, report] = ['food', 'prepared', 'run', 'report'].map((name) =>
     path.join(root, name),
   );
-  trainer('synth', '--out', data, '--classes', '3', '--images-per-class', '12', '--seed', '5');
-  trainer('prepare', '--data', data, '--out', prepared, '--classes', '3', '--no-progress');
-  const geometry = {
-    version: 1,
-    resizeShorterSide: 37,
-    cropSize: 32,
-    interpolation: 'bilinear',
-    mean: [0.5, 0.5, 0.5],
-    std: [0.25, 0.25, 0.25],
-    channelOrder: 'RGB',
-  };
+  await trainer('synth', '--out', data, '--classes', '3', '--images-per-class', '12', '--seed', '5');
+  await trainer('prepare', '--data', data, '--out', prepared, '--classes', '3', '--no-progress');
+  const geometry = { ...TINY_PREPROCESS, resizeShorterSide: 37, mean: [0.5, 0.5, 0.5] };
   await writeFile(path.join(prepared, 'preprocess.json'), JSON.stringify(geometry));
-  trainer('stats', '--prepared', prepared, '--no-progress');
-  trainer(
+  await trainer('stats', '--prepared', prepared, '--no-progress');
+  await trainer(
     ...['train', '--prepared', prepared, '--out', run, '--weights', 'none', '--width', '0.0625'],
     ...[
       '--blocks',
@@ -55,7 +45,7 @@ beforeAll(async () => {
       '--no-progress',
     ],
   );
-  trainer(
+  await trainer(
     ...['evaluate', '--checkpoint', path.join(run, 'best'), '--prepared', prepared, '--out', report],
     ...['--backend', 'cpu', '--save-probabilities', '--no-progress'],
   );

@@ -1,10 +1,10 @@
 import { PassThrough } from 'node:stream';
+import { gradient, makePng } from '@food/core/testing/synthetic-images';
+import { createTinyCheckpoint, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { type LogFormat, loggerOptions, READY_EVENT, resolveLogFormat } from '../src/logger.ts';
-import { gradient, makePng } from './helpers/images.ts';
-import { createTinyCheckpoint, type TinyCheckpoint } from './helpers/tiny-checkpoint.ts';
 
 /** A destination that keeps what is written, as a terminal (`isTTY`) or a pipe. */
 function capture(isTTY: boolean): PassThrough & { isTTY: boolean; lines(): string[] } {

@@ -1,10 +1,11 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { createTinyCheckpoint, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { createTinyCheckpoint, type TinyCheckpoint } from './helpers/tiny-checkpoint.ts';
+import { writeEvaluationReport } from './helpers/evaluation-report.ts';
 
 // The model card joins three folders: the checkpoint, the evaluation report (--report) and the run.
 let checkpoint: TinyCheckpoint;
@@ -13,8 +14,7 @@ let report: string;
 beforeAll(async () => {
   checkpoint = await createTinyCheckpoint({ withAssets: false });
   report = await mkdtemp(path.join(tmpdir(), 'food-report-'));
-  const metrics = { split: 'test', accuracy: 0.75, top5Accuracy: 0.96, f1: { macro: 0.7, weighted: 0.74 } };
-  await writeFile(path.join(report, 'metrics.json'), JSON.stringify(metrics));
+  await writeEvaluationReport(report, { split: 'test', accuracy: 0.75, top5Accuracy: 0.96, macroF1: 0.7 });
   await writeFile(
     path.join(report, 'confusion.svg'),
     '<svg xmlns="http://www.w3.org/2000/svg"><title>cm</title></svg>',
@@ -42,6 +42,16 @@ describe('model card with --report', () => {
     expect((await app.inject('/api/model/assets/curves.svg')).statusCode).toBe(200);
     expect((await app.inject('/api/model/assets/metrics.json')).statusCode).toBe(404);
     await app.close();
+  });
+
+  it("refuses a --report folder whose metrics.json is a checkpoint's, naming the file", async () => {
+    const notReport = await mkdtemp(path.join(tmpdir(), 'food-not-report-'));
+    await cp(path.join(checkpoint.dir, 'metrics.json'), path.join(notReport, 'metrics.json'));
+    const started = buildApp({ checkpoint: checkpoint.dir, workers: 0, backend: 'cpu', report: notReport });
+    await expect(started).rejects.toThrow(
+      `${path.join(notReport, 'metrics.json')} is a checkpoint's metrics.json`,
+    );
+    await rm(notReport, { recursive: true, force: true });
   });
 
   it('without --report has no test metrics (the trainer never sees the test split) and no confusion matrix', async () => {

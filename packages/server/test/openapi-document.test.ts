@@ -1,13 +1,14 @@
+import { multipartBody } from '@food/core/testing/multipart-body';
+import { makePng } from '@food/core/testing/synthetic-images';
+import { createTinyCheckpoint, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { makePng, multipartBody } from './helpers/images.ts';
 import {
   conformanceProblems,
   mediaTypeMatches,
   type OpenApiDocument,
 } from './helpers/openapi-conformance.ts';
-import { createTinyCheckpoint, type TinyCheckpoint } from './helpers/tiny-checkpoint.ts';
 
 /**
  * The API against its own document: every route's real answers to valid and invalid requests have a

@@ -1,9 +1,9 @@
 import { Agent, request } from 'node:http';
+import { gradient, makePng } from '@food/core/testing/synthetic-images';
+import { createTinyCheckpoint, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULTS } from '../src/config.ts';
+import { DEFAULTS, type ServerConfig } from '../src/config.ts';
 import { startServer } from '../src/server.ts';
-import { gradient, makePng } from './helpers/images.ts';
-import { createTinyCheckpoint, type TinyCheckpoint } from './helpers/tiny-checkpoint.ts';
 
 let checkpoint: TinyCheckpoint;
 
@@ -15,19 +15,16 @@ afterAll(async () => {
   await checkpoint?.cleanup();
 });
 
+/** The tiny checkpoint served in-process (no worker threads) on a free port, logging nothing. */
+function startQuietServer(overrides: Partial<ServerConfig>) {
+  const base = { ...DEFAULTS, checkpoint: checkpoint.dir, port: 0, workers: 0 };
+  return startServer({ ...base, backend: 'cpu', logLevel: 'silent', ...overrides });
+}
+
 describe('graceful shutdown', () => {
   it('finishes in-flight requests, answers new ones 503 SHUTTING_DOWN, then refuses connections', async () => {
-    const server = await startServer({
-      ...DEFAULTS,
-      checkpoint: checkpoint.dir,
-      port: 0,
-      workers: 0,
-      backend: 'cpu',
-      // Hold the requests in the queue so they are certainly in flight when shutdown starts.
-      batchTimeoutMs: 400,
-      drainDelayMs: 200,
-      logLevel: 'silent',
-    });
+    // Hold the requests in the queue so they are certainly in flight when shutdown starts.
+    const server = await startQuietServer({ batchTimeoutMs: 400, drainDelayMs: 200 });
     const post = (seed: number) =>
       fetch(`${server.url}/api/predict`, {
         method: 'POST',
@@ -89,15 +86,7 @@ describe('shutdown under load with 16 keep-alive clients', () => {
   it.each([0, 1000])(
     'with --drain-delay-ms %i: every request is answered, each client is told to close, none is reset',
     async (drainDelayMs) => {
-      const server = await startServer({
-        ...DEFAULTS,
-        checkpoint: checkpoint.dir,
-        port: 0,
-        workers: 0,
-        backend: 'cpu',
-        drainDelayMs,
-        logLevel: 'silent',
-      });
+      const server = await startQuietServer({ drainDelayMs });
       const agent = new Agent({ keepAlive: true, maxSockets: 16 });
       const image = makePng(40, 40, gradient(3));
       const outcomes = Array.from({ length: 16 }, (): string[] => []);

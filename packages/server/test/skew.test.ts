@@ -1,21 +1,21 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadCheckpoint } from '@food/core/checkpoint/load-checkpoint';
 import type { InferenceEngine } from '@food/core/engine/inference-engine';
 import { createTfjsEngine } from '@food/core/engine/tfjs-engine';
 import { preprocessImage } from '@food/core/preprocess/image';
+import { multipartBody } from '@food/core/testing/multipart-body';
+import { SHARED_DATA } from '@food/core/testing/shared-data';
+import { gradient, makePng } from '@food/core/testing/synthetic-images';
+import { createTinyCheckpoint, TINY_CLASSES, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { gradient, makePng, multipartBody } from './helpers/images.ts';
-import { createTinyCheckpoint, TINY_CLASSES, type TinyCheckpoint } from './helpers/tiny-checkpoint.ts';
 
 // Training/serving skew guard: the API's probabilities for a file must be what the engine gives for
 // preprocessImage(file) with the checkpoint's preprocess.json, on the same backend.
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const FOOD10 = path.resolve(repoRoot, '../shared/data/food10/images');
+const FOOD10 = SHARED_DATA.food10Images;
 
 let checkpoint: TinyCheckpoint;
 let app: FastifyInstance;

@@ -1,33 +1,12 @@
 import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULTS } from '../src/config.ts';
-import { type RunningServer, startServer } from '../src/server.ts';
-import { createTinyCheckpoint, type TinyCheckpoint } from './helpers/tiny-checkpoint.ts';
+import { describe, expect, it } from 'vitest';
+import { useTinyServer } from './helpers/tiny-server.ts';
 
-let checkpoint: TinyCheckpoint;
-let server: RunningServer;
-
-beforeAll(async () => {
-  checkpoint = await createTinyCheckpoint({ withAssets: false });
-  server = await startServer({
-    ...DEFAULTS,
-    checkpoint: checkpoint.dir,
-    port: 0,
-    workers: 0,
-    backend: 'cpu',
-    logLevel: 'silent',
-    requestTimeoutMs: 1000,
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await server?.close();
-  await checkpoint?.cleanup();
-});
+const tiny = useTinyServer({ workers: 0, requestTimeoutMs: 1000 });
 
 /** Sends `request` bytes as they are and resolves with everything the server sent before closing. */
 function exchange(request: string): Promise<string> {
-  const { port } = new URL(server.url);
+  const { port } = new URL(tiny.server.url);
   return new Promise((resolve, reject) => {
     let reply = '';
     const socket = connect(Number(port), '127.0.0.1', () => socket.write(request));
@@ -95,7 +74,7 @@ describe('errors raised below the routes', () => {
   );
 
   it('counts each in http_requests_total', async () => {
-    const metrics = (await (await fetch(`${server.url}/metrics`)).text()).split('\n');
+    const metrics = (await (await fetch(`${tiny.server.url}/metrics`)).text()).split('\n');
     for (const line of [
       'http_requests_total{method="UNKNOWN",route="unparsed",status="400"} 1',
       'http_requests_total{method="UNKNOWN",route="unparsed",status="431"} 1',

@@ -2,16 +2,17 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SHARED_DATA } from '@food/core/testing/shared-data';
+import { gradient, makeBlankPng, makePng } from '@food/core/testing/synthetic-images';
+import { createTinyCheckpoint, TINY_CLASSES, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../src/server.ts';
-import { gradient, makeBlankPng, makePng } from './helpers/images.ts';
-import { createTinyCheckpoint, TINY_CLASSES, type TinyCheckpoint } from './helpers/tiny-checkpoint.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts');
-const FOOD10 = path.resolve(repoRoot, '../shared/data/food10/images');
+const FOOD10 = SHARED_DATA.food10Images;
 const hasChromium = existsSync(CHROMIUM);
 
 if (!hasChromium) {

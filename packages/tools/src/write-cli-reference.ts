@@ -1,10 +1,10 @@
 #!/usr/bin/env -S npx tsx
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawnCaptured, tsxArgs } from '@food/core/spawn-captured';
 
 /**
  * `pnpm docs:cli`: writes docs/cli.md from the `--help` output of every command of the three CLIs and of
@@ -154,26 +154,13 @@ export function renderCliReference(
 }
 
 /** `node --import tsx ENTRY ...args`, as `pnpm trainer` runs it; resolves with stdout. */
-function runCli(entry: string, args: string[]): Promise<string> {
+async function runCli(entry: string, args: string[]): Promise<string> {
   // A pipe is not a TTY, so commander wraps at 80 columns; NO_COLOR keeps escape codes out.
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env['FORCE_COLOR'];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: REPO_ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (status) => {
-      if (status === 0) resolve(stdout);
-      else reject(new Error(`${entry} ${args.join(' ')} exited with ${status}:\n${stderr}`));
-    });
-  });
+  const run = await spawnCaptured(process.execPath, tsxArgs(entry, args), { cwd: REPO_ROOT, env });
+  if (run.code !== 0) throw new Error(`${entry} ${args.join(' ')} exited with ${run.code}:\n${run.stderr}`);
+  return run.stdout;
 }
 
 /** Runs `task` over `items`, at most `limit` at a time, keeping the input order in the result. */

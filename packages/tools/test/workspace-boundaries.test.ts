@@ -46,6 +46,13 @@ describe('workspace packages', () => {
     }
   });
 
+  it.each(packageNames)("%s exports only source modules, never its tests' helpers", (name) => {
+    const manifest = JSON.parse(readFileSync(path.join(packagesDir, name, 'package.json'), 'utf8'));
+    for (const [subpath, target] of Object.entries<string>(manifest.exports ?? {})) {
+      expect(target, `${name} ${subpath}`).toMatch(/^\.\/src\//);
+    }
+  });
+
   it.each(packageNames)('%s imports only the workspace packages it may', (name) => {
     expect(Object.keys(ALLOWED), `add ${name} to ALLOWED`).toContain(name);
     for (const file of sourceFiles(path.join(packagesDir, name))) {
@@ -55,6 +62,9 @@ describe('workspace packages', () => {
         expect(ALLOWED[name], `${path.relative(repoRoot, file)} imports @food/${imported}`).toContain(
           imported,
         );
+      }
+      for (const [reached] of text.matchAll(/['"]@food\/[\w-]+\/test\/[^'"]*/g)) {
+        expect.fail(`${path.relative(repoRoot, file)} imports another package's test file ${reached}`);
       }
     }
   });

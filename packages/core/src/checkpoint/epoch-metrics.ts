@@ -1,3 +1,5 @@
+import { EVALUATION_REPORT_FORMAT } from '../report/evaluation-metrics.ts';
+
 /** One row of the run's history (history.json / history.csv): what a person watching a run wants per epoch. */
 export interface EpochRecord {
   epoch: number;
@@ -54,6 +56,9 @@ export function parseCheckpointMetrics(value: unknown): CheckpointMetrics {
     throw new Error('not a JSON object');
   }
   const metrics = value as Record<string, unknown>;
+  if (metrics.format === EVALUATION_REPORT_FORMAT || ('evaluatedAt' in metrics && !('epoch' in metrics))) {
+    throw new Error("is an evaluation report's metrics.json (written by pnpm evaluate), not a checkpoint's");
+  }
   const numbers = (fields: readonly string[]) => {
     const bad = fields.filter((field) => typeof metrics[field] !== 'number');
     if (bad.length > 0) throw new Error(`${bad.join(', ')} must be numbers`);

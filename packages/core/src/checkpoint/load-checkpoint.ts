@@ -12,12 +12,8 @@ import { CHECKPOINT_FILES } from './layout.ts';
 import { checkModelMatches } from './model-consistency.ts';
 import { parseRunConfig, type ResolvedRunConfig } from './run-config.ts';
 import { isRunFolder, notACheckpointError, runFolderError } from './run-folder.ts';
-import {
-  decodeTrainingState,
-  parseTrainingProgress,
-  type TrainingProgress,
-  type TrainingState,
-} from './training-state.ts';
+import type { CheckpointContents } from './save-checkpoint.ts';
+import { decodeTrainingState, parseTrainingProgress, type TrainingProgress } from './training-state.ts';
 
 /** Everything in a checkpoint except the model weights: cheap to read (for /api/model, quick checks). */
 export interface CheckpointMetadata {
@@ -35,16 +31,15 @@ export interface CheckpointMetadata {
   files: Record<string, FileChecksum>;
 }
 
-export interface LoadedCheckpoint {
+/**
+ * The parts saveCheckpoint wrote, and facts about the folder. The model is owned by the caller (dispose it,
+ * or the engine that wraps it); `trainingState` is read only with `withTrainingState`, its tensors the
+ * caller's too.
+ */
+export interface LoadedCheckpoint extends CheckpointContents {
   dir: string;
-  /** Owned by the caller: dispose it (or the engine that wraps it). */
-  model: tf.LayersModel;
-  preprocess: PreprocessConfig;
-  labels: Labels;
+  /** Read back with every default filled in (settings added after the checkpoint was written). */
   runConfig: ResolvedRunConfig;
-  metrics: CheckpointMetrics;
-  /** Only with `withTrainingState`; its tensors are owned by the caller. */
-  trainingState?: TrainingState;
   sizeBytes: number;
   parameters: number;
 }

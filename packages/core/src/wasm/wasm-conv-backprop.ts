@@ -86,6 +86,9 @@ function convGeometry(
   };
 }
 
+/** What tfjs passes a kernel function (tf.KernelFunc's argument, with the wasm backend untyped). */
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+
 /**
  * dW[kh, kw, ci, co] = Σ_{n,oh,ow} x[n, s·oh + kh − pt, s·ow + kw − pl, ci] · dy[n, oh, ow, co].
  *
@@ -98,11 +101,7 @@ function convGeometry(
  * channel or the zeroed tail) only ever meet the zero padding of dyq. All taps share dyq as the
  * GEMM weights, so XNNPACK packs it once (its operator cache is keyed on that tensor).
  */
-export function conv2DBackpropFilterWasm(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   const backend = asWasmBackend(args.backend);
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const attrs = args.attrs as unknown as ConvAttrs & { filterShape: number[] };
@@ -158,11 +157,7 @@ export function conv2DBackpropFilterWasm(args: {
  * (passed to XNNPACK, not copied), with the spatially flipped, in/out-swapped filter. Anything
  * else (strided k×k, padding larger than the kernel): GEMM + col2im.
  */
-export function conv2DBackpropInputWasm(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function conv2DBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
   const backend = asWasmBackend(args.backend);
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const attrs = args.attrs as unknown as ConvAttrs & { inputShape: number[] };

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -10,9 +9,9 @@ import {
   resNetName,
   setTrainableScope,
 } from '../../src/model/resnet50.ts';
+import { SHARED_DATA } from '../../src/testing/shared-data.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const manifestPath = path.resolve(repoRoot, '../shared/weights/resnet50-imagenet/weights_manifest.json');
+const manifestPath = path.join(SHARED_DATA.resnet50Weights, 'weights_manifest.json');
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -1,8 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { crc32, deflateSync } from 'node:zlib';
 import seedrandom from 'seedrandom';
 import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -18,9 +16,10 @@ import {
   preprocessImage,
   randomResizedCropBox,
 } from '../../src/preprocess/image.ts';
+import { SHARED_DATA } from '../../src/testing/shared-data.ts';
+import { encodePng, makeBlankPng } from '../../src/testing/synthetic-images.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const food10Images = path.resolve(repoRoot, '../shared/data/food10/images');
+const food10Images = SHARED_DATA.food10Images;
 
 /** Small geometry keeps the tests fast; mean/std chosen so normalised values are easy by hand. */
 const config: PreprocessConfig = {
@@ -54,59 +53,6 @@ const gradient = (x: number, y: number): Rgb => [x % 256, y, 255 - (x % 256)];
 function pixelAt(rgb: Uint8Array, size: number, x: number, y: number): Rgb {
   const offset = (y * size + x) * 3;
   return [rgb[offset], rgb[offset + 1], rgb[offset + 2]];
-}
-
-/** A PNG written byte by byte, for what sharp will not encode: 16-bit samples, lying headers. */
-function handmadePng(width: number, height: number, bitDepth: 8 | 16, rows: Buffer): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = bitDepth;
-  header[9] = 2; // truecolour RGB
-  return Buffer.concat([
-    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(rows)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
-/**
- * A black 1-bit greyscale PNG declaring `width`×`height`: a few hundred bytes even at millions of pixels.
- * Pixel rows are complete up to `DEFAULT_MAX_PIXELS` (a valid image); beyond it only the header matters.
- */
-function bilevelPng(width: number, height: number): Buffer {
-  const rows =
-    width * height <= DEFAULT_MAX_PIXELS
-      ? Buffer.alloc((Math.ceil(width / 8) + 1) * height)
-      : Buffer.alloc(64);
-  const chunk = (type: string, data: Buffer) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 1; // bit depth
-  header[9] = 0; // greyscale
-  return Buffer.concat([
-    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(rows)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
 }
 
 async function expectDecodeError(promise: Promise<unknown>, code: string): Promise<ImageDecodeError> {
@@ -248,7 +194,7 @@ describe('colour spaces and formats become 8-bit sRGB RGB', () => {
         rows.writeUInt16BE(0, offset + 4);
       }
     }
-    const png16 = handmadePng(32, 32, 16, rows);
+    const png16 = encodePng(32, 32, rows, { bitDepth: 16 });
     expect((await sharp(png16).metadata()).depth).toBe('ushort');
     const rgb = await loadCroppedRgb(png16, small);
     expect(rgb.length).toBe(16 * 16 * 3);
@@ -307,7 +253,7 @@ describe('decode errors', () => {
   });
 
   it('a small PNG declaring 50,000×50,000 → IMAGE_TOO_LARGE, from the header alone', async () => {
-    const bomb = handmadePng(50_000, 50_000, 8, Buffer.alloc(1000));
+    const bomb = encodePng(50_000, 50_000, Buffer.alloc(1000));
     expect(bomb.length).toBeLessThan(200);
     // No timing assert (a loaded machine would fail it by chance): decodeImageInfo below reads only the header.
     const error = await expectDecodeError(preprocessImage(bomb, config), 'IMAGE_TOO_LARGE');
@@ -351,7 +297,7 @@ describe('extreme geometries', () => {
     const outcomes: string[] = [];
     const wanted: string[] = [];
     for (const [width, height] of geometries) {
-      const png = bilevelPng(width, height);
+      const png = makeBlankPng(width, height);
       const outcome = await Promise.all([
         preprocessImage(png, config),
         augmentImage(png, config, seedrandom(`${width}x${height}`)),
@@ -372,7 +318,7 @@ describe('extreme geometries', () => {
   }, 60_000);
 
   it('says what to do about a thin strip, and the header check alone refuses it', async () => {
-    const strip = bilevelPng(1_400_000, 1);
+    const strip = makeBlankPng(1_400_000, 1);
     expect(strip.length).toBeLessThan(2000);
     const error = await expectDecodeError(decodeImageInfo(strip), 'IMAGE_TOO_THIN');
     expect(error.message).toMatch(/1400000×1: its long side is 1400000 times its short side.*Crop it/);

@@ -1,4 +1,4 @@
-import { access, readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { type CheckpointMetrics, isEpochMetrics } from '@food/core/checkpoint/epoch-metrics';
 import type { CheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
@@ -7,13 +7,20 @@ import { RUN_FILES } from '@food/core/checkpoint/run-layout';
 import type { ResolvedEngine } from '@food/core/engine/resolve-engine';
 import { resNetName } from '@food/core/model/resnet50';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
+import { REPORT_FILES } from '@food/core/report/report-layout';
+import { readEvaluationMetricsIfPresent } from '@food/core/report/report-metrics-file';
 
 /**
  * Pictures the model card shows, looked up in the checkpoint folder, the evaluation report folder
  * (`--report`: confusion.svg from `pnpm evaluate`) and the run folder (curves.svg, redrawn by `pnpm train`
  * after every epoch). Nothing else in those folders is served.
  */
-export const MODEL_ASSETS = [RUN_FILES.curves, 'confusion.svg', 'curves.png', 'confusion.png'] as const;
+export const MODEL_ASSETS = [
+  RUN_FILES.curves,
+  REPORT_FILES.confusion,
+  'curves.png',
+  'confusion.png',
+] as const;
 export type ModelAsset = (typeof MODEL_ASSETS)[number];
 
 export function isModelAsset(name: string): name is ModelAsset {
@@ -100,18 +107,14 @@ export async function locateAssets(
   return found;
 }
 
-/** Test-split numbers from an evaluation report's metrics.json (`pnpm evaluate --split test`). */
+/**
+ * Test-split numbers from an evaluation report's metrics.json (`pnpm evaluate --split test`); none when the
+ * folder has no metrics.json. One that is not a report stops the server with a ReportError naming it.
+ */
 async function readReportTestSummary(reportDir: string | undefined): Promise<TestSummary | null> {
-  if (!reportDir) return null;
-  const report = asRecord(
-    await readFile(path.join(reportDir, 'metrics.json'), 'utf8').then(JSON.parse, () => undefined),
-  );
+  const report = reportDir ? await readEvaluationMetricsIfPresent(reportDir) : undefined;
   if (report?.split !== 'test') return null;
-  return {
-    accuracy: firstNumber(report.accuracy),
-    top5: firstNumber(report.top5Accuracy),
-    macroF1: firstNumber(asRecord(report.f1)?.macro),
-  };
+  return { accuracy: report.accuracy, top5: report.top5Accuracy, macroF1: report.f1.macro };
 }
 
 export async function describeModel(
@@ -160,15 +163,4 @@ function describeDataset(runConfig: RunConfig): DatasetInfo {
     name: runConfig.dataset?.name ?? path.basename(runConfig.prepared),
     synthetic: runConfig.dataset?.synthetic ?? null,
   };
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
-function firstNumber(...values: unknown[]): number | null {
-  for (const value of values) if (typeof value === 'number' && Number.isFinite(value)) return value;
-  return null;
 }

@@ -1,8 +1,9 @@
+import { gradient, makePng } from '@food/core/testing/synthetic-images';
+import { createTinyCheckpoint, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
-import { gradient, makePng } from '../helpers/images.ts';
-import { createTinyCheckpoint, type TinyCheckpoint } from '../helpers/tiny-checkpoint.ts';
+import { injectImage } from '../helpers/inject-image.ts';
 
 let checkpoint: TinyCheckpoint;
 const apps: FastifyInstance[] = [];
@@ -23,13 +24,7 @@ async function startApp(options: { maxBatch?: number; batchTimeoutMs?: number; m
   return app;
 }
 
-const predict = (app: FastifyInstance, image: Buffer) =>
-  app.inject({
-    method: 'POST',
-    url: '/api/predict',
-    payload: image,
-    headers: { 'content-type': 'image/png' },
-  });
+const predict = injectImage;
 
 type Prediction = { label: string; probability: number };
 const byLabel = (predictions: Prediction[]) =>

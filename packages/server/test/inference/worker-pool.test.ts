@@ -1,9 +1,10 @@
+import { gradient, makePng } from '@food/core/testing/synthetic-images';
+import { createTinyCheckpoint, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import type { WorkerPool } from '../../src/inference/worker-pool.ts';
-import { gradient, makePng } from '../helpers/images.ts';
-import { createTinyCheckpoint, type TinyCheckpoint } from '../helpers/tiny-checkpoint.ts';
+import { injectImage } from '../helpers/inject-image.ts';
 
 // Worker threads run the real production path: worker-bootstrap.mjs registers tsx, the worker loads the
 // checkpoint itself, and batches travel as transferred Float32Arrays.
@@ -26,13 +27,7 @@ afterAll(async () => {
   await checkpoint?.cleanup();
 });
 
-const predict = (target: FastifyInstance, image: Buffer) =>
-  target.inject({
-    method: 'POST',
-    url: '/api/predict',
-    payload: image,
-    headers: { 'content-type': 'image/png' },
-  });
+const predict = injectImage;
 
 describe('worker threads', () => {
   it('answer exactly what the in-process engine answers', async () => {

@@ -5,13 +5,14 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { multipartBody } from '@food/core/testing/multipart-body';
+import { makeBlankPng, makePng } from '@food/core/testing/synthetic-images';
+import { createTinyCheckpoint, TINY_CLASSES, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { DEFAULTS } from '../../src/config.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
-import { makeBlankPng, makePng, multipartBody } from '../helpers/images.ts';
-import { createTinyCheckpoint, TINY_CLASSES, type TinyCheckpoint } from '../helpers/tiny-checkpoint.ts';
 import { buildCorpus, type CorpusCase, ROTATED_CONTROL } from './corpus.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));

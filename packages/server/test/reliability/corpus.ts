@@ -1,6 +1,6 @@
-import { deflateSync } from 'node:zlib';
+import { multipartBody } from '@food/core/testing/multipart-body';
+import { encodePng, gradient, makePng, makePngBomb } from '@food/core/testing/synthetic-images';
 import sharp, { type Sharp } from 'sharp';
-import { gradient, makePng, makePngBomb, multipartBody } from '../helpers/images.ts';
 
 /**
  * A corpus of bad and odd uploads, generated at test time (sharp writes most formats, the rest are
@@ -129,26 +129,36 @@ const MINIMAL_PDF =
 function minimalZip(): Buffer {
   const name = Buffer.from('photo.jpg');
   const data = Buffer.from('not really a photo');
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(10, 4);
-  local.writeUInt32LE(data.length, 18);
-  local.writeUInt32LE(data.length, 22);
-  local.writeUInt16LE(name.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(20, 4);
-  central.writeUInt16LE(10, 6);
-  central.writeUInt32LE(data.length, 20);
-  central.writeUInt32LE(data.length, 24);
-  central.writeUInt16LE(name.length, 28);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(central.length + name.length, 12);
-  end.writeUInt32LE(local.length + name.length + data.length, 16);
-  return Buffer.concat([local, name, data, central, name, end]);
+  const [size, nameSize, zeros] = [data.length, name.length, (bytes: number) => Buffer.alloc(bytes)];
+  const local = Buffer.concat([
+    u32(0x04034b50),
+    u16(10),
+    zeros(12),
+    u32(size),
+    u32(size),
+    u16(nameSize),
+    zeros(2),
+  ]);
+  const central = Buffer.concat([u32(0x02014b50), u16(20), u16(10), zeros(12), u32(size), u32(size)]);
+  // Name length; no extra field, comment or attributes; the local header is at offset 0.
+  const centralName = Buffer.concat([u16(nameSize), zeros(16)]);
+  const directorySize = central.length + centralName.length + nameSize;
+  const end = Buffer.concat([u32(0x06054b50), zeros(4), u16(1), u16(1), u32(directorySize)]);
+  const directoryOffset = Buffer.concat([u32(local.length + nameSize + size), zeros(2)]);
+  return Buffer.concat([local, name, data, central, centralName, name, end, directoryOffset]);
+}
+
+/** Little-endian fields, as ZIP headers store them. */
+function u16(value: number): Buffer {
+  const field = Buffer.alloc(2);
+  field.writeUInt16LE(value);
+  return field;
+}
+
+function u32(value: number): Buffer {
+  const field = Buffer.alloc(4);
+  field.writeUInt32LE(value);
+  return field;
 }
 
 /** A 16-bit grey PNG, written by hand (sharp writes 16-bit RGB; this covers another decoder path). */
@@ -158,34 +168,7 @@ function grey16Png(width: number, height: number): Buffer {
     for (let x = 0; x < width; x++)
       rows.writeUInt16BE(((x * 997 + y * 4099) * 13) & 0xffff, y * (width * 2 + 1) + 1 + x * 2);
   }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 16;
-  ihdr[9] = 0;
-  return pngFromChunks(ihdr, deflateSync(rows));
-}
-
-function pngFromChunks(ihdr: Buffer, idat: Buffer): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
-}
-
-function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
+  return encodePng(width, height, rows, { bitDepth: 16, colourType: 0 });
 }
 
 const raw = (name: string, payload: Buffer | string, contentType: string, expect: CorpusCase['expect']) => ({

@@ -1,11 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { gradient, makePng } from '@food/core/testing/synthetic-images';
+import { createTinyCheckpoint, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import type { WorkerPool } from '../../src/inference/worker-pool.ts';
-import { gradient, makePng } from '../helpers/images.ts';
-import { createTinyCheckpoint, type TinyCheckpoint } from '../helpers/tiny-checkpoint.ts';
+import { injectImage } from '../helpers/inject-image.ts';
 
 // Faults while serving: the checkpoint changes under a running server, and a worker dies with
 // requests queued behind it. (SIGTERM draining is covered by server.test.ts and cli.int.test.ts.)
@@ -29,13 +30,7 @@ afterAll(async () => {
   await checkpoint?.cleanup();
 });
 
-const predict = (seed: number) =>
-  app.inject({
-    method: 'POST',
-    url: '/api/predict',
-    payload: makePng(40, 40, gradient(seed)),
-    headers: { 'content-type': 'image/png' },
-  });
+const predict = (seed: number) => injectImage(app, makePng(40, 40, gradient(seed)));
 
 describe('faults while serving', () => {
   it('keeps serving from memory when the checkpoint files are overwritten with garbage', async () => {

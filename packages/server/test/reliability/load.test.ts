@@ -1,36 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULTS } from '../../src/config.ts';
-import { type RunningServer, startServer } from '../../src/server.ts';
-import { gradient, makePng } from '../helpers/images.ts';
-import { createTinyCheckpoint, type TinyCheckpoint } from '../helpers/tiny-checkpoint.ts';
+import { gradient, makePng } from '@food/core/testing/synthetic-images';
+import { describe, expect, it } from 'vitest';
+import { useTinyServer } from '../helpers/tiny-server.ts';
 
 // A short, bounded form of `pnpm bench:serve`: more clients than the server can take, for 3 s. Load is
 // shed with 503 + Retry-After, never a 5xx of another kind, a dropped connection or a hang, and the
 // worker's tensor count does not move.
-let checkpoint: TinyCheckpoint;
-let server: RunningServer;
-
-beforeAll(async () => {
-  checkpoint = await createTinyCheckpoint({ withAssets: false });
-  server = await startServer({
-    ...DEFAULTS,
-    checkpoint: checkpoint.dir,
-    port: 0,
-    workers: 1,
-    backend: 'cpu',
-    maxBatch: 4,
-    maxQueue: 4,
-    logLevel: 'silent',
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-  await checkpoint?.cleanup();
-});
+const tiny = useTinyServer({ workers: 1, maxBatch: 4, maxQueue: 4 }, 120_000);
 
 async function workerTensors(): Promise<number> {
-  const stats = (await (await fetch(`${server.url}/api/stats`)).json()) as {
+  const stats = (await (await fetch(`${tiny.server.url}/api/stats`)).json()) as {
     slots: Array<{ numTensors: number }>;
   };
   return stats.slots[0].numTensors;
@@ -40,7 +18,7 @@ describe('overload', () => {
   it('answers only 200 or 503 with Retry-After, and keeps numTensors stable', async () => {
     const image = new Uint8Array(makePng(64, 48, gradient(2)));
     const post = () =>
-      fetch(`${server.url}/api/predict`, {
+      fetch(`${tiny.server.url}/api/predict`, {
         method: 'POST',
         body: image,
         headers: { 'content-type': 'image/png' },
@@ -74,6 +52,6 @@ describe('overload', () => {
     expect([...statuses.keys()].sort()).toEqual(['200', '503 QUEUE_FULL retry-after=1']);
     expect(statuses.get('200')).toBeGreaterThan(10);
     expect(await workerTensors()).toBe(tensorsBefore);
-    expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
+    expect((await fetch(`${tiny.server.url}/api/health`)).status).toBe(200);
   }, 60_000);
 });

@@ -5,15 +5,20 @@ import { BACKEND_CHOICES_HELP, type BackendName, initBackend, parseBackendName }
 import { resolveRunConfig } from '@food/core/checkpoint/run-config';
 import { runPaths } from '@food/core/checkpoint/run-layout';
 import { parsePositiveInteger } from '@food/core/parse-number';
-import { prepareDataset } from '@food/trainer/data/prepare';
-import { computeTrainingStats } from '@food/trainer/data/stats';
-import { synthesizeDataset } from '@food/trainer/data/synth';
-import { runEvaluation } from '@food/trainer/evaluate/run-evaluation';
-import { exportBest } from '@food/trainer/export/export-best';
-import { NO_PROGRESS_HELP, progressMode } from '@food/trainer/progress';
-import { DEMO_FINE_TUNE } from '@food/trainer/train/presets';
-import type { TrainConfig } from '@food/trainer/train/run-config';
-import { runTraining } from '@food/trainer/train/run-training';
+import { reportPaths } from '@food/core/report/report-layout';
+import { tsxArgs } from '@food/core/spawn-captured';
+import {
+  computeTrainingStats,
+  DEMO_FINE_TUNE,
+  exportBest,
+  NO_PROGRESS_HELP,
+  prepareDataset,
+  progressMode,
+  runEvaluation,
+  runTraining,
+  synthesizeDataset,
+  type TrainConfig,
+} from '@food/trainer/pipeline';
 import type { Command } from 'commander';
 import { checkDemoInputs } from './demo-preflight.ts';
 import { ReplaceOnSuccess } from './replace-on-success.ts';
@@ -224,7 +229,7 @@ async function evaluateDemo(checkpoint: string, flags: DemoFlags, context: DemoC
   log(
     `accuracy ${metrics.accuracy.toFixed(3)}, top-5 ${metrics.top5Accuracy.toFixed(3)}, macro F1 ${metrics.f1.macro.toFixed(3)}`,
   );
-  log(`report: ${path.join(reportDir, 'report.html')}`);
+  log(`report: ${reportPaths(reportDir).html}`);
 }
 
 /** The server is its own package: run its CLI as a child process rather than importing it. */
@@ -232,10 +237,7 @@ function serve(checkpoint: string, report: string, port: number, backend: Backen
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        SERVER_CLI,
+      tsxArgs(SERVER_CLI, [
         'serve',
         '--checkpoint',
         checkpoint,
@@ -245,7 +247,7 @@ function serve(checkpoint: string, report: string, port: number, backend: Backen
         String(port),
         '--backend',
         backend,
-      ],
+      ]),
       { stdio: 'inherit' },
     );
     const forward = (signal: NodeJS.Signals) => child.kill(signal);

@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { readEvaluationMetrics } from '@food/core/report/report-metrics-file';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot, runTools } from '../helpers/run-tools.ts';
 
@@ -13,7 +14,7 @@ describe('pnpm demo --no-serve', () => {
   });
 
   it('runs synth → prepare → stats → train → evaluate and leaves a checkpoint and a report', async () => {
-    const { status, stderr } = await runTools(
+    const { code, stderr } = await runTools(
       'demo',
       '--no-serve',
       '--workdir',
@@ -23,7 +24,7 @@ describe('pnpm demo --no-serve', () => {
       '--classes',
       '4',
     );
-    expect(status, stderr).toBe(0);
+    expect(code, stderr).toBe(0);
     for (const step of ['generating', 'preparing splits', 'statistics', 'training', 'evaluating', 'done']) {
       expect(stderr).toContain(step);
     }
@@ -33,7 +34,7 @@ describe('pnpm demo --no-serve', () => {
     const runConfig = JSON.parse(await readFile(path.join(best, 'run-config.json'), 'utf8'));
     expect(runConfig.dataset).toEqual({ name: '4 synthetic classes', synthetic: true });
     const report = path.join(repoRoot, 'reports', workdir);
-    const metrics = JSON.parse(await readFile(path.join(report, 'metrics.json'), 'utf8'));
+    const metrics = await readEvaluationMetrics(report);
     expect(metrics.numImages).toBe(80); // 4 classes × 20 official-style test images
     expect(metrics.accuracy).toBeGreaterThan(0.25); // better than chance on 4 classes
     expect(await readFile(path.join(report, 'report.html'), 'utf8')).toContain('<html');
@@ -47,7 +48,7 @@ describe('pnpm demo --no-serve', () => {
     const notACheckpoint = path.join(repoRoot, 'data', `${workdir}-empty`);
     await mkdir(notACheckpoint, { recursive: true });
     try {
-      const { status } = await runTools(
+      const { code } = await runTools(
         'demo',
         '--no-serve',
         '--workdir',
@@ -59,7 +60,7 @@ describe('pnpm demo --no-serve', () => {
         '--checkpoint',
         notACheckpoint,
       );
-      expect(status).not.toBe(0);
+      expect(code).not.toBe(0);
     } finally {
       await rm(notACheckpoint, { recursive: true, force: true });
     }
@@ -71,8 +72,8 @@ describe('pnpm demo --no-serve', () => {
   });
 
   it('rejects a bad flag with a message and a non-zero exit', async () => {
-    const { status, stderr } = await runTools('demo', '--epochs', 'many');
-    expect(status).not.toBe(0);
+    const { code, stderr } = await runTools('demo', '--epochs', 'many');
+    expect(code).not.toBe(0);
     expect(stderr).toContain('--epochs');
   });
 });

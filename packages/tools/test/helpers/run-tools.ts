@@ -1,8 +1,9 @@
-import { runCliEntry, type TrainerRun } from '@food/trainer/test/helpers/run-trainer';
+import path from 'node:path';
+import { type CapturedRun, runTsCli } from '@food/core/spawn-captured';
 
-export { repoRoot } from '@food/trainer/test/helpers/run-trainer';
+export const repoRoot = path.resolve(import.meta.dirname, '../../../..');
 
 /** Runs the real `food-tools` CLI from the repository root, as `pnpm demo ARGS` runs `demo ARGS`. */
-export function runTools(...args: string[]): Promise<TrainerRun> {
-  return runCliEntry('packages/tools/src/cli.ts', ...args);
+export function runTools(...args: string[]): Promise<CapturedRun> {
+  return runTsCli('packages/tools/src/cli.ts', args, { cwd: repoRoot });
 }

@@ -3,7 +3,8 @@
  * card and the evaluation report show it).
  */
 import type { EpochRecord } from '@food/core/checkpoint/epoch-metrics';
-import type { Axis, GroupMark, Mark, ScaleData, Spec } from 'vega';
+import type { Axis, GroupMark, ScaleData, Spec } from 'vega';
+import { epochPanel } from './epoch-panel.ts';
 import { renderSvg, twoPanelSpec } from './vega-svg.ts';
 
 // A nested group's scales cannot use the 'width'/'height' range shorthands (those are the top level's).
@@ -53,37 +54,19 @@ interface CurvePanel {
 }
 
 function curvePanel(panel: CurvePanel): GroupMark {
-  const points = `${panel.name}-points`;
-  return {
-    type: 'group',
-    title: { text: panel.title },
-    encode: { update: { width: { value: PANEL.width }, height: { value: PANEL.height } } },
-    data: [
-      {
-        name: points,
-        source: 'points',
-        transform: [{ type: 'filter', expr: `datum.panel === '${panel.name}'` }],
-      },
-    ],
+  return epochPanel({
+    name: panel.name,
+    title: panel.title,
+    size: PANEL,
+    axis: panel.axis,
+    domain: panel.domain,
     scales: [
-      {
-        name: 'x',
-        type: 'linear',
-        domain: { data: points, field: 'epoch' },
-        range: [0, PANEL.width],
-        zero: false,
-      },
-      { name: 'y', type: 'linear', domain: panel.domain, range: [PANEL.height, 0], nice: true, zero: false },
       {
         name: 'color',
         type: 'ordinal',
         domain: Object.keys(panel.series),
         range: Object.values(panel.series),
       },
-    ],
-    axes: [
-      { orient: 'bottom', scale: 'x', title: 'epoch', tickMinStep: 1, format: 'd' },
-      { orient: 'left', scale: 'y', grid: true, ...panel.axis },
     ],
     // Below the axis rather than inside the plot, where it would hide lines.
     legends: [
@@ -99,46 +82,18 @@ function curvePanel(panel: CurvePanel): GroupMark {
         },
       },
     ],
-    marks: curveMarks(panel.name, points),
-  };
-}
-
-/** One line per series (val top-5 dashed) and a point per epoch, labelled for screen readers. */
-function curveMarks(name: string, points: string): Mark[] {
-  return [
-    {
-      type: 'group',
-      from: { facet: { name: `${name}-series`, data: points, groupby: 'series' } },
-      marks: [
-        {
-          type: 'line',
-          from: { data: `${name}-series` },
-          encode: {
-            enter: {
-              x: { scale: 'x', field: 'epoch' },
-              y: { scale: 'y', field: 'value' },
-              stroke: { scale: 'color', field: 'series' },
-              strokeWidth: { value: 2 },
-              strokeDash: [{ test: "datum.series === 'val top-5'", value: [5, 3] }, { value: [] }],
-            },
-          },
-        },
-      ],
-    },
-    {
-      type: 'symbol',
-      from: { data: points },
+    lines: {
+      groupby: 'series',
       encode: {
-        enter: {
-          x: { scale: 'x', field: 'epoch' },
-          y: { scale: 'y', field: 'value' },
-          size: { value: 24 },
-          fill: { scale: 'color', field: 'series' },
-          description: {
-            signal: "'epoch ' + datum.epoch + ', ' + datum.series + ': ' + format(datum.value, '.4f')",
-          },
-        },
+        stroke: { scale: 'color', field: 'series' },
+        strokeWidth: { value: 2 },
+        strokeDash: [{ test: "datum.series === 'val top-5'", value: [5, 3] }, { value: [] }],
       },
     },
-  ];
+    points: {
+      size: 24,
+      fill: { scale: 'color', field: 'series' },
+      description: "'epoch ' + datum.epoch + ', ' + datum.series + ': ' + format(datum.value, '.4f')",
+    },
+  });
 }

@@ -70,17 +70,7 @@ export async function downloadResumable(options: DownloadOptions): Promise<Downl
   const { url, dest, onProgress } = options;
   const expected = options.expectedSha256?.toLowerCase();
   await mkdir(path.dirname(dest), { recursive: true });
-
-  if ((await fileSize(dest)) !== undefined) {
-    const sha256 = await sha256File(dest, onProgress);
-    if (expected && sha256 !== expected) {
-      throw new UserError(
-        `${dest} exists but its sha256 is ${sha256}, not ${expected}. Delete it and run again to download afresh.`,
-        'CHECKSUM_MISMATCH',
-      );
-    }
-    return { path: dest, sha256, resumedFrom: 0 };
-  }
+  if ((await fileSize(dest)) !== undefined) return verifyExisting(dest, expected, onProgress);
 
   const part = `${dest}.part`;
   const resumedFrom = (await fileSize(part)) ?? 0;
@@ -90,76 +80,19 @@ export async function downloadResumable(options: DownloadOptions): Promise<Downl
   } catch (error) {
     throw unreachable(url, error);
   }
-
-  let offset: number;
-  let total: number | undefined;
-  const length = response.headers.get('content-length');
-  if (response.status === 206) {
-    const range = parseContentRange(response.headers.get('content-range'));
-    if (range?.start !== resumedFrom) {
-      await response.body?.cancel();
-      throw new UserError(
-        `${url} answered a resume request with the wrong range (${response.headers.get('content-range')}). ` +
-          `Delete ${part} and run again to download from the start.`,
-        'DOWNLOAD_BAD_RANGE',
-      );
-    }
-    offset = resumedFrom;
-    total = range.total;
-  } else if (response.status === 416 && resumedFrom > 0) {
-    // Nothing left after our offset: the part file is already complete if the sizes agree.
+  let range: { offset: number; total: number | undefined };
+  try {
+    range = bytesToFetch(response, url, part, resumedFrom);
+  } catch (error) {
     await response.body?.cancel();
-    const range = /^bytes \*\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
-    if (!range || Number(range[1]) !== resumedFrom) {
-      await rm(part, { force: true });
-      throw new UserError(
-        `${part} does not match ${url} (server refused the resume range); it was removed, run again to restart.`,
-        'DOWNLOAD_BAD_RANGE',
-      );
-    }
-    offset = resumedFrom;
-    total = resumedFrom;
-  } else if (response.ok) {
-    offset = 0;
-    total = length === null ? undefined : Number(length);
-  } else {
-    await response.body?.cancel();
-    throw new UserError(
-      `${url} answered HTTP ${response.status} ${response.statusText}; check the URL, or download the archive ` +
-        'elsewhere and pass --archive FILE',
-      'DOWNLOAD_HTTP_ERROR',
-    );
+    if (response.status === 416) await rm(part, { force: true });
+    throw error;
   }
-  if (response.status === 206 && total === undefined && length !== null) total = offset + Number(length);
-
-  if (response.status !== 416 && response.body) {
-    let done = offset;
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        done += chunk.length;
-        onProgress?.(done, total);
-        callback(null, chunk);
-      },
-    });
-    try {
-      await pipeline(
-        Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
-        counter,
-        createWriteStream(part, { flags: offset > 0 ? 'a' : 'w' }),
-      );
-    } catch (error) {
-      throw new UserError(
-        `download of ${url} was interrupted at ${done} of ${total ?? '?'} bytes (${(error as Error).message}). ` +
-          `The bytes so far are kept in ${part}; run the same command again to resume.`,
-        'DOWNLOAD_INTERRUPTED',
-      );
-    }
-    if (total !== undefined && done !== total) {
-      throw new UserError(
-        `download of ${url} ended at ${done} of ${total} bytes; run the same command again to resume.`,
-        'DOWNLOAD_INTERRUPTED',
-      );
-    }
+  // Read the body at once (no await in between): bytes that arrived before a dropped connection are kept.
+  if (response.status === 416) await response.body?.cancel();
+  else if (response.body) {
+    const body = response.body as WebReadableStream<Uint8Array>;
+    await appendToPart(body, url, part, range.offset, range.total, onProgress);
   }
 
   const sha256 = await sha256File(part);
@@ -175,6 +108,103 @@ export async function downloadResumable(options: DownloadOptions): Promise<Downl
   }
   await rename(part, dest);
   return { path: dest, sha256, resumedFrom };
+}
+
+/** A file already downloaded: checked against the expected sha256, never downloaded again. */
+async function verifyExisting(
+  dest: string,
+  expected: string | undefined,
+  onProgress: ByteProgress | undefined,
+): Promise<DownloadResult> {
+  const sha256 = await sha256File(dest, onProgress);
+  if (expected && sha256 !== expected) {
+    throw new UserError(
+      `${dest} exists but its sha256 is ${sha256}, not ${expected}. Delete it and run again to download afresh.`,
+      'CHECKSUM_MISMATCH',
+    );
+  }
+  return { path: dest, sha256, resumedFrom: 0 };
+}
+
+/**
+ * Where the response's body starts in the file (`offset`: the part file's size for a 206 resume, 0 for a
+ * full 200 body) and the file's total size when known; throws for a wrong range or an HTTP error (the
+ * caller then cancels the body, and removes a part file the server's 416 says is not a prefix).
+ */
+function bytesToFetch(
+  response: Response,
+  url: string,
+  part: string,
+  resumedFrom: number,
+): { offset: number; total: number | undefined } {
+  const length = response.headers.get('content-length');
+  if (response.status === 206) {
+    const range = parseContentRange(response.headers.get('content-range'));
+    if (range?.start !== resumedFrom) {
+      throw new UserError(
+        `${url} answered a resume request with the wrong range (${response.headers.get('content-range')}). ` +
+          `Delete ${part} and run again to download from the start.`,
+        'DOWNLOAD_BAD_RANGE',
+      );
+    }
+    const total = range.total ?? (length === null ? undefined : resumedFrom + Number(length));
+    return { offset: resumedFrom, total };
+  }
+  if (response.status === 416 && resumedFrom > 0) {
+    // Nothing left after our offset: the part file is already complete if the sizes agree.
+    const range = /^bytes \*\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
+    if (!range || Number(range[1]) !== resumedFrom) {
+      throw new UserError(
+        `${part} does not match ${url} (server refused the resume range); it was removed, run again to restart.`,
+        'DOWNLOAD_BAD_RANGE',
+      );
+    }
+    return { offset: resumedFrom, total: resumedFrom };
+  }
+  if (response.ok) return { offset: 0, total: length === null ? undefined : Number(length) };
+  throw new UserError(
+    `${url} answered HTTP ${response.status} ${response.statusText}; check the URL, or download the archive ` +
+      'elsewhere and pass --archive FILE',
+    'DOWNLOAD_HTTP_ERROR',
+  );
+}
+
+/** Writes `body` into the part file from `offset` on, reporting progress; an interruption keeps the bytes. */
+async function appendToPart(
+  body: WebReadableStream<Uint8Array>,
+  url: string,
+  part: string,
+  offset: number,
+  total: number | undefined,
+  onProgress: ByteProgress | undefined,
+): Promise<void> {
+  let done = offset;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      done += chunk.length;
+      onProgress?.(done, total);
+      callback(null, chunk);
+    },
+  });
+  try {
+    await pipeline(
+      Readable.fromWeb(body),
+      counter,
+      createWriteStream(part, { flags: offset > 0 ? 'a' : 'w' }),
+    );
+  } catch (error) {
+    throw new UserError(
+      `download of ${url} was interrupted at ${done} of ${total ?? '?'} bytes (${(error as Error).message}). ` +
+        `The bytes so far are kept in ${part}; run the same command again to resume.`,
+      'DOWNLOAD_INTERRUPTED',
+    );
+  }
+  if (total !== undefined && done !== total) {
+    throw new UserError(
+      `download of ${url} ended at ${done} of ${total} bytes; run the same command again to resume.`,
+      'DOWNLOAD_INTERRUPTED',
+    );
+  }
 }
 
 /** Extracts a .tar or .tar.gz into `outDir`; `..` and absolute entry paths are refused by `tar`. */

@@ -74,18 +74,7 @@ function formatSplitJson(classes: readonly string[], lists: ReadonlyMap<string, 
  */
 export async function synthesizeDataset(options: SynthOptions): Promise<SynthResult> {
   const { outDir, imagesPerClass, seed } = options;
-  if (!Number.isInteger(options.classes) || options.classes < 1)
-    throw new UserError('--classes must be at least 1');
-  if (!Number.isInteger(imagesPerClass) || imagesPerClass < 4) {
-    throw new UserError('--images-per-class must be at least 4 (3 train, 1 test)');
-  }
-  for (const existing of ['images', 'meta', SYNTHETIC_MARKER]) {
-    if (await stat(path.join(outDir, existing)).catch(() => undefined)) {
-      throw new UserError(
-        `${path.join(outDir, existing)} already exists; choose an empty --out folder or delete it`,
-      );
-    }
-  }
+  await checkSynthOptions(options);
   const classes = synthClassNames(options.classes);
   // alea: seeded and several times faster than the default ARC4 stream for per-pixel noise.
   const random = seedrandom.alea(`synth:${seed}`);
@@ -146,10 +135,24 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
   return { classes, train: count(trainLists), test: count(testLists) };
 }
 
-/** meta/{classes,labels,train,test}.txt and train/test.json, as the official Food-101 archive has them. */
+async function checkSynthOptions({ outDir, classes, imagesPerClass }: SynthOptions): Promise<void> {
+  if (!Number.isInteger(classes) || classes < 1) throw new UserError('--classes must be at least 1');
+  if (!Number.isInteger(imagesPerClass) || imagesPerClass < 4) {
+    throw new UserError('--images-per-class must be at least 4 (3 train, 1 test)');
+  }
+  for (const existing of ['images', 'meta', SYNTHETIC_MARKER]) {
+    if (await stat(path.join(outDir, existing)).catch(() => undefined)) {
+      throw new UserError(
+        `${path.join(outDir, existing)} already exists; choose an empty --out folder or delete it`,
+      );
+    }
+  }
+}
+
+/** meta/: the class list, readable labels and both splits, as .txt and .json like the official set. */
 async function writeMeta(
   outDir: string,
-  classes: string[],
+  classes: readonly string[],
   trainLists: Map<string, string[]>,
   testLists: Map<string, string[]>,
 ): Promise<void> {

@@ -7,7 +7,7 @@
  * resolves every symbol at load, as Python's ctypes does, so a missing symbol fails here, not mid-run.
  * No GPU is involved: the CUDA libraries load without a driver and only look for libcuda.so.1 when used.
  */
-import { spawnCaptured } from '../spawn-captured.ts';
+import { spawnCaptured } from '@food/core/spawn-captured';
 
 export interface LoadResult {
   file: string;

@@ -1,6 +1,6 @@
 /** Runs ./probe.ts in a child process and turns its result, or how it died, into a check. */
 import { fileURLToPath } from 'node:url';
-import { spawnCaptured } from '../spawn-captured.ts';
+import { spawnCaptured, tsxArgs } from '@food/core/spawn-captured';
 import type { CheckResult } from './check-result.ts';
 import { TRAIN_IMAGE } from './fixes.ts';
 import { type OnnxProbe, PROBE_RESULT, type TensorflowProbe, type WasmProbe } from './probe-protocol.ts';
@@ -15,20 +15,17 @@ export async function runProbe<T>(
   name: 'tensorflow' | 'wasm' | 'onnx',
   timeoutMs: number,
 ): Promise<ProbeOutcome<T>> {
-  const run = await spawnCaptured(process.execPath, ['--import', import.meta.resolve('tsx'), PROBE, name], {
-    timeoutMs,
-  });
+  const run = await spawnCaptured(process.execPath, tsxArgs(PROBE, [name]), { timeoutMs, stderrLimit: 4000 });
   const line = run.stdout.split('\n').find((text) => text.startsWith(PROBE_RESULT));
-  if (line)
-    return { ok: true, result: JSON.parse(line.slice(PROBE_RESULT.length)) as T, log: run.stderrTail };
-  const lastLines = run.stderrTail
+  if (line) return { ok: true, result: JSON.parse(line.slice(PROBE_RESULT.length)) as T, log: run.stderr };
+  const lastLines = run.stderr
     .trim()
     .split('\n')
     .filter((text) => !/^\s+at /.test(text));
   const reason = run.timedOut
     ? `no result after ${timeoutMs / 1000} s`
     : `${run.signal ? `killed by ${run.signal}` : `exit code ${run.code}`}: ${lastLines.slice(-2).join(' ').slice(0, 400)}`;
-  return { ok: false, reason, log: run.stderrTail };
+  return { ok: false, reason, log: run.stderr };
 }
 
 /**

@@ -2,7 +2,7 @@
  * The report's charts as standalone SVG, drawn by Vega (../charts/vega-svg.ts). The training curves are
  * training's (../charts/training-curves.ts), re-exported here for the report.
  */
-import type { Spec } from 'vega';
+import type { Axis, Mark, Spec } from 'vega';
 import { CHART_CONFIG, renderSvg } from '../charts/vega-svg.ts';
 
 export { curvesSvg } from '../charts/training-curves.ts';
@@ -29,7 +29,6 @@ export async function confusionSvg(
       diagonal: trueIndex === predictedIndex,
     }));
   });
-  const showCounts = numClasses <= 20;
   const spec: Spec = {
     $schema: 'https://vega.github.io/schema/vega/v6.json',
     width: cellSize * numClasses,
@@ -43,29 +42,7 @@ export async function confusionSvg(
       { name: 'y', type: 'band', domain: [...classes], range: 'height' },
       { name: 'color', type: 'linear', domain: [0, 1], range: { scheme: 'blues' }, zero: true },
     ],
-    axes: [
-      {
-        orient: 'bottom',
-        scale: 'x',
-        title: 'predicted class',
-        labelAngle: -60,
-        labelAlign: 'right',
-        labelBaseline: 'middle',
-        labelFontSize: cellSize < 16 ? 9 : 11,
-        labelLimit: 160,
-        domain: false,
-        ticks: false,
-      },
-      {
-        orient: 'left',
-        scale: 'y',
-        title: 'true class',
-        labelFontSize: cellSize < 16 ? 9 : 11,
-        labelLimit: 160,
-        domain: false,
-        ticks: false,
-      },
-    ],
+    axes: confusionAxes(cellSize),
     legends: [
       {
         fill: 'color',
@@ -76,53 +53,73 @@ export async function confusionSvg(
         gradientLength: Math.min(240, cellSize * numClasses),
       },
     ],
-    marks: [
-      {
-        type: 'rect',
-        from: { data: 'cells' },
-        encode: {
-          enter: {
-            x: { scale: 'x', field: 'predictedClass' },
-            width: { scale: 'x', band: 1 },
-            y: { scale: 'y', field: 'trueClass' },
-            height: { scale: 'y', band: 1 },
-            // Empty cells stay white so the few mistakes stand out from the background.
-            fill: [
-              { test: 'datum.count === 0', value: '#ffffff' },
-              { scale: 'color', field: 'share' },
-            ],
-            stroke: [{ test: 'datum.diagonal', value: '#9ca3af' }, { value: '#f3f4f6' }],
-            strokeWidth: { value: 0.5 },
-            description: {
-              signal:
-                "'true ' + datum.trueClass + ', predicted ' + datum.predictedClass + ': ' + datum.count + ' (' + format(datum.share, '.1%') + ' of ' + datum.trueClass + ')'",
-            },
-          },
-        },
-      },
-      ...(showCounts
-        ? [
-            {
-              type: 'text' as const,
-              from: { data: 'cells' },
-              aria: false,
-              encode: {
-                enter: {
-                  x: { scale: 'x', field: 'predictedClass', band: 0.5 },
-                  y: { scale: 'y', field: 'trueClass', band: 0.5 },
-                  align: { value: 'center' as const },
-                  baseline: { value: 'middle' as const },
-                  fontSize: { value: cellSize < 30 ? 9 : 11 },
-                  text: { signal: "datum.count === 0 ? '' : datum.count" },
-                  fill: [{ test: 'datum.share > 0.5', value: '#ffffff' }, { value: '#111827' }],
-                },
-              },
-            },
-          ]
-        : []),
-    ],
+    marks: [cellMark(), ...(numClasses <= 20 ? [countMark(cellSize)] : [])],
   };
   return addCellTitles(await renderSvg(spec));
+}
+
+/** Class names along both sides, smaller for many classes; the band itself is the tick. */
+function confusionAxes(cellSize: number): Axis[] {
+  const labels = { labelFontSize: cellSize < 16 ? 9 : 11, labelLimit: 160, domain: false, ticks: false };
+  return [
+    {
+      orient: 'bottom',
+      scale: 'x',
+      title: 'predicted class',
+      labelAngle: -60,
+      labelAlign: 'right',
+      labelBaseline: 'middle',
+      ...labels,
+    },
+    { orient: 'left', scale: 'y', title: 'true class', ...labels },
+  ];
+}
+
+/** One rect per cell, coloured by its share of the true class, labelled for the `<title>` on hover. */
+function cellMark(): Mark {
+  return {
+    type: 'rect',
+    from: { data: 'cells' },
+    encode: {
+      enter: {
+        x: { scale: 'x', field: 'predictedClass' },
+        width: { scale: 'x', band: 1 },
+        y: { scale: 'y', field: 'trueClass' },
+        height: { scale: 'y', band: 1 },
+        // Empty cells stay white so the few mistakes stand out from the background.
+        fill: [
+          { test: 'datum.count === 0', value: '#ffffff' },
+          { scale: 'color', field: 'share' },
+        ],
+        stroke: [{ test: 'datum.diagonal', value: '#9ca3af' }, { value: '#f3f4f6' }],
+        strokeWidth: { value: 0.5 },
+        description: {
+          signal:
+            "'true ' + datum.trueClass + ', predicted ' + datum.predictedClass + ': ' + datum.count + ' (' + format(datum.share, '.1%') + ' of ' + datum.trueClass + ')'",
+        },
+      },
+    },
+  };
+}
+
+/** The count in each non-empty cell (only up to 20 classes: beyond, the cells are too small to read). */
+function countMark(cellSize: number): Mark {
+  return {
+    type: 'text',
+    from: { data: 'cells' },
+    aria: false,
+    encode: {
+      enter: {
+        x: { scale: 'x', field: 'predictedClass', band: 0.5 },
+        y: { scale: 'y', field: 'trueClass', band: 0.5 },
+        align: { value: 'center' },
+        baseline: { value: 'middle' },
+        fontSize: { value: cellSize < 30 ? 9 : 11 },
+        text: { signal: "datum.count === 0 ? '' : datum.count" },
+        fill: [{ test: 'datum.share > 0.5', value: '#ffffff' }, { value: '#111827' }],
+      },
+    },
+  };
 }
 
 /**

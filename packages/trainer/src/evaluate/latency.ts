@@ -4,25 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { InferenceEngine } from '@food/core/engine/inference-engine';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 import { preprocessImage } from '@food/core/preprocess/image';
-
-export interface LatencyStats {
-  p50Ms: number;
-  p95Ms: number;
-  meanMs: number;
-}
-
-/** Single-image latency: what one request to the server costs on this backend, without batching. */
-export interface LatencyReport {
-  batchSize: 1;
-  /** Images timed, and untimed runs before them (the first calls compile kernels / fill caches). */
-  samples: number;
-  warmupRuns: number;
-  /** preprocessImage (decode, resize, crop, normalise) + engine.predict; file reading excluded. */
-  endToEnd: LatencyStats;
-  /** engine.predict only. */
-  model: LatencyStats;
-  note: string;
-}
+import type { LatencyReport, LatencyStats } from '@food/core/report/evaluation-metrics';
 
 /**
  * Times `samples` images one at a time after `warmupRuns` untimed predictions. Percentiles use linear

@@ -10,3 +10,37 @@ h1 { margin: 4px 0 8px; font-size: 28px; }
 h1 .muted { color: var(--muted); font-weight: 400; }
 h2 { font-size: 19px; margin: 36px 0 8px; }
 code { font: 13px ui-monospace, SFMono-Regular, Menlo, monospace; background: var(--panel); padding: 1px 4px; border-radius: 4px; }`;
+
+/**
+ * The page the evaluation report and the runs comparison share: head, a header with an eyebrow, a title
+ * and a meta line, then `body`. Every argument is HTML already escaped by the caller.
+ */
+export function htmlPage(page: {
+  title: string;
+  style: string;
+  eyebrow: string;
+  heading: string;
+  meta: string;
+  body: string;
+}): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${page.title}</title>
+<style>${page.style}</style>
+</head>
+<body>
+<main>
+<header>
+  <p class="eyebrow">${page.eyebrow}</p>
+  <h1>${page.heading}</h1>
+  <p class="meta">${page.meta}</p>
+</header>
+${page.body}
+</main>
+</body>
+</html>
+`;
+}

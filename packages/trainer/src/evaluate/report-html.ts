@@ -2,10 +2,11 @@
  * report.html: one self-contained page (inline CSS and SVG, thumbnails as data: URIs, no scripts, no
  * network), so it can be attached to an issue or opened from a CI artifact as is.
  */
+
+import type { EvaluationMetrics, MetricsSummary } from '@food/core/report/evaluation-metrics';
 import { bytes, count, milliseconds, percent, points, score, ttaNote } from './format.ts';
-import { PAGE_STYLE } from './page-style.ts';
-import type { MetricsFile, ReportInput } from './report-input.ts';
-import type { MetricsSummary } from './summarize.ts';
+import { htmlPage, PAGE_STYLE } from './page-style.ts';
+import type { ReportInput } from './report-input.ts';
 
 export const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
@@ -13,24 +14,15 @@ export const escapeHtml = (text: string): string =>
 export function renderHtmlReport(input: ReportInput): string {
   const { metrics } = input;
   const title = `${input.runName} · ${metrics.split} split`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · evaluation</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-<header>
-  <p class="eyebrow">Evaluation report</p>
-  <h1>${escapeHtml(input.runName)} <span class="muted">on the ${escapeHtml(metrics.split)} split</span></h1>
-  <p class="meta">${count(metrics.numImages)} images${metrics.limit === null ? '' : ` (--limit ${metrics.limit}: spread evenly over the split)`} ·
+  return htmlPage({
+    title: `${escapeHtml(title)} · evaluation`,
+    style: STYLE,
+    eyebrow: 'Evaluation report',
+    heading: `${escapeHtml(input.runName)} <span class="muted">on the ${escapeHtml(metrics.split)} split</span>`,
+    meta: `${count(metrics.numImages)} images${metrics.limit === null ? '' : ` (--limit ${metrics.limit}: spread evenly over the split)`} ·
   checkpoint <code>${escapeHtml(metrics.checkpoint)}</code> · data <code>${escapeHtml(metrics.prepared)}</code> ·
-  backend ${escapeHtml(metrics.backend)} · ${escapeHtml(ttaNote(metrics.tta))} · ${escapeHtml(metrics.evaluatedAt.slice(0, 16).replace('T', ' '))} UTC</p>
-</header>
-${headline(metrics)}
+  backend ${escapeHtml(metrics.backend)} · ${escapeHtml(ttaNote(metrics.tta))} · ${escapeHtml(metrics.evaluatedAt.slice(0, 16).replace('T', ' '))} UTC`,
+    body: `${headline(metrics)}
 ${baselines(metrics)}
 <section>
   <h2>Training curves</h2>
@@ -51,14 +43,11 @@ ${perClassTable(input)}
   image as correct when its class is among the five most probable. Files beside this page:
   <code>metrics.json</code>, <code>predictions.csv</code>, <code>per-class.csv</code>, <code>confusion.csv</code>,
   <code>confusion.svg</code>, <code>curves.svg</code>, <code>report.md</code>.</p>
-</footer>
-</main>
-</body>
-</html>
-`;
+</footer>`,
+  });
 }
 
-function headline(metrics: MetricsFile): string {
+function headline(metrics: EvaluationMetrics): string {
   const card = (label: string, value: string, detail: string) =>
     `<div class="card"><div class="label">${label}</div><div class="value">${value}</div><div class="detail">${detail}</div></div>`;
   const latency = metrics.latency;
@@ -72,7 +61,7 @@ function headline(metrics: MetricsFile): string {
 </section>`;
 }
 
-function baselines(metrics: MetricsFile): string {
+function baselines(metrics: EvaluationMetrics): string {
   const majority = metrics.baselines.majorityClass;
   const compare = metrics.baselines.compare;
   const row = (

@@ -1,38 +1,6 @@
-/** What metrics.json holds, and what the HTML and Markdown reports are rendered from. */
+/** What the HTML and Markdown reports are rendered from (metrics.json's type is core's EvaluationMetrics). */
 import type { ConfusedPair } from '@food/core/metrics/confusion-matrix';
-import type { SplitName } from '../data/manifest.ts';
-import type { LatencyReport } from './latency.ts';
-import type { MajorityBaseline, MetricsSummary } from './summarize.ts';
-import type { TtaMode } from './test-time-augmentation.ts';
-
-/** Another checkpoint scored on the same images (`--compare`). */
-export interface ComparedCheckpoint {
-  checkpoint: string;
-  parameters: number;
-  sizeBytes: number;
-  metrics: MetricsSummary;
-}
-
-export interface MetricsFile extends MetricsSummary {
-  checkpoint: string;
-  prepared: string;
-  split: SplitName;
-  /** `--limit`: only N images, spread evenly over the split, were evaluated. */
-  limit: number | null;
-  backend: string;
-  /** `--tta`: `flip` scored each image as the mean softmax of its centre crop and its mirror. */
-  tta: TtaMode;
-  /** Number of weights, BatchNorm statistics included. */
-  parameters: number;
-  /** The checkpoint folder's files on disk. */
-  sizeBytes: number;
-  latency: LatencyReport;
-  /** The batched pass over the split: decoding overlapped with the model, as `--batch-size`. */
-  throughput: { batchSize: number; seconds: number; imagesPerSecond: number };
-  baselines: { majorityClass: MajorityBaseline; compare: ComparedCheckpoint | null };
-  definitions: string;
-  evaluatedAt: string;
-}
+import type { EvaluationMetrics } from '@food/core/report/evaluation-metrics';
 
 export interface PairExample {
   image: string;
@@ -50,7 +18,7 @@ export interface ConfusedPairReport extends ConfusedPair {
 
 export interface ReportInput {
   runName: string;
-  metrics: MetricsFile;
+  metrics: EvaluationMetrics;
   confusedPairs: ConfusedPairReport[];
   confusionSvg: string;
   /** Null when the run has no history.json; `curvesNote` says why. */

@@ -1,7 +1,8 @@
 /** report.md: the report's numbers as GitHub-flavoured Markdown, for terminals and pull requests. */
+
+import type { MetricsSummary } from '@food/core/report/evaluation-metrics';
 import { bytes, count, milliseconds, percent, points, score, ttaNote } from './format.ts';
 import type { ReportInput } from './report-input.ts';
-import type { MetricsSummary } from './summarize.ts';
 
 /** Markdown table cells cannot hold `|` or newlines. */
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');

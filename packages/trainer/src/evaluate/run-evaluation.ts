@@ -2,7 +2,7 @@
  * `pnpm evaluate`: score a checkpoint on a prepared split and write metrics, csv files, charts and
  * the reports into one folder. The checkpoint's own preprocess.json and labels.json are used as saved.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type BackendName, initBackend } from '@food/core/backend';
 import { type CheckpointMetadata, readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
@@ -13,6 +13,13 @@ import { type EngineChoice, resolveEngine } from '@food/core/engine/resolve-engi
 import { UserError } from '@food/core/errors';
 import { mostConfusedPairs } from '@food/core/metrics/confusion-matrix';
 import { thumbnailJpeg } from '@food/core/preprocess/image';
+import type {
+  ComparedCheckpoint,
+  EvaluationMetrics,
+  LatencyReport,
+} from '@food/core/report/evaluation-metrics';
+import { REPORT_FILES, reportPaths } from '@food/core/report/report-layout';
+import { writeEvaluationMetrics } from '@food/core/report/report-metrics-file';
 import * as tf from '@tensorflow/tfjs';
 import type { Sample } from '../data/loader.ts';
 import type { PreparedManifest, SplitName } from '../data/manifest.ts';
@@ -24,9 +31,9 @@ import { confusionSvg, curvesSvg } from './charts.ts';
 import { measureLatency } from './latency.ts';
 import { type ImagePrediction, predictSplit } from './predict-split.ts';
 import { renderHtmlReport } from './report-html.ts';
-import type { ComparedCheckpoint, ConfusedPairReport, MetricsFile, ReportInput } from './report-input.ts';
+import type { ConfusedPairReport, ReportInput } from './report-input.ts';
 import { renderMarkdownReport } from './report-md.ts';
-import { majorityBaseline, predictedClass, summarizePredictions } from './summarize.ts';
+import { majorityBaseline, predictedClass, type Summary, summarizePredictions } from './summarize.ts';
 import { type TtaMode, withTestTimeAugmentation } from './test-time-augmentation.ts';
 import { writeConfusionCsv, writePerClassCsv, writePredictionsCsv } from './write-csv.ts';
 
@@ -66,10 +73,12 @@ export interface EvaluateHooks {
 }
 
 export interface EvaluationOutcome {
-  metrics: MetricsFile;
+  metrics: EvaluationMetrics;
   /** The files written, relative to `out`. */
   files: string[];
 }
+
+type ReportFile = keyof typeof REPORT_FILES;
 
 const CONFUSED_PAIRS = 10;
 const EXAMPLES_PER_PAIR = 4;
@@ -91,52 +100,77 @@ export async function runEvaluation(
       'EMPTY_SPLIT',
     );
   }
-
   const checkpoint = await readCheckpointMetadata(options.checkpoint);
-  const { predictions, seconds, latency, backend } = await withEngine(
-    checkpoint,
-    options,
-    hooks,
-    async (engine) => {
-      const pass = await predictWithProgress(engine, checkpoint, manifest, samples, options, hooks);
-      const latency = await measureLatency(
-        engine,
-        samples.map((sample) => sample.image),
-        manifest.dataRoot,
-        checkpoint.preprocess,
-        { samples: options.latencySamples ?? 20 },
-      );
-      return { ...pass, latency };
-    },
-  );
+  const pass = await withEngine(checkpoint, options, hooks, async (engine) => {
+    const scored = await predictWithProgress(engine, checkpoint, manifest, samples, options, hooks);
+    const images = samples.map((sample) => sample.image);
+    const latencySamples = options.latencySamples ?? 20;
+    const latency = await measureLatency(engine, images, manifest.dataRoot, checkpoint.preprocess, {
+      samples: latencySamples,
+    });
+    return { ...scored, latency };
+  });
   const classes = checkpoint.labels.classes;
-  const summary = summarizePredictions(predictions, classes);
+  const summary = summarizePredictions(pass.predictions, classes);
+  const compare = options.compare
+    ? await compareCheckpoint(options.compare, manifest, samples, classes, options, hooks)
+    : null;
+  const metrics = evaluationMetrics(options, checkpoint, manifest, pass, summary, compare);
+  const input = await reportInput(options, metrics, summary, pass.predictions, manifest, classes);
+  const files = await writeReport(options, hooks, input, summary, pass.predictions, classes);
+  return { metrics, files };
+}
 
-  let compare: ComparedCheckpoint | null = null;
-  if (options.compare) {
-    const other = await readCheckpointMetadata(options.compare);
-    const pass = await withEngine(other, options, hooks, (engine) =>
-      predictWithProgress(engine, other, manifest, samples, options, hooks),
-    );
-    compare = {
-      checkpoint: options.compare,
-      parameters: other.parameters,
-      sizeBytes: other.sizeBytes,
-      metrics: summarizePredictions(pass.predictions, classes).metrics,
-    };
-  }
+/** Another checkpoint (`--compare`) scored on the same images. */
+async function compareCheckpoint(
+  dir: string,
+  manifest: PreparedManifest,
+  samples: readonly Sample[],
+  classes: readonly string[],
+  options: EvaluateOptions,
+  hooks: EvaluateHooks,
+): Promise<ComparedCheckpoint> {
+  const other = await readCheckpointMetadata(dir);
+  const pass = await withEngine(other, options, hooks, (engine) =>
+    predictWithProgress(engine, other, manifest, samples, options, hooks),
+  );
+  return {
+    checkpoint: dir,
+    parameters: other.parameters,
+    sizeBytes: other.sizeBytes,
+    metrics: summarizePredictions(pass.predictions, classes).metrics,
+  };
+}
 
-  const metrics: MetricsFile = {
+/** The scored pass and what it ran on. */
+interface ScoredPass {
+  predictions: ImagePrediction[];
+  seconds: number;
+  latency: LatencyReport;
+  backend: string;
+}
+
+function evaluationMetrics(
+  options: EvaluateOptions,
+  checkpoint: CheckpointMetadata,
+  manifest: PreparedManifest,
+  pass: ScoredPass,
+  summary: Summary,
+  compare: ComparedCheckpoint | null,
+): EvaluationMetrics {
+  const { predictions, seconds } = pass;
+  const classes = checkpoint.labels.classes;
+  return {
     ...summary.metrics,
     checkpoint: options.checkpoint,
     prepared: options.prepared,
     split: options.split,
     limit: options.limit ?? null,
-    backend,
+    backend: pass.backend,
     tta: options.tta ?? 'none',
     parameters: checkpoint.parameters,
     sizeBytes: checkpoint.sizeBytes,
-    latency,
+    latency: pass.latency,
     throughput: {
       batchSize: options.batchSize,
       seconds: round(seconds, 3),
@@ -154,19 +188,24 @@ export async function runEvaluation(
       "Precision, recall and F1 as scikit-learn's precision_recall_fscore_support (zero_division=0); macro = unweighted mean over classes present in the labels or predictions, weighted = mean weighted by support.",
     evaluatedAt: new Date().toISOString(),
   };
+}
 
+/** What report.html and report.md show: the metrics, the most confused pairs and the charts. */
+async function reportInput(
+  options: EvaluateOptions,
+  metrics: EvaluationMetrics,
+  summary: Summary,
+  predictions: readonly ImagePrediction[],
+  manifest: PreparedManifest,
+  classes: readonly string[],
+): Promise<ReportInput> {
   const history = await readHistory(runDirOf(options.checkpoint));
   const historyFile = runPaths(path.dirname(options.checkpoint)).historyJson;
-  const input: ReportInput = {
+  const confused = confusedPairExamples(summary.confusion, predictions, summary.predicted, classes, manifest);
+  return {
     runName: runNameOf(options.checkpoint),
     metrics,
-    confusedPairs: await confusedPairExamples(
-      summary.confusion,
-      predictions,
-      summary.predicted,
-      classes,
-      manifest,
-    ),
+    confusedPairs: await confused,
     confusionSvg: await confusionSvg(summary.confusion, classes),
     curvesSvg: history.length > 0 ? await curvesSvg(history) : null,
     curvesNote:
@@ -174,37 +213,48 @@ export async function runEvaluation(
         ? `${history.length} epoch${history.length === 1 ? '' : 's'} from ${historyFile}.`
         : `No training curves: ${historyFile} does not exist (the checkpoint is not inside a run folder written by \`pnpm train\`).`,
   };
+}
 
-  await mkdir(options.out, { recursive: true });
-  const files: string[] = [];
-  const write = async (name: string, content: string) => {
-    await writeFile(path.join(options.out, name), content);
-    files.push(name);
+/**
+ * Writes every file of the report folder (core's REPORT_FILES) and returns their names. A file this run
+ * does not produce is removed, so none is left from an earlier report in the same folder.
+ */
+async function writeReport(
+  options: EvaluateOptions,
+  hooks: EvaluateHooks,
+  input: ReportInput,
+  summary: Summary,
+  predictions: readonly ImagePrediction[],
+  classes: readonly string[],
+): Promise<string[]> {
+  const paths = reportPaths(options.out);
+  await writeEvaluationMetrics(options.out, input.metrics);
+  await writePredictionsCsv(paths.predictionsCsv, predictions, classes);
+  await writePerClassCsv(paths.perClassCsv, input.metrics.perClass);
+  await writeConfusionCsv(paths.confusionCsv, summary.confusion, classes);
+  const files: string[] = [REPORT_FILES.metrics, REPORT_FILES.predictionsCsv, REPORT_FILES.perClassCsv];
+  files.push(REPORT_FILES.confusionCsv);
+  const write = async (name: ReportFile, content: string | null) => {
+    if (content === null) return rm(paths[name], { force: true });
+    await writeFile(paths[name], content);
+    files.push(REPORT_FILES[name]);
   };
-  await write('metrics.json', `${JSON.stringify(metrics, null, 2)}\n`);
-  await writePredictionsCsv(path.join(options.out, 'predictions.csv'), predictions, classes);
-  await writePerClassCsv(path.join(options.out, 'per-class.csv'), metrics.perClass);
-  await writeConfusionCsv(path.join(options.out, 'confusion.csv'), summary.confusion, classes);
-  files.push('predictions.csv', 'per-class.csv', 'confusion.csv');
-  await write('confusion.svg', input.confusionSvg);
-  if (input.curvesSvg) await write('curves.svg', input.curvesSvg);
-  else {
-    hooks.log(`note: ${input.curvesNote}`);
-    await rm(path.join(options.out, 'curves.svg'), { force: true }); // from an earlier report here
-  }
-  if (options.saveProbabilities) {
-    const probabilities = {
-      classes,
-      images: predictions.map((prediction) => prediction.image),
-      probabilities: predictions.map((prediction) => Array.from(prediction.probabilities)),
-    };
-    await write('probabilities.json', `${JSON.stringify(probabilities)}\n`);
-  } else {
-    await rm(path.join(options.out, 'probabilities.json'), { force: true });
-  }
-  await write('report.html', renderHtmlReport(input));
-  await write('report.md', renderMarkdownReport(input));
-  return { metrics, files };
+  await write('confusion', input.confusionSvg);
+  await write('curves', input.curvesSvg);
+  if (!input.curvesSvg) hooks.log(`note: ${input.curvesNote}`);
+  await write('probabilities', options.saveProbabilities ? probabilitiesJson(predictions, classes) : null);
+  await write('html', renderHtmlReport(input));
+  await write('markdown', renderMarkdownReport(input));
+  return files;
+}
+
+function probabilitiesJson(predictions: readonly ImagePrediction[], classes: readonly string[]): string {
+  const probabilities = {
+    classes,
+    images: predictions.map((prediction) => prediction.image),
+    probabilities: predictions.map((prediction) => Array.from(prediction.probabilities)),
+  };
+  return `${JSON.stringify(probabilities)}\n`;
 }
 
 /**

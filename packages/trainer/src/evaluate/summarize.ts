@@ -2,32 +2,13 @@
  * Headline metrics of a set of predictions, and the majority-class baseline, with the core metric
  * functions (scikit-learn definitions), so metrics.json can be recomputed from predictions.csv.
  */
-import { type Averages, classificationMetrics } from '@food/core/metrics/classification-metrics';
+import { classificationMetrics } from '@food/core/metrics/classification-metrics';
 import { confusionMatrix } from '@food/core/metrics/confusion-matrix';
 import { topK, topKAccuracy } from '@food/core/metrics/top-k';
+import type { MajorityBaseline, MetricsSummary, PerClassSummary } from '@food/core/report/evaluation-metrics';
 import type { ImagePrediction } from './predict-split.ts';
 
 export const TOP_K = 5;
-
-export interface PerClassSummary {
-  precision: number;
-  recall: number;
-  f1: number;
-  support: number;
-}
-
-export interface MetricsSummary {
-  numImages: number;
-  /** Top-1. */
-  accuracy: number;
-  /** Top-5 (every class counts when there are fewer than 5). */
-  top5Accuracy: number;
-  precision: Averages;
-  recall: Averages;
-  f1: Averages;
-  /** By class name, in class order. */
-  perClass: Record<string, PerClassSummary>;
-}
 
 export interface Summary {
   metrics: MetricsSummary;
@@ -77,14 +58,6 @@ export function metricsFromConfusion(
     f1: metrics.f1,
     perClass,
   };
-}
-
-export interface MajorityBaseline {
-  /** The training split's most frequent class (ties: the first in class order), predicted for every image. */
-  majorityClass: string;
-  /** The 5 most frequent training classes, the baseline's top-5 list for every image. */
-  top5Classes: string[];
-  metrics: MetricsSummary;
 }
 
 /**

@@ -5,9 +5,10 @@
  * alike, and costs two model passes per image.
  */
 import type { InferenceEngine } from '@food/core/engine/inference-engine';
+import type { TtaMode } from '@food/core/report/evaluation-metrics';
 
-export const TTA_MODES = ['none', 'flip'] as const;
-export type TtaMode = (typeof TTA_MODES)[number];
+// The modes are part of the report's metrics.json, so core's report contract lists them.
+export { TTA_MODES, type TtaMode } from '@food/core/report/evaluation-metrics';
 
 /**
  * The engine for `mode`: itself for `none`; for `flip`, an engine whose probabilities are the mean of the

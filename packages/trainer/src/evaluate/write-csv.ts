@@ -1,8 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { topK } from '@food/core/metrics/top-k';
+import type { PerClassSummary } from '@food/core/report/evaluation-metrics';
 import { writeToString } from 'fast-csv';
 import type { ImagePrediction } from './predict-split.ts';
-import { type PerClassSummary, predictedClass, TOP_K } from './summarize.ts';
+import { predictedClass, TOP_K } from './summarize.ts';
 
 /**
  * Six significant digits keep the csv readable and still separate real softmax outputs; exact

@@ -4,7 +4,8 @@
  * training dashed.
  */
 import type { GroupMark, Spec } from 'vega';
-import { renderSvg, twoPanelSpec } from '../evaluate/charts.ts';
+import { epochPanel } from '../charts/epoch-panel.ts';
+import { renderSvg, twoPanelSpec } from '../charts/vega-svg.ts';
 import type { EpochRecord } from '../train/history.ts';
 
 export interface RunCurves {
@@ -54,66 +55,26 @@ function panel(
   axis: { title: string; format?: string },
   domain?: [number, number],
 ): GroupMark {
-  const data = `${name}-points`;
-  return {
-    type: 'group',
-    title: { text: title },
-    encode: { update: { width: { value: PANEL.width }, height: { value: PANEL.height } } },
-    data: [
-      { name: data, source: 'points', transform: [{ type: 'filter', expr: `datum.panel === '${name}'` }] },
-    ],
-    scales: [
-      { name: 'x', type: 'linear', domain: { data, field: 'epoch' }, range: [0, PANEL.width], zero: false },
-      {
-        name: 'y',
-        type: 'linear',
-        domain: domain ?? { data, field: 'value' },
-        range: [PANEL.height, 0],
-        nice: true,
-        zero: false,
+  return epochPanel({
+    name,
+    title,
+    size: PANEL,
+    axis,
+    domain,
+    lines: {
+      groupby: ['run', 'series'],
+      sort: { field: 'datum.epoch' },
+      encode: {
+        stroke: { scale: 'run', field: 'run' },
+        strokeDash: { scale: 'dash', field: 'series' },
+        strokeWidth: { value: 2 },
       },
-    ],
-    axes: [
-      { orient: 'bottom', scale: 'x', title: 'epoch', tickMinStep: 1, format: 'd' },
-      { orient: 'left', scale: 'y', grid: true, ...axis },
-    ],
-    marks: [
-      {
-        type: 'group',
-        from: { facet: { name: `${name}-lines`, data, groupby: ['run', 'series'] } },
-        marks: [
-          {
-            type: 'line',
-            from: { data: `${name}-lines` },
-            sort: { field: 'datum.epoch' },
-            encode: {
-              enter: {
-                x: { scale: 'x', field: 'epoch' },
-                y: { scale: 'y', field: 'value' },
-                stroke: { scale: 'run', field: 'run' },
-                strokeDash: { scale: 'dash', field: 'series' },
-                strokeWidth: { value: 2 },
-              },
-            },
-          },
-        ],
-      },
-      {
-        type: 'symbol',
-        from: { data },
-        encode: {
-          enter: {
-            x: { scale: 'x', field: 'epoch' },
-            y: { scale: 'y', field: 'value' },
-            size: { value: 20 },
-            fill: { scale: 'run', field: 'run' },
-            description: {
-              signal:
-                "datum.run + ', epoch ' + datum.epoch + ', ' + datum.series + ': ' + format(datum.value, '.4f')",
-            },
-          },
-        },
-      },
-    ],
-  };
+    },
+    points: {
+      size: 20,
+      fill: { scale: 'run', field: 'run' },
+      description:
+        "datum.run + ', epoch ' + datum.epoch + ', ' + datum.series + ': ' + format(datum.value, '.4f')",
+    },
+  });
 }

@@ -4,39 +4,27 @@
  * metrics of their test reports.
  */
 import { milliseconds, percent, score } from '../evaluate/format.ts';
-import { PAGE_STYLE } from '../evaluate/page-style.ts';
+import { htmlPage, PAGE_STYLE } from '../evaluate/page-style.ts';
 import { escapeHtml } from '../evaluate/report-html.ts';
 import { differingSettings, type RunSummary } from './read-runs.ts';
 import { duration, epochsCell } from './runs-table.ts';
 
 export function renderComparePage(runs: readonly RunSummary[], curvesSvg: string): string {
   const names = runs.map((run) => run.name).join(' · ');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(names)} · runs compared</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-<header>
-  <p class="eyebrow">Runs compared</p>
-  <h1>${runs.map((run) => escapeHtml(run.name)).join(' <span class="muted">vs</span> ')}</h1>
-  <p class="meta">${runs.map((run) => `<code>${escapeHtml(run.dir)}</code>`).join(' · ')}</p>
-</header>
-${summaryTable(runs)}
+  return htmlPage({
+    title: `${escapeHtml(names)} · runs compared`,
+    style: STYLE,
+    eyebrow: 'Runs compared',
+    heading: `${runs.map((run) => escapeHtml(run.name)).join(' <span class="muted">vs</span> ')}`,
+    meta: `${runs.map((run) => `<code>${escapeHtml(run.dir)}</code>`).join(' · ')}`,
+    body: `${summaryTable(runs)}
 <section>
   <h2>Training curves</h2>
   <p class="note">Validation solid, training dashed; one colour per run. From each run's <code>history.json</code>.</p>
   <figure class="chart">${curvesSvg}</figure>
 </section>
-${settingsTable(runs)}
-</main>
-</body>
-</html>
-`;
+${settingsTable(runs)}`,
+  });
 }
 
 function summaryTable(runs: readonly RunSummary[]): string {

@@ -3,13 +3,13 @@
  * checkpoint reader for run-config.json and metrics.json, readHistory for history.json) and the
  * evaluation reports that `pnpm evaluate` wrote about them.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isEpochMetrics } from '@food/core/checkpoint/epoch-metrics';
 import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
 import { runPaths } from '@food/core/checkpoint/run-layout';
 import { UserError } from '@food/core/errors';
-import type { MetricsFile } from '../evaluate/report-input.ts';
+import { readEvaluationMetricsIfPresent } from '@food/core/report/report-metrics-file';
 import { type EpochRecord, readHistory } from '../train/history.ts';
 
 /** Headline numbers of a `pnpm evaluate --split test` report about a run's checkpoint. */
@@ -92,16 +92,17 @@ export async function readRun(runDir: string, reports: readonly TestReport[]): P
   };
 }
 
-/** Test-split reports (`REPORTS/*\/metrics.json` written by `pnpm evaluate`); none when the folder is absent. */
+/**
+ * Test-split reports (`REPORTS/*\/metrics.json` written by `pnpm evaluate`); none when the folder is absent.
+ * A folder without metrics.json is skipped; a metrics.json that is not a report stops with a ReportError.
+ */
 export async function readTestReports(reportsDir: string): Promise<TestReport[]> {
   const entries = await readdir(reportsDir, { withFileTypes: true }).catch(() => []);
   const reports: TestReport[] = [];
   for (const entry of entries.filter((candidate) => candidate.isDirectory()).sort(byName)) {
     const dir = path.join(reportsDir, entry.name);
-    const text = await readFile(path.join(dir, 'metrics.json'), 'utf8').catch(() => undefined);
-    if (text === undefined) continue;
-    const metrics = JSON.parse(text) as MetricsFile;
-    if (metrics.split !== 'test') continue;
+    const metrics = await readEvaluationMetricsIfPresent(dir);
+    if (metrics?.split !== 'test') continue;
     reports.push({
       dir,
       checkpoint: metrics.checkpoint,

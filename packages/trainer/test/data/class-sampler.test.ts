@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { SHARED_DATA } from '@food/core/testing/shared-data';
 import { describe, expect, it } from 'vitest';
 import {
   describeSelection,
@@ -11,8 +12,7 @@ import {
 import { readMetaLists } from '../../src/data/food101-meta.ts';
 import { FOOD101_CLASSES } from '../../src/data/synth.ts';
 
-const repoRoot = path.resolve(import.meta.dirname, '../../../..');
-const officialMeta = path.resolve(repoRoot, '../shared/data/food-101-meta');
+const officialMeta = SHARED_DATA.food101Meta;
 const hasOfficialMeta = existsSync(path.join(officialMeta, 'classes.txt'));
 if (!hasOfficialMeta) console.warn(`skipping official-list tests: ${officialMeta} is absent`);
 

@@ -87,18 +87,28 @@ describe('ChannelStats', () => {
   });
 });
 
+/** A synthetic set in `ROOT/data`, prepared into `ROOT/prepared` with a fifth held out for validation. */
+async function preparedSynth(
+  name: string,
+  synth: { classes: number; imagesPerClass: number; seed: number },
+): Promise<{ root: string; prepared: string }> {
+  const root = await tempDir(name);
+  await synthesizeDataset({ outDir: path.join(root, 'data'), ...synth });
+  const prepared = path.join(root, 'prepared');
+  const selection = { count: synth.classes };
+  await prepareDataset({
+    dataRoot: path.join(root, 'data'),
+    outDir: prepared,
+    selection,
+    seed: 1,
+    valFraction: 0.2,
+  });
+  return { root, prepared };
+}
+
 describe('computeTrainingStats', () => {
   it('writes preprocess.json with exact training-split stats, keeping an existing geometry', async () => {
-    const root = await tempDir('stats');
-    await synthesizeDataset({ outDir: path.join(root, 'data'), classes: 3, imagesPerClass: 8, seed: 2 });
-    const prepared = path.join(root, 'prepared');
-    await prepareDataset({
-      dataRoot: path.join(root, 'data'),
-      outDir: prepared,
-      selection: { count: 3 },
-      seed: 1,
-      valFraction: 0.2,
-    });
+    const { prepared } = await preparedSynth('stats', { classes: 3, imagesPerClass: 8, seed: 2 });
     const geometry: PreprocessConfig = { ...DEFAULT_PREPROCESS, resizeShorterSide: 40, cropSize: 32 };
     await writeFile(path.join(prepared, 'preprocess.json'), JSON.stringify(geometry));
 
@@ -125,16 +135,7 @@ describe('computeTrainingStats', () => {
   });
 
   it('names the file an image that preprocessing rejects came from (no raw stack trace)', async () => {
-    const root = await tempDir('stats-thin');
-    await synthesizeDataset({ outDir: path.join(root, 'data'), classes: 2, imagesPerClass: 6, seed: 4 });
-    const prepared = path.join(root, 'prepared');
-    await prepareDataset({
-      dataRoot: path.join(root, 'data'),
-      outDir: prepared,
-      selection: { count: 2 },
-      seed: 1,
-      valFraction: 0.2,
-    });
+    const { root, prepared } = await preparedSynth('stats-thin', { classes: 2, imagesPerClass: 6, seed: 4 });
     // Replaced after prepare checked it (or prepared by an older version that did not check this).
     const { image } = (await readManifest(prepared)).splits.train[0];
     await writeFile(path.join(root, 'data', image), await extremePng(1, 1_000_000));

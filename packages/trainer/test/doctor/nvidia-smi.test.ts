@@ -7,6 +7,7 @@ import {
   queryNvidiaSmi,
   visibleGpus,
 } from '../../src/doctor/nvidia-smi.ts';
+import { H100, H100_NOUNITS } from './h100.ts';
 
 // Output in the shapes nvidia-smi prints. From public reports: a 4 × A800 box queried with units, a
 // TITAN V + RTX 5880 box with compute_cap (driver 570), DGX Spark's GB10 (unified memory: [N/A]), and
@@ -26,25 +27,13 @@ const GB10_UNIFIED = `name, memory.total [MiB], memory.free [MiB], memory.used [
 NVIDIA GB10, [N/A], [N/A], [N/A]
 `;
 const DRIVER_470_ERROR = 'Field "compute_cap" is not a valid field to query.';
-const H100_NOUNITS = `index, name, driver_version, memory.total [MiB], memory.free [MiB], compute_cap
-0, NVIDIA H100 80GB HBM3, 550.54.15, 81559, 80589, 9.0
-`;
 const T4_OLD_DRIVER = `index, name, driver_version, memory.total [MiB], memory.free [MiB]
 0, Tesla T4, 418.87.01, 15109, 15109
 `;
 
 describe('nvidia-smi parsing', () => {
   it('reads the columns by their header, with or without units', () => {
-    expect(parseNvidiaSmiCsv(H100_NOUNITS)).toEqual([
-      {
-        index: 0,
-        name: 'NVIDIA H100 80GB HBM3',
-        driverVersion: '550.54.15',
-        memoryTotalMiB: 81_559,
-        memoryFreeMiB: 80_589,
-        computeCapability: '9.0',
-      },
-    ]);
+    expect(parseNvidiaSmiCsv(H100_NOUNITS)).toEqual([H100]);
     const a800 = parseNvidiaSmiCsv(A800_WITH_UNITS);
     expect(a800.map((gpu) => [gpu.index, gpu.memoryTotalMiB, gpu.memoryFreeMiB])).toEqual([
       [0, 81_920, 81_176],

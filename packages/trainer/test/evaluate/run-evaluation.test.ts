@@ -7,12 +7,12 @@ import { createTfjsEngine } from '@food/core/engine/tfjs-engine';
 import { classificationMetrics } from '@food/core/metrics/classification-metrics';
 import { confusionMatrix } from '@food/core/metrics/confusion-matrix';
 import { preprocessImage } from '@food/core/preprocess/image';
+import { readEvaluationMetrics } from '@food/core/report/report-metrics-file';
 import * as tf from '@tensorflow/tfjs';
 import { parseString } from 'fast-csv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/data/prepared-set.ts';
 import { spreadSubset } from '../../src/data/spread-subset.ts';
-import type { MetricsFile } from '../../src/evaluate/report-input.ts';
 import { type EvaluateOptions, runEvaluation, runNameOf } from '../../src/evaluate/run-evaluation.ts';
 import { exportCheckpointToOnnx } from '../../src/export/export-onnx.ts';
 import { runTraining } from '../../src/train/run-training.ts';
@@ -91,7 +91,7 @@ describe('runEvaluation (tiny ResNet trained on synthetic Food-101)', () => {
       ].sort(),
     );
 
-    const saved = JSON.parse(await readFile(out('metrics.json'), 'utf8')) as MetricsFile;
+    const saved = await readEvaluationMetrics(options.out);
     expect(saved).toEqual(JSON.parse(JSON.stringify(metrics)));
     expect(saved.numImages).toBe(manifest.splits.test.length);
     expect(saved).toMatchObject({

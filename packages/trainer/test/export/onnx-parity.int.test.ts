@@ -6,6 +6,7 @@ import { createTfjsEngine } from '@food/core/engine/tfjs-engine';
 import { buildResNet50 } from '@food/core/model/resnet50';
 import { DEFAULT_PREPROCESS } from '@food/core/preprocess/config';
 import { preprocessImage } from '@food/core/preprocess/image';
+import { SHARED_DATA } from '@food/core/testing/shared-data';
 import type * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calibrateRanges } from '../../src/export/calibrate.ts';
@@ -17,9 +18,7 @@ import { foldCaffeInputIntoConv1 } from '../../src/weights/fold-conv1.ts';
 import { loadBackboneWeights } from '../../src/weights/load-backbone.ts';
 import { disposeWeights } from '../../src/weights/weight-map.ts';
 
-const repoRoot = path.resolve(import.meta.dirname, '../../../..');
-const WEIGHTS = path.resolve(repoRoot, '../shared/weights/resnet50-imagenet');
-const IMAGES = path.resolve(repoRoot, '../shared/data/food10/images');
+const { resnet50Weights: WEIGHTS, food10Images: IMAGES } = SHARED_DATA;
 const available = await Promise.all([stat(WEIGHTS), stat(IMAGES)]).then(
   () => true,
   () => false,

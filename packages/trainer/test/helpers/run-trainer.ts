@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { runTsCli } from '@food/core/spawn-captured';
 import { Command } from 'commander';
 import { vi } from 'vitest';
 
@@ -12,25 +12,10 @@ export interface TrainerRun {
 }
 
 /** Runs the real CLI as a user would (`pnpm trainer ARGS` runs this), from the repository root. */
-export function runTrainer(...args: string[]): Promise<TrainerRun> {
-  return runCliEntry('packages/trainer/src/cli.ts', ...args);
-}
-
-/** `node --import tsx ENTRY ARGS` from the repository root, as the root package.json's scripts run a CLI. */
-export function runCliEntry(entry: string, ...args: string[]): Promise<TrainerRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: repoRoot });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+export async function runTrainer(...args: string[]): Promise<TrainerRun> {
+  const run = await runTsCli('packages/trainer/src/cli.ts', args, { cwd: repoRoot });
+  if (run.error) throw run.error;
+  return { status: run.code, stdout: run.stdout, stderr: run.stderr };
 }
 
 export interface InProcessRun {

@@ -2,12 +2,13 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { initBackend } from '@food/core/backend';
 import { UserError } from '@food/core/errors';
+import { readEvaluationMetrics } from '@food/core/report/report-metrics-file';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register } from '../../src/commands/runs.ts';
 import { runEvaluation } from '../../src/evaluate/run-evaluation.ts';
 import { comparisonCurvesSvg } from '../../src/runs/compare-charts.ts';
 import { renderComparePage } from '../../src/runs/compare-html.ts';
-import { differingSettings, type RunSummary, readRuns } from '../../src/runs/read-runs.ts';
+import { differingSettings, type RunSummary, readRuns, readTestReports } from '../../src/runs/read-runs.ts';
 import { duration, formatRunsTable } from '../../src/runs/runs-table.ts';
 import { readHistory } from '../../src/train/history.ts';
 import type { TrainConfig } from '../../src/train/run-config.ts';
@@ -91,7 +92,7 @@ describe('readRuns', () => {
   });
 
   it("takes test top-1 from the evaluate report about the run's checkpoint, and only that run's", async () => {
-    const metrics = JSON.parse(await readFile(path.join(reportsDir, 'fast-test', 'metrics.json'), 'utf8'));
+    const metrics = await readEvaluationMetrics(path.join(reportsDir, 'fast-test'));
     expect(runNamed('fast').test).toMatchObject({
       top1: metrics.accuracy,
       top5: metrics.top5Accuracy,
@@ -130,6 +131,21 @@ describe('readRuns', () => {
     expect(differingSettings([here, elsewhere])).toEqual([]);
     const warmer = { ...elsewhere, config: { ...elsewhere.config, warmupEpochs: 1 } };
     expect(differingSettings([here, warmer])).toEqual(['warmupEpochs']);
+  });
+
+  it("skips a report folder without metrics.json, and names one whose metrics.json is a checkpoint's", async () => {
+    const others = path.join(synth.root, 'other-reports');
+    await mkdir(path.join(others, 'empty'), { recursive: true });
+    expect(await readTestReports(others)).toEqual([]);
+    await mkdir(path.join(others, 'copied-checkpoint'));
+    const checkpointMetrics = path.join(runsDir, 'fast', 'best', 'metrics.json');
+    await writeFile(
+      path.join(others, 'copied-checkpoint', 'metrics.json'),
+      await readFile(checkpointMetrics),
+    );
+    await expect(readTestReports(others)).rejects.toThrow(
+      `${path.join(others, 'copied-checkpoint', 'metrics.json')} is a checkpoint's metrics.json`,
+    );
   });
 
   it('says what to do when the folder does not exist', async () => {

@@ -5,17 +5,16 @@ import { initBackend } from '@food/core/backend';
 import { buildResNet50 } from '@food/core/model/resnet50';
 import { DEFAULT_PREPROCESS } from '@food/core/preprocess/config';
 import { preprocessImage } from '@food/core/preprocess/image';
+import { SHARED_DATA } from '@food/core/testing/shared-data';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadPretrainedBackbone } from '../../src/train/load-pretrained.ts';
 import { createOnnxTrunk } from '../../src/train/onnx-trunk.ts';
 import { splitModelAt } from '../../src/train/split-model.ts';
-import { repoRoot } from '../helpers/run-trainer.ts';
 
 // `--cache-features` runs the frozen trunk on ONNX Runtime instead of tfjs: on real photos through the
 // real ImageNet ResNet-50, its features must be the tfjs trunk's to 1e-4 (relative L2 per image).
-const FOOD10 = path.resolve(repoRoot, '../shared/data/food10/images');
-const WEIGHTS = path.resolve(repoRoot, '../shared/weights/resnet50-imagenet');
+const { food10Images: FOOD10, resnet50Weights: WEIGHTS } = SHARED_DATA;
 const present = existsSync(FOOD10) && existsSync(WEIGHTS);
 const PHOTOS = 6;
 

@@ -1,16 +1,8 @@
 import { type BackendInfo, BackendUnavailableError } from '@food/core/backend';
 import { describe, expect, it } from 'vitest';
-import type { GpuInfo, NvidiaSmiResult } from '../../src/doctor/nvidia-smi.ts';
+import type { NvidiaSmiResult } from '../../src/doctor/nvidia-smi.ts';
 import { type StartBackendDependencies, startTrainingBackend } from '../../src/train/start-backend.ts';
-
-const H100: GpuInfo = {
-  index: 0,
-  name: 'NVIDIA H100 80GB HBM3',
-  driverVersion: '550.54.15',
-  memoryTotalMiB: 81_559,
-  memoryFreeMiB: 80_589,
-  computeCapability: '9.0',
-};
+import { H100 } from '../doctor/h100.ts';
 
 const WASM_AFTER_MISSING_BINDING: BackendInfo = {
   name: 'wasm',

@@ -11,6 +11,7 @@ import { resolveRunConfig } from '@food/core/checkpoint/run-config';
 import { buildResNet50 } from '@food/core/model/resnet50';
 import { DEFAULT_PREPROCESS } from '@food/core/preprocess/config';
 import { loadCroppedRgb, normalizePixels } from '@food/core/preprocess/image';
+import { SHARED_DATA } from '@food/core/testing/shared-data';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEvaluation } from '../../src/evaluate/run-evaluation.ts';
@@ -18,12 +19,11 @@ import { loadPretrainedBackbone } from '../../src/train/load-pretrained.ts';
 import type { TrainConfig } from '../../src/train/run-config.ts';
 import { runTraining } from '../../src/train/run-training.ts';
 import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
-import { repoRoot, runTrainer } from '../helpers/run-trainer.ts';
+import { runTrainer } from '../helpers/run-trainer.ts';
 import { tensorflowSkipReason, titleFor } from '../helpers/tensorflow-backend.ts';
 
 const skip = tensorflowSkipReason();
-const weightsDir = path.resolve(repoRoot, '../shared/weights/resnet50-imagenet');
-const food10 = path.resolve(repoRoot, '../shared/data/food10/images');
+const { resnet50Weights: weightsDir, food10Images: food10 } = SHARED_DATA;
 const photosSkip =
   skip ??
   (existsSync(path.join(weightsDir, 'weights_manifest.json')) && existsSync(food10)

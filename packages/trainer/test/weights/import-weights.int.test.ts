@@ -1,11 +1,11 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initBackend } from '@food/core/backend';
 import { buildResNet50 } from '@food/core/model/resnet50';
 import { DEFAULT_PREPROCESS, type PreprocessConfig } from '@food/core/preprocess/config';
 import { loadCroppedRgb, normalizePixels } from '@food/core/preprocess/image';
+import { SHARED_DATA } from '@food/core/testing/shared-data';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyWeights } from '../../src/weights/apply-weights.ts';
@@ -14,9 +14,7 @@ import { loadBackboneWeights } from '../../src/weights/load-backbone.ts';
 import { disposeWeights, type WeightMap } from '../../src/weights/weight-map.ts';
 import { writeWeightsManifest } from '../../src/weights/write-manifest.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const weightsDir = path.resolve(repoRoot, '../shared/weights/resnet50-imagenet');
-const food10 = path.resolve(repoRoot, '../shared/data/food10/images');
+const { resnet50Weights: weightsDir, food10Images: food10 } = SHARED_DATA;
 const available = existsSync(path.join(weightsDir, 'weights_manifest.json')) && existsSync(food10);
 if (!available) console.warn(`skipping: ${weightsDir} or ${food10} is absent`);
 

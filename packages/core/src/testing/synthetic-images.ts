@@ -1,20 +1,14 @@
-import { deflateSync } from 'node:zlib';
+/**
+ * PNG files made byte by byte (no image library), of any size and content, and broken ones: what the
+ * server's tests upload and `pnpm bench:serve` posts.
+ */
+import { crc32, deflateSync } from 'node:zlib';
 
 /** A 1×1 GIF and a 1×1 lossless WebP (well-known minimal files). */
 export const TINY_GIF = Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
 export const TINY_WEBP = Buffer.from('UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==', 'base64');
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) crc = CRC_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
+const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 function chunk(type: string, data: Uint8Array): Buffer {
   const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
@@ -25,13 +19,27 @@ function chunk(type: string, data: Uint8Array): Buffer {
   return Buffer.concat([length, body, crc]);
 }
 
-function header(width: number, height: number, bitDepth = 8, colourType = 2): Buffer {
+/**
+ * A PNG of `width`×`height` around `rows` (the filtered scanlines, deflated here), written byte by byte:
+ * any bit depth and colour type, and headers that need not match the data (what sharp will not write).
+ */
+export function encodePng(
+  width: number,
+  height: number,
+  rows: Uint8Array,
+  { bitDepth = 8, colourType = 2 }: { bitDepth?: 1 | 8 | 16; colourType?: 0 | 2 } = {},
+): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = bitDepth;
   ihdr[9] = colourType; // 2: RGB, 0: greyscale
-  return ihdr;
+  return Buffer.concat([
+    SIGNATURE,
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', new Uint8Array()),
+  ]);
 }
 
 /**
@@ -48,13 +56,7 @@ export function makePng(
     const row = y * (width * 3 + 1);
     for (let x = 0; x < width; x++) raw.set(pixel(x, y), row + 1 + x * 3);
   }
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([
-    signature,
-    chunk('IHDR', header(width, height)),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', new Uint8Array()),
-  ]);
+  return encodePng(width, height, raw);
 }
 
 export function gradient(seed: number): (x: number, y: number) => [number, number, number] {
@@ -66,13 +68,7 @@ export function gradient(seed: number): (x: number, y: number) => [number, numbe
  * it would need side²·3 bytes; the server must refuse it from the header alone.
  */
 export function makePngBomb(side = 50_000): Buffer {
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([
-    signature,
-    chunk('IHDR', header(side, side)),
-    chunk('IDAT', deflateSync(Buffer.alloc(1024))),
-    chunk('IEND', new Uint8Array()),
-  ]);
+  return encodePng(side, side, Buffer.alloc(1024));
 }
 
 /**
@@ -83,33 +79,5 @@ export function makePngBomb(side = 50_000): Buffer {
 export function makeBlankPng(width: number, height: number, completeUpTo = 40_000_000): Buffer {
   const rows =
     width * height <= completeUpTo ? Buffer.alloc((Math.ceil(width / 8) + 1) * height) : Buffer.alloc(64);
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([
-    signature,
-    chunk('IHDR', header(width, height, 1, 0)),
-    chunk('IDAT', deflateSync(rows)),
-    chunk('IEND', new Uint8Array()),
-  ]);
-}
-
-/** A multipart/form-data body for `inject()`. */
-export function multipartBody(
-  parts: Array<{ name: string; value: Uint8Array | string; filename?: string; contentType?: string }>,
-): { payload: Buffer; headers: Record<string, string> } {
-  const boundary = '----food-test-boundary';
-  const chunks: Buffer[] = [];
-  for (const part of parts) {
-    const disposition = part.filename
-      ? `form-data; name="${part.name}"; filename="${part.filename}"`
-      : `form-data; name="${part.name}"`;
-    const type = part.filename ? `\r\nContent-Type: ${part.contentType ?? 'application/octet-stream'}` : '';
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}${type}\r\n\r\n`));
-    chunks.push(Buffer.from(part.value));
-    chunks.push(Buffer.from('\r\n'));
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return {
-    payload: Buffer.concat(chunks),
-    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
-  };
+  return encodePng(width, height, rows, { bitDepth: 1, colourType: 0 });
 }

@@ -1,24 +1,22 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { initBackend } from '@food/core/backend';
-import type { EpochMetrics } from '@food/core/checkpoint/epoch-metrics';
-import type { RunConfig } from '@food/core/checkpoint/run-config';
-import { runPaths } from '@food/core/checkpoint/run-layout';
-import { saveCheckpoint } from '@food/core/checkpoint/save-checkpoint';
-import { buildResNet50 } from '@food/core/model/resnet50';
-import type { PreprocessConfig } from '@food/core/preprocess/config';
+import { initBackend } from '../backend.ts';
+import type { EpochMetrics } from '../checkpoint/epoch-metrics.ts';
+import type { RunConfig } from '../checkpoint/run-config.ts';
+import { runPaths } from '../checkpoint/run-layout.ts';
+import { saveCheckpoint } from '../checkpoint/save-checkpoint.ts';
+import { buildResNet50 } from '../model/resnet50.ts';
+import { DEFAULT_PREPROCESS, type PreprocessConfig } from '../preprocess/config.ts';
 
 export const TINY_CLASSES = ['apple_pie', 'chicken_wings', 'french_fries', 'ramen', 'sushi'];
 
 export const TINY_PREPROCESS: PreprocessConfig = {
-  version: 1,
+  ...DEFAULT_PREPROCESS,
   resizeShorterSide: 36,
   cropSize: 32,
-  interpolation: 'bilinear',
   mean: [0.55, 0.45, 0.35],
   std: [0.25, 0.25, 0.25],
-  channelOrder: 'RGB',
 };
 
 /** run-config.json of the tiny run: the settings `pnpm train` saves (RunConfig), sized for the tiny model. */
@@ -63,15 +61,16 @@ export interface TinyCheckpoint {
 }
 
 /**
- * A real checkpoint (saveCheckpoint, with the typed parts the trainer passes it) of a tiny ResNet (width 1/16, one block per stage, 32×32 input,
- * 5 classes), with metrics and a curves.svg, so the server runs the production path end to end in seconds.
+ * A real checkpoint (saveCheckpoint, with the typed parts the trainer passes it) of a tiny ResNet (width
+ * 1/16, one block per stage, 32×32 input, 5 classes), with metrics and a curves.svg, so the server's
+ * tests, `pnpm bench:serve` without --checkpoint and the deploy checks run the production path in seconds.
  */
 export async function createTinyCheckpoint(
   options: { withAssets?: boolean; classes?: string[]; runConfig?: Partial<RunConfig> } = {},
 ): Promise<TinyCheckpoint> {
   const classes = options.classes ?? TINY_CLASSES;
   await initBackend('cpu', () => {});
-  const root = await mkdtemp(path.join(tmpdir(), 'food-server-'));
+  const root = await mkdtemp(path.join(tmpdir(), 'food-tiny-checkpoint-'));
   const dir = runPaths(path.join(root, 'tiny-run')).best;
   const model = buildResNet50({
     numClasses: classes.length,

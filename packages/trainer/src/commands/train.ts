@@ -5,6 +5,7 @@ import { parseNonNegativeInteger, parsePositiveInteger } from '@food/core/parse-
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BEST_EXPORTS, type BestExport, exportBest } from '../export/export-best.ts';
 import { progressMode } from '../progress.ts';
+import { addTrackingOptions, openTrainingTrackers, type TrackingFlags } from '../tracking/open-trackers.ts';
 import { DEFAULT_FEATURE_CACHE } from '../train/feature-cache.ts';
 import { LR_SCHEDULES } from '../train/lr-schedule.ts';
 import { type PresetFields, presetBackendWarning, TRAIN_PRESETS } from '../train/presets.ts';
@@ -71,10 +72,15 @@ type TrainFlags = Omit<
   progress: boolean;
   export: BestExport;
   preset?: keyof typeof TRAIN_PRESETS;
+  /** The tracking flags (tracking/open-trackers.ts): not settings of the run. */
+  mlflow?: TrackingFlags['mlflow'];
+  mlflowRegister?: TrackingFlags['mlflowRegister'];
+  mlflowEvery?: TrackingFlags['mlflowEvery'];
+  tensorboard?: TrackingFlags['tensorboard'];
 };
 
 export function register(program: Command): void {
-  program
+  const train = program
     .command('train')
     .description('Fine-tune ResNet-50 (ImageNet backbone, new Glorot-normal head) on a prepared split.')
     .requiredOption('--prepared <dir>', 'prepared folder (manifest.json + preprocess.json)')
@@ -247,6 +253,10 @@ Examples:
         threads: _threads,
         progress: _progress,
         export: exportKind,
+        mlflow,
+        mlflowRegister,
+        mlflowEvery,
+        tensorboard,
         ...shared
       } = flags;
       const config: TrainConfig = {
@@ -264,14 +274,22 @@ Examples:
           `\n${signal}: stopping after the current step (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to abort without saving)…\n`,
         );
       };
+      const tracker = await openTrainingTrackers(
+        { mlflow, mlflowRegister, mlflowEvery, tensorboard },
+        config,
+        backend,
+        log,
+      );
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      let outcome: Awaited<ReturnType<typeof runTraining>> | undefined;
       try {
-        const outcome = await runTraining(config, {
+        outcome = await runTraining(config, {
           log,
           shouldStop: () => stoppedBy !== undefined,
           progress: progressMode(flags.progress),
           gpu,
+          tracker,
         });
         const resumeCommand = `pnpm train ${withoutFlags(process.argv.slice(3), ['--resume', '--overwrite'], ['--max-steps']).join(' ')} --resume`;
         if (outcome.status === 'already-complete') {
@@ -298,8 +316,10 @@ Examples:
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        await tracker?.finish({ status: outcome?.status ?? 'failed', runDir: flags.out });
       }
     });
+  addTrackingOptions(train);
 }
 
 /** The preset's fields for every flag left at its default (a flag on the command line wins). */

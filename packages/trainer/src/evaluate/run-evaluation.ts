@@ -69,6 +69,8 @@ export interface EvaluationOutcome {
   metrics: MetricsFile;
   /** The files written, relative to `out`. */
   files: string[];
+  /** Rows true class, columns predicted class. */
+  confusion: number[][];
 }
 
 const CONFUSED_PAIRS = 10;
@@ -204,7 +206,7 @@ export async function runEvaluation(
   }
   await write('report.html', renderHtmlReport(input));
   await write('report.md', renderMarkdownReport(input));
-  return { metrics, files };
+  return { metrics, files, confusion: summary.confusion };
 }
 
 /**

@@ -5,8 +5,9 @@
  * until the server answers. What is still queued when the run ends is named, and the next
  * `pnpm train --resume --mlflow` (or `pnpm evaluate --mlflow`) sends it.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import {
   LOG_BATCH_LIMITS,
   type MlflowClient,
@@ -51,6 +52,9 @@ export class MlflowSender {
   private retryTimer: NodeJS.Timeout | undefined;
   private outage: string | undefined;
   private readonly refused: string[] = [];
+  private saveFailed = false;
+  /** How many requests the state file lists as not sent. */
+  private savedPending = 0;
 
   constructor(
     private readonly client: MlflowClient,
@@ -100,8 +104,10 @@ export class MlflowSender {
       const count = this.nextBatchSize();
       try {
         await this.perform(this.state.pending.slice(0, count));
-        this.state.pending.splice(0, count);
+        const [sent] = this.state.pending.splice(0, count);
         this.serverAnswered();
+        // The file must name the new run and no longer hold its creation, or --resume would create it again.
+        if (sent.kind === 'create-run') this.save();
       } catch (error) {
         if (!(error instanceof MlflowError) || error.kind === 'rejected') {
           this.drop(count, error);
@@ -111,6 +117,8 @@ export class MlflowSender {
         return;
       }
     }
+    // Requests the file still lists were sent: a resumed run must not send them twice.
+    if (this.savedPending > 0) this.save();
   }
 
   /** Consecutive `log` requests go as one runs/log-batch, within MLflow's limits. */
@@ -141,7 +149,6 @@ export class MlflowSender {
       const experimentId = await this.client.experimentId(first.experimentName);
       const run = await this.client.createRun({ experimentId, ...first });
       Object.assign(this.state, { experimentId, runId: run.run_id, artifactUri: run.artifact_uri });
-      this.save();
       return;
     }
     const runId = this.state.runId;
@@ -212,10 +219,20 @@ export class MlflowSender {
     this.retryDelay = 0;
   }
 
+  /** Never throws: a state file that cannot be written must not stop training (it is said once). */
   private save(): void {
     const temporary = `${this.stateFile}.tmp.${process.pid}`;
-    writeFileSync(temporary, `${JSON.stringify(this.state, null, 2)}\n`);
-    renameSync(temporary, this.stateFile);
+    try {
+      // The run folder may not exist yet: the run is created on the server before training sets it up.
+      mkdirSync(path.dirname(this.stateFile), { recursive: true });
+      writeFileSync(temporary, `${JSON.stringify(this.state, null, 2)}\n`);
+      renameSync(temporary, this.stateFile);
+      this.savedPending = this.state.pending.length;
+    } catch (error) {
+      if (!this.saveFailed)
+        this.log(`warning: mlflow: cannot write ${this.stateFile}: ${(error as Error).message}`);
+      this.saveFailed = true;
+    }
   }
 }
 

@@ -61,11 +61,21 @@ export function openMlflowTracker(options: MlflowTrackingOptions): Tracker {
     options.resume && previous?.trackingUri === client.baseUrl && previous.runId !== undefined;
   const state = continuing && previous ? previous : { trackingUri: client.baseUrl, pending: [] };
   const sender = new MlflowSender(client, state, stateFile, log);
-  if (continuing) {
-    log(`mlflow: continuing run ${state.runId} at ${client.baseUrl}`);
-    sender.enqueue({ kind: 'status', status: 'RUNNING' });
-  } else {
-    log(`mlflow: logging to ${client.baseUrl}, experiment ${experimentName(config)}`);
+  log(
+    continuing
+      ? `mlflow: continuing run ${state.runId} at ${client.baseUrl}`
+      : `mlflow: logging to ${client.baseUrl}, experiment ${experimentName(config)}`,
+  );
+  // The MLflow run starts with the first step: a command refused before training (an --out that holds
+  // a run, without --resume) must neither create a run nor replace the one mlflow.json names.
+  let started = false;
+  const start = () => {
+    if (started) return;
+    started = true;
+    if (continuing) {
+      sender.enqueue({ kind: 'status', status: 'RUNNING' });
+      return;
+    }
     sender.enqueue({
       kind: 'create-run',
       experimentName: experimentName(config),
@@ -74,10 +84,11 @@ export function openMlflowTracker(options: MlflowTrackingOptions): Tracker {
       tags: runTags(options.environment),
     });
     sender.enqueue({ kind: 'log', metrics: [], params: runParams(config), tags: [] });
-  }
+  };
   const window = new StepWindow();
   return {
     step: (step) => {
+      start();
       window.add(step);
       if (step.globalStep % options.everySteps !== 0) return;
       const { loss, accuracy, imagesPerSecond } = window.take();
@@ -90,6 +101,7 @@ export function openMlflowTracker(options: MlflowTrackingOptions): Tracker {
       sender.enqueue({ kind: 'log', metrics: metricsOf(values, step.globalStep), params: [], tags: [] });
     },
     epoch: (record) => {
+      start();
       sender.enqueue({
         kind: 'log',
         metrics: metricsOf(epochMetrics(record), record.epoch),
@@ -101,7 +113,10 @@ export function openMlflowTracker(options: MlflowTrackingOptions): Tracker {
       }
     },
     finish: async (end) => {
-      for (const request of await endOfRun(end, options.registerAs)) sender.enqueue(request);
+      // Nothing trained (refused, or already complete): only what an earlier session left unsent goes.
+      if (started) {
+        for (const request of await endOfRun(end, options.registerAs)) sender.enqueue(request);
+      }
       const unsent = await sender.flush(options.finishTimeoutMs ?? FINISH_TIMEOUT_MS);
       if (unsent.length > 0) {
         log(

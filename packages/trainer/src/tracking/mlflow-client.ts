@@ -96,6 +96,17 @@ export class MlflowClient {
     return found.run.info;
   }
 
+  /** The steps and values logged under `key` (one page: enough for the per-epoch metrics it checks). */
+  async metricHistory(runId: string, key: string): Promise<MlflowMetric[]> {
+    const found = await this.call<{
+      metrics?: Array<Omit<MlflowMetric, 'step'> & { step: string | number }>;
+    }>(
+      'GET',
+      `metrics/get-history?run_id=${encodeURIComponent(runId)}&metric_key=${encodeURIComponent(key)}&max_results=25000`,
+    );
+    return (found.metrics ?? []).map((metric) => ({ ...metric, step: Number(metric.step) }));
+  }
+
   async updateRun(runId: string, status: MlflowRunStatus, endTime?: number): Promise<void> {
     await this.call('POST', 'runs/update', { run_id: runId, status, end_time: endTime });
   }

@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readHistory } from '../train/history.ts';
 import {
   LOG_BATCH_LIMITS,
   type MlflowClient,
@@ -17,11 +18,14 @@ import {
   type MlflowRunStatus,
   type MlflowTag,
 } from './mlflow-client.ts';
+import { epochMetrics } from './tracker.ts';
 
 export type PendingRequest =
   | { kind: 'create-run'; experimentName: string; runName: string; startTime: number; tags: MlflowTag[] }
   | { kind: 'log'; metrics: MlflowMetric[]; params: MlflowParam[]; tags: MlflowTag[] }
   | { kind: 'artifact'; file: string; artifactPath: string }
+  /** The epochs of the run folder's history.json the server lacks (a kill -9 can beat their sending). */
+  | { kind: 'backfill-epochs'; runDir: string }
   | { kind: 'status'; status: MlflowRunStatus; endTime?: number }
   | { kind: 'register'; name: string; artifactPath: string };
 
@@ -43,6 +47,8 @@ export function readRunState(file: string): MlflowRunState | undefined {
 }
 
 const FIRST_RETRY_MS = 1000;
+/** The per-epoch metric whose history tells which epochs the server has. */
+const EPOCH_KEY = 'epoch/val_top1';
 const LONGEST_RETRY_MS = 30_000;
 
 export class MlflowSender {
@@ -167,6 +173,8 @@ export class MlflowSender {
         return this.client.uploadArtifact(artifactUri, first.artifactPath, await readArtifact(first.file));
       case 'status':
         return this.client.updateRun(runId, first.status, first.endTime);
+      case 'backfill-epochs':
+        return this.backfillEpochs(runId, first.runDir);
       case 'register': {
         const version = await this.client.registerModel(
           first.name,
@@ -175,6 +183,21 @@ export class MlflowSender {
         );
         this.log(`mlflow: registered ${first.name} version ${version}`);
       }
+    }
+  }
+
+  private async backfillEpochs(runId: string, runDir: string): Promise<void> {
+    const logged = new Set((await this.client.metricHistory(runId, EPOCH_KEY)).map((metric) => metric.step));
+    const timestamp = Date.now();
+    const metrics = (await readHistory(runDir))
+      .filter((record) => !logged.has(record.epoch))
+      .flatMap((record) =>
+        Object.entries(epochMetrics(record))
+          .filter(([, value]) => Number.isFinite(value))
+          .map(([key, value]) => ({ key, value, timestamp, step: record.epoch })),
+      );
+    for (let start = 0; start < metrics.length; start += LOG_BATCH_LIMITS.metrics) {
+      await this.client.logBatch(runId, { metrics: metrics.slice(start, start + LOG_BATCH_LIMITS.metrics) });
     }
   }
 

@@ -74,6 +74,7 @@ export function openMlflowTracker(options: MlflowTrackingOptions): Tracker {
     started = true;
     if (continuing) {
       sender.enqueue({ kind: 'status', status: 'RUNNING' });
+      sender.enqueue({ kind: 'backfill-epochs', runDir: config.out });
       return;
     }
     sender.enqueue({

@@ -22,7 +22,7 @@ export interface TrainingEnd {
 
 export interface Tracker {
   step(step: TrackedStep): void;
-  epoch(record: EpochRecord, globalStep: number): void;
+  epoch(record: EpochRecord): void;
   /** Uploads what the run left (artifacts, the registered model) and says what could not be sent. */
   finish(end: TrainingEnd): Promise<void>;
 }
@@ -88,8 +88,8 @@ export function combineTrackers(trackers: Tracker[]): Tracker | undefined {
     step: (step) => {
       for (const tracker of trackers) tracker.step(step);
     },
-    epoch: (record, globalStep) => {
-      for (const tracker of trackers) tracker.epoch(record, globalStep);
+    epoch: (record) => {
+      for (const tracker of trackers) tracker.epoch(record);
     },
     finish: async (end) => {
       for (const tracker of trackers) await tracker.finish(end);

@@ -82,7 +82,7 @@ export async function runTraining(config: TrainConfig, hooks: TrainingHooks): Pr
       const validation = await validate(run);
       const { record, improved } = closeEpoch(run, validation, training.startedAt, training.trainSeconds);
       await saveEpoch(run, record, improved);
-      hooks.tracker?.epoch(record, run.progress.globalStep);
+      hooks.tracker?.epoch(record);
       const stop = stopAfterEpoch(run);
       if (stop) return outcomeOf(stop, run);
     }

@@ -199,6 +199,24 @@ function quietTensorflowStartLogs(env: NodeJS.ProcessEnv = process.env): void {
   env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 }
 
+/** The package that registered the running tensorflow backend. */
+let activeTensorflowPackage: (typeof TENSORFLOW_PACKAGES)[number] | undefined;
+
+/** What the trainer uses of tfjs-node's own `tf.node` API: TensorFlow's TensorBoard summary writer. */
+export interface TensorflowNodeApi {
+  summaryFileWriter(logdir: string): {
+    scalar(name: string, value: number, step: number): void;
+    flush(): void;
+  };
+}
+
+/** tfjs-node's `tf.node` while the tensorflow backend runs; undefined on wasm and cpu. */
+export async function tensorflowNodeApi(): Promise<TensorflowNodeApi | undefined> {
+  if (!activeTensorflowPackage || tf.getBackend() !== 'tensorflow') return undefined;
+  const loaded = (await import(activeTensorflowPackage)) as { node: TensorflowNodeApi };
+  return loaded.node;
+}
+
 /** tfjs-node-gpu first (CUDA), then tfjs-node (TensorFlow's CPU kernels); both register 'tensorflow'. */
 async function activateTensorflow(
   importModule: ModuleImporter,
@@ -215,6 +233,7 @@ async function activateTensorflow(
       }
     }
     await setBackendOrFail('tensorflow');
+    activeTensorflowPackage = specifier;
     const gpu = (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
     const detail = gpu
       ? 'CUDA GPU'

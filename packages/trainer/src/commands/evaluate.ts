@@ -8,6 +8,11 @@ import { SPLIT_NAMES, type SplitName } from '../data/manifest.ts';
 import { runEvaluation, runNameOf } from '../evaluate/run-evaluation.ts';
 import { TTA_MODES, type TtaMode } from '../evaluate/test-time-augmentation.ts';
 import { NO_PROGRESS_HELP, progressMode } from '../progress.ts';
+import {
+  addEvaluationTrackingOptions,
+  type EvaluationTrackingFlags,
+  trackEvaluation,
+} from '../tracking/track-evaluation.ts';
 
 function parseTta(value: string): TtaMode {
   if ((TTA_MODES as readonly string[]).includes(value)) return value as TtaMode;
@@ -24,7 +29,7 @@ function parseEngineChoice(value: string): EngineChoice {
   throw new InvalidArgumentError(`Unknown engine "${value}". Choose one of: ${ENGINE_CHOICES.join(', ')}.`);
 }
 
-interface EvaluateFlags {
+interface EvaluateFlags extends EvaluationTrackingFlags {
   checkpoint: string;
   prepared: string;
   split: SplitName;
@@ -42,7 +47,7 @@ interface EvaluateFlags {
 }
 
 export function register(program: Command): void {
-  program
+  const evaluate = program
     .command('evaluate')
     .description(
       'Score a checkpoint on a prepared split: metrics.json, predictions/per-class/confusion csv, SVG charts, report.html and report.md.',
@@ -108,7 +113,8 @@ Examples:
       if (note) process.stderr.write(`${note}\n`);
       const out = flags.out ?? path.join('reports', `${runNameOf(checkpoint)}-${flags.split}`);
       const started = performance.now();
-      const { metrics } = await runEvaluation(
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      const outcome = await runEvaluation(
         {
           checkpoint,
           prepared: flags.prepared,
@@ -124,8 +130,9 @@ Examples:
           saveProbabilities: flags.saveProbabilities,
           tta: flags.tta,
         },
-        { log: (line) => process.stderr.write(`${line}\n`), progress: progressMode(flags.progress) },
+        { log, progress: progressMode(flags.progress) },
       );
+      const { metrics } = outcome;
       const seconds = (performance.now() - started) / 1000;
       process.stdout.write(
         `${metrics.numImages} ${metrics.split} images: top-1 ${(metrics.accuracy * 100).toFixed(2)}%, ` +
@@ -133,5 +140,11 @@ Examples:
           `(majority class ${(metrics.baselines.majorityClass.metrics.accuracy * 100).toFixed(2)}%) in ${seconds.toFixed(1)} s\n` +
           `report: ${path.join(out, 'report.html')}\n`,
       );
+      await trackEvaluation(
+        flags,
+        { checkpoint, prepared: flags.prepared, split: flags.split, out, outcome },
+        log,
+      );
     });
+  addEvaluationTrackingOptions(evaluate);
 }

@@ -3,7 +3,8 @@ import { RUN_SETTINGS } from '@food/core/checkpoint/run-settings';
 import { parsePositiveInteger } from '@food/core/parse-number';
 import { type Command, Option } from 'commander';
 import { BEST_EXPORTS, type BestExport, exportBest } from '../export/export-best.ts';
-import { progressMode } from '../progress.ts';
+import { NO_PROGRESS_HELP, progressMode } from '../progress.ts';
+import { addTrackingOptions, openTrainingTrackers, type TrackingFlags } from '../tracking/open-trackers.ts';
 import { PRESET_SUMMARIES, presetBackendWarning, TRAIN_PRESETS } from '../train/presets.ts';
 import type { TrainConfig } from '../train/run-config.ts';
 import { runTraining, type TrainingOutcome } from '../train/run-training.ts';
@@ -18,6 +19,11 @@ interface CommandFlags {
   threads?: number;
   progress: boolean;
   export: BestExport;
+  /** The tracking flags (tracking/open-trackers.ts): where to report the run, not settings of it. */
+  mlflow?: TrackingFlags['mlflow'];
+  mlflowRegister?: TrackingFlags['mlflowRegister'];
+  mlflowEvery?: TrackingFlags['mlflowEvery'];
+  tensorboard?: TrackingFlags['tensorboard'];
 }
 
 const AFTER_HELP = `
@@ -71,9 +77,10 @@ export function register(program: Command): void {
     },
     {
       after: 'deterministic',
-      option: new Option('--no-progress', 'progress as plain lines (every 5% or 30 s), no bar'),
+      option: new Option('--no-progress', NO_PROGRESS_HELP),
     },
   ]);
+  addTrackingOptions(command);
   command.addHelpText('after', AFTER_HELP).action(trainCommand);
 }
 
@@ -90,13 +97,16 @@ async function trainCommand(flags: CommandFlags, command: Command): Promise<void
   });
   const backendWarning = presetBackendWarning(flags.preset, backend.name);
   if (backendWarning) log(backendWarning);
+  const tracker = await openTrainingTrackers(flags, config, backend, log);
   const signals = stopOnSignals();
+  let outcome: TrainingOutcome | undefined;
   try {
-    const outcome = await runTraining(config, {
+    outcome = await runTraining(config, {
       log,
       shouldStop: () => signals.stoppedBy() !== undefined,
       progress: progressMode(flags.progress),
       gpu,
+      tracker,
     });
     if (outcome.status === 'completed') {
       await exportBest({ runDir: config.out, kind: flags.export, prepared: config.prepared, log });
@@ -107,6 +117,7 @@ async function trainCommand(flags: CommandFlags, command: Command): Promise<void
     process.stdout.write(outcomeLine(outcome, config));
   } finally {
     signals.release();
+    await tracker?.finish({ status: outcome?.status ?? 'failed', runDir: config.out });
   }
 }
 

@@ -76,6 +76,8 @@ export interface EvaluationOutcome {
   metrics: EvaluationMetrics;
   /** The files written, relative to `out`. */
   files: string[];
+  /** Rows true class, columns predicted class. */
+  confusion: number[][];
 }
 
 type ReportFile = keyof typeof REPORT_FILES;
@@ -118,7 +120,7 @@ export async function runEvaluation(
   const metrics = evaluationMetrics(options, checkpoint, manifest, pass, summary, compare);
   const input = await reportInput(options, metrics, summary, pass.predictions, manifest, classes);
   const files = await writeReport(options, hooks, input, summary, pass.predictions, classes);
-  return { metrics, files };
+  return { metrics, files, confusion: summary.confusion };
 }
 
 /** Another checkpoint (`--compare`) scored on the same images. */

@@ -84,6 +84,7 @@ export async function runTraining(requested: TrainConfig, hooks: TrainingHooks):
       const validation = await validate(run);
       const { record, improved } = closeEpoch(run, validation, training.startedAt, training.trainSeconds);
       await saveEpoch(run, record, improved);
+      hooks.tracker?.epoch(record);
       const stop = stopAfterEpoch(run);
       if (stop) return outcomeOf(stop, run);
     }

@@ -34,7 +34,13 @@ export async function trainOneEpoch(run: TrainingRun): Promise<EpochTraining> {
       stepping = true;
       try {
         run.optimizer.learningRate = learningRateAt(run.schedule, progress.globalStep);
-        recordStep(run, run.step(batch));
+        const result = run.step(batch);
+        recordStep(run, result);
+        hooks.tracker?.step({
+          ...result,
+          globalStep: progress.globalStep,
+          learningRate: run.optimizer.learningRate,
+        });
       } finally {
         tf.dispose([batch.inputs, batch.labels]);
       }

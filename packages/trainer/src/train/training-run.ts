@@ -4,6 +4,7 @@ import type { Labels } from '@food/core/labels';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 import type * as tf from '@tensorflow/tfjs';
 import type { ProgressMode } from '../progress.ts';
+import type { Tracker } from '../tracking/tracker.ts';
 import type { AdamL2 } from './adam.ts';
 import type { BatchSource } from './batch-source.ts';
 import type { GpuMemory } from './choose-micro-batch.ts';
@@ -18,6 +19,8 @@ export interface TrainingHooks {
   progress: ProgressMode;
   /** The GPU's free memory before TensorFlow started, for `--accumulate auto` (nvidia-smi). */
   gpu?: GpuMemory;
+  /** MLflow and TensorBoard (--mlflow, --tensorboard): told of every step and epoch. */
+  tracker?: Tracker;
 }
 
 export interface TrainingOutcome {

@@ -199,6 +199,14 @@ function quietTensorflowStartLogs(env: NodeJS.ProcessEnv = process.env): void {
   env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 }
 
+/** Whether the active backend is tensorflow running on a CUDA device (false on any other backend). */
+export function tensorflowUsesGpu(): boolean {
+  return (
+    tf.getBackend() === 'tensorflow' &&
+    (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true
+  );
+}
+
 /** tfjs-node-gpu first (CUDA), then tfjs-node (TensorFlow's CPU kernels); both register 'tensorflow'. */
 async function activateTensorflow(
   importModule: ModuleImporter,
@@ -215,7 +223,7 @@ async function activateTensorflow(
       }
     }
     await setBackendOrFail('tensorflow');
-    const gpu = (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
+    const gpu = tensorflowUsesGpu();
     const detail = gpu
       ? 'CUDA GPU'
       : specifier.endsWith('-gpu')

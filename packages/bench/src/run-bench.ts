@@ -77,6 +77,7 @@ export function benchPlan(quick: boolean) {
         cpuTrainTimeoutMs: 120_000,
         throughputImages: 8,
         preprocessImages: 4,
+        loaderImages: 32,
         calibrationImages: 2,
         timeoutMs: 120_000,
       }
@@ -96,6 +97,8 @@ export function benchPlan(quick: boolean) {
         cpuTrainTimeoutMs: 300_000,
         throughputImages: 16,
         preprocessImages: 48,
+        // 12 batches of 16 per run: whole batches go to workers, so a few batches would leave one idle.
+        loaderImages: 192,
         calibrationImages: 8,
         timeoutMs: 600_000,
       };
@@ -121,7 +124,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     (wants('train') ? 2 * plan.trainBatches.length + 2 : 0) +
     (wants('gemm') ? 2 : 0) +
     (wants('throughput') ? 3 + 4 : 0) +
-    (wants('preprocess') ? 4 : 0) +
+    (wants('preprocess') ? 7 : 0) +
     (wants('backends') ? 4 : 0) +
     (wants('pytorch') ? 1 : 0);
   let done = 0;
@@ -218,7 +221,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     if (pytorchReport.unavailable) log(`    → PyTorch not measured: ${pytorchReport.unavailable}`);
   }
 
-  const images = await listImages(options.dataRoot, Math.max(plan.preprocessImages, plan.calibrationImages));
+  const images = await listImages(
+    options.dataRoot,
+    Math.max(plan.preprocessImages, plan.loaderImages, plan.calibrationImages),
+  );
   if (images.length === 0 && (wants('preprocess') || wants('throughput'))) {
     skipped.push(
       `No JPEGs under ${options.dataRoot}/images/*/: preprocessing not measured, int8 calibrated on random inputs.`,
@@ -261,6 +267,18 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     const files = images.slice(0, plan.preprocessImages);
     for (const mode of ['preprocess', 'augment', 'loader', 'loader-512'] as const) {
       await measure({ kind: 'preprocess', mode, files, dataRoot: options.dataRoot, runs });
+    }
+    // How the loader scales with cores: 1 and 2 workers, each on as many pinned cores (and all of them).
+    const loaderFiles = images.slice(0, plan.loaderImages);
+    for (const workers of [...new Set([1, Math.min(2, cores), cores])]) {
+      await measure({
+        kind: 'preprocess',
+        mode: 'loader-512',
+        files: loaderFiles,
+        dataRoot: options.dataRoot,
+        runs,
+        workers,
+      });
     }
   }
 

@@ -18,8 +18,8 @@ export interface BatchDecodeJob {
 }
 
 export type ToDecodeWorker =
-  | { type: 'batch'; id: number; job: BatchDecodeJob }
-  | { type: 'cancel'; id: number };
+  /** `buffer`: a finished batch's memory to decode into (recycled), moved here by transfer. */
+  { type: 'batch'; id: number; job: BatchDecodeJob; buffer?: ArrayBuffer } | { type: 'cancel'; id: number };
 
 export type FromDecodeWorker =
   | { id: number; images: Float32Array }
@@ -35,9 +35,11 @@ const cancelled = new Set<number>();
 
 type Outcome = { images: Float32Array } | { position: number; error: unknown } | { cancelled: true };
 
-async function decodeBatch(id: number, job: BatchDecodeJob): Promise<Outcome> {
+async function decodeBatch(id: number, job: BatchDecodeJob, buffer?: ArrayBuffer): Promise<Outcome> {
   const imageLength = job.config.cropSize * job.config.cropSize * 3;
-  const images = new Float32Array(job.files.length * imageLength);
+  const length = job.files.length * imageLength;
+  // Every position is written before the batch is sent, so a recycled buffer needs no clearing.
+  const images = buffer?.byteLength === length * 4 ? new Float32Array(buffer) : new Float32Array(length);
   let next = 0;
   const failures: Array<{ position: number; error: unknown }> = [];
   const lane = async () => {
@@ -75,9 +77,9 @@ parentPort!.on('message', async (message: ToDecodeWorker) => {
     if (active.has(message.id)) cancelled.add(message.id);
     return;
   }
-  const { id, job } = message;
+  const { id, job, buffer } = message;
   active.add(id);
-  const outcome = await decodeBatch(id, job);
+  const outcome = await decodeBatch(id, job, buffer);
   active.delete(id);
   if ('images' in outcome) {
     const { images } = outcome;

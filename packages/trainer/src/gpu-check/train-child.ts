@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { watchPeakMemory } from './memory-peak.ts';
 
 const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
+// Vite's module runner (the test suite) has no import.meta.resolve; there the repository root is the cwd.
+const TSX = typeof import.meta.resolve === 'function' ? import.meta.resolve('tsx') : 'tsx';
 
 export interface StepSeen {
   epoch: number;
@@ -46,7 +48,7 @@ export function parseProgressLine(line: string): { epoch: number; globalStep: nu
 
 export function runTrainPhase(args: string[], options: TrainPhaseOptions): Promise<TrainPhase> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, 'train', ...args], {
+  const child = spawn(process.execPath, ['--import', TSX, CLI, 'train', ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     // TensorFlow would otherwise claim the whole GPU at start, and nvidia-smi would show that, not the peak.
     env: { ...process.env, TF_FORCE_GPU_ALLOW_GROWTH: 'true', UV_THREADPOOL_SIZE: '32' },

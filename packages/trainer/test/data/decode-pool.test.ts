@@ -117,6 +117,29 @@ describe('decode pool (worker threads)', () => {
     }
   }, 60_000);
 
+  it('decodes into recycled batch memory with the same pixels, moving it to the worker (no copy)', async () => {
+    const fresh = await collect(pool, true, samples, { epoch: 2 });
+    const recycling = createDecodePool(2);
+    try {
+      const batches: Batch[] = [];
+      const loader = createBatchLoader({
+        ...{ samples, dataRoot: synth.dataRoot, config, batchSize: 4, numClasses: 2 },
+        ...{ shuffle: true, augment: true, seed: 5, epoch: 2, decodePool: recycling, prefetch: 0 },
+      });
+      let recycled: ArrayBufferLike | undefined;
+      for await (const batch of loader) {
+        // The batch after a recycled one was decoded into its memory: moved to a worker, so detached here.
+        if (recycled) expect(recycled.byteLength).toBe(0);
+        batches.push({ ...batch, images: batch.images.slice() });
+        recycled = batch.images.buffer;
+        recycling.recycle(batch.images);
+      }
+      expect(batches.map((batch) => batch.images)).toEqual(fresh.map((batch) => batch.images));
+    } finally {
+      await recycling.close();
+    }
+  }, 60_000);
+
   it('names the first bad image of a batch in batch order, whichever worker lane met it first', async () => {
     const corrupt = path.join('images', 'corrupt-2.jpg');
     await writeFile(path.join(synth.dataRoot, corrupt), 'not a jpeg either');
@@ -215,6 +238,7 @@ function recordingPool(workers: number) {
         },
       };
     },
+    recycle: () => {},
     close: async () => {},
   };
   return {

@@ -77,11 +77,14 @@ function loaderScaling(preprocess: Measurement[]): string | undefined {
   const twoRate = two && medianOf(two.result);
   if (!one || !oneRate) return undefined;
   const cpu = cpuOf(two ?? one)!;
-  const scaling = twoRate
-    ? ` and ${formatNumber(twoRate)} on 2 (${(twoRate / oneRate).toFixed(2)}× the 1-core rate)`
-    : '';
+  const perCpuSecond = [one, two].flatMap((m) => (m ? [formatNumber(cpuOf(m)!.imagesPerCoreSecond)] : []));
+  const wall = twoRate ? ` and ${formatNumber(twoRate)} on 2 (${(twoRate / oneRate).toFixed(2)}×)` : '';
+  const loads = [one, two].flatMap((m) => (m ? [m.loadAverage.toFixed(1)] : [])).join(' and ');
   return (
-    `**Scaling.** Pinned with taskset, the loader delivers ${formatNumber(oneRate)} images/s on 1 core${scaling}. ` +
+    `**Scaling.** Per CPU-second the loader makes ${perCpuSecond.join(' images with 1 worker on 1 core and ')}` +
+    `${two ? ' with 2 workers on 2 cores' : ''}: the work per image does not grow with the workers. Wall clock, pinned ` +
+    `with taskset, it delivered ${formatNumber(oneRate)} images/s on 1 core${wall}, at load ${loads}: with other jobs ` +
+    'on the same cores the wall-clock figures measure the load as much as the loader. ' +
     feedingAGpu(cpu)
   );
 }

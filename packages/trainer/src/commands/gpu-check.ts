@@ -1,5 +1,5 @@
 import { parsePositiveInteger } from '@food/core/parse-number';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { formatGpuCheck } from '../gpu-check/format-result.ts';
 import { runGpuCheck } from '../gpu-check/run-gpu-check.ts';
 
@@ -27,12 +27,8 @@ export function register(program: Command): void {
     )
     .option('--steps <n>', 'training steps (default 100 on a GPU, 12 on the CPU)', parsePositiveInteger)
     .option('--image-size <px>', 'image size (default 224 on a GPU, 96 on the CPU)', parsePositiveInteger)
-    .option('--width <multiplier>', 'width multiplier (default 1 on a GPU, 0.25 on the CPU)', Number)
-    .option(
-      '--blocks <a,b,c,d>',
-      'blocks per stage (default 3,4,6,3)',
-      (value) => value.split(',').map(Number) as GpuCheckFlags['blocks'],
-    )
+    .option('--width <multiplier>', 'width multiplier (default 1 on a GPU, 0.25 on the CPU)', parseWidth)
+    .option('--blocks <a,b,c,d>', 'blocks per stage (default 3,4,6,3)', parseBlocks)
     .option('--batch-size <n>', 'batch size (default 128 on a GPU, 32 on the CPU)', parsePositiveInteger)
     .option('--no-doctor', 'skip the doctor (it has its own command: pnpm run doctor)')
     .action(async (flags: GpuCheckFlags) => {
@@ -55,4 +51,23 @@ function overridesOf(flags: GpuCheckFlags) {
   return Object.fromEntries(
     Object.entries({ steps, imageSize, width, blocks, batchSize }).filter(([, value]) => value !== undefined),
   );
+}
+
+function parseWidth(value: string): number {
+  const width = Number(value);
+  if (value.trim() === '' || !(width > 0 && width <= 1)) {
+    throw new InvalidArgumentError(
+      `expected a multiplier above 0 and at most 1, such as 0.25, got "${value}".`,
+    );
+  }
+  return width;
+}
+
+/** As `pnpm train --blocks` parses it. */
+function parseBlocks(value: string): [number, number, number, number] {
+  const blocks = value.split(',').map(Number);
+  if (blocks.length !== 4 || !blocks.every((n) => Number.isInteger(n) && n >= 1)) {
+    throw new InvalidArgumentError(`expected four positive integers such as 3,4,6,3, got "${value}".`);
+  }
+  return blocks as [number, number, number, number];
 }

@@ -37,7 +37,7 @@ export function register(program: Command): void {
         overrides: overridesOf(flags),
         workDir: flags.workDir,
         log,
-        ...(flags.doctor ? {} : { doctor: async () => [] }),
+        ...(flags.doctor ? {} : { doctor: null }),
       });
       process.stdout.write(
         flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatGpuCheck(result)}\n`,

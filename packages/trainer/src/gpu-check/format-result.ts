@@ -8,12 +8,7 @@ const percent = (fraction: number) => `${(fraction * 100).toFixed(1)} %`;
 export function formatGpuCheck(result: GpuCheckResult): string {
   const { plan, training, evaluation, doctor } = result;
   const rows: Array<[string, string]> = [
-    [
-      'doctor',
-      doctor.ok
-        ? `no check failed${doctor.warned.length > 0 ? ` (${doctor.warned.length} warnings: pnpm run doctor)` : ''}`
-        : `FAILED: ${doctor.failed.join('; ')}`,
-    ],
+    ['doctor', doctorLine(doctor)],
     ['backend', result.backend],
     [
       'model',
@@ -49,6 +44,13 @@ export function formatGpuCheck(result: GpuCheckResult): string {
       ? 'gpu:check on the GPU'
       : 'gpu:check: CPU FALLBACK. No GPU is visible, so this ran the same steps on the CPU at a smaller size: it checks the pipeline, not a GPU.';
   return [head, ...rows.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`)].join('\n');
+}
+
+function doctorLine(doctor: GpuCheckResult['doctor']): string {
+  if (doctor.skipped) return 'skipped (--no-doctor)';
+  if (!doctor.ok) return `FAILED: ${doctor.failed.join('; ')}`;
+  const warnings = doctor.warned.length > 0 ? ` (${doctor.warned.length} warnings: pnpm run doctor)` : '';
+  return `no check failed${warnings}`;
 }
 
 function resumeLine({ training, plan }: GpuCheckResult): string {

@@ -27,8 +27,8 @@ export interface GpuCheckOptions {
   /** Keep the synthetic data and the run here instead of a temporary folder that is removed. */
   workDir?: string;
   log: (line: string) => void;
-  /** The doctor's checks (default: `pnpm run doctor`'s). */
-  doctor?: () => Promise<CheckResult[]>;
+  /** The doctor's checks (default: `pnpm run doctor`'s); null skips the doctor. */
+  doctor?: (() => Promise<CheckResult[]>) | null;
   /** Whether nvidia-smi shows a GPU this process may use (default: asks it). */
   hasGpu?: () => Promise<boolean>;
 }
@@ -38,7 +38,7 @@ export interface GpuCheckResult {
   mode: CheckPlan['mode'];
   plan: CheckPlan;
   backend: string;
-  doctor: { ok: boolean; failed: string[]; warned: string[] };
+  doctor: { ok: boolean; failed: string[]; warned: string[]; skipped?: true };
   training: TrainingReport;
   evaluation?: EngineComparison;
   seconds: number;
@@ -54,8 +54,7 @@ export async function runGpuCheck(options: GpuCheckOptions): Promise<GpuCheckRes
       ? `gpu:check: a GPU is visible: ${plan.steps} steps of ResNet-50 (width ${plan.width}) at ${plan.imageSize} px, batch ${plan.batchSize}`
       : `gpu:check: NO GPU visible (nvidia-smi): running the CPU fallback, ${plan.steps} steps of ResNet-50 at width ${plan.width}, ${plan.imageSize} px, batch ${plan.batchSize}. This checks the pipeline, not a GPU.`,
   );
-  log('gpu:check: doctor…');
-  const doctor = summarizeDoctor(await (options.doctor ?? (() => runDoctor()))());
+  const doctor = await runDoctorStep(options);
   const workDir = options.workDir ?? (await mkdtemp(path.join(tmpdir(), 'gpu-check-')));
   try {
     const prepared = await prepareSyntheticData(workDir, plan, log);
@@ -77,6 +76,7 @@ export async function runGpuCheck(options: GpuCheckOptions): Promise<GpuCheckRes
     // Without a GPU the doctor's GPU checks (driver, CUDA libraries, the GPU binding) fail by nature: the
     // fallback's verdict is the pipeline's, and the doctor's line still lists what it found.
     const ok = (doctor.ok || plan.mode === 'cpu-fallback') && training.ok && evaluation?.ok === true;
+    if (doctor.skipped) log('gpu:check: the doctor was skipped (--no-doctor): run `pnpm run doctor` too');
     const seconds = (performance.now() - started) / 1000;
     return { ok, mode: plan.mode, plan, backend: backendName, doctor, training, evaluation, seconds };
   } finally {
@@ -87,6 +87,12 @@ export async function runGpuCheck(options: GpuCheckOptions): Promise<GpuCheckRes
 async function detectGpu(): Promise<boolean> {
   const smi = await queryNvidiaSmi();
   return smi.status === 'ok' && visibleGpus(smi.gpus, process.env.CUDA_VISIBLE_DEVICES).length > 0;
+}
+
+async function runDoctorStep(options: GpuCheckOptions): Promise<GpuCheckResult['doctor']> {
+  if (options.doctor === null) return { ok: true, failed: [], warned: [], skipped: true };
+  options.log('gpu:check: doctor…');
+  return summarizeDoctor(await (options.doctor ?? (() => runDoctor()))());
 }
 
 function summarizeDoctor(checks: CheckResult[]): GpuCheckResult['doctor'] {

@@ -55,6 +55,9 @@ describe('gpu:check results screen', () => {
     );
     const fallback = formatGpuCheck(result({ mode: 'cpu-fallback', plan: checkPlan(false), doctor }));
     expect(fallback.split('\n')[0]).toMatch(/^gpu:check: CPU FALLBACK\. No GPU is visible/);
+    expect(formatGpuCheck(result({ doctor: { ok: true, failed: [], warned: [], skipped: true } }))).toMatch(
+      /doctor +skipped \(--no-doctor\)/,
+    );
     expect(fallback).toMatch(
       /PASS \(CPU fallback: the pipeline works; the doctor's failures above are what a GPU run would need\)/,
     );

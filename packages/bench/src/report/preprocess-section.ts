@@ -82,7 +82,7 @@ function loaderScaling(preprocess: Measurement[]): string | undefined {
   const loads = [one, two].flatMap((m) => (m ? [m.loadAverage.toFixed(1)] : [])).join(' and ');
   return (
     `**Scaling.** Per CPU-second the loader makes ${perCpuSecond.join(' images with 1 worker on 1 core and ')}` +
-    `${two ? ' with 2 workers on 2 cores' : ''}: the work per image does not grow with the workers. Wall clock, pinned ` +
+    `${two ? ' with 2 workers on 2 cores' : ''} (CPU time of every thread). Wall clock, pinned ` +
     `with taskset, it delivered ${formatNumber(oneRate)} images/s on 1 core${wall}, at load ${loads}: with other jobs ` +
     'on the same cores the wall-clock figures measure the load as much as the loader. ' +
     feedingAGpu(cpu)

@@ -104,20 +104,81 @@ export function benchPlan(quick: boolean) {
       };
 }
 
+type BenchPlan = ReturnType<typeof benchPlan>;
+
+/** What every section's measurements share: the plan, the machine, and `measure` (one child process each). */
+interface BenchContext {
+  options: BenchOptions;
+  plan: BenchPlan;
+  runs: number;
+  cores: number;
+  /** wasm runs on every core (tfjs's pthreads build); one thread shows what the threads bring. */
+  threads: number;
+  model: ModelShape;
+  measurements: Measurement[];
+  wants: (section: Section) => boolean;
+  measure: (spec: MeasurementSpec, timeoutMs?: number) => Promise<MeasurementResult>;
+  progress: (label: string) => void;
+  /** Counts a step that is not a `measure` (PyTorch) for the progress line. */
+  markDone: () => void;
+}
+
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const plan = {
     ...benchPlan(options.quick),
     ...(options.trainBatches && { trainBatches: options.trainBatches }),
   };
-  const { runs, log } = options;
   const started = Date.now();
   const machine = collectMachineFacts();
-  const measurements: Measurement[] = [];
+  const context = createContext(options, plan, machine.cores, started);
+  const { wants } = context;
   const skipped: string[] = [];
-  const cores = machine.cores;
-  const wants = (section: Section) => options.sections.has(section);
-  const model = plan.model;
 
+  if (wants('forward')) await measureForwardSection(context);
+  const trainBatches = wants('train') ? await measureTrainSection(context) : [];
+  const pytorchReport = wants('pytorch') ? await measurePytorchSection(context, trainBatches) : undefined;
+  const images = await listImages(
+    options.dataRoot,
+    Math.max(plan.preprocessImages, plan.loaderImages, plan.calibrationImages),
+  );
+  if (images.length === 0 && (wants('preprocess') || wants('throughput'))) {
+    skipped.push(
+      `No JPEGs under ${options.dataRoot}/images/*/: preprocessing not measured, int8 calibrated on random inputs.`,
+    );
+  }
+  if (wants('gemm')) {
+    for (const threadCount of [...new Set([1, context.cores])]) {
+      await context.measure({ kind: 'gemm', threads: threadCount, runs: context.runs, shape: plan.gemm });
+    }
+  }
+  if (wants('throughput')) await measureThroughputSection(context, images);
+  if (wants('preprocess') && images.length > 0) await measurePreprocessSection(context, images);
+  if (wants('backends')) await measureBackendsSection(context);
+
+  return {
+    options: {
+      quick: options.quick,
+      runs: context.runs,
+      dataRoot: options.dataRoot,
+      note: options.note,
+      trainBatches: options.trainBatches,
+      sections: [...options.sections],
+    },
+    model: plan.model,
+    machine,
+    startedAt: new Date(started),
+    seconds: (Date.now() - started) / 1000,
+    measurements: context.measurements,
+    skipped,
+    pytorch: pytorchReport,
+    backendTrainBatch: plan.backendTrainBatch,
+  };
+}
+
+function createContext(options: BenchOptions, plan: BenchPlan, cores: number, started: number): BenchContext {
+  const { runs, log } = options;
+  const wants = (section: Section) => options.sections.has(section);
+  const measurements: Measurement[] = [];
   // A rough count for the progress line; the train section may add attempts after an OOM.
   const expected =
     (wants('forward') ? 2 * plan.forwardBatches.length + 1 : 0) +
@@ -147,204 +208,171 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     measurements.push({ spec, result, loadAverage });
     return result;
   };
-
-  // wasm runs on every core (tfjs's pthreads build); one thread shows what the threads bring.
-  const threads = cores;
-  if (wants('forward')) {
-    for (const batch of plan.forwardBatches)
-      await measure({ kind: 'forward', backend: 'wasm', threads, batch, runs, model });
-    if (cores > 1) {
-      const batch = plan.forwardBatches.at(-1)!;
-      await measure({ kind: 'forward', backend: 'wasm', threads: 1, batch, runs, model });
-    }
-    // The tensorflow column (tfjs-node on the CPU), where `pnpm setup:tensorflow` provisioned it.
-    for (const batch of plan.forwardBatches) {
-      const result = await measure({ kind: 'forward', backend: 'tensorflow', threads, batch, runs, model });
-      if (result.status === 'unavailable') break;
-    }
-  }
-
-  const trainBatches: number[] = [];
-  if (wants('train')) {
-    // Each batch runs whole if it fits in wasm's 4 GiB heap, else as micro-batches of the largest batch
-    // that fits, with gradient accumulation, as `pnpm train --accumulate` does.
-    let fits: number | undefined; // largest batch known to run whole
-    let tooLarge: number | undefined; // smallest batch known not to
-    const train = (batch: number, microBatch: number, threadCount = threads) =>
-      measure({ kind: 'train', backend: 'wasm', threads: threadCount, batch, microBatch, runs, model });
-    for (const batch of plan.trainBatches) {
-      trainBatches.push(batch);
-      if (tooLarge === undefined || batch < tooLarge) {
-        const result = await train(batch, batch);
-        if (result.status === 'ok') {
-          fits = Math.max(fits ?? 0, batch);
-          continue;
-        }
-        if (result.status !== 'oom') break; // a failure or a timeout: larger batches would not do better
-        tooLarge = batch;
-      }
-      for (let size = Math.floor(batch / 2); fits === undefined && size >= 1; size = Math.floor(size / 2)) {
-        trainBatches.push(size);
-        const result = await train(size, size);
-        if (result.status === 'ok') fits = size;
-        else if (result.status !== 'oom') break;
-      }
-      if (fits === undefined) break;
-      await train(batch, largestDivisorUpTo(batch, fits));
-    }
-    if (cores > 1 && fits !== undefined) await train(fits, fits, 1);
-    // tensorflow keeps the same ~0.65 GiB of activations per image as wasm, in host memory: batch 32
-    // whole peaks near 22 GiB, so larger batches run as micro-batches of `tensorflowMicroBatch`.
-    for (const batch of plan.trainBatches) {
-      const microBatch = largestDivisorUpTo(batch, plan.tensorflowMicroBatch);
-      const spec = { kind: 'train', backend: 'tensorflow', threads, batch, microBatch, runs, model } as const;
-      if ((await measure(spec)).status === 'unavailable') break;
-    }
-  }
-
-  let pytorchReport: PytorchReport | undefined;
-  if (wants('pytorch')) {
-    progress('PyTorch reference (forward and train step)');
-    // PyTorch trains at the planned batches even where wasm ran out of memory, and at wasm's fallback.
-    const torchTrainBatches = [...new Set([...plan.trainBatches, ...trainBatches])].sort((a, b) => a - b);
-    pytorchReport = await runPytorch({
-      model,
-      threads: cores,
-      runs,
-      forwardBatches: plan.forwardBatches,
-      trainBatches: torchTrainBatches,
-      gemm: wants('gemm') ? plan.gemm : undefined,
-      timeoutMs: plan.timeoutMs * 2,
-      onLine: (line) => log(`    ${line}`),
-    });
+  const markDone = () => {
     done++;
-    if (pytorchReport.unavailable) log(`    → PyTorch not measured: ${pytorchReport.unavailable}`);
-  }
+  };
+  const model = plan.model;
+  return {
+    options,
+    plan,
+    runs,
+    cores,
+    threads: cores,
+    model,
+    measurements,
+    wants,
+    measure,
+    progress,
+    markDone,
+  };
+}
 
-  const images = await listImages(
-    options.dataRoot,
-    Math.max(plan.preprocessImages, plan.loaderImages, plan.calibrationImages),
-  );
-  if (images.length === 0 && (wants('preprocess') || wants('throughput'))) {
-    skipped.push(
-      `No JPEGs under ${options.dataRoot}/images/*/: preprocessing not measured, int8 calibrated on random inputs.`,
-    );
+async function measureForwardSection({ plan, measure, threads, cores, runs, model }: BenchContext) {
+  for (const batch of plan.forwardBatches)
+    await measure({ kind: 'forward', backend: 'wasm', threads, batch, runs, model });
+  if (cores > 1) {
+    const batch = plan.forwardBatches.at(-1)!;
+    await measure({ kind: 'forward', backend: 'wasm', threads: 1, batch, runs, model });
   }
-
-  if (wants('gemm')) {
-    for (const threadCount of [...new Set([1, cores])]) {
-      await measure({ kind: 'gemm', threads: threadCount, runs, shape: plan.gemm });
-    }
+  // The tensorflow column (tfjs-node on the CPU), where `pnpm setup:tensorflow` provisioned it.
+  for (const batch of plan.forwardBatches) {
+    const result = await measure({ kind: 'forward', backend: 'tensorflow', threads, batch, runs, model });
+    if (result.status === 'unavailable') break;
   }
+}
 
-  if (wants('throughput')) {
-    const base = { kind: 'throughput' as const, batch: 4, imagesPerRun: plan.throughputImages, runs, model };
-    // One instance on one core, one instance on every core (evaluate), one instance per core (serve).
-    const layouts = [
-      { workers: 1, threadsPerWorker: 1 },
-      { workers: 1, threadsPerWorker: cores },
-      { workers: cores, threadsPerWorker: 1 },
-    ];
-    for (const layout of cores > 1 ? layouts : layouts.slice(0, 1)) {
-      await measure({ ...base, engine: 'tfjs-wasm', ...layout, calibrationImages: [] });
-    }
-    for (const engine of ['onnx-fp32', 'onnx-int8'] as const) {
-      for (const intraOpThreads of [1, cores]) {
-        await measure({
-          ...base,
-          batch: 8,
-          imagesPerRun: plan.throughputImages * 2,
-          engine,
-          workers: intraOpThreads,
-          threadsPerWorker: 1,
-          calibrationImages: images.slice(0, plan.calibrationImages),
-        });
+/** The training batches measured on wasm (with the fallbacks an OOM led to), for PyTorch's comparison. */
+async function measureTrainSection({ plan, measure, threads, cores, runs, model }: BenchContext) {
+  const trainBatches: number[] = [];
+  // Each batch runs whole if it fits in wasm's 4 GiB heap, else as micro-batches of the largest batch
+  // that fits, with gradient accumulation, as `pnpm train --accumulate` does.
+  let fits: number | undefined; // largest batch known to run whole
+  let tooLarge: number | undefined; // smallest batch known not to
+  const train = (batch: number, microBatch: number, threadCount = threads) =>
+    measure({ kind: 'train', backend: 'wasm', threads: threadCount, batch, microBatch, runs, model });
+  for (const batch of plan.trainBatches) {
+    trainBatches.push(batch);
+    if (tooLarge === undefined || batch < tooLarge) {
+      const result = await train(batch, batch);
+      if (result.status === 'ok') {
+        fits = Math.max(fits ?? 0, batch);
+        continue;
       }
+      if (result.status !== 'oom') break; // a failure or a timeout: larger batches would not do better
+      tooLarge = batch;
     }
+    for (let size = Math.floor(batch / 2); fits === undefined && size >= 1; size = Math.floor(size / 2)) {
+      trainBatches.push(size);
+      const result = await train(size, size);
+      if (result.status === 'ok') fits = size;
+      else if (result.status !== 'oom') break;
+    }
+    if (fits === undefined) break;
+    await train(batch, largestDivisorUpTo(batch, fits));
   }
+  if (cores > 1 && fits !== undefined) await train(fits, fits, 1);
+  // tensorflow keeps the same ~0.65 GiB of activations per image as wasm, in host memory: batch 32
+  // whole peaks near 22 GiB, so larger batches run as micro-batches of `tensorflowMicroBatch`.
+  for (const batch of plan.trainBatches) {
+    const microBatch = largestDivisorUpTo(batch, plan.tensorflowMicroBatch);
+    const spec = { kind: 'train', backend: 'tensorflow', threads, batch, microBatch, runs, model } as const;
+    if ((await measure(spec)).status === 'unavailable') break;
+  }
+  return trainBatches;
+}
 
-  if (wants('preprocess') && images.length > 0) {
-    const files = images.slice(0, plan.preprocessImages);
-    for (const mode of ['preprocess', 'augment', 'loader', 'loader-512'] as const) {
-      await measure({ kind: 'preprocess', mode, files, dataRoot: options.dataRoot, runs });
-    }
-    // How the loader scales with cores: 1 and 2 workers, each on as many pinned cores (and all of them).
-    const loaderFiles = images.slice(0, plan.loaderImages);
-    for (const workers of [...new Set([1, Math.min(2, cores), cores])]) {
+async function measurePytorchSection(context: BenchContext, trainBatches: number[]): Promise<PytorchReport> {
+  const { plan, options } = context;
+  context.progress('PyTorch reference (forward and train step)');
+  // PyTorch trains at the planned batches even where wasm ran out of memory, and at wasm's fallback.
+  const torchTrainBatches = [...new Set([...plan.trainBatches, ...trainBatches])].sort((a, b) => a - b);
+  const report = await runPytorch({
+    model: context.model,
+    threads: context.cores,
+    runs: context.runs,
+    forwardBatches: plan.forwardBatches,
+    trainBatches: torchTrainBatches,
+    gemm: context.wants('gemm') ? plan.gemm : undefined,
+    timeoutMs: plan.timeoutMs * 2,
+    onLine: (line) => options.log(`    ${line}`),
+  });
+  context.markDone();
+  if (report.unavailable) options.log(`    → PyTorch not measured: ${report.unavailable}`);
+  return report;
+}
+
+async function measureThroughputSection(
+  { plan, measure, cores, runs, model }: BenchContext,
+  images: string[],
+) {
+  const base = { kind: 'throughput' as const, batch: 4, imagesPerRun: plan.throughputImages, runs, model };
+  // One instance on one core, one instance on every core (evaluate), one instance per core (serve).
+  const layouts = [
+    { workers: 1, threadsPerWorker: 1 },
+    { workers: 1, threadsPerWorker: cores },
+    { workers: cores, threadsPerWorker: 1 },
+  ];
+  for (const layout of cores > 1 ? layouts : layouts.slice(0, 1)) {
+    await measure({ ...base, engine: 'tfjs-wasm', ...layout, calibrationImages: [] });
+  }
+  for (const engine of ['onnx-fp32', 'onnx-int8'] as const) {
+    for (const intraOpThreads of [1, cores]) {
       await measure({
-        kind: 'preprocess',
-        mode: 'loader-512',
-        files: loaderFiles,
-        dataRoot: options.dataRoot,
-        runs,
-        workers,
+        ...base,
+        batch: 8,
+        imagesPerRun: plan.throughputImages * 2,
+        engine,
+        workers: intraOpThreads,
+        threadsPerWorker: 1,
+        calibrationImages: images.slice(0, plan.calibrationImages),
       });
     }
   }
+}
 
-  if (wants('backends')) {
-    for (const backend of ['cpu', 'tensorflow'] as const) {
-      const forward = await measure({ kind: 'forward', backend, threads, batch: 1, runs, model });
-      if (forward.status === 'unavailable') continue;
-      const trainRuns = backend === 'cpu' ? Math.min(runs, plan.cpuTrainRuns) : runs;
-      const timeoutMs = backend === 'cpu' ? plan.cpuTrainTimeoutMs : plan.timeoutMs;
-      await measure(
-        {
-          kind: 'train',
-          backend,
-          threads,
-          batch: plan.backendTrainBatch,
-          microBatch: plan.backendTrainBatch,
-          runs: trainRuns,
-          model,
-        },
-        timeoutMs,
-      );
-    }
-    // The wasm row of the backend table at the same batch as the others.
-    if (
-      !measurements.some(
-        (m) =>
-          m.spec.kind === 'train' &&
-          m.spec.backend === 'wasm' &&
-          m.spec.threads === threads &&
-          m.spec.batch === plan.backendTrainBatch,
-      )
-    ) {
-      const batch = plan.backendTrainBatch;
-      await measure({ kind: 'train', backend: 'wasm', threads, batch, microBatch: batch, runs, model });
-    }
-    if (
-      !measurements.some(
-        (m) =>
-          m.spec.kind === 'forward' &&
-          m.spec.backend === 'wasm' &&
-          m.spec.threads === threads &&
-          m.spec.batch === 1,
-      )
-    ) {
-      await measure({ kind: 'forward', backend: 'wasm', threads, batch: 1, runs, model });
-    }
+async function measurePreprocessSection(
+  { plan, measure, cores, runs, options }: BenchContext,
+  images: string[],
+) {
+  const { dataRoot } = options;
+  const files = images.slice(0, plan.preprocessImages);
+  for (const mode of ['preprocess', 'augment', 'loader', 'loader-512'] as const) {
+    await measure({ kind: 'preprocess', mode, files, dataRoot, runs });
   }
+  // How the loader scales with cores: 1 and 2 workers, each on as many pinned cores (and all of them).
+  const loaderFiles = images.slice(0, plan.loaderImages);
+  for (const workers of [...new Set([1, Math.min(2, cores), cores])]) {
+    await measure({ kind: 'preprocess', mode: 'loader-512', files: loaderFiles, dataRoot, runs, workers });
+  }
+}
 
-  return {
-    options: {
-      quick: options.quick,
-      runs,
-      dataRoot: options.dataRoot,
-      note: options.note,
-      trainBatches: options.trainBatches,
-      sections: [...options.sections],
-    },
-    model,
-    machine,
-    startedAt: new Date(started),
-    seconds: (Date.now() - started) / 1000,
-    measurements,
-    skipped,
-    pytorch: pytorchReport,
-    backendTrainBatch: plan.backendTrainBatch,
-  };
+async function measureBackendsSection({ plan, measure, measurements, threads, runs, model }: BenchContext) {
+  for (const backend of ['cpu', 'tensorflow'] as const) {
+    const forward = await measure({ kind: 'forward', backend, threads, batch: 1, runs, model });
+    if (forward.status === 'unavailable') continue;
+    const trainRuns = backend === 'cpu' ? Math.min(runs, plan.cpuTrainRuns) : runs;
+    const timeoutMs = backend === 'cpu' ? plan.cpuTrainTimeoutMs : plan.timeoutMs;
+    const batch = plan.backendTrainBatch;
+    await measure(
+      { kind: 'train', backend, threads, batch, microBatch: batch, runs: trainRuns, model },
+      timeoutMs,
+    );
+  }
+  const hasWasm = (kind: 'train' | 'forward', batch: number) =>
+    measurements.some(
+      (m) =>
+        m.spec.kind === kind &&
+        m.spec.backend === 'wasm' &&
+        m.spec.threads === threads &&
+        m.spec.batch === batch,
+    );
+  // The wasm rows of the backend table at the same batch as the others.
+  const batch = plan.backendTrainBatch;
+  if (!hasWasm('train', batch)) {
+    await measure({ kind: 'train', backend: 'wasm', threads, batch, microBatch: batch, runs, model });
+  }
+  if (!hasWasm('forward', 1))
+    await measure({ kind: 'forward', backend: 'wasm', threads, batch: 1, runs, model });
 }
 
 /** Up to `count` JPEGs, spread over the classes (sorted, so every run reads the same files). */

@@ -4,9 +4,12 @@
  * batch loader (file reads + augmentation, concurrency = cores) as training uses it, on the photos as
  * they are and on Food-101-size copies, with the CPU time it costs per image.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { DEFAULT_PREPROCESS, type PreprocessConfig, withCropSize } from '@food/core/preprocess/config';
 import { augmentImage, preprocessImage, resizedJpeg } from '@food/core/preprocess/image';
 import { createBatchLoader, createDecodePool } from '@food/trainer/building-blocks';
@@ -30,58 +33,7 @@ export async function measurePreprocess(
   const onRun = (index: number, ms: number) =>
     log(`run ${index + 1}/${spec.runs}: ${((count * 1000) / ms).toFixed(1)} images/s`);
   const perSecond = (samples: number[]) => samples.map((ms) => (count * 1000) / ms);
-  if (spec.mode === 'loader' || spec.mode === 'loader-512') {
-    const copies = spec.mode === 'loader-512' ? await foodSizeCopies(spec.files) : undefined;
-    // As training decodes: in worker threads, one per core (train/batch-source.ts).
-    const decodePool = createDecodePool();
-    try {
-      const dataRoot = copies?.root ?? spec.dataRoot;
-      const files = copies?.files ?? spec.files;
-      const samplesList = files.map((file, index) => ({
-        image: path.relative(dataRoot, file),
-        label: index % 2,
-      }));
-      let epoch = 0;
-      const cpu = { seconds: 0, mainThreadSeconds: 0 as number | undefined, images: 0 };
-      const samples = await timeRuns(
-        async () => {
-          const loader = createBatchLoader({
-            samples: samplesList,
-            dataRoot,
-            config,
-            batchSize: 16,
-            numClasses: 2,
-            shuffle: true,
-            augment: true,
-            seed: 1,
-            epoch: epoch++,
-            decodePool,
-          });
-          const before = cpuSeconds();
-          for await (const _batch of loader) {
-            // Consume only: the measurement is how fast batches arrive.
-          }
-          const after = cpuSeconds();
-          cpu.seconds += after.process - before.process;
-          cpu.mainThreadSeconds =
-            after.mainThread === undefined || cpu.mainThreadSeconds === undefined
-              ? undefined
-              : cpu.mainThreadSeconds + after.mainThread - before.mainThread!;
-          cpu.images += count;
-        },
-        { runs: spec.runs, onRun },
-      );
-      const loaderCpu: LoaderCpu = {
-        imagesPerCoreSecond: cpu.images / cpu.seconds,
-        mainThreadMsPerImage:
-          cpu.mainThreadSeconds === undefined ? undefined : (cpu.mainThreadSeconds * 1000) / cpu.images,
-      };
-      return { samples: perSecond(samples), loaderCpu };
-    } finally {
-      await decodePool.close();
-      if (copies) await rm(copies.root, { recursive: true, force: true });
-    }
-  }
+  if (spec.mode === 'loader' || spec.mode === 'loader-512') return measureLoader(spec, onRun);
   const bytes = await Promise.all(spec.files.map((file) => readFile(file)));
   const random = seedrandom('bench-augment');
   const samples = await timeRuns(
@@ -96,14 +48,101 @@ export async function measurePreprocess(
   return { samples: perSecond(samples) };
 }
 
-/** CPU seconds of the process (every thread: libvips' too) and, where Node can say, of the main thread. */
+/**
+ * The training batch loader (file reads, RandomResizedCrop + flip, normalisation in decode workers;
+ * batches transferred to this thread), consumed as fast as it delivers. With `spec.workers` the process
+ * is first pinned to that many cores, so the images/s are what that many cores give.
+ */
+async function measureLoader(
+  spec: PreprocessSpec,
+  onRun: (index: number, ms: number) => void,
+): Promise<{ samples: number[]; loaderCpu: LoaderCpu }> {
+  const pinnedCores = spec.workers === undefined ? undefined : pinToCores(spec.workers);
+  const copies = spec.mode === 'loader-512' ? await foodSizeCopies(spec.files) : undefined;
+  const decodePool = createDecodePool(spec.workers);
+  try {
+    const dataRoot = copies?.root ?? spec.dataRoot;
+    const samplesList = (copies?.files ?? spec.files).map((file, index) => ({
+      image: path.relative(dataRoot, file),
+      label: index % 2,
+    }));
+    let epoch = 0;
+    const cost = { cpuSeconds: 0, mainCpuSeconds: 0 as number | undefined, busyMs: 0, images: 0 };
+    const samples = await timeRuns(
+      async () => {
+        const loader = createBatchLoader({
+          ...{ samples: samplesList, dataRoot, config: DEFAULT_PREPROCESS, batchSize: LOADER_BATCH },
+          ...{ numClasses: 2, shuffle: true, augment: true, seed: 1, epoch: epoch++, decodePool },
+        });
+        const before = { cpu: cpuSeconds(), loop: performance.eventLoopUtilization() };
+        for await (const batch of loader) {
+          // Consume only, handing the memory back as training does: the measurement is how fast batches arrive.
+          decodePool.recycle(batch.images);
+        }
+        const after = cpuSeconds();
+        cost.busyMs += performance.eventLoopUtilization(before.loop).active;
+        cost.cpuSeconds += after.process - before.cpu.process;
+        cost.mainCpuSeconds =
+          after.mainThread === undefined || cost.mainCpuSeconds === undefined
+            ? undefined
+            : cost.mainCpuSeconds + after.mainThread - before.cpu.mainThread!;
+        cost.images += samplesList.length;
+      },
+      { runs: spec.runs, onRun },
+    );
+    const loaderCpu: LoaderCpu = {
+      imagesPerCoreSecond: cost.images / cost.cpuSeconds,
+      mainThreadMsPerImage:
+        cost.mainCpuSeconds === undefined ? undefined : (cost.mainCpuSeconds * 1000) / cost.images,
+      mainThreadBusyMsPerImage: cost.busyMs / cost.images,
+      pinnedCores,
+    };
+    return { samples: samples.map((ms) => (samplesList.length * 1000) / ms), loaderCpu };
+  } finally {
+    await decodePool.close();
+    if (copies) await rm(copies.root, { recursive: true, force: true });
+  }
+}
+
+/** Batches of 16: several batches per run, so that every worker has whole batches to decode. */
+const LOADER_BATCH = 16;
+
+/**
+ * Pins every thread of this process, and the threads it starts later (they inherit it), to cores
+ * 0..count-1 with taskset. Undefined where taskset is missing or refuses (then the run is unpinned).
+ */
+function pinToCores(count: number): number | undefined {
+  const cores = Math.min(count, availableParallelism());
+  try {
+    execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', `0-${cores - 1}`, String(process.pid)], {
+      stdio: 'ignore',
+    });
+    return cores;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds of the process (every thread: libvips' too) and of the main thread: Node ≥ 23.9 says,
+ * else Linux's schedstat for the thread whose id is the process id (nanoseconds on a CPU).
+ */
 function cpuSeconds(): { process: number; mainThread?: number } {
   const total = process.cpuUsage();
   const thread = (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage?.();
   return {
     process: (total.user + total.system) / 1e6,
-    mainThread: thread && (thread.user + thread.system) / 1e6,
+    mainThread: thread ? (thread.user + thread.system) / 1e6 : mainThreadSchedSeconds(),
   };
+}
+
+function mainThreadSchedSeconds(): number | undefined {
+  try {
+    const onCpuNs = Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
+    return Number.isFinite(onCpuNs) ? onCpuNs / 1e9 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

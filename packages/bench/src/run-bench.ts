@@ -77,6 +77,7 @@ export function benchPlan(quick: boolean) {
         cpuTrainTimeoutMs: 120_000,
         throughputImages: 8,
         preprocessImages: 4,
+        loaderImages: 32,
         calibrationImages: 2,
         timeoutMs: 120_000,
       }
@@ -96,6 +97,8 @@ export function benchPlan(quick: boolean) {
         cpuTrainTimeoutMs: 300_000,
         throughputImages: 16,
         preprocessImages: 48,
+        // 12 batches of 16 per run: whole batches go to workers, so a few batches would leave one idle.
+        loaderImages: 192,
         calibrationImages: 8,
         timeoutMs: 600_000,
       };
@@ -103,20 +106,21 @@ export function benchPlan(quick: boolean) {
 
 type BenchPlan = ReturnType<typeof benchPlan>;
 
-/** What every section's measurements share: the plan, the machine, and `measure` (one child each). */
-interface BenchSession {
+/** What every section's measurements share: the plan, the machine, and `measure` (one child process each). */
+interface BenchContext {
   options: BenchOptions;
   plan: BenchPlan;
-  model: ModelShape;
   runs: number;
   cores: number;
   /** wasm runs on every core (tfjs's pthreads build); one thread shows what the threads bring. */
   threads: number;
+  model: ModelShape;
   measurements: Measurement[];
-  measure(spec: MeasurementSpec, timeoutMs?: number): Promise<MeasurementResult>;
-  /** The progress line of a step measured outside `measure`, and its count once done. */
-  progress(label: string): void;
-  countDone(): void;
+  wants: (section: Section) => boolean;
+  measure: (spec: MeasurementSpec, timeoutMs?: number) => Promise<MeasurementResult>;
+  progress: (label: string) => void;
+  /** Counts a step that is not a `measure` (PyTorch) for the progress line. */
+  markDone: () => void;
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
@@ -126,43 +130,35 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   };
   const started = Date.now();
   const machine = collectMachineFacts();
-  const session = startSession(options, plan, machine.cores, started);
-  const wants = (section: Section) => options.sections.has(section);
+  const context = createContext(options, plan, machine.cores, started);
+  const { wants } = context;
   const skipped: string[] = [];
 
-  if (wants('forward')) await measureForward(session);
-  const trainBatches = wants('train') ? await measureTrain(session) : [];
-  const pytorchReport = wants('pytorch') ? await measurePytorch(session, trainBatches) : undefined;
-  const images = await listImages(options.dataRoot, Math.max(plan.preprocessImages, plan.calibrationImages));
+  if (wants('forward')) await measureForwardSection(context);
+  const trainBatches = wants('train') ? await measureTrainSection(context) : [];
+  const pytorchReport = wants('pytorch') ? await measurePytorchSection(context, trainBatches) : undefined;
+  const images = await listImages(
+    options.dataRoot,
+    Math.max(plan.preprocessImages, plan.loaderImages, plan.calibrationImages),
+  );
   if (images.length === 0 && (wants('preprocess') || wants('throughput'))) {
     skipped.push(
       `No JPEGs under ${options.dataRoot}/images/*/: preprocessing not measured, int8 calibrated on random inputs.`,
     );
   }
   if (wants('gemm')) {
-    for (const threadCount of [...new Set([1, session.cores])]) {
-      await session.measure({ kind: 'gemm', threads: threadCount, runs: session.runs, shape: plan.gemm });
+    for (const threadCount of [...new Set([1, context.cores])]) {
+      await context.measure({ kind: 'gemm', threads: threadCount, runs: context.runs, shape: plan.gemm });
     }
   }
-  if (wants('throughput')) await measureThroughput(session, images);
-  if (wants('preprocess') && images.length > 0) {
-    const files = images.slice(0, plan.preprocessImages);
-    for (const mode of ['preprocess', 'augment', 'loader', 'loader-512'] as const) {
-      await session.measure({
-        kind: 'preprocess',
-        mode,
-        files,
-        dataRoot: options.dataRoot,
-        runs: session.runs,
-      });
-    }
-  }
-  if (wants('backends')) await measureBackends(session);
+  if (wants('throughput')) await measureThroughputSection(context, images);
+  if (wants('preprocess') && images.length > 0) await measurePreprocessSection(context, images);
+  if (wants('backends')) await measureBackendsSection(context);
 
   return {
     options: {
       quick: options.quick,
-      runs: options.runs,
+      runs: context.runs,
       dataRoot: options.dataRoot,
       note: options.note,
       trainBatches: options.trainBatches,
@@ -172,23 +168,24 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     machine,
     startedAt: new Date(started),
     seconds: (Date.now() - started) / 1000,
-    measurements: session.measurements,
+    measurements: context.measurements,
     skipped,
     pytorch: pytorchReport,
     backendTrainBatch: plan.backendTrainBatch,
   };
 }
 
-function startSession(options: BenchOptions, plan: BenchPlan, cores: number, started: number): BenchSession {
+function createContext(options: BenchOptions, plan: BenchPlan, cores: number, started: number): BenchContext {
   const { runs, log } = options;
   const wants = (section: Section) => options.sections.has(section);
+  const measurements: Measurement[] = [];
   // A rough count for the progress line; the train section may add attempts after an OOM.
   const expected =
     (wants('forward') ? 2 * plan.forwardBatches.length + 1 : 0) +
     (wants('train') ? 2 * plan.trainBatches.length + 2 : 0) +
     (wants('gemm') ? 2 : 0) +
     (wants('throughput') ? 3 + 4 : 0) +
-    (wants('preprocess') ? 4 : 0) +
+    (wants('preprocess') ? 7 : 0) +
     (wants('backends') ? 4 : 0) +
     (wants('pytorch') ? 1 : 0);
   let done = 0;
@@ -197,7 +194,6 @@ function startSession(options: BenchOptions, plan: BenchPlan, cores: number, sta
     const eta = done > 0 ? ` (~${formatDuration((elapsed / done) * Math.max(0, expected - done))} left)` : '';
     log(`[${done + 1}/${Math.max(expected, done + 1)}] ${label}, ${formatDuration(elapsed)} elapsed${eta}`);
   };
-  const measurements: Measurement[] = [];
   const measure = async (spec: MeasurementSpec, timeoutMs = plan.timeoutMs): Promise<MeasurementResult> => {
     progress(describeSpec(spec));
     const loadAverage = os.loadavg()[0]!;
@@ -212,24 +208,26 @@ function startSession(options: BenchOptions, plan: BenchPlan, cores: number, sta
     measurements.push({ spec, result, loadAverage });
     return result;
   };
-  const countDone = () => {
+  const markDone = () => {
     done++;
   };
+  const model = plan.model;
   return {
     options,
     plan,
-    model: plan.model,
     runs,
     cores,
     threads: cores,
+    model,
     measurements,
+    wants,
     measure,
     progress,
-    countDone,
+    markDone,
   };
 }
 
-async function measureForward({ plan, model, runs, cores, threads, measure }: BenchSession): Promise<void> {
+async function measureForwardSection({ plan, measure, threads, cores, runs, model }: BenchContext) {
   for (const batch of plan.forwardBatches)
     await measure({ kind: 'forward', backend: 'wasm', threads, batch, runs, model });
   if (cores > 1) {
@@ -243,8 +241,8 @@ async function measureForward({ plan, model, runs, cores, threads, measure }: Be
   }
 }
 
-/** The training step at each planned batch; returns every batch tried on wasm (smaller ones after an OOM). */
-async function measureTrain({ plan, model, runs, cores, threads, measure }: BenchSession): Promise<number[]> {
+/** The training batches measured on wasm (with the fallbacks an OOM led to), for PyTorch's comparison. */
+async function measureTrainSection({ plan, measure, threads, cores, runs, model }: BenchContext) {
   const trainBatches: number[] = [];
   // Each batch runs whole if it fits in wasm's 4 GiB heap, else as micro-batches of the largest batch
   // that fits, with gradient accumulation, as `pnpm train --accumulate` does.
@@ -283,31 +281,30 @@ async function measureTrain({ plan, model, runs, cores, threads, measure }: Benc
   return trainBatches;
 }
 
-async function measurePytorch(
-  session: BenchSession,
-  trainBatches: readonly number[],
-): Promise<PytorchReport> {
-  const { plan, options } = session;
-  session.progress('PyTorch reference (forward and train step)');
+async function measurePytorchSection(context: BenchContext, trainBatches: number[]): Promise<PytorchReport> {
+  const { plan, options } = context;
+  context.progress('PyTorch reference (forward and train step)');
   // PyTorch trains at the planned batches even where wasm ran out of memory, and at wasm's fallback.
   const torchTrainBatches = [...new Set([...plan.trainBatches, ...trainBatches])].sort((a, b) => a - b);
   const report = await runPytorch({
-    model: plan.model,
-    threads: session.cores,
-    runs: session.runs,
+    model: context.model,
+    threads: context.cores,
+    runs: context.runs,
     forwardBatches: plan.forwardBatches,
     trainBatches: torchTrainBatches,
-    gemm: options.sections.has('gemm') ? plan.gemm : undefined,
+    gemm: context.wants('gemm') ? plan.gemm : undefined,
     timeoutMs: plan.timeoutMs * 2,
     onLine: (line) => options.log(`    ${line}`),
   });
-  session.countDone();
+  context.markDone();
   if (report.unavailable) options.log(`    → PyTorch not measured: ${report.unavailable}`);
   return report;
 }
 
-async function measureThroughput(session: BenchSession, images: readonly string[]): Promise<void> {
-  const { plan, model, runs, cores, measure } = session;
+async function measureThroughputSection(
+  { plan, measure, cores, runs, model }: BenchContext,
+  images: string[],
+) {
   const base = { kind: 'throughput' as const, batch: 4, imagesPerRun: plan.throughputImages, runs, model };
   // One instance on one core, one instance on every core (evaluate), one instance per core (serve).
   const layouts = [
@@ -333,32 +330,48 @@ async function measureThroughput(session: BenchSession, images: readonly string[
   }
 }
 
-/** cpu and tensorflow at one batch, and wasm's row at the same batch when the other sections lack it. */
-async function measureBackends(session: BenchSession): Promise<void> {
-  const { plan, model, runs, threads, measure, measurements } = session;
-  const batch = plan.backendTrainBatch;
+async function measurePreprocessSection(
+  { plan, measure, cores, runs, options }: BenchContext,
+  images: string[],
+) {
+  const { dataRoot } = options;
+  const files = images.slice(0, plan.preprocessImages);
+  for (const mode of ['preprocess', 'augment', 'loader', 'loader-512'] as const) {
+    await measure({ kind: 'preprocess', mode, files, dataRoot, runs });
+  }
+  // How the loader scales with cores: 1 and 2 workers, each on as many pinned cores (and all of them).
+  const loaderFiles = images.slice(0, plan.loaderImages);
+  for (const workers of [...new Set([1, Math.min(2, cores), cores])]) {
+    await measure({ kind: 'preprocess', mode: 'loader-512', files: loaderFiles, dataRoot, runs, workers });
+  }
+}
+
+async function measureBackendsSection({ plan, measure, measurements, threads, runs, model }: BenchContext) {
   for (const backend of ['cpu', 'tensorflow'] as const) {
     const forward = await measure({ kind: 'forward', backend, threads, batch: 1, runs, model });
     if (forward.status === 'unavailable') continue;
     const trainRuns = backend === 'cpu' ? Math.min(runs, plan.cpuTrainRuns) : runs;
     const timeoutMs = backend === 'cpu' ? plan.cpuTrainTimeoutMs : plan.timeoutMs;
+    const batch = plan.backendTrainBatch;
     await measure(
       { kind: 'train', backend, threads, batch, microBatch: batch, runs: trainRuns, model },
       timeoutMs,
     );
   }
-  const measured = (kind: 'train' | 'forward', at: number) =>
+  const hasWasm = (kind: 'train' | 'forward', batch: number) =>
     measurements.some(
       (m) =>
         m.spec.kind === kind &&
         m.spec.backend === 'wasm' &&
         m.spec.threads === threads &&
-        m.spec.batch === at,
+        m.spec.batch === batch,
     );
-  if (!measured('train', batch)) {
+  // The wasm rows of the backend table at the same batch as the others.
+  const batch = plan.backendTrainBatch;
+  if (!hasWasm('train', batch)) {
     await measure({ kind: 'train', backend: 'wasm', threads, batch, microBatch: batch, runs, model });
   }
-  if (!measured('forward', 1))
+  if (!hasWasm('forward', 1))
     await measure({ kind: 'forward', backend: 'wasm', threads, batch: 1, runs, model });
 }
 

@@ -93,15 +93,29 @@ export type MeasurementSpec =
       /** JPEGs used to calibrate the int8 model (random inputs when empty). */
       calibrationImages: string[];
     }
-  /** Images per second through preprocessing, on real JPEGs. */
-  | { kind: 'preprocess'; mode: PreprocessMode; files: string[]; dataRoot: string; runs: number };
+  /**
+   * Images per second through preprocessing, on real JPEGs. With `workers`, a loader mode runs that
+   * many decode workers with the process pinned to as many cores (taskset), to show how it scales.
+   */
+  | {
+      kind: 'preprocess';
+      mode: PreprocessMode;
+      files: string[];
+      dataRoot: string;
+      runs: number;
+      workers?: number;
+    };
 
 /** Where the loader's time goes: measured as CPU time, so it holds on a machine shared with other jobs. */
 export interface LoaderCpu {
   /** Images per CPU-second of the whole process (all threads): what one core decodes per second. */
   imagesPerCoreSecond: number;
-  /** CPU ms per image on the main thread, which every image passes through (Node ≥ 23.9 measures it). */
+  /** CPU ms per image on the main thread, which every batch passes through (Node ≥ 23.9 or Linux). */
   mainThreadMsPerImage?: number;
+  /** The main thread's busy time per image (event-loop utilisation: ms not waiting for events). */
+  mainThreadBusyMsPerImage?: number;
+  /** Cores the process was pinned to (taskset), when it was. */
+  pinnedCores?: number;
 }
 
 /** Marks the child's result line on stdout. */
@@ -133,7 +147,7 @@ export function describeSpec(spec: MeasurementSpec): string {
         ? `${spec.engine} throughput, ${spec.workers} worker${spec.workers > 1 ? 's' : ''} × ${spec.threadsPerWorker} thread${spec.threadsPerWorker > 1 ? 's' : ''}`
         : `${spec.engine} throughput, ${spec.workers} thread${spec.workers > 1 ? 's' : ''}`;
     case 'preprocess':
-      return `${spec.mode} (${spec.files.length} JPEGs)`;
+      return `${spec.mode} (${spec.files.length} JPEGs${spec.workers ? `, ${spec.workers} worker${spec.workers > 1 ? 's' : ''} on as many cores` : ''})`;
   }
 }
 

@@ -91,12 +91,16 @@ describe('formatting', () => {
 });
 
 describe('feeding a GPU from the loader', () => {
-  it('multiplies the per-core rate by the cores and caps it by the main thread', () => {
-    expect(feedingAGpu({ imagesPerCoreSecond: 200, mainThreadMsPerImage: 1.25 })).toMatch(
-      /one core decodes and augments 200 images per CPU-second.*8 cores give 1,600 images\/s .* main thread 1\.25 ms, which caps one loader at 800 images\/s\. Against a GPU training at 800 images\/s: enough \(800 images\/s\)/,
+  it('multiplies the per-core rate by the decoding cores of a 16-core box and caps it by the main thread', () => {
+    expect(feedingAGpu({ imagesPerCoreSecond: 250, mainThreadMsPerImage: 0.5 })).toMatch(
+      /decodes, augments and normalises 250 images per CPU-second.*15 decoding cores of a 16-core box give 3,750 images\/s.*main thread spends 0\.50 ms per image, a cap of 2,000 images\/s\. Against a target of 3000 images\/s: \*\*not enough\*\* \(2,000 images\/s\)/,
+    );
+    // Node 20 has no per-thread CPU time: the event loop's busy time stands in for it.
+    expect(feedingAGpu({ imagesPerCoreSecond: 250, mainThreadBusyMsPerImage: 0.01 })).toMatch(
+      /0\.01 ms per image, a cap of 100,000 images\/s\. Against a target of 3000 images\/s: enough \(3,750 images\/s\)/,
     );
     expect(feedingAGpu({ imagesPerCoreSecond: 90 })).toMatch(
-      /720 images\/s.*needs Node ≥ 23\.9.*\*\*not enough\*\* \(720 images\/s\)/,
+      /1,350 images\/s.*\*\*not enough\*\* \(1,350 images\/s\)/,
     );
   });
 });

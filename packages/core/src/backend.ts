@@ -217,6 +217,14 @@ export async function tensorflowNodeApi(): Promise<TensorflowNodeApi | undefined
   return loaded.node;
 }
 
+/** Whether the active backend is tensorflow running on a CUDA device (false on any other backend). */
+export function tensorflowUsesGpu(): boolean {
+  return (
+    tf.getBackend() === 'tensorflow' &&
+    (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true
+  );
+}
+
 /** tfjs-node-gpu first (CUDA), then tfjs-node (TensorFlow's CPU kernels); both register 'tensorflow'. */
 async function activateTensorflow(
   importModule: ModuleImporter,
@@ -234,7 +242,7 @@ async function activateTensorflow(
     }
     await setBackendOrFail('tensorflow');
     activeTensorflowPackage = specifier;
-    const gpu = (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
+    const gpu = tensorflowUsesGpu();
     const detail = gpu
       ? 'CUDA GPU'
       : specifier.endsWith('-gpu')

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { register as registerDownload } from './download.ts';
 import { register as registerEvaluate } from './evaluate.ts';
 import { register as registerExport } from './export.ts';
+import { register as registerGpuCheck } from './gpu-check.ts';
 import { register as registerImportWeights } from './import-weights.ts';
 import { register as registerPrepare } from './prepare.ts';
 import { register as registerRuns } from './runs.ts';
@@ -20,4 +21,5 @@ export const commands: Array<(program: Command) => void> = [
   registerEvaluate,
   registerExport,
   registerRuns,
+  registerGpuCheck,
 ];

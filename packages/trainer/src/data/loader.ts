@@ -1,7 +1,8 @@
 /**
- * Training and validation batches from a prepared split: seeded epoch order, concurrent decoding
- * through `@food/core/preprocess/image`, and a bounded read-ahead so decoding overlaps the model step
- * without holding the whole epoch in memory.
+ * Training and validation batches from a prepared split: seeded epoch order, decoding through
+ * `@food/core/preprocess/image` (whole batches in worker threads with a decode pool, else concurrently in
+ * this thread), and a bounded read-ahead so decoding overlaps the model step without holding the whole
+ * epoch in memory.
  *
  * Batches are plain typed arrays; the training loop makes (and disposes) the tensors.
  */
@@ -10,7 +11,7 @@ import path from 'node:path';
 import { UserError } from '@food/core/errors';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 import { ImageDecodeError } from '@food/core/preprocess/image';
-import type { DecodePool } from './decode-pool.ts';
+import { BatchImageError, type DecodePool } from './decode-pool.ts';
 import { type DecodeRequest, decodeSample, SampleReadError } from './decode-sample.ts';
 import { batchCount, epochBatches } from './epoch-batches.ts';
 
@@ -42,9 +43,12 @@ export interface BatchLoaderOptions {
   augmentScale?: [number, number];
   seed: number;
   epoch: number;
-  /** Batches decoded ahead of the one the consumer holds (default 2). */
+  /**
+   * Batches decoded ahead of the one the consumer holds (default 2, or the decode pool's worker count
+   * when larger, so every worker has a batch). Memory: prefetch + 1 batches of size · cropSize² · 12 bytes.
+   */
   prefetch?: number;
-  /** Images decoding at once (default: the number of cores). */
+  /** Images decoding at once in this thread, without a decode pool (default: the number of cores). */
   concurrency?: number;
   /** Leave out a last, smaller batch (default false). */
   dropLast?: boolean;
@@ -81,12 +85,48 @@ export class SampleError extends UserError {
  */
 export function createBatchLoader(options: BatchLoaderOptions): BatchLoader {
   const { samples, batchSize, numClasses } = options;
-  const prefetch = options.prefetch ?? 2;
+  // With a pool each in-flight batch keeps one worker busy: fewer than `workers` would idle some.
+  const prefetch = options.prefetch ?? Math.max(2, options.decodePool?.workers ?? 0);
   const concurrency = options.concurrency ?? availableParallelism();
   requireInteger('batchSize', batchSize, 1);
   requireInteger('numClasses', numClasses, 1);
   requireInteger('prefetch', prefetch, 0);
   requireInteger('concurrency', concurrency, 1);
+  requireLabelsInRange(samples, numClasses);
+  const numBatches = batchCount(samples.length, batchSize, options.dropLast);
+
+  async function* iterate(): AsyncGenerator<Batch> {
+    const batches = epochBatches({ ...options, numSamples: samples.length });
+    const read =
+      options.decodePool && !options.readImage
+        ? poolReader(options, options.decodePool)
+        : threadReader(options, concurrency);
+    const pending: ReadingBatch[] = [];
+    let started = 0;
+    const startNextBatch = () => {
+      if (started >= batches.length) return;
+      const reading = read(batches[started++]!);
+      // A prefetched batch may fail before it is awaited; the error surfaces when it is.
+      reading.batch.catch(() => {});
+      pending.push(reading);
+    };
+    try {
+      // While the consumer holds batch k, batches k+1..k+prefetch are in flight, no more.
+      for (let i = 0; i <= prefetch; i++) startNextBatch();
+      while (pending.length > 0) {
+        yield await pending[0]!.batch;
+        pending.shift();
+        startNextBatch();
+      }
+    } finally {
+      for (const reading of pending) reading.cancel();
+    }
+  }
+
+  return { numBatches, [Symbol.asyncIterator]: iterate };
+}
+
+function requireLabelsInRange(samples: readonly Sample[], numClasses: number): void {
   for (const sample of samples) {
     if (!Number.isInteger(sample.label) || sample.label < 0 || sample.label >= numClasses) {
       throw new UserError(
@@ -96,94 +136,105 @@ export function createBatchLoader(options: BatchLoaderOptions): BatchLoader {
       );
     }
   }
-  const numBatches = batchCount(samples.length, batchSize, options.dropLast);
-
-  async function* iterate(): AsyncGenerator<Batch> {
-    const batches = epochBatches({ ...options, numSamples: samples.length });
-    const limit = createLimiter(concurrency);
-    const state = { stopped: false };
-    const pending: Promise<Batch>[] = [];
-    let started = 0;
-    const startNextBatch = () => {
-      if (started >= batches.length) return;
-      const batch = loadBatch(batches[started++]!, options, limit, state);
-      // A prefetched batch may fail before it is awaited; the error surfaces when it is.
-      batch.catch(() => {});
-      pending.push(batch);
-    };
-    try {
-      // While the consumer holds batch k, batches k+1..k+prefetch are in flight, no more.
-      for (let i = 0; i <= prefetch; i++) startNextBatch();
-      while (pending.length > 0) {
-        yield await pending.shift()!;
-        startNextBatch();
-      }
-    } finally {
-      state.stopped = true;
-    }
-  }
-
-  return { numBatches, [Symbol.asyncIterator]: iterate };
 }
 
-async function loadBatch(
-  indices: number[],
-  options: BatchLoaderOptions,
-  limit: Limiter,
-  state: { stopped: boolean },
-): Promise<Batch> {
-  const { config, samples } = options;
-  const imageLength = config.cropSize * config.cropSize * 3;
-  const batch: Batch = {
-    images: new Float32Array(indices.length * imageLength),
+interface ReadingBatch {
+  batch: Promise<Batch>;
+  /** The consumer left: stop reading what is not read yet. */
+  cancel(): void;
+}
+
+/** Reads the samples at `indices` (positions in `options.samples`) into one batch. */
+type BatchReader = (indices: number[]) => ReadingBatch;
+
+function batchOf(indices: number[], options: BatchLoaderOptions, images: Float32Array): Batch {
+  const { samples } = options;
+  return {
+    images,
     labels: Int32Array.from(indices, (index) => samples[index].label),
     size: indices.length,
     paths: indices.map((index) => samples[index].image),
   };
-  await Promise.all(
-    indices.map((index, position) =>
+}
+
+/** Whole batches in the decode pool's workers; the pixels arrive by transfer. */
+function poolReader(options: BatchLoaderOptions, pool: DecodePool): BatchReader {
+  return (indices) => {
+    const decoding = pool.decodeBatch({
+      files: indices.map((index) => path.join(options.dataRoot, options.samples[index].image)),
+      augmentSeeds: indices.map((index) => augmentSeed(options, index)),
+      config: options.config,
+      augmentScale: options.augmentScale,
+    });
+    const batch = decoding.images.then(
+      (images) => batchOf(indices, options, images),
+      (error: unknown) => {
+        if (!(error instanceof BatchImageError)) throw error;
+        throw toSampleError(error.cause, indices[error.position]!, options);
+      },
+    );
+    return { batch, cancel: decoding.cancel };
+  };
+}
+
+/** Image by image in this thread, at most `concurrency` at once over all batches in flight. */
+function threadReader(options: BatchLoaderOptions, concurrency: number): BatchReader {
+  const limit = createLimiter(concurrency);
+  const imageLength = options.config.cropSize * options.config.cropSize * 3;
+  return (indices) => {
+    const state = { stopped: false };
+    const images = new Float32Array(indices.length * imageLength);
+    const reads = indices.map((index, position) =>
       limit(async () => {
         if (state.stopped) return;
-        batch.images.set(await loadSample(index, options), position * imageLength);
+        images.set(await loadSample(index, options), position * imageLength);
       }),
-    ),
-  );
-  return batch;
+    );
+    const batch = Promise.all(reads).then(() => batchOf(indices, options, images));
+    return { batch, cancel: () => (state.stopped = true) };
+  };
+}
+
+/** One RNG per (seed, epoch, sample): the crop does not depend on which decode finishes first. */
+function augmentSeed(options: BatchLoaderOptions, index: number): string | undefined {
+  return options.augment ? `augment:${options.seed}:${options.epoch}:${index}` : undefined;
 }
 
 async function loadSample(index: number, options: BatchLoaderOptions): Promise<Float32Array> {
-  const { image } = options.samples[index];
-  const file = path.join(options.dataRoot, image);
   const request: DecodeRequest = {
-    file,
+    file: path.join(options.dataRoot, options.samples[index].image),
     config: options.config,
-    // One RNG per (seed, epoch, sample): the crop does not depend on which decode finishes first.
-    augmentSeed: options.augment ? `augment:${options.seed}:${options.epoch}:${index}` : undefined,
+    augmentSeed: augmentSeed(options, index),
     augmentScale: options.augmentScale,
   };
   try {
-    return options.decodePool && !options.readImage
-      ? await options.decodePool.decode(request)
-      : await decodeSample(request, options.readImage);
+    return await decodeSample(request, options.readImage);
   } catch (error) {
-    if (error instanceof SampleReadError) {
-      const missing = error.code === 'ENOENT';
-      throw new SampleError(
-        `${missing ? 'Image not found' : 'Cannot read image'}: ${file} (${error.message}). ` +
-          `The prepared manifest reads its images from ${options.dataRoot}: restore the file, or if the data set moved, run \`pnpm trainer prepare --data NEW_FOLDER\` again (with --skip-corrupt to leave unreadable files out).`,
-        missing ? 'SAMPLE_MISSING' : 'SAMPLE_UNREADABLE',
-        image,
-        { cause: error },
-      );
-    }
-    // Any other failure is this file's (a resize the geometry cannot take included): say which file.
-    throw new SampleError(
-      `Cannot ${error instanceof ImageDecodeError ? 'decode' : 'preprocess'} ${file}: ${(error as Error).message} Re-run \`pnpm trainer prepare\` with --skip-corrupt to leave it out of the data set.`,
-      'SAMPLE_CORRUPT',
+    throw toSampleError(error, index, options);
+  }
+}
+
+/** A failure to read or decode the sample at `index`, as a SampleError that names its file and the fix. */
+function toSampleError(error: unknown, index: number, options: BatchLoaderOptions): SampleError {
+  const { image } = options.samples[index];
+  const file = path.join(options.dataRoot, image);
+  if (error instanceof SampleReadError) {
+    const missing = error.code === 'ENOENT';
+    return new SampleError(
+      `${missing ? 'Image not found' : 'Cannot read image'}: ${file} (${error.message}). ` +
+        `The prepared manifest reads its images from ${options.dataRoot}: restore the file, or if the data set moved, run \`pnpm trainer prepare --data NEW_FOLDER\` again (with --skip-corrupt to leave unreadable files out).`,
+      missing ? 'SAMPLE_MISSING' : 'SAMPLE_UNREADABLE',
       image,
       { cause: error },
     );
   }
+  // Any other failure is this file's (a resize the geometry cannot take included): say which file.
+  return new SampleError(
+    `Cannot ${error instanceof ImageDecodeError ? 'decode' : 'preprocess'} ${file}: ${(error as Error).message} Re-run \`pnpm trainer prepare\` with --skip-corrupt to leave it out of the data set.`,
+    'SAMPLE_CORRUPT',
+    image,
+    { cause: error },
+  );
 }
 
 type Limiter = <T>(task: () => Promise<T>) => Promise<T>;

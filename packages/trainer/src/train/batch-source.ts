@@ -95,6 +95,9 @@ function createImageSource(options: BatchSourceOptions, decodePool: DecodePool):
         return options.trunk ? (options.trunk.predict(images) as tf.Tensor) : images;
       });
       yield { inputs, labels: tf.tensor1d(batch.labels, 'int32') };
+      // The consumer asks for the next batch: once no tensor holds these pixels (the cpu backend keeps
+      // the array itself), the memory goes back to the decode workers instead of to the GC.
+      if (options.trunk || inputs.isDisposed) decodePool.recycle(batch.images);
     }
   }
   return {

@@ -57,7 +57,8 @@ export function createMicroBatchRunner(options: MicroBatchRunnerOptions): MicroB
           if (options.optimizer && options.optimizer.iterations !== stepBefore) {
             throw withMessage(
               error,
-              `Out of GPU memory while applying the update, so the weights may be partly updated. Continue from the last checkpoint with --resume and a larger --accumulate.`,
+              // A larger --accumulate would not help here: the update's memory does not depend on it.
+              'Out of memory while applying the update (weights, gradients and Adam moments: no micro-batch size makes them smaller), so the weights may be partly updated. Free the GPU of other processes (nvidia-smi lists them) and continue from the last checkpoint with the same command plus --resume; if nothing else holds it, the update does not fit this GPU: start a run that trains fewer layers (--trainable stage5).',
             );
           }
           if (!canRetry) {

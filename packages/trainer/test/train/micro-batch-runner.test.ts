@@ -149,7 +149,16 @@ describe('micro-batch runner: OOM retry', () => {
         optimizer.iterations += 1;
         throw new Error(TF_OOM);
       }),
-    ).toThrowError(/while applying the update.*--resume/);
+    ).toThrowError(
+      /while applying the update \(.*no micro-batch size.*\).*plus --resume; .*--trainable stage5/,
+    );
+    // What it says works: --resume keeps --accumulate, and a larger one would not shrink the update.
+    expect(() =>
+      applying.step(batch, () => {
+        optimizer.iterations += 1;
+        throw new Error(TF_OOM);
+      }),
+    ).not.toThrowError(/larger --accumulate/);
     expect(applying.microBatch).toBe(8);
     tf.dispose([batch.inputs, batch.labels]);
   });

@@ -57,7 +57,7 @@ describe('runBench', () => {
   });
 });
 
-// Recorded from runBench before it was split into one function per section (issue 29).
+// Recorded from runBench before it was split into one function per section, plus the loader-scaling runs.
 const EXPECTED = [
   'forward backend=wasm threads=2 batch=1',
   'forward backend=wasm threads=2 batch=4',
@@ -81,6 +81,9 @@ const EXPECTED = [
   'preprocess mode=augment',
   'preprocess mode=loader',
   'preprocess mode=loader-512',
+  // The loader's scaling: pinned to 1 core, then to 2 (the machine's cores).
+  'preprocess mode=loader-512 workers=1',
+  'preprocess mode=loader-512 workers=2',
   'forward backend=cpu threads=2 batch=1',
   'train backend=cpu threads=2 batch=2 microBatch=2',
   'forward backend=tensorflow threads=2 batch=1',

@@ -82,11 +82,16 @@ function logCapture(): { logged: string[]; stream: Writable } {
 
 describe('model card without --report', () => {
   /** A `pnpm evaluate --out reports/NAME` folder; `checkpoint` as evaluate was given it. */
-  async function writeReport(root: string, name: string, fields: Record<string, unknown>): Promise<void> {
-    const dir = path.join(root, 'reports', name);
-    await mkdir(dir, { recursive: true });
-    const metrics = { top5Accuracy: 0.9, f1: { macro: 0.5 }, ...fields };
-    await writeFile(path.join(dir, 'metrics.json'), JSON.stringify(metrics));
+  async function writeReport(
+    root: string,
+    name: string,
+    fields: { split: 'test' | 'val'; checkpoint: string; accuracy: number; evaluatedAt: string },
+  ): Promise<void> {
+    await writeEvaluationReport(path.join(root, 'reports', name), {
+      ...fields,
+      top5Accuracy: 0.9,
+      macroF1: 0.5,
+    });
   }
 
   it('shows the newest test report about this checkpoint in reports/, as pnpm runs finds it, and says so', async () => {

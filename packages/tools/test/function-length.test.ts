@@ -9,18 +9,6 @@ import { repoRoot } from './helpers/run-tools.ts';
 // included, as a reader scrolls it; a long declarative table is data, not a function, and is not counted.
 const MAX_LINES = 80;
 
-/**
- * Files still being split (issue 29) by the engineers who own them; this list only shrinks. Remove a file
- * once its functions fit.
- */
-const NOT_YET_SPLIT: readonly string[] = [
-  'packages/trainer/src/commands/train.ts',
-  'packages/trainer/src/commands/evaluate.ts',
-  'packages/trainer/src/commands/prepare.ts',
-  'packages/server/src/plugins/classifier.ts',
-  'packages/server/src/plugins/metrics.ts',
-  'packages/server/src/commands/serve-options.ts',
-];
 
 interface LongFunction {
   file: string;
@@ -58,9 +46,8 @@ function sourceFiles(): string[] {
 }
 
 describe(`functions in packages/*/src fit in ${MAX_LINES} lines`, () => {
-  it('every function outside the files still being split', () => {
+  it('every function', () => {
     const offenders = sourceFiles()
-      .filter((file) => !NOT_YET_SPLIT.includes(file))
       .flatMap((file) => longFunctions(file, readFileSync(path.join(repoRoot, file), 'utf8'), MAX_LINES))
       .map(({ file, line, lines }) => `${file}:${line} is ${lines} lines`);
     expect(offenders, 'split these into named steps').toEqual([]);
@@ -75,11 +62,5 @@ describe(`functions in packages/*/src fit in ${MAX_LINES} lines`, () => {
       longFunctions('a.ts', `const table = {\n${body(100).replaceAll('();', ': 1,')}\n};\n`, 80),
     ).toEqual([]);
   });
-
-  it('lists only files that still have a long function', () => {
-    const stillLong = NOT_YET_SPLIT.filter(
-      (file) => longFunctions(file, readFileSync(path.join(repoRoot, file), 'utf8'), MAX_LINES).length > 0,
-    );
-    expect(stillLong, 'remove the files that now fit from NOT_YET_SPLIT').toEqual(NOT_YET_SPLIT);
-  });
+});
 });

@@ -6,15 +6,16 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // `pnpm install` on a machine that cannot reach libtensorflow's host: the install scripts of the optional
-// tfjs-node packages (patched, see pnpm-workspace.yaml) must say what that means in one line, not print
-// a stack trace. Each script runs on a copy of the package, so the installed one is never touched.
+// tfjs-node packages (patched, see pnpm-workspace.yaml) exit 0 and print nothing (no "install: Failed",
+// no stack trace); the root postinstall's one line (trainer/src/tools/install-note.ts) says what to run.
+// Each script runs on a copy of the package, so the installed one (and its binding) is never touched.
 const roots: string[] = [];
 afterAll(async () => {
   for (const root of roots) await rm(root, { recursive: true, force: true });
 });
 
 describe.each(['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'])('%s install script', (name) => {
-  it('says in one line that only GPU training needs libtensorflow when the host is unreachable', async () => {
+  it('exits 0 and prints nothing when the host is unreachable', async () => {
     const packageDir = path.dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
     const copy = await mkdtemp(path.join(tmpdir(), 'tfjs-node-install-'));
     roots.push(copy);
@@ -33,9 +34,7 @@ describe.each(['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'])('%s instal
       },
     });
     const output = `${run.stdout}${run.stderr}`;
-    expect(run.status).toBe(1);
-    expect(output).toBe(
-      `${name}: could not download libtensorflow (ECONNREFUSED). Only the tensorflow backend (GPU training) needs it; everything else works on wasm. Add it later with \`pnpm setup:tensorflow\` (README, Troubleshooting).\n`,
-    );
+    expect(run.status, output).toBe(0);
+    expect(output).toBe('');
   });
 });

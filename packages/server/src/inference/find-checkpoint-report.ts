@@ -1,5 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { EvaluationMetrics } from '@food/core/report/evaluation-metrics';
+import { ReportError, readEvaluationMetricsIfPresent } from '@food/core/report/report-metrics-file';
 
 /** Where `pnpm evaluate` writes its reports (`reports/RUN-test`) and `pnpm runs` looks for them. */
 const DEFAULT_REPORTS_DIR = 'reports';
@@ -26,17 +28,12 @@ export async function findCheckpointReport(
   return newest?.dir;
 }
 
-/** The three fields of a report's metrics.json this needs; undefined when it is not a report. */
-async function readReportHeader(
-  dir: string,
-): Promise<{ split: unknown; checkpoint: string; evaluatedAt: string } | undefined> {
+/** The report's metrics.json; undefined for a folder that holds none or something else (not ours to judge). */
+async function readReportHeader(dir: string): Promise<EvaluationMetrics | undefined> {
   try {
-    const { split, checkpoint, evaluatedAt } = JSON.parse(
-      await readFile(path.join(dir, 'metrics.json'), 'utf8'),
-    );
-    if (typeof checkpoint !== 'string' || typeof evaluatedAt !== 'string') return undefined;
-    return { split, checkpoint, evaluatedAt };
-  } catch {
-    return undefined;
+    return await readEvaluationMetricsIfPresent(dir);
+  } catch (error) {
+    if (error instanceof ReportError) return undefined;
+    throw error;
   }
 }

@@ -18,12 +18,13 @@ function summary(accuracy: number, top5Accuracy: number, macroF1: number): Metri
 /** metrics.json of an evaluation report, written by core's report writer (`pnpm evaluate` writes it too). */
 export async function writeEvaluationReport(
   reportDir: string,
-  fields: Pick<EvaluationMetrics, 'split' | 'accuracy' | 'top5Accuracy'> & { macroF1: number },
+  fields: Pick<EvaluationMetrics, 'split' | 'accuracy' | 'top5Accuracy'> &
+    Partial<Pick<EvaluationMetrics, 'checkpoint' | 'evaluatedAt'>> & { macroF1: number },
 ): Promise<void> {
   const latencyStats = { p50Ms: 12, p95Ms: 15, meanMs: 13 };
   const metrics: EvaluationMetrics = {
     ...summary(fields.accuracy, fields.top5Accuracy, fields.macroF1),
-    checkpoint: 'checkpoints/tiny-run/best',
+    checkpoint: fields.checkpoint ?? 'checkpoints/tiny-run/best',
     prepared: 'data/prepared/tiny',
     split: fields.split,
     limit: null,
@@ -49,7 +50,7 @@ export async function writeEvaluationReport(
       compare: null,
     },
     definitions: 'scikit-learn definitions',
-    evaluatedAt: '2026-12-01T00:00:00.000Z',
+    evaluatedAt: fields.evaluatedAt ?? '2026-12-01T00:00:00.000Z',
   };
   await writeEvaluationMetrics(reportDir, metrics);
 }

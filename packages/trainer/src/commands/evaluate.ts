@@ -3,6 +3,7 @@ import { BACKEND_CHOICES_HELP, type BackendName, parseBackendName } from '@food/
 import { resolveRunFolder } from '@food/core/checkpoint/run-folder';
 import { ENGINE_CHOICES, type EngineChoice } from '@food/core/engine/resolve-engine';
 import { parsePositiveInteger } from '@food/core/parse-number';
+import { reportPaths } from '@food/core/report/report-layout';
 import { type Command, InvalidArgumentError } from 'commander';
 import { SPLIT_NAMES, type SplitName } from '../data/manifest.ts';
 import { runEvaluation, runNameOf } from '../evaluate/run-evaluation.ts';
@@ -108,43 +109,46 @@ Examples:
   $ pnpm evaluate --checkpoint checkpoints/seed50/best --prepared data/prepared/seed50 \\
       --compare checkpoints/seed50/epoch-003 --limit 500`,
     )
-    .action(async (flags: EvaluateFlags) => {
-      const { dir: checkpoint, note } = await resolveRunFolder(flags.checkpoint);
-      if (note) process.stderr.write(`${note}\n`);
-      const out = flags.out ?? path.join('reports', `${runNameOf(checkpoint)}-${flags.split}`);
-      const started = performance.now();
-      const log = (line: string) => process.stderr.write(`${line}\n`);
-      const outcome = await runEvaluation(
-        {
-          checkpoint,
-          prepared: flags.prepared,
-          split: flags.split,
-          out,
-          batchSize: flags.batchSize,
-          limit: flags.limit,
-          compare: flags.compare,
-          engine: flags.engine,
-          onnxModel: flags.onnxModel,
-          threads: flags.threads,
-          backend: flags.backend,
-          saveProbabilities: flags.saveProbabilities,
-          tta: flags.tta,
-        },
-        { log, progress: progressMode(flags.progress) },
-      );
-      const { metrics } = outcome;
-      const seconds = (performance.now() - started) / 1000;
-      process.stdout.write(
-        `${metrics.numImages} ${metrics.split} images: top-1 ${(metrics.accuracy * 100).toFixed(2)}%, ` +
-          `top-5 ${(metrics.top5Accuracy * 100).toFixed(2)}%, macro F1 ${metrics.f1.macro.toFixed(4)} ` +
-          `(majority class ${(metrics.baselines.majorityClass.metrics.accuracy * 100).toFixed(2)}%) in ${seconds.toFixed(1)} s\n` +
-          `report: ${path.join(out, 'report.html')}\n`,
-      );
-      await trackEvaluation(
-        flags,
-        { checkpoint, prepared: flags.prepared, split: flags.split, out, outcome },
-        log,
-      );
-    });
+    .action(evaluateCommand);
   addEvaluationTrackingOptions(evaluate);
+}
+
+/** `pnpm evaluate`: the report, its headline on stdout, then MLflow/TensorBoard when asked. */
+async function evaluateCommand(flags: EvaluateFlags): Promise<void> {
+  const { dir: checkpoint, note } = await resolveRunFolder(flags.checkpoint);
+  if (note) process.stderr.write(`${note}\n`);
+  const out = flags.out ?? path.join('reports', `${runNameOf(checkpoint)}-${flags.split}`);
+  const started = performance.now();
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const outcome = await runEvaluation(
+    {
+      checkpoint,
+      prepared: flags.prepared,
+      split: flags.split,
+      out,
+      batchSize: flags.batchSize,
+      limit: flags.limit,
+      compare: flags.compare,
+      engine: flags.engine,
+      onnxModel: flags.onnxModel,
+      threads: flags.threads,
+      backend: flags.backend,
+      saveProbabilities: flags.saveProbabilities,
+      tta: flags.tta,
+    },
+    { log, progress: progressMode(flags.progress) },
+  );
+  const { metrics } = outcome;
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(
+    `${metrics.numImages} ${metrics.split} images: top-1 ${(metrics.accuracy * 100).toFixed(2)}%, ` +
+      `top-5 ${(metrics.top5Accuracy * 100).toFixed(2)}%, macro F1 ${metrics.f1.macro.toFixed(4)} ` +
+      `(majority class ${(metrics.baselines.majorityClass.metrics.accuracy * 100).toFixed(2)}%) in ${seconds.toFixed(1)} s\n` +
+      `report: ${reportPaths(out).html}\n`,
+  );
+  await trackEvaluation(
+    flags,
+    { checkpoint, prepared: flags.prepared, split: flags.split, out, outcome },
+    log,
+  );
 }

@@ -9,7 +9,6 @@ import { repoRoot } from './helpers/run-tools.ts';
 // included, as a reader scrolls it; a long declarative table is data, not a function, and is not counted.
 const MAX_LINES = 80;
 
-
 interface LongFunction {
   file: string;
   line: number;
@@ -62,5 +61,4 @@ describe(`functions in packages/*/src fit in ${MAX_LINES} lines`, () => {
       longFunctions('a.ts', `const table = {\n${body(100).replaceAll('();', ': 1,')}\n};\n`, 80),
     ).toEqual([]);
   });
-});
 });

@@ -1,8 +1,9 @@
 #!/usr/bin/env -S npx tsx
 /**
  * `pnpm run doctor [--gpu]` (`pnpm -s run doctor --json` for scripts): is this machine ready to train, on
- * its GPU or, without one, on the CPU? One line per check (pass, warn, fail, skip) with what it
- * found and, when not passing, the command that fixes it. Exits 1 when any check fails; a warn never does (the training image runs the doctor first).
+ * its GPU or, without one, on the CPU? One line per check (pass, warn, fail, skip) with what it found and,
+ * when not passing, the command that fixes it. Exits 1 when any check fails; a warn never does (the
+ * training image runs the doctor first).
  */
 import { Command } from 'commander';
 import { formatReport, toReport } from './check-result.ts';

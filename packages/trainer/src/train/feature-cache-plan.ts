@@ -44,7 +44,7 @@ export function planFeatureCache(input: FeatureCachePlanInput): FeatureCachePlan
   }
   if (centreBytes > input.maxGb * 1e9) {
     throw new UserError(
-      `The feature cache's centre crops alone need ${gb(centreBytes)} GB, over --feature-cache-max-gb ${input.maxGb}: raise the budget, use --feature-cache-precision float16, or train on fewer images (--limit).`,
+      `The feature cache's centre crops alone need ${gb(centreBytes)} GB, over --feature-cache-max-gb ${input.maxGb}: raise the budget${input.precision === 'float32' ? ', use --feature-cache-precision float16' : ''}, or train on fewer images (--limit).`,
       'FEATURE_CACHE_TOO_BIG',
     );
   }

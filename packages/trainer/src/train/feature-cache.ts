@@ -1,13 +1,15 @@
 /**
  * The on-disk feature cache of `--cache-features`: the frozen trunk's output for every training image
  * (the centre crop and `views` augmented views) and every validation image (centre crop), one file per
- * split and view, at float16 by default (half the disk of float32; float16.ts converts). Its folder is keyed by everything that decides the features (the trunk's
- * ONNX bytes, which hold its weights and boundary; the samples with their labels, sizes and mtimes; the
- * preprocessing, the precision) and each augmented view's file name by its seed, so a second run on the same data
- * reuses every file and starts training at once, a run with more views computes only the new ones, and
- * any other change builds a new cache. Each file is written under a temporary name and renamed when
- * complete. Before any is written, feature-cache-plan.ts fits the views to `--feature-cache-max-gb` and
- * refuses to start when the disk cannot hold the files still to write. Training reads one batch at a time from it, so memory stays bounded whatever the size.
+ * split and view, at float16 by default (half the disk of float32; float16.ts converts). Its folder is
+ * keyed by everything that decides the features (the trunk's ONNX bytes, which hold its weights and
+ * boundary; the samples with their labels, sizes and mtimes; the preprocessing; the precision) and each
+ * augmented view's file name by its seed, so a second run on the same data reuses every file and starts
+ * training at once, a run with more views computes only the new ones, and any other change builds a new
+ * cache. Before anything is written, feature-cache-plan.ts fits the views to `--feature-cache-max-gb` and
+ * refuses to start when the disk cannot hold the files still to write. Each file is written under a
+ * temporary name and renamed when complete. Training reads one batch at a time from it, so memory stays
+ * bounded whatever the size.
  */
 import { createHash } from 'node:crypto';
 import { type FileHandle, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -98,7 +100,10 @@ export async function openFeatureCache(options: FeatureCacheOptions): Promise<Fe
   const key = await cacheKey(options);
   const dir = path.join(options.featureCacheDir, key.slice(0, 24));
   await mkdir(dir, { recursive: true });
-  await checkKey(dir, key, options.trunk.featureShape);
+  await checkKey(dir, key, {
+    featureShape: options.trunk.featureShape,
+    precision: options.featureCachePrecision,
+  });
   const jobs = cacheJobs(options, plan.views);
   const missing: CacheJob[] = [];
   for (const job of jobs) if (!(await exists(path.join(dir, job.file)))) missing.push(job);
@@ -142,7 +147,7 @@ export async function openFeatureCache(options: FeatureCacheOptions): Promise<Fe
 }
 
 /** Records the key in a new cache folder; refuses a folder that holds another cache. */
-async function checkKey(dir: string, key: string, featureShape: number[]): Promise<void> {
+async function checkKey(dir: string, key: string, about: Record<string, unknown>): Promise<void> {
   const recorded = await readFile(path.join(dir, 'cache.json'), 'utf8').then(
     (text) => (JSON.parse(text) as { key?: string }).key,
     () => undefined,
@@ -154,7 +159,7 @@ async function checkKey(dir: string, key: string, featureShape: number[]): Promi
     );
   }
   if (recorded === undefined) {
-    await writeFile(path.join(dir, 'cache.json'), `${JSON.stringify({ key, featureShape }, null, 2)}\n`);
+    await writeFile(path.join(dir, 'cache.json'), `${JSON.stringify({ key, ...about }, null, 2)}\n`);
   }
 }
 

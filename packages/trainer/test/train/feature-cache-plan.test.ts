@@ -29,7 +29,10 @@ describe('planFeatureCache', () => {
 
   it('refuses a budget below the centre crops, naming their size', () => {
     expect(() => planFeatureCache({ ...input, precision: 'float32', maxGb: 0.4 })).toThrow(
-      "The feature cache's centre crops alone need 0.5 GB, over --feature-cache-max-gb 0.4",
+      "The feature cache's centre crops alone need 0.5 GB, over --feature-cache-max-gb 0.4: raise the budget, use --feature-cache-precision float16, or train on fewer images (--limit).",
+    );
+    expect(() => planFeatureCache({ ...input, precision: 'float16', maxGb: 0.2 })).toThrow(
+      "The feature cache's centre crops alone need 0.3 GB, over --feature-cache-max-gb 0.2: raise the budget, or train on fewer images (--limit).",
     );
   });
 });

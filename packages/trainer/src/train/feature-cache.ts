@@ -79,13 +79,6 @@ export interface FeatureCache {
   close(): Promise<void>;
 }
 
-/** Total images the trunk runs to build a cache: what progress bars count to. */
-export function imagesToCache(
-  options: Pick<FeatureCacheOptions, 'trainSamples' | 'valSamples' | 'featureViews'>,
-) {
-  return options.trainSamples.length * (1 + options.featureViews) + options.valSamples.length;
-}
-
 export async function openFeatureCache(options: FeatureCacheOptions): Promise<FeatureCache> {
   const perImage = options.trunk.featureShape.reduce((n, d) => n * d, 1);
   const plan = planFeatureCache({

@@ -233,7 +233,8 @@ async function cacheKey(options: FeatureCacheOptions): Promise<string> {
       // photos has the same mean/std but another statsSource).
       preprocess: { ...options.preprocess, statsSource: undefined },
       viewScale: VIEW_SCALE,
-      precision: options.featureCachePrecision,
+      // float32 adds nothing, so a float32 cache built before float16 existed keeps its key and is reused.
+      ...(options.featureCachePrecision === 'float32' ? {} : { precision: options.featureCachePrecision }),
     }),
   );
   for (const [split, samples] of [

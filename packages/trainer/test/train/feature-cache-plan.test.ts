@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkFreeSpace, planFeatureCache } from '../../src/train/feature-cache-plan.ts';
 
-// food10's --preset cpu: 7,500 training and 2,500 validation... here round numbers for exact arithmetic.
+// Round numbers, so the expected sizes read exactly (food10's stage-5 trunk has 200,704 values per image).
 const input = { trainImages: 1000, valImages: 250, featureSize: 100_000, featureViews: 3 } as const;
 
 describe('planFeatureCache', () => {

@@ -31,6 +31,8 @@ import {
 
 export type LrScheduleName = 'constant' | 'cosine';
 export const LR_SCHEDULES: readonly LrScheduleName[] = ['constant', 'cosine'];
+export type FeatureCachePrecision = 'float16' | 'float32';
+export const FEATURE_CACHE_PRECISIONS: readonly FeatureCachePrecision[] = ['float16', 'float32'];
 
 export interface SettingRow<T> {
   value: SettingValue<T>;
@@ -196,6 +198,20 @@ export const RUN_SETTINGS = {
     // Outside any prepared set, so `pnpm train` and `pnpm demo` on other folders of the same photos share it.
     default: 'data/feature-cache',
     resume: 'may-differ',
+    preset: false,
+  }),
+  featureCachePrecision: setting(choice(FEATURE_CACHE_PRECISIONS), {
+    flag: '--feature-cache-precision <type>',
+    help: 'with --cache-features: float16 (half the disk) or float32; each has its own cache',
+    default: 'float16',
+    resume: 'must-match',
+    preset: false,
+  }),
+  featureCacheMaxGb: setting(positiveNumber, {
+    flag: '--feature-cache-max-gb <gb>',
+    help: 'with --cache-features: cache only as many --feature-views as fit in GB (10^9 bytes; default: all asked)',
+    // The views that fit decide what an epoch draws.
+    resume: 'must-match',
     preset: false,
   }),
   augment: setting(switchValue, {

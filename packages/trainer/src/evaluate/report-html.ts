@@ -32,8 +32,8 @@ ${baselines(metrics)}
 <section>
   <h2>Confusion matrix</h2>
   <p class="note">Rows are the true class, columns the predicted class; colour is the share of the true class
-  (row-normalised), so the diagonal is each class's recall. Hover a cell for its count.</p>
-  <figure class="chart">${input.confusionSvg}</figure>
+  (row-normalised), so the diagonal is each class's recall. Hover a cell for its count.${fullSize(metrics) ? ' Shown at full size so every class name stays legible: scroll sideways.' : ''}</p>
+  <figure class="chart${fullSize(metrics) ? ' full-size' : ''}">${input.confusionSvg}</figure>
 </section>
 ${confusedPairs(input)}
 ${perClassTable(input)}
@@ -46,6 +46,12 @@ ${perClassTable(input)}
 </footer>`,
   });
 }
+
+/**
+ * Beyond 40 classes the heatmap is wider than the page: shrunk to fit, Food-101's 101 class names would be
+ * 6 px high. It keeps its size and the figure scrolls instead.
+ */
+const fullSize = (metrics: EvaluationMetrics) => Object.keys(metrics.perClass).length > 40;
 
 function headline(metrics: EvaluationMetrics): string {
   const card = (label: string, value: string, detail: string) =>
@@ -175,6 +181,7 @@ thead th { white-space: nowrap; font-size: 13px; color: var(--muted); font-weigh
 .delta.down { color: #b91c1c; }
 figure.chart { margin: 0; overflow-x: auto; }
 figure.chart svg { max-width: 100%; height: auto; }
+figure.chart.full-size svg { max-width: none; }
 .pairs { list-style: none; padding: 0; margin: 0; display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
 .pair { border: 1px solid var(--line); border-radius: 10px; padding: 12px; }
 .pair-head { display: flex; flex-wrap: wrap; gap: 8px; align-items: baseline; margin-bottom: 8px; }

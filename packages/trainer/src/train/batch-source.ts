@@ -30,6 +30,8 @@ export type BatchSourceOptions = Pick<
   | 'cacheFeatures'
   | 'featureCacheDir'
   | 'featureViews'
+  | 'featureCachePrecision'
+  | 'featureCacheMaxGb'
   | 'loaderConcurrency'
 > & {
   dataRoot: string;
@@ -39,6 +41,8 @@ export type BatchSourceOptions = Pick<
   numClasses: number;
   /** Frozen part of the model run in inference mode before the trainable part (absent: train all). */
   trunk?: tf.LayersModel;
+  /** Called with the cache's plan (its size, the views that fit) before it is built or reused. */
+  onCachePlan?: (message: string) => void;
   /** Called with the number of images the cache needs run through the trunk (0 work when reused). */
   onCacheStart?: (images: number) => void;
   /** Called with the number of images just cached. */

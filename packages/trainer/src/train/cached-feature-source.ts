@@ -26,13 +26,13 @@ export async function createCachedFeatureSource(
   options: BatchSourceOptions,
   trunkModel: tf.LayersModel,
 ): Promise<BatchSource> {
-  const views = options.featureViews;
   const trunk = await createOnnxTrunk(trunkModel, { intraOpThreads: availableParallelism() });
   let cache: FeatureCache;
   try {
     cache = await openFeatureCache({
       ...options,
       trunk,
+      onPlan: options.onCachePlan,
       onBuildStart: options.onCacheStart,
       onProgress: options.onCacheProgress,
     });
@@ -41,6 +41,8 @@ export async function createCachedFeatureSource(
     await trunk.dispose();
   }
   options.onCacheReady?.(cache.dir, cache.reused);
+  // The budget may hold fewer views than asked: draw among those cached.
+  const views = cache.views;
   const perImage = cache.featureShape.reduce((n, d) => n * d, 1);
   // The image loader's batches (data/epoch-batches.ts), so a resumed epoch starts at the same sample.
   const batching = { batchSize: options.batchSize, seed: options.seed, shuffle: true, epoch: 0 };

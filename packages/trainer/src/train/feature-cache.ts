@@ -1,12 +1,15 @@
 /**
  * The on-disk feature cache of `--cache-features`: the frozen trunk's output for every training image
- * (the centre crop and `views` augmented views) and every validation image (centre crop), one float32
- * file per split and view. Its folder is keyed by everything that decides the features (the trunk's
- * ONNX bytes, which hold its weights and boundary; the samples with their labels, sizes and mtimes; the
- * preprocessing) and each augmented view's file name by its seed, so a second run on the same data
- * reuses every file and starts training at once, a run with more views computes only the new ones, and
- * any other change builds a new cache. Each file is written under a temporary name and renamed when
- * complete. Training reads one batch at a time from it, so memory stays bounded whatever the size.
+ * (the centre crop and `views` augmented views) and every validation image (centre crop), one file per
+ * split and view, at float16 by default (half the disk of float32; float16.ts converts). Its folder is
+ * keyed by everything that decides the features (the trunk's ONNX bytes, which hold its weights and
+ * boundary; the samples with their labels, sizes and mtimes; the preprocessing; the precision) and each
+ * augmented view's file name by its seed, so a second run on the same data reuses every file and starts
+ * training at once, a run with more views computes only the new ones, and any other change builds a new
+ * cache. Before anything is written, feature-cache-plan.ts fits the views to `--feature-cache-max-gb` and
+ * refuses to start when the disk cannot hold the files still to write. Each file is written under a
+ * temporary name and renamed when complete. Training reads one batch at a time from it, so memory stays
+ * bounded whatever the size.
  */
 import { createHash } from 'node:crypto';
 import { type FileHandle, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -15,6 +18,13 @@ import { UserError } from '@food/core/errors';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 import { createBatchLoader } from '../data/loader.ts';
 import type { SplitEntry } from '../data/split.ts';
+import {
+  checkFreeSpace,
+  type FeatureCachePrecision,
+  freeBytes,
+  planFeatureCache,
+} from './feature-cache-plan.ts';
+import { decodeFloat16, encodeFloat16 } from './float16.ts';
 import type { OnnxTrunk } from './onnx-trunk.ts';
 
 /** Bumped when the files' layout or what a view is changes, so old caches are not misread. */
@@ -40,6 +50,13 @@ export interface FeatureCacheOptions {
   numClasses: number;
   /** Augmented views of each training image besides its centre crop (`--feature-views`). */
   featureViews: number;
+  featureCachePrecision: FeatureCachePrecision;
+  /** Budget in GB for the whole cache: fewer views are cached when the asked ones do not fit. */
+  featureCacheMaxGb?: number;
+  /** Bytes free on the disk of a folder (default: fs.statfs); tests inject a small disk. */
+  freeBytes?: (dir: string) => Promise<number>;
+  /** Called with the plan (size, views that fit) before anything is cached. */
+  onPlan?: (message: string) => void;
   seed: number;
   trunk: OnnxTrunk;
   /** Images decoding at once (the run's `loaderConcurrency`; default: every core). */
@@ -55,23 +72,75 @@ export interface FeatureCache {
   /** True when an earlier run built it. */
   reused: boolean;
   featureShape: number[];
+  /** Augmented views cached: `featureViews`, or fewer when the budget holds fewer. */
   views: number;
   /** Copies the features of `index` (split order) in `view` (0 = centre crop) into `target` at `offset`. */
   read(split: CacheSplit, view: number, index: number, target: Float32Array, offset: number): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Total images the trunk runs to build a cache: what progress bars count to. */
-export function imagesToCache(
-  options: Pick<FeatureCacheOptions, 'trainSamples' | 'valSamples' | 'featureViews'>,
-) {
-  return options.trainSamples.length * (1 + options.featureViews) + options.valSamples.length;
-}
-
 export async function openFeatureCache(options: FeatureCacheOptions): Promise<FeatureCache> {
+  const perImage = options.trunk.featureShape.reduce((n, d) => n * d, 1);
+  const plan = planFeatureCache({
+    trainImages: options.trainSamples.length,
+    valImages: options.valSamples.length,
+    featureSize: perImage,
+    precision: options.featureCachePrecision,
+    featureViews: options.featureViews,
+    maxGb: options.featureCacheMaxGb,
+  });
+  options.onPlan?.(plan.message);
   const key = await cacheKey(options);
   const dir = path.join(options.featureCacheDir, key.slice(0, 24));
   await mkdir(dir, { recursive: true });
+  await checkKey(dir, key, {
+    featureShape: options.trunk.featureShape,
+    precision: options.featureCachePrecision,
+  });
+  const jobs = cacheJobs(options, plan.views);
+  const missing: CacheJob[] = [];
+  for (const job of jobs) if (!(await exists(path.join(dir, job.file)))) missing.push(job);
+  if (missing.length > 0) {
+    const images = missing.reduce((n, job) => n + job.samples.length, 0);
+    const available = await (options.freeBytes ?? freeBytes)(dir);
+    checkFreeSpace(dir, images * plan.bytesPerEntry, plan.bytes, available);
+    options.onBuildStart?.(images);
+    for (const job of missing) await buildFile(dir, job, options);
+  }
+  const handles = new Map<string, FileHandle>();
+  for (const job of jobs) handles.set(`${job.split}:${job.view}`, await open(path.join(dir, job.file), 'r'));
+  const float16 = options.featureCachePrecision === 'float16';
+  const bytesPerImage = plan.bytesPerEntry;
+  return {
+    dir,
+    reused: missing.length === 0,
+    featureShape: options.trunk.featureShape,
+    views: plan.views,
+    async read(split, view, index, target, offset) {
+      const handle = handles.get(`${split}:${view}`);
+      if (!handle) throw new Error(`no cached ${split} view ${view}`);
+      const halves = float16 ? new Uint16Array(perImage) : undefined;
+      const bytes = halves
+        ? new Uint8Array(halves.buffer)
+        : new Uint8Array(target.buffer, target.byteOffset + offset * 4, bytesPerImage);
+      const { bytesRead } = await handle.read(bytes, 0, bytesPerImage, index * bytesPerImage);
+      if (bytesRead !== bytesPerImage) {
+        throw new UserError(
+          `The feature cache ${dir} is truncated (${split} view ${view}, image ${index}). Delete the folder and train again.`,
+          'FEATURE_CACHE_CORRUPT',
+        );
+      }
+      if (halves) decodeFloat16(halves, target, offset);
+    },
+    async close() {
+      await Promise.all([...handles.values()].map((handle) => handle.close()));
+      handles.clear();
+    },
+  };
+}
+
+/** Records the key in a new cache folder; refuses a folder that holds another cache. */
+async function checkKey(dir: string, key: string, about: Record<string, unknown>): Promise<void> {
   const recorded = await readFile(path.join(dir, 'cache.json'), 'utf8').then(
     (text) => (JSON.parse(text) as { key?: string }).key,
     () => undefined,
@@ -83,44 +152,8 @@ export async function openFeatureCache(options: FeatureCacheOptions): Promise<Fe
     );
   }
   if (recorded === undefined) {
-    await writeFile(
-      path.join(dir, 'cache.json'),
-      `${JSON.stringify({ key, featureShape: options.trunk.featureShape }, null, 2)}\n`,
-    );
+    await writeFile(path.join(dir, 'cache.json'), `${JSON.stringify({ key, ...about }, null, 2)}\n`);
   }
-  const jobs = cacheJobs(options);
-  const missing: CacheJob[] = [];
-  for (const job of jobs) if (!(await exists(path.join(dir, job.file)))) missing.push(job);
-  if (missing.length > 0) {
-    options.onBuildStart?.(missing.reduce((n, job) => n + job.samples.length, 0));
-    for (const job of missing) await buildFile(dir, job, options);
-  }
-  const perImage = options.trunk.featureShape.reduce((n, d) => n * d, 1);
-  const handles = new Map<string, FileHandle>();
-  for (const job of jobs) handles.set(`${job.split}:${job.view}`, await open(path.join(dir, job.file), 'r'));
-  const bytesPerImage = perImage * 4;
-  return {
-    dir,
-    reused: missing.length === 0,
-    featureShape: options.trunk.featureShape,
-    views: options.featureViews,
-    async read(split, view, index, target, offset) {
-      const handle = handles.get(`${split}:${view}`);
-      if (!handle) throw new Error(`no cached ${split} view ${view}`);
-      const bytes = new Uint8Array(target.buffer, target.byteOffset + offset * 4, bytesPerImage);
-      const { bytesRead } = await handle.read(bytes, 0, bytesPerImage, index * bytesPerImage);
-      if (bytesRead !== bytesPerImage) {
-        throw new UserError(
-          `The feature cache ${dir} is truncated (${split} view ${view}, image ${index}). Delete the folder and train again.`,
-          'FEATURE_CACHE_CORRUPT',
-        );
-      }
-    },
-    async close() {
-      await Promise.all([...handles.values()].map((handle) => handle.close()));
-      handles.clear();
-    },
-  };
 }
 
 interface CacheJob {
@@ -130,19 +163,20 @@ interface CacheJob {
   file: string;
 }
 
-/** The files a cache with `featureViews` needs: centre crops of both splits, then each augmented view. */
-function cacheJobs(options: FeatureCacheOptions): CacheJob[] {
+/** The files a cache with `views` views needs: centre crops of both splits, then each augmented view. */
+function cacheJobs(options: FeatureCacheOptions, views: number): CacheJob[] {
+  const extension = options.featureCachePrecision === 'float16' ? 'f16' : 'f32';
   const jobs: CacheJob[] = [
-    { split: 'train', view: 0, samples: options.trainSamples, file: 'train-centre.f32' },
-    { split: 'val', view: 0, samples: options.valSamples, file: 'val-centre.f32' },
+    { split: 'train', view: 0, samples: options.trainSamples, file: `train-centre.${extension}` },
+    { split: 'val', view: 0, samples: options.valSamples, file: `val-centre.${extension}` },
   ];
-  for (let view = 1; view <= options.featureViews; view++) {
+  for (let view = 1; view <= views; view++) {
     // The seed picks the crops: another seed's views are other files.
     jobs.push({
       split: 'train',
       view,
       samples: options.trainSamples,
-      file: `train-seed${options.seed}-view${view}.f32`,
+      file: `train-seed${options.seed}-view${view}.${extension}`,
     });
   }
   return jobs;
@@ -169,7 +203,8 @@ async function buildFile(dir: string, job: CacheJob, options: FeatureCacheOption
       concurrency: options.loaderConcurrency,
     })) {
       const features = await options.trunk.run(batch.images, batch.size);
-      await handle.write(new Uint8Array(features.buffer, features.byteOffset, features.byteLength));
+      const stored = options.featureCachePrecision === 'float16' ? encodeFloat16(features) : features;
+      await handle.write(new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength));
       options.onProgress?.(batch.size);
     }
     await handle.close();
@@ -198,6 +233,8 @@ async function cacheKey(options: FeatureCacheOptions): Promise<string> {
       // photos has the same mean/std but another statsSource).
       preprocess: { ...options.preprocess, statsSource: undefined },
       viewScale: VIEW_SCALE,
+      // float32 adds nothing, so a float32 cache built before float16 existed keeps its key and is reused.
+      ...(options.featureCachePrecision === 'float32' ? {} : { precision: options.featureCachePrecision }),
     }),
   );
   for (const [split, samples] of [

@@ -244,6 +244,7 @@ async function openBatchSource(
     ...data,
     // On cached features augmentation is the cached views: --no-augment means none, the centre crop only.
     featureViews: config.augment ? config.featureViews : 0,
+    onCachePlan: (message) => hooks.log(`feature cache: ${message}`),
     onCacheStart: (images) => {
       cacheProgress = createProgress('features (onnxruntime)', images, hooks.progress);
     },

@@ -1,4 +1,4 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { initBackend } from '@food/core/backend';
 import { buildResNet50 } from '@food/core/model/resnet50';
@@ -7,7 +7,7 @@ import { preprocessImage } from '@food/core/preprocess/image';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/data/prepared-set.ts';
-import { drawView } from '../../src/train/cached-feature-source.ts';
+import { createCachedFeatureSource, drawView } from '../../src/train/cached-feature-source.ts';
 import { type FeatureCacheOptions, openFeatureCache } from '../../src/train/feature-cache.ts';
 import { createOnnxTrunk, type OnnxTrunk } from '../../src/train/onnx-trunk.ts';
 import { splitModelAt } from '../../src/train/split-model.ts';
@@ -43,6 +43,7 @@ beforeAll(async () => {
     ),
     numClasses: 3,
     featureViews: 2,
+    featureCachePrecision: 'float16',
     seed: 5,
     trunk,
   };
@@ -78,7 +79,12 @@ describe('openFeatureCache', () => {
       () =>
         (trunkModel.predict(tf.tensor4d(image, [1, side, side, 3])) as tf.Tensor).dataSync() as Float32Array,
     );
-    for (let i = 0; i < expected.length; i++) expect(centre[i]).toBeCloseTo(expected[i]!, 4);
+    // float16 keeps 11 significant bits: a relative error of at most 2^-11 (plus ONNX Runtime's own).
+    for (let i = 0; i < expected.length; i++) {
+      expect(Math.abs(centre[i]! - expected[i]!)).toBeLessThanOrEqual(
+        Math.abs(expected[i]!) * 2 ** -11 + 1e-4,
+      );
+    }
     const view1 = await readAll(cache, 1);
     expect(view1).not.toEqual(centre);
     await cache.close();
@@ -132,6 +138,93 @@ describe('openFeatureCache', () => {
     otherModel.dispose();
   });
 });
+
+describe('openFeatureCache: precision and size', () => {
+  it('keeps float32 in its own cache, exact to ONNX Runtime, twice the bytes of float16', async () => {
+    const half = await openFeatureCache(options);
+    const full = await openFeatureCache({ ...options, featureCachePrecision: 'float32' });
+    expect(full.dir).not.toBe(half.dir);
+    expect(full.reused).toBe(false);
+    const per = half.featureShape.reduce((n, d) => n * d, 1);
+    const sizeOf = async (dir: string, file: string) => (await stat(path.join(dir, file))).size;
+    expect(await sizeOf(half.dir, 'train-centre.f16')).toBe(options.trainSamples.length * per * 2);
+    expect(await sizeOf(full.dir, 'train-centre.f32')).toBe(options.trainSamples.length * per * 4);
+    const halfValues = await readAll(half, 1);
+    const fullValues = await readAll(full, 1);
+    // The float16 file holds the float32 features rounded: decoding gives exactly the rounded values.
+    expect(halfValues).toEqual(new Float32Array(fullValues.map((value) => roundToHalf(value))));
+    await Promise.all([half.close(), full.close()]);
+  });
+
+  it('caches only the views within --feature-cache-max-gb and says so', async () => {
+    const per = trunk.featureShape.reduce((n, d) => n * d, 1);
+    const entries = options.trainSamples.length * 2 + options.valSamples.length; // centre crops + 1 view
+    const messages: string[] = [];
+    const cache = await openFeatureCache({
+      ...options,
+      featureViews: 3,
+      featureCacheMaxGb: (entries * per * 2 + 1) / 1e9,
+      onPlan: (message) => messages.push(message),
+    });
+    expect(cache.views).toBe(1);
+    expect(messages).toEqual([expect.stringMatching(/^3 views need .* GB at float16 .*caching 1 view /)]);
+    await cache.close();
+  });
+
+  it('refuses to start, before the trunk runs, when the disk cannot hold the cache', async () => {
+    let started = false;
+    const opening = openFeatureCache({
+      ...options,
+      seed: 99, // views not cached yet
+      freeBytes: async () => 1000,
+      onBuildStart: () => (started = true),
+    });
+    await expect(opening).rejects.toThrow(
+      /needs 0\.0 GB more in .*, but its disk has 0\.0 GB free: free space/,
+    );
+    await expect(opening).rejects.toMatchObject({ code: 'FEATURE_CACHE_NO_SPACE' });
+    expect(started).toBe(false);
+  });
+
+  it("yields batches from a float16 cache without leaking tensors, drawing among the budget's views", async () => {
+    const per = trunk.featureShape.reduce((n, d) => n * d, 1);
+    const oneView = options.trainSamples.length * 2 + options.valSamples.length;
+    // A draw of view 2 or 3 would fail: only view 1 is cached ("no cached train view 2").
+    const source = await createCachedFeatureSource(
+      {
+        ...options,
+        batchSize: 4,
+        augment: true,
+        cacheFeatures: true,
+        loaderConcurrency: 1,
+        featureViews: 3,
+        featureCacheMaxGb: (oneView * per * 2 + 1) / 1e9,
+        trunk: trunkModel,
+      },
+      trunkModel,
+    );
+    const before = tf.memory().numTensors;
+    for (let epoch = 0; epoch < 2; epoch++) {
+      for await (const batch of source.train(epoch, 0)) {
+        expect(batch.inputs.shape.slice(1)).toEqual(trunk.featureShape);
+        tf.dispose([batch.inputs, batch.labels]);
+      }
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    source.dispose();
+  });
+});
+
+/** float32 → float16 → float32 by Math.fround's sibling for half: the nearest binary16 value, ties to even. */
+function roundToHalf(value: number): number {
+  if (value === 0 || !Number.isFinite(value)) return value;
+  const exponent = Math.max(Math.floor(Math.log2(Math.abs(value))), -14);
+  const step = 2 ** (exponent - 10);
+  const scaled = value / step;
+  let rounded = Math.round(scaled);
+  if (Math.abs(scaled % 1) === 0.5 && rounded % 2 !== 0) rounded -= Math.sign(scaled);
+  return rounded * step;
+}
 
 describe('drawView', () => {
   it('draws every one of the K + 1 views, the same for the same (seed, epoch, image)', () => {

@@ -161,8 +161,37 @@ describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
     const [cache] = await readdir(config.featureCacheDir);
     expect((await readdir(path.join(config.featureCacheDir, cache!))).sort()).toEqual([
       'cache.json',
-      'train-centre.f32',
-      'val-centre.f32',
+      'train-centre.f16',
+      'val-centre.f16',
     ]);
+  }, 180_000);
+
+  it('--feature-cache-max-gb says how many views fit, caches those, and refuses before the first step when none do', async () => {
+    const config = tinyConfig(synth, 'budget', {
+      epochs: 1,
+      trainable: 'head',
+      cacheFeatures: true,
+      featureViews: 3,
+      featureCacheDir: path.join(synth.root, 'budget-cache'),
+    });
+    const lines: string[] = [];
+    const log = (line: string) => lines.push(line);
+    // The head's input here is 1 × 1 × 128 at float16: 256 bytes per image and view.
+    const manifest = JSON.parse(await readFile(path.join(synth.prepared, 'manifest.json'), 'utf8'));
+    const entries = manifest.splits.train.length * 2 + manifest.splits.val.length;
+    const oneView = { ...config, featureCacheMaxGb: (entries * 256) / 1e9 };
+    expect((await runTraining(oneView, { ...quiet, log })).status).toBe('completed');
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^feature cache: 3 views need .*; budget .* GB: caching 1 view /),
+    );
+    const [cache] = await readdir(config.featureCacheDir);
+    expect(await readdir(path.join(config.featureCacheDir, cache!))).toContain('train-seed42-view1.f16');
+    expect(await readdir(path.join(config.featureCacheDir, cache!))).not.toContain('train-seed42-view2.f16');
+
+    const tooSmall = { ...config, out: `${config.out}-too-small`, featureCacheMaxGb: 1e-9 };
+    await expect(runTraining(tooSmall, quiet)).rejects.toThrow(
+      /centre crops alone need 0\.0 GB, over --feature-cache-max-gb 1e-9/,
+    );
+    expect(await readdir(tooSmall.out).catch(() => [])).not.toContain('latest');
   }, 180_000);
 });

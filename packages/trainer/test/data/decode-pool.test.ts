@@ -191,6 +191,7 @@ describe('decode pool (worker threads)', () => {
       cacheFeatures: false,
       featureViews: 0,
       featureCacheDir: 'data/feature-cache',
+      featureCachePrecision: 'float16',
     });
     try {
       const before = tf.memory().numTensors;

@@ -124,6 +124,24 @@ function renderPredictions({ predictions, latencyMs, model }) {
   elements.latency.textContent = `${latencyMs.toFixed(0)} ms on the server · model ${model.checkpoint}`;
 }
 
+/**
+ * The int8 guard on the model card: its decision, int8 and float32 validation top-1 and their top-1
+ * agreement; the full sentence (the reason) as the tooltip.
+ */
+function int8GuardStat(guard) {
+  if (!guard) return undefined;
+  const figures = guard.figures;
+  const numbers =
+    figures && figures.images > 0
+      ? `: top-1 ${percent(figures.int8Top1, 2)} vs float32 ${percent(figures.float32Top1, 2)}, ` +
+        `agreement ${percent(figures.agreement)} on ${figures.images} val images`
+      : '';
+  const verdict = { kept: 'int8 kept', refused: 'int8 refused', forced: 'int8 kept unchecked' }[guard.decision];
+  const element = stat('Int8 guard', `${verdict}${numbers}`);
+  element.title = guard.reason;
+  return element;
+}
+
 function stat(label, value) {
   const wrapper = document.createElement('div');
   wrapper.className = 'stat';
@@ -164,6 +182,8 @@ async function loadModelCard() {
   stats.push(
     stat('Engine', `${model.engine.name === 'onnx' ? 'ONNX Runtime' : 'TensorFlow.js'}${precision}`),
   );
+  const guard = int8GuardStat(model.int8Guard);
+  if (guard) stats.push(guard);
   elements.modelStats.replaceChildren(...stats);
 
   const captions = {

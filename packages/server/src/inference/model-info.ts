@@ -1,9 +1,10 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { type CheckpointMetrics, isEpochMetrics } from '@food/core/checkpoint/epoch-metrics';
+import { type Int8GuardRecord, readInt8Guard } from '@food/core/checkpoint/int8-guard';
 import type { CheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
 import type { RunConfig } from '@food/core/checkpoint/run-config';
-import { RUN_FILES } from '@food/core/checkpoint/run-layout';
+import { defaultOnnxPath, int8GuardPath, RUN_FILES } from '@food/core/checkpoint/run-layout';
 import type { ResolvedEngine } from '@food/core/engine/resolve-engine';
 import { resNetName } from '@food/core/model/resnet50';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
@@ -61,6 +62,9 @@ export interface DatasetInfo {
   synthetic: boolean | null;
 }
 
+/** The int8 guard's decision on this checkpoint's int8 export and the figures it judged. */
+export type Int8GuardInfo = Pick<Int8GuardRecord, 'decision' | 'reason' | 'figures' | 'limits'>;
+
 /** What `GET /api/model` answers and the UI's model card shows. */
 export interface ModelInfo {
   /** The run's name: the folder above best/latest/epoch-NNN. */
@@ -80,6 +84,8 @@ export interface ModelInfo {
   assets: ModelAsset[];
   engine: EngineInfo;
   dataset: DatasetInfo;
+  /** Null when the checkpoint has no guard record (no int8 export tried, or one of earlier weights). */
+  int8Guard: Int8GuardInfo | null;
 }
 
 /** Where each available model-card picture is on disk (first folder that has it wins). */
@@ -147,6 +153,7 @@ export async function describeModel(
     metrics,
     assets: [...assets.keys()],
     dataset: describeDataset(metadata.runConfig),
+    int8Guard: await readGuard(metadata, engine),
     engine: {
       name: engine.engine,
       file:
@@ -163,4 +170,16 @@ function describeDataset(runConfig: RunConfig): DatasetInfo {
     name: runConfig.dataset?.name ?? path.basename(runConfig.prepared),
     synthetic: runConfig.dataset?.synthetic ?? null,
   };
+}
+
+/**
+ * The guard record beside the int8 export that runs (or, when float32 runs, beside the default int8
+ * name, where a refusal is recorded). A record of other weights than the checkpoint's is stale: none.
+ */
+async function readGuard(metadata: CheckpointMetadata, engine: ResolvedEngine): Promise<Int8GuardInfo | null> {
+  const int8 =
+    engine.precision === 'int8' && engine.onnxModel ? engine.onnxModel : defaultOnnxPath(metadata.dir, 'int8');
+  const record = await readInt8Guard(int8GuardPath(int8));
+  if (!record || record.weightsSha256 !== metadata.files['weights.bin']?.sha256) return null;
+  return { decision: record.decision, reason: record.reason, figures: record.figures, limits: record.limits };
 }

@@ -136,7 +136,9 @@ function int8GuardStat(guard) {
       ? `: top-1 ${percent(figures.int8Top1, 2)} vs float32 ${percent(figures.float32Top1, 2)}, ` +
         `agreement ${percent(figures.agreement)} on ${figures.images} val images`
       : '';
-  const verdict = { kept: 'int8 kept', refused: 'int8 refused', forced: 'int8 kept unchecked' }[guard.decision];
+  const verdict = { kept: 'int8 kept', refused: 'int8 refused', forced: 'int8 kept unchecked' }[
+    guard.decision
+  ];
   const element = stat('Int8 guard', `${verdict}${numbers}`);
   element.title = guard.reason;
   return element;

@@ -42,11 +42,11 @@ beforeAll(async () => {
   valImages = JSON.parse(await readFile(path.join(prepared, 'manifest.json'), 'utf8')).splits.val.length;
   const config = resolveRunConfig({
     blocksPerStage: [1, 1, 1, 1],
-    widthMultiplier: 1 / 16,
+    widthMultiplier: 1 / 4,
     prepared,
     out: path.join(root, 'run'),
     learningRate: 1e-2,
-    epochs: 4,
+    epochs: 10,
     batchSize: 8,
     imageSize: 32,
     augment: false,

@@ -89,7 +89,8 @@ export function judgeInt8(counts: Int8GuardCounts): {
     );
   }
   const where = `${images} validation images`;
-  if (problems.length > 0) return { decision: 'refused', reason: `${problems.join('; ')}, on ${where}`, figures };
+  if (problems.length > 0)
+    return { decision: 'refused', reason: `${problems.join('; ')}, on ${where}`, figures };
   return {
     decision: 'kept',
     reason:
@@ -155,12 +156,14 @@ export async function readInt8Guard(file: string): Promise<Int8GuardRecord | und
   const { figures } = value;
   return {
     ...value,
-    figures: figures && judgeInt8({
-      images: figures.images,
-      float32Correct: figures.float32Correct,
-      int8Correct: figures.int8Correct,
-      agreeing: figures.agreeing,
-    }).figures,
+    figures:
+      figures &&
+      judgeInt8({
+        images: figures.images,
+        float32Correct: figures.float32Correct,
+        int8Correct: figures.int8Correct,
+        agreeing: figures.agreeing,
+      }).figures,
   };
 }
 

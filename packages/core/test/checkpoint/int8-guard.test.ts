@@ -82,6 +82,8 @@ describe('the guard record', () => {
   it('refuses a file that is not a record, naming it and the next step', async () => {
     const file = path.join(dir, 'broken.guard.json');
     await writeFile(file, '{"format":"food-int8-guard/1","decision":"maybe"}');
-    await expect(readInt8Guard(file)).rejects.toThrow(/broken\.guard\.json is not an int8 guard record.*export again/);
+    await expect(readInt8Guard(file)).rejects.toThrow(
+      /broken\.guard\.json is not an int8 guard record.*export again/,
+    );
   });
 });

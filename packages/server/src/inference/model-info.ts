@@ -176,9 +176,14 @@ function describeDataset(runConfig: RunConfig): DatasetInfo {
  * The guard record beside the int8 export that runs (or, when float32 runs, beside the default int8
  * name, where a refusal is recorded). A record of other weights than the checkpoint's is stale: none.
  */
-async function readGuard(metadata: CheckpointMetadata, engine: ResolvedEngine): Promise<Int8GuardInfo | null> {
+async function readGuard(
+  metadata: CheckpointMetadata,
+  engine: ResolvedEngine,
+): Promise<Int8GuardInfo | null> {
   const int8 =
-    engine.precision === 'int8' && engine.onnxModel ? engine.onnxModel : defaultOnnxPath(metadata.dir, 'int8');
+    engine.precision === 'int8' && engine.onnxModel
+      ? engine.onnxModel
+      : defaultOnnxPath(metadata.dir, 'int8');
   const record = await readInt8Guard(int8GuardPath(int8));
   if (!record || record.weightsSha256 !== metadata.files['weights.bin']?.sha256) return null;
   return { decision: record.decision, reason: record.reason, figures: record.figures, limits: record.limits };

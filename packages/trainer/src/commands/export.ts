@@ -7,7 +7,11 @@ import { defaultOnnxPath } from '@food/core/checkpoint/run-layout';
 import { parseNonNegativeInteger, parsePositiveInteger } from '@food/core/parse-number';
 import { type Command, Option } from 'commander';
 import { describeGuard, exportGuardedInt8 } from '../export/export-guarded-int8.ts';
-import { type CalibrationSource, type ExportOnnxResult, exportCheckpointToOnnx } from '../export/export-onnx.ts';
+import {
+  type CalibrationSource,
+  type ExportOnnxResult,
+  exportCheckpointToOnnx,
+} from '../export/export-onnx.ts';
 import { createProgress, NO_PROGRESS_HELP, type Progress, progressMode } from '../progress.ts';
 
 interface ExportFlags {

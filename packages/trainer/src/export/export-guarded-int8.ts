@@ -5,13 +5,13 @@
  * int8 model, so `--engine auto` never picks an unchecked one.
  */
 import { rename, rm } from 'node:fs/promises';
-import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
 import {
   forcedRecord,
   guardRecord,
   type Int8GuardRecord,
   writeInt8Guard,
 } from '@food/core/checkpoint/int8-guard';
+import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
 import { int8GuardPath } from '@food/core/checkpoint/run-layout';
 import { type CalibrationSource, type ExportOnnxResult, exportCheckpointToOnnx } from './export-onnx.ts';
 import { countInt8Agreement } from './guard-int8.ts';
@@ -48,7 +48,8 @@ export async function exportGuardedInt8(options: GuardedInt8Options): Promise<Gu
       intraOpThreads: options.intraOpThreads,
       onCalibrationProgress: options.onCalibrationProgress,
     });
-    const weightsSha256 = (await readCheckpointMetadata(options.checkpoint)).files['weights.bin']?.sha256 ?? '';
+    const weightsSha256 =
+      (await readCheckpointMetadata(options.checkpoint)).files['weights.bin']?.sha256 ?? '';
     const record = options.force
       ? forcedRecord(weightsSha256)
       : guardRecord(

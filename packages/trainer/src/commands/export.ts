@@ -4,6 +4,7 @@ import path from 'node:path';
 import { initBackend } from '@food/core/backend';
 import { resolveRunFolder } from '@food/core/checkpoint/run-folder';
 import { defaultOnnxPath } from '@food/core/checkpoint/run-layout';
+import { UserError } from '@food/core/errors';
 import { parseNonNegativeInteger, parsePositiveInteger } from '@food/core/parse-number';
 import { type Command, Option } from 'commander';
 import { describeGuard, exportGuardedInt8 } from '../export/export-guarded-int8.ts';
@@ -81,6 +82,12 @@ Examples:
 
 async function exportCommand(flags: ExportFlags): Promise<void> {
   // Reading the checkpoint's weights needs a tfjs backend; nothing heavy runs on it.
+  if (flags.force && !flags.quantize) {
+    throw new UserError(
+      '--force skips the int8 guard, so it needs --quantize int8; drop --force for a float32 export.',
+      'EXPORT_FORCE_WITHOUT_INT8',
+    );
+  }
   await initBackend('cpu', () => {});
   const { dir: checkpoint, note } = await resolveRunFolder(flags.checkpoint);
   if (note) process.stderr.write(`${note}\n`);

@@ -34,6 +34,9 @@ export async function exportBest(options: ExportBestOptions): Promise<string[]> 
   written.push(float32.out);
   const int8Path = defaultOnnxPath(best, 'int8');
   if (options.kind === 'int8') {
+    options.log(
+      `exporting ${path.basename(int8Path)} (calibrated on the training split), then checking it against ${path.basename(float32.out)} on the validation split`,
+    );
     const int8 = await exportGuardedInt8({
       checkpoint: best,
       float32: float32.out,

@@ -110,40 +110,53 @@ describe('exportGuardedInt8', () => {
   });
 });
 
+/** Runs `pnpm trainer export ARGS` in-process: what it printed, and what it threw. */
+async function runExport(args: string[]): Promise<{ output: string; error: unknown }> {
+  const program = new Command('food-trainer').exitOverride();
+  register(program);
+  let output = '';
+  const capture = (text: string | Uint8Array) => {
+    output += String(text);
+    return true;
+  };
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  try {
+    await program.parseAsync(['export', ...args], { from: 'user' });
+    return { output, error: undefined };
+  } catch (error) {
+    return { output, error };
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+}
+
 describe('pnpm trainer export --quantize int8', () => {
   it('runs the guard, prints its figures and writes the record beside the int8 file', async () => {
     const best = path.join(runDir, 'best');
     await rm(`${best}.int8.onnx`, { force: true });
     await rm(`${best}.int8.guard.json`, { force: true });
-    const program = new Command('food-trainer').exitOverride();
-    register(program);
-    let output = '';
-    const capture = (text: string | Uint8Array) => {
-      output += String(text);
-      return true;
-    };
-    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-    try {
-      await program.parseAsync(
-        ['export', '--checkpoint', best, '--quantize', 'int8', '--calibration', synth.prepared].concat([
-          '--calibration-images',
-          '8',
-          '--threads',
-          '1',
-          '--no-progress',
-        ]),
-        { from: 'user' },
-      );
-    } finally {
-      stdout.mockRestore();
-      stderr.mockRestore();
-    }
+    const { output, error } = await runExport(
+      ['--checkpoint', best, '--quantize', 'int8', '--calibration', synth.prepared].concat([
+        '--calibration-images',
+        '8',
+        '--threads',
+        '1',
+        '--no-progress',
+      ]),
+    );
+    expect(error).toBeUndefined();
     expect(output).toMatch(
       /int8 guard kept .*best\.int8\.onnx: int8 top-1 .* agreement 100\.00 %, on \d+ validation images/,
     );
     expect(output).toMatch(/wrote .*best\.int8\.onnx: .* int8 QDQ/);
     expect(process.exitCode ?? 0).toBe(0);
     expect(await readInt8Guard(`${best}.int8.guard.json`)).toMatchObject({ decision: 'kept' });
+  });
+
+  it('refuses --force without --quantize int8, saying what to do', async () => {
+    const { error } = await runExport(['--checkpoint', path.join(runDir, 'best'), '--force']);
+    expect(String(error)).toMatch(/--force skips the int8 guard, so it needs --quantize int8/);
   });
 });

@@ -205,3 +205,15 @@ describe("model card's int8 guard", () => {
     }
   });
 });
+
+describe('model for the device', () => {
+  it('is not offered on tfjs (no ONNX model), and its route answers 404 with what to do', async () => {
+    const app = await buildApp({ checkpoint: checkpoint.dir, workers: 0, backend: 'cpu', engine: 'tfjs' });
+    expect((await app.inject('/api/model')).json().browserModel).toBeNull();
+    const missing = await app.inject(`/api/model/onnx/${'a'.repeat(64)}.onnx`);
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error).toMatchObject({ code: 'BROWSER_MODEL_NOT_FOUND' });
+    expect(missing.json().error.message).toMatch(/Reload the page/);
+    await app.close();
+  });
+});

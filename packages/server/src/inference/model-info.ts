@@ -10,6 +10,7 @@ import { resNetName } from '@food/core/model/resnet50';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 import { REPORT_FILES } from '@food/core/report/report-layout';
 import { readEvaluationMetricsIfPresent } from '@food/core/report/report-metrics-file';
+import type { BrowserModelInfo } from './browser-model.ts';
 
 /**
  * Pictures the model card shows, looked up in the checkpoint folder, the evaluation report folder
@@ -86,6 +87,8 @@ export interface ModelInfo {
   dataset: DatasetInfo;
   /** Null when the checkpoint has no guard record (no int8 export tried, or one of earlier weights). */
   int8Guard: Int8GuardInfo | null;
+  /** The ONNX model the engine runs, for the web UI's "on this device"; null on tfjs. */
+  browserModel: BrowserModelInfo | null;
 }
 
 /** Where each available model-card picture is on disk (first folder that has it wins). */
@@ -128,6 +131,7 @@ export async function describeModel(
   assets: ReadonlyMap<ModelAsset, string>,
   engine: ResolvedEngine,
   reportDir?: string,
+  browserModel: BrowserModelInfo | null = null,
 ): Promise<ModelInfo> {
   const dir = path.resolve(metadata.dir);
   const name = path.basename(path.dirname(dir));
@@ -154,6 +158,7 @@ export async function describeModel(
     assets: [...assets.keys()],
     dataset: describeDataset(metadata.runConfig),
     int8Guard: await readGuard(metadata, engine),
+    browserModel,
     engine: {
       name: engine.engine,
       file:

@@ -49,6 +49,7 @@ export const modelInfoSchema = {
     'engine',
     'dataset',
     'int8Guard',
+    'browserModel',
   ],
   properties: {
     name: { type: 'string' },
@@ -102,6 +103,18 @@ export const modelInfoSchema = {
           type: ['boolean', 'null'],
           description: 'True for generated images (the synthetic demo): not a food model',
         },
+      },
+    },
+    browserModel: {
+      type: ['object', 'null'],
+      description:
+        'The ONNX model the server runs, for classifying on the device (the web UI\'s "on this device"); its url holds the sha256 of the file, so it can be cached for good. Null on tfjs.',
+      required: ['url', 'precision', 'bytes', 'sha256'],
+      properties: {
+        url: { type: 'string' },
+        precision: { type: 'string', enum: ['float32', 'int8'] },
+        bytes: { type: 'integer' },
+        sha256: { type: 'string' },
       },
     },
     int8Guard: {

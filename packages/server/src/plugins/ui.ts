@@ -10,7 +10,8 @@ const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "img-src 'self' blob: data:",
   "style-src 'self'",
-  "script-src 'self'",
+  // WebAssembly for classifying on the device (onnxruntime-web); no eval of JavaScript.
+  "script-src 'self' 'wasm-unsafe-eval'",
   "object-src 'none'",
   "base-uri 'none'",
   "frame-ancestors 'none'",

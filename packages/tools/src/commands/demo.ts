@@ -155,7 +155,7 @@ async function prepareDemoData(flags: DemoFlags, classes: number, context: DemoC
   );
 }
 
-/** Channel statistics, then training (and, for a real model, the ONNX export); returns `best`. */
+/** Channel statistics, then training and the ONNX export (float32, and int8 where the guard keeps it); returns `best`. */
 async function trainDemoModel(flags: DemoFlags, classes: number, context: DemoContext): Promise<string> {
   const { step, log, runDir } = context;
   step('computing channel statistics of the training split');

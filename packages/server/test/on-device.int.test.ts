@@ -152,6 +152,9 @@ describe.skipIf(!hasChromium)('classification on the device (Chromium, onnxrunti
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('requestfailed', (request) =>
+      problems.push(`failed: ${request.url()} ${request.failure()?.errorText}`),
+    );
     page.on('request', (request) => {
       if (!request.url().startsWith(server.url) && !/^(blob|data):/.test(request.url())) {
         problems.push(`request to another origin: ${request.url()}`);
@@ -162,9 +165,12 @@ describe.skipIf(!hasChromium)('classification on the device (Chromium, onnxrunti
     // The server stays the default.
     expect(await page.locator('input[name="where"][value="server"]').isChecked()).toBe(true);
     await page.getByLabel('on this device').check();
+    // Cross-origin isolated (COOP + COEP): onnxruntime-web may use threads.
+    expect(await page.evaluate('crossOriginIsolated')).toBe(true);
 
     const files = await photos();
     let agreeing = 0;
+    const milliseconds: number[] = [];
     let largestGap = 0;
     // How far the server's probabilities move from photo to photo: the scale a preprocessing error shows on.
     let spread = 0;
@@ -179,6 +185,7 @@ describe.skipIf(!hasChromium)('classification on the device (Chromium, onnxrunti
         .poll(() => page.locator('#latency').textContent(), { timeout: 60_000 })
         .toMatch(/^\d+ ms on this device/);
       const deviceTop = await page.locator('.prediction-label').first().textContent();
+      milliseconds.push(Number((await page.locator('#latency').textContent())!.split(' ')[0]));
       const server = await serverPredictions(file);
       serverTops.add(server[0]!.label);
       agreeing += Number(deviceTop === formatLabel(server[0]!.label));
@@ -191,7 +198,7 @@ describe.skipIf(!hasChromium)('classification on the device (Chromium, onnxrunti
       }
     }
     console.info(
-      `on-device top-1 = server top-1 on ${agreeing}/${files.length} photos (${serverTops.size} distinct server top-1 classes); largest probability gap device vs server ${largestGap.toFixed(4)}, photo-to-photo spread ${spread.toFixed(4)}`,
+      `on-device top-1 = server top-1 on ${agreeing}/${files.length} photos (${serverTops.size} distinct server top-1 classes); largest probability gap device vs server ${largestGap.toFixed(4)}, photo-to-photo spread ${spread.toFixed(4)}; median ${milliseconds.sort((a, b) => a - b)[milliseconds.length >> 1]} ms per photo on the device (tiny model)`,
     );
     expect(agreeing / files.length).toBeGreaterThanOrEqual(0.99);
     // The untrained tiny model gives most photos the same top-1, so the probabilities carry the check:

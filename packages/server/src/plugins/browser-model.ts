@@ -65,7 +65,12 @@ async function browserModelPlugin(app: FastifyInstance, options: { classifier: C
     cacheControl: true,
     maxAge: 0,
     setHeaders(reply) {
-      void reply.header('x-content-type-options', 'nosniff');
+      // The glue also starts onnxruntime-web's worker threads, which in a cross-origin-isolated page
+      // (ui.ts) must themselves be served with COEP.
+      void reply
+        .header('x-content-type-options', 'nosniff')
+        .header('cross-origin-embedder-policy', 'require-corp')
+        .header('cross-origin-resource-policy', 'same-origin');
     },
   });
 }

@@ -314,5 +314,7 @@ function wireInputs() {
 }
 
 wireInputs();
+// Keeps the page and the model for classifying on the device with the server down (sw.js).
+navigator.serviceWorker?.register('/sw.js').catch(() => {});
 loadModelCard().catch(() => {});
 pollReadiness();

@@ -209,4 +209,36 @@ describe.skipIf(!hasChromium)('classification on the device (Chromium, onnxrunti
     expect(problems).toEqual([]);
     await page.close();
   }, 300_000);
+
+  it('classifies on the device with the server unreachable, once the page and model were used', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(server.url);
+    // Controlled by the service worker, then reloaded so the page's own files pass through it.
+    await expect
+      .poll(() => page.evaluate('Boolean(navigator.serviceWorker.controller)'), { timeout: 30_000 })
+      .toBe(true);
+    await page.reload();
+    const [photo] = await photos();
+    const classifyOnDevice = async () => {
+      await expect.poll(() => page.locator('#where').isVisible(), { timeout: 30_000 }).toBe(true);
+      await page.getByLabel('on this device').check();
+      await page.setInputFiles('#file-input', photo!);
+      await expect
+        .poll(() => page.locator('#latency').textContent(), { timeout: 60_000 })
+        .toMatch(/^\d+ ms on this device/);
+      return page.locator('.prediction-label').allTextContents();
+    };
+    const online = await classifyOnDevice();
+    await context.setOffline(true);
+    await page.reload();
+    expect(await classifyOnDevice()).toEqual(online);
+    // The server path says the server cannot be reached.
+    await page.getByLabel('on the server').check();
+    await page.setInputFiles('#file-input', photo!);
+    await expect
+      .poll(() => page.getByRole('alert').textContent(), { timeout: 30_000 })
+      .toMatch(/Cannot reach the server/);
+    await context.close();
+  }, 300_000);
 });

@@ -24,12 +24,21 @@ export interface BrowserModel {
   info: BrowserModelInfo;
 }
 
+/**
+ * Undefined when the file is not there: the engine, loading the same file, then says what to do (export
+ * the checkpoint), in the words every engine error uses.
+ */
 export async function describeBrowserModel(
   file: string,
   precision: 'float32' | 'int8',
-): Promise<BrowserModel> {
+): Promise<BrowserModel | undefined> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  try {
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
   const sha256 = hash.digest('hex');
   const { size } = await stat(file);
   return { file, info: { url: `${BROWSER_MODEL_ROUTE}/${sha256}.onnx`, precision, bytes: size, sha256 } };

@@ -206,6 +206,8 @@ describe.skipIf(!hasChromium)('classification on the device (Chromium, onnxrunti
     // on 30 food10 photos; the rest is the browser's resampling against libvips').
     expect(spread).toBeGreaterThan(0);
     expect(largestGap).toBeLessThan(spread / 5);
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'ui-on-device.png'), fullPage: true });
     expect(problems).toEqual([]);
     await page.close();
   }, 300_000);

@@ -218,11 +218,13 @@ describe('serving: the Deployment matches the server', () => {
     expect(Number(annotations['prometheus.io/port'])).toBe(httpPort);
   });
 
-  it('serves with the ONNX engine, the model from the read-only models volume', () => {
-    expect(environment.ENGINE).toBe('onnx');
+  it('serves with --engine auto (the guarded int8 export, else float32), the model from the read-only models volume', () => {
+    expect(environment.ENGINE).toBe('auto');
+    // auto picks the export beside CHECKPOINT: pinning best.int8.onnx would fail where the guard refused it.
+    expect(environment.ONNX_MODEL).toBeUndefined();
     const models = container.volumeMounts?.find((mount) => mount.name === 'models');
     expect(models?.readOnly).toBe(true);
-    for (const name of ['CHECKPOINT', 'ONNX_MODEL', 'REPORT']) {
+    for (const name of ['CHECKPOINT', 'REPORT']) {
       expect(environment[name].startsWith(`${models?.mountPath}/`), name).toBe(true);
     }
   });
@@ -309,15 +311,7 @@ describe('training Jobs: commands the trainer accepts', () => {
   it('every pnpm line of every Job uses commands and flags the trainer knows', () => {
     const invocations = jobs.flatMap((job) => podSpecOf(job).containers.flatMap(trainerInvocations));
     expect(invocations.map((invocation) => invocation.command)).toEqual(
-      expect.arrayContaining([
-        'download',
-        'prepare',
-        'stats',
-        'import-weights',
-        'train',
-        'export',
-        'evaluate',
-      ]),
+      expect.arrayContaining(['download', 'prepare', 'stats', 'import-weights', 'train', 'evaluate']),
     );
     for (const { command, args, line } of invocations) {
       expect(unknownTrainerOptions(command, args), line).toEqual([]);
@@ -408,7 +402,7 @@ describe.skipIf(!hasKubectl)('kubectl kustomize', () => {
     expect(container.image).not.toMatch(/:latest$/);
     expect(container.resources?.requests?.cpu).toBeDefined();
     expect(Object.keys((configMap as unknown as { data: Record<string, string> }).data)).toEqual(
-      expect.arrayContaining(['CHECKPOINT', 'ONNX_MODEL', 'ENGINE', 'PORT', 'DRAIN_DELAY_MS']),
+      expect.arrayContaining(['CHECKPOINT', 'ENGINE', 'PORT', 'DRAIN_DELAY_MS']),
     );
   });
 

@@ -3,6 +3,7 @@
 
 import { formatLabel } from './format-label.js';
 import { formatCount, modelTagline } from './model-tagline.js';
+import { classifyOnDevice } from './on-device.js';
 
 const TOP_K = 5;
 const $ = (id) => document.getElementById(id);
@@ -28,12 +29,19 @@ const elements = {
   classCount: $('class-count'),
   classList: $('class-list'),
   preprocess: $('preprocess'),
+  where: $('where'),
+  whereNote: $('where-note'),
 };
 
 const percent = (value, digits = 1) => `${(value * 100).toFixed(digits)}%`;
 
 let previewUrl;
 let requestCounter = 0;
+/** GET /api/model's answer, once loaded: the on-device path needs its classes, preprocessing and model url. */
+let modelInfo;
+
+/** "on this device" or "on the server" (the default), from the switch. */
+const onDevice = () => elements.where.querySelector('input[name="where"]:checked')?.value === 'device';
 
 async function classify(file) {
   if (!file) return;
@@ -45,24 +53,28 @@ async function classify(file) {
   showError(null);
   showPreview(file);
   setBusy(true);
+  const device = onDevice() && modelInfo?.browserModel;
   try {
-    const form = new FormData();
-    form.append('image', file, file.name || 'pasted-image');
-    const response = await fetch(`/api/predict?topK=${TOP_K}`, { method: 'POST', body: form });
-    const body = await response.json().catch(() => null);
+    const body = device ? await classifyOnDevice(file, modelInfo, TOP_K) : await classifyOnServer(file);
     if (request !== requestCounter) return; // a newer photo was chosen meanwhile
-    if (!response.ok) {
-      const message = body?.error?.message ?? `The server answered ${response.status}.`;
-      throw new Error(message);
-    }
-    renderPredictions(body);
+    renderPredictions(body, device ? 'on this device' : 'on the server');
   } catch (error) {
     if (request !== requestCounter) return;
-    const offline = error instanceof TypeError;
-    showError(offline ? 'Cannot reach the server. Is it still running?' : error.message);
+    const offline = !device && error instanceof TypeError;
+    const message = device ? `This device could not classify the photo: ${error.message}` : error.message;
+    showError(offline ? 'Cannot reach the server. Is it still running?' : message);
   } finally {
     if (request === requestCounter) setBusy(false);
   }
+}
+
+async function classifyOnServer(file) {
+  const form = new FormData();
+  form.append('image', file, file.name || 'pasted-image');
+  const response = await fetch(`/api/predict?topK=${TOP_K}`, { method: 'POST', body: form });
+  const body = await response.json().catch(() => null);
+  if (!response.ok) throw new Error(body?.error?.message ?? `The server answered ${response.status}.`);
+  return body;
 }
 
 function showPreview(file) {
@@ -94,7 +106,7 @@ function clearPredictions() {
   elements.placeholder.hidden = false;
 }
 
-function renderPredictions({ predictions, latencyMs, model }) {
+function renderPredictions({ predictions, latencyMs, model }, where) {
   const items = predictions.map(({ label, probability }) => {
     const item = document.createElement('li');
     item.className = 'prediction';
@@ -121,7 +133,35 @@ function renderPredictions({ predictions, latencyMs, model }) {
   elements.predictions.hidden = false;
   elements.placeholder.hidden = true;
   elements.latency.hidden = false;
-  elements.latency.textContent = `${latencyMs.toFixed(0)} ms on the server · model ${model.checkpoint}`;
+  elements.latency.textContent = `${latencyMs.toFixed(0)} ms ${where} · model ${(model ?? modelInfo)?.checkpoint}`;
+}
+
+/**
+ * The int8 guard on the model card: its decision, int8 and float32 validation top-1 and their top-1
+ * agreement; the full sentence (the reason) as the tooltip.
+ */
+function int8GuardStat(guard) {
+  if (!guard) return undefined;
+  const figures = guard.figures;
+  const numbers =
+    figures && figures.images > 0
+      ? `: top-1 ${percent(figures.int8Top1, 2)} vs float32 ${percent(figures.float32Top1, 2)}, ` +
+        `agreement ${percent(figures.agreement)} on ${figures.images} val images`
+      : '';
+  const verdict = { kept: 'int8 kept', refused: 'int8 refused', forced: 'int8 kept unchecked' }[
+    guard.decision
+  ];
+  const element = stat('Int8 guard', `${verdict}${numbers}`);
+  element.title = guard.reason;
+  return element;
+}
+
+/** The switch appears only when the server runs an ONNX model the page can fetch. */
+function showWhereSwitch(browserModel) {
+  elements.where.hidden = !browserModel;
+  if (!browserModel) return;
+  const megabytes = (browserModel.bytes / 1e6).toFixed(1);
+  elements.whereNote.textContent = `(on this device downloads the ${browserModel.precision} model once, ${megabytes} MB)`;
 }
 
 function stat(label, value) {
@@ -139,6 +179,8 @@ async function loadModelCard() {
   const response = await fetch('/api/model');
   if (!response.ok) return;
   const model = await response.json();
+  modelInfo = model;
+  showWhereSwitch(model.browserModel);
   elements.tagline.textContent = modelTagline(model);
   // A model trained on generated pictures must not pass for a food model.
   elements.syntheticNotice.hidden = model.dataset.synthetic !== true;
@@ -164,6 +206,8 @@ async function loadModelCard() {
   stats.push(
     stat('Engine', `${model.engine.name === 'onnx' ? 'ONNX Runtime' : 'TensorFlow.js'}${precision}`),
   );
+  const guard = int8GuardStat(model.int8Guard);
+  if (guard) stats.push(guard);
   elements.modelStats.replaceChildren(...stats);
 
   const captions = {
@@ -270,5 +314,7 @@ function wireInputs() {
 }
 
 wireInputs();
+// Keeps the page and the model for classifying on the device with the server down (sw.js).
+navigator.serviceWorker?.register('/sw.js').catch(() => {});
 loadModelCard().catch(() => {});
 pollReadiness();

@@ -4,6 +4,7 @@ import { DEFAULTS, type ServerConfig } from './config.ts';
 import { errorBodySchema, installErrorHandlers } from './errors.ts';
 import { Classifier } from './inference/classifier.ts';
 import { logRequests } from './logger.ts';
+import browserModelPlugin from './plugins/browser-model.ts';
 import classifierPlugin from './plugins/classifier.ts';
 import docsPlugin from './plugins/docs.ts';
 import healthPlugin from './plugins/health.ts';
@@ -75,6 +76,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       maxUploadBytes: config.maxUploadBytes,
       maxPixels: config.maxPixels,
     });
+    await app.register(browserModelPlugin, { classifier });
     await app.register(uiPlugin);
     await app.ready();
   } catch (error) {

@@ -86,6 +86,12 @@ export const AssetNotFoundError = createError<[string]>(
   404,
 );
 
+export const BrowserModelNotFoundError = createError<[string]>(
+  'BROWSER_MODEL_NOT_FOUND',
+  'No model at %s: the server serves only its current ONNX model, at the url GET /api/model gives as browserModel.url (it changes with the model). Reload the page.',
+  404,
+);
+
 const OWN_ERRORS = [
   ImageMissingError,
   ImageFieldError,
@@ -102,6 +108,7 @@ const OWN_ERRORS = [
   RouteNotFoundError,
   MethodNotAllowedError,
   AssetNotFoundError,
+  BrowserModelNotFoundError,
 ];
 
 /** Seconds a client should wait before retrying each 503. */

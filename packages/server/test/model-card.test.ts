@@ -2,6 +2,9 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { guardRecord, writeInt8Guard } from '@food/core/checkpoint/int8-guard';
+import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
+import { defaultOnnxPath, int8GuardPath } from '@food/core/checkpoint/run-layout';
 import { createTinyCheckpoint, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
@@ -178,5 +181,44 @@ describe('model card: what the model was trained on', () => {
       await app.close();
       await tiny.cleanup();
     }
+  });
+});
+
+describe("model card's int8 guard", () => {
+  it("shows the guard's decision and figures for this checkpoint's weights, and ignores a stale record", async () => {
+    const file = int8GuardPath(defaultOnnxPath(checkpoint.dir, 'int8'));
+    const sha256 = (await readCheckpointMetadata(checkpoint.dir)).files['weights.bin']!.sha256;
+    const counts = { images: 50, float32Correct: 40, int8Correct: 38, agreeing: 47 };
+    await writeInt8Guard(file, guardRecord(sha256, counts));
+    try {
+      const app = await buildApp({ checkpoint: checkpoint.dir, workers: 0, backend: 'cpu' });
+      const model = (await app.inject('/api/model')).json();
+      await app.close();
+      expect(model.int8Guard).toMatchObject({
+        decision: 'refused',
+        figures: { images: 50, float32Top1: 0.8, int8Top1: 0.76, agreement: 0.94 },
+        limits: { maxTop1DropPoints: 0.5, minAgreement: 0.98 },
+      });
+      expect(model.int8Guard.reason).toMatch(/4\.00 points below/);
+
+      await writeInt8Guard(file, guardRecord('other weights', counts));
+      const stale = await buildApp({ checkpoint: checkpoint.dir, workers: 0, backend: 'cpu' });
+      expect((await stale.inject('/api/model')).json().int8Guard).toBeNull();
+      await stale.close();
+    } finally {
+      await rm(file, { force: true });
+    }
+  });
+});
+
+describe('model for the device', () => {
+  it('is not offered on tfjs (no ONNX model), and its route answers 404 with what to do', async () => {
+    const app = await buildApp({ checkpoint: checkpoint.dir, workers: 0, backend: 'cpu', engine: 'tfjs' });
+    expect((await app.inject('/api/model')).json().browserModel).toBeNull();
+    const missing = await app.inject(`/api/model/onnx/${'a'.repeat(64)}.onnx`);
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error).toMatchObject({ code: 'BROWSER_MODEL_NOT_FOUND' });
+    expect(missing.json().error.message).toMatch(/Reload the page/);
+    await app.close();
   });
 });

@@ -10,6 +10,7 @@ import path from 'node:path';
  *   RUN/history.json, RUN/history.csv   one EpochRecord per completed epoch
  *   RUN/curves.svg   the training curves, redrawn after each epoch
  *   RUN/best.onnx, RUN/best.int8.onnx   `pnpm trainer export` of `best` (defaultOnnxPath)
+ *   RUN/best.int8.guard.json   the int8 guard's figures and decision (int8-guard.ts, int8GuardPath)
  */
 export const RUN_FILES = {
   historyJson: 'history.json',
@@ -50,4 +51,12 @@ export function runDirOf(checkpointDir: string): string {
 /** Where `pnpm trainer export` writes by default: beside the folder, `checkpoints/RUN/best` → `best.onnx`. */
 export function defaultOnnxPath(checkpoint: string, quantize?: 'int8'): string {
   return `${checkpoint.replace(/[\\/]+$/, '')}${quantize ? `.${quantize}` : ''}.onnx`;
+}
+
+/**
+ * The int8 guard's record of an int8 export: `RUN/best.int8.onnx` → `RUN/best.int8.guard.json`. It is
+ * written whether the guard kept the file or refused it, so a refusal is on record with its reason.
+ */
+export function int8GuardPath(int8Onnx: string): string {
+  return `${int8Onnx.replace(/\.onnx$/, '')}.guard.json`;
 }

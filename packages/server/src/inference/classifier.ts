@@ -8,6 +8,7 @@ import { usableCores } from '@food/core/usable-cores';
 import type { ServerConfig } from '../config.ts';
 import { ModelLoadingError, QueueFullError } from '../errors.ts';
 import type { BatchExecutor, ExecutorSlotStats } from './batch-executor.ts';
+import { type BrowserModel, describeBrowserModel } from './browser-model.ts';
 import { findCheckpointReport } from './find-checkpoint-report.ts';
 import { InProcessExecutor } from './in-process-executor.ts';
 import type { EngineOptions } from './load-engine.ts';
@@ -85,6 +86,8 @@ export class Classifier {
     checkpointDir: string,
     info: ModelInfo,
     readonly assetFiles: ReadonlyMap<ModelAsset, string>,
+    /** The ONNX file the engine runs, which the web UI may fetch to classify on the device. */
+    readonly browserModel: BrowserModel | undefined,
     executor: BatchExecutor,
     options: ClassifierOptions,
   ) {
@@ -117,7 +120,11 @@ export class Classifier {
     // recorded weights hash resolveEngine has checked against checksums.json.
     if (engine.engine === 'tfjs') await verifyCheckpoint(metadata.dir);
     options.log?.(`engine: ${engine.reason}`);
-    const info = await describeModel(metadata, assetFiles, engine, report);
+    const browserModel =
+      engine.engine === 'onnx' && engine.onnxModel
+        ? await describeBrowserModel(engine.onnxModel, engine.precision ?? 'float32')
+        : undefined;
+    const info = await describeModel(metadata, assetFiles, engine, report, browserModel?.info ?? null);
     const engineOptions: EngineOptions = {
       checkpoint: metadata.dir,
       checkpointVerified: true,
@@ -133,7 +140,7 @@ export class Classifier {
       options.workers === 0
         ? new InProcessExecutor(engineOptions, options.log)
         : new WorkerPool({ engine: engineOptions, workers: options.workers, log: options.log });
-    return new Classifier(path.resolve(metadata.dir), info, assetFiles, executor, options);
+    return new Classifier(path.resolve(metadata.dir), info, assetFiles, browserModel, executor, options);
   }
 
   /** Resolves once every model copy is loaded and warmed up; rejects with the load error. */

@@ -1,14 +1,16 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { type CheckpointMetrics, isEpochMetrics } from '@food/core/checkpoint/epoch-metrics';
+import { type Int8GuardRecord, readInt8Guard } from '@food/core/checkpoint/int8-guard';
 import type { CheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
 import type { RunConfig } from '@food/core/checkpoint/run-config';
-import { RUN_FILES } from '@food/core/checkpoint/run-layout';
+import { defaultOnnxPath, int8GuardPath, RUN_FILES } from '@food/core/checkpoint/run-layout';
 import type { ResolvedEngine } from '@food/core/engine/resolve-engine';
 import { resNetName } from '@food/core/model/resnet50';
 import type { PreprocessConfig } from '@food/core/preprocess/config';
 import { REPORT_FILES } from '@food/core/report/report-layout';
 import { readEvaluationMetricsIfPresent } from '@food/core/report/report-metrics-file';
+import type { BrowserModelInfo } from './browser-model.ts';
 
 /**
  * Pictures the model card shows, looked up in the checkpoint folder, the evaluation report folder
@@ -61,6 +63,9 @@ export interface DatasetInfo {
   synthetic: boolean | null;
 }
 
+/** The int8 guard's decision on this checkpoint's int8 export and the figures it judged. */
+export type Int8GuardInfo = Pick<Int8GuardRecord, 'decision' | 'reason' | 'figures' | 'limits'>;
+
 /** What `GET /api/model` answers and the UI's model card shows. */
 export interface ModelInfo {
   /** The run's name: the folder above best/latest/epoch-NNN. */
@@ -80,6 +85,10 @@ export interface ModelInfo {
   assets: ModelAsset[];
   engine: EngineInfo;
   dataset: DatasetInfo;
+  /** Null when the checkpoint has no guard record (no int8 export tried, or one of earlier weights). */
+  int8Guard: Int8GuardInfo | null;
+  /** The ONNX model the engine runs, for the web UI's "on this device"; null on tfjs. */
+  browserModel: BrowserModelInfo | null;
 }
 
 /** Where each available model-card picture is on disk (first folder that has it wins). */
@@ -122,6 +131,7 @@ export async function describeModel(
   assets: ReadonlyMap<ModelAsset, string>,
   engine: ResolvedEngine,
   reportDir?: string,
+  browserModel: BrowserModelInfo | null = null,
 ): Promise<ModelInfo> {
   const dir = path.resolve(metadata.dir);
   const name = path.basename(path.dirname(dir));
@@ -147,6 +157,8 @@ export async function describeModel(
     metrics,
     assets: [...assets.keys()],
     dataset: describeDataset(metadata.runConfig),
+    int8Guard: await readGuard(metadata, engine),
+    browserModel,
     engine: {
       name: engine.engine,
       file:
@@ -163,4 +175,21 @@ function describeDataset(runConfig: RunConfig): DatasetInfo {
     name: runConfig.dataset?.name ?? path.basename(runConfig.prepared),
     synthetic: runConfig.dataset?.synthetic ?? null,
   };
+}
+
+/**
+ * The guard record beside the int8 export that runs (or, when float32 runs, beside the default int8
+ * name, where a refusal is recorded). A record of other weights than the checkpoint's is stale: none.
+ */
+async function readGuard(
+  metadata: CheckpointMetadata,
+  engine: ResolvedEngine,
+): Promise<Int8GuardInfo | null> {
+  const int8 =
+    engine.precision === 'int8' && engine.onnxModel
+      ? engine.onnxModel
+      : defaultOnnxPath(metadata.dir, 'int8');
+  const record = await readInt8Guard(int8GuardPath(int8));
+  if (!record || record.weightsSha256 !== metadata.files['weights.bin']?.sha256) return null;
+  return { decision: record.decision, reason: record.reason, figures: record.figures, limits: record.limits };
 }

@@ -48,6 +48,8 @@ export const modelInfoSchema = {
     'assets',
     'engine',
     'dataset',
+    'int8Guard',
+    'browserModel',
   ],
   properties: {
     name: { type: 'string' },
@@ -100,6 +102,45 @@ export const modelInfoSchema = {
         synthetic: {
           type: ['boolean', 'null'],
           description: 'True for generated images (the synthetic demo): not a food model',
+        },
+      },
+    },
+    browserModel: {
+      type: ['object', 'null'],
+      description:
+        'The ONNX model the server runs, for classifying on the device (the web UI\'s "on this device"); its url holds the sha256 of the file, so it can be cached for good. Null on tfjs.',
+      required: ['url', 'precision', 'bytes', 'sha256'],
+      properties: {
+        url: { type: 'string' },
+        precision: { type: 'string', enum: ['float32', 'int8'] },
+        bytes: { type: 'integer' },
+        sha256: { type: 'string' },
+      },
+    },
+    int8Guard: {
+      type: ['object', 'null'],
+      description:
+        "The int8 guard's decision on the int8 export (kept only if, on the validation split, its top-1 is within 0.5 points of float32 and agrees with float32 on >= 98 % of images); null without a record",
+      required: ['decision', 'reason', 'figures', 'limits'],
+      properties: {
+        decision: { type: 'string', enum: ['kept', 'refused', 'forced'] },
+        reason: { type: 'string' },
+        figures: {
+          type: ['object', 'null'],
+          properties: {
+            split: { type: 'string' },
+            images: { type: 'integer' },
+            float32Correct: { type: 'integer' },
+            int8Correct: { type: 'integer' },
+            agreeing: { type: 'integer' },
+            float32Top1: nullableNumber,
+            int8Top1: nullableNumber,
+            agreement: nullableNumber,
+          },
+        },
+        limits: {
+          type: 'object',
+          properties: { maxTop1DropPoints: { type: 'number' }, minAgreement: { type: 'number' } },
         },
       },
     },

@@ -10,7 +10,8 @@ const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "img-src 'self' blob: data:",
   "style-src 'self'",
-  "script-src 'self'",
+  // WebAssembly for classifying on the device (onnxruntime-web); no eval of JavaScript.
+  "script-src 'self' 'wasm-unsafe-eval'",
   "object-src 'none'",
   "base-uri 'none'",
   "frame-ancestors 'none'",
@@ -28,7 +29,11 @@ async function uiPlugin(app: FastifyInstance): Promise<void> {
       void reply
         .header('content-security-policy', CONTENT_SECURITY_POLICY)
         .header('x-content-type-options', 'nosniff')
-        .header('referrer-policy', 'no-referrer');
+        .header('referrer-policy', 'no-referrer')
+        // Cross-origin isolation gives the page SharedArrayBuffer, so onnxruntime-web can use threads
+        // when classifying on the device; everything the page loads is from this origin anyway.
+        .header('cross-origin-opener-policy', 'same-origin')
+        .header('cross-origin-embedder-policy', 'require-corp');
     },
   });
 }

@@ -155,7 +155,7 @@ async function prepareDemoData(flags: DemoFlags, classes: number, context: DemoC
   );
 }
 
-/** Channel statistics, then training (and, for a real model, the ONNX export); returns `best`. */
+/** Channel statistics, then training and the ONNX export (float32, and int8 where the guard keeps it); returns `best`. */
 async function trainDemoModel(flags: DemoFlags, classes: number, context: DemoContext): Promise<string> {
   const { step, log, runDir } = context;
   step('computing channel statistics of the training split');
@@ -179,10 +179,9 @@ async function trainDemoModel(flags: DemoFlags, classes: number, context: DemoCo
     progress: progressMode(flags.progress),
   });
   log(`best validation top-1 ${outcome.bestValTop1.toFixed(3)} at epoch ${outcome.bestEpoch}`);
-  if (flags.weights !== undefined) {
-    step('exporting best for ONNX Runtime');
-    await exportBest({ runDir, kind: 'float32', prepared: context.prepared, log });
-  }
+  // As `pnpm train` does: float32, and int8 where the guard passes it, so `pnpm serve` runs ONNX Runtime.
+  step('exporting best for ONNX Runtime (float32, and int8 behind the accuracy guard)');
+  await exportBest({ runDir, kind: 'int8', prepared: context.prepared, log });
   return runPaths(runDir).best;
 }
 

@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { readInt8Guard } from '@food/core/checkpoint/int8-guard';
 import { readEvaluationMetrics } from '@food/core/report/report-metrics-file';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot, runTools } from '../helpers/run-tools.ts';
@@ -33,6 +34,17 @@ describe('pnpm demo --no-serve', () => {
     // The model card reads this to say the model never saw a food photo.
     const runConfig = JSON.parse(await readFile(path.join(best, 'run-config.json'), 'utf8'));
     expect(runConfig.dataset).toEqual({ name: '4 synthetic classes', synthetic: true });
+    // Exported as pnpm train exports: float32, and int8 only where the guard kept it, with its record.
+    expect((await stat(`${best}.onnx`)).size).toBeGreaterThan(0);
+    const guard = await readInt8Guard(`${best}.int8.guard.json`);
+    expect(guard?.figures?.images).toBeGreaterThan(0);
+    expect(
+      await stat(`${best}.int8.onnx`).then(
+        () => 'kept',
+        () => 'refused',
+      ),
+    ).toBe(guard?.decision);
+    expect(stderr).toContain(guard?.reason);
     const report = path.join(repoRoot, 'reports', workdir);
     const metrics = await readEvaluationMetrics(report);
     expect(metrics.numImages).toBe(80); // 4 classes × 20 official-style test images

@@ -29,8 +29,10 @@ interface CommandFlags {
 const AFTER_HELP = `
 Defaults are the recipe: Adam lr 1e-5 with L2 weight decay 5e-4 on every trainable parameter (the head
 included), softmax cross-entropy, 14 epochs, batch 128, 224 px. Checkpoints go to OUT/epoch-NNN, OUT/latest
-and OUT/best (by validation top-1); history.csv/json record every epoch. A completed run exports OUT/best.onnx,
-which pnpm serve and pnpm evaluate then run on ONNX Runtime. Ctrl-C (or SIGTERM, which then exits 143)
+and OUT/best (by validation top-1); history.csv/json record every epoch. A completed run exports OUT/best.onnx and
+OUT/best.int8.onnx (kept only if the int8 guard passes it on the validation split: top-1 within 0.5 points of
+float32, top-1 agreement >= 98 %; OUT/best.int8.guard.json records both figures), which pnpm serve and
+pnpm evaluate then run on ONNX Runtime. Ctrl-C (or SIGTERM, which then exits 143)
 finishes the current step, saves OUT/latest and prints the command that resumes.
 
 Examples:
@@ -70,10 +72,10 @@ export function register(program: Command): void {
       after: 'deterministic',
       option: new Option(
         '--export <kind>',
-        'when the run completes, export best for ONNX Runtime: float32 (best.onnx), int8 (also best.int8.onnx, calibrated on the training split) or none',
+        'when the run completes, export best for ONNX Runtime: int8 (best.onnx, and best.int8.onnx calibrated on the training split, kept only if on the validation split its top-1 is within 0.5 points of float32 and agrees with it on >= 98 % of images; best.int8.guard.json records why), float32 (best.onnx) or none',
       )
         .choices(BEST_EXPORTS)
-        .default('float32'),
+        .default('int8'),
     },
     {
       after: 'deterministic',

@@ -27,7 +27,8 @@ export async function calibrateRanges(
     outputs: [...graph.outputs, ...activations.map((name) => ({ name }))],
   };
   const session = await ort.InferenceSession.create(encodeModel(probe, { metadata: {} }), {
-    intraOpNumThreads: options.intraOpThreads,
+    // onnxruntime-node rejects an undefined thread count: leave the key out to get its default.
+    ...(options.intraOpThreads === undefined ? {} : { intraOpNumThreads: options.intraOpThreads }),
     // Keep every probed tensor as the float graph computes it, unfused.
     graphOptimizationLevel: 'basic',
   });

@@ -5,11 +5,15 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
-import { defaultOnnxPath, runPaths } from '@food/core/checkpoint/run-layout';
+import { defaultOnnxPath, int8GuardPath, runPaths } from '@food/core/checkpoint/run-layout';
 import { readOnnxMetadata } from '@food/core/engine/onnx-metadata';
+import { describeGuard, exportGuardedInt8 } from './export-guarded-int8.ts';
 import { exportCheckpointToOnnx } from './export-onnx.ts';
 
-/** `float32`: best.onnx; `int8`: best.onnx and best.int8.onnx (calibrated on the training split); `none`. */
+/**
+ * `int8` (the default): best.onnx, and best.int8.onnx calibrated on the training split, kept only when
+ * the int8 guard passes it on the validation split; `float32`: best.onnx; `none`.
+ */
 export type BestExport = 'float32' | 'int8' | 'none';
 export const BEST_EXPORTS: readonly BestExport[] = ['float32', 'int8', 'none'];
 
@@ -30,13 +34,17 @@ export async function exportBest(options: ExportBestOptions): Promise<string[]> 
   written.push(float32.out);
   const int8Path = defaultOnnxPath(best, 'int8');
   if (options.kind === 'int8') {
-    const int8 = await exportCheckpointToOnnx({
+    options.log(
+      `exporting ${path.basename(int8Path)} (calibrated on the training split), then checking it against ${path.basename(float32.out)} on the validation split`,
+    );
+    const int8 = await exportGuardedInt8({
       checkpoint: best,
+      float32: float32.out,
       out: int8Path,
-      quantize: 'int8',
       calibration: { prepared: options.prepared, images: 200 },
     });
-    written.push(int8.out);
+    if (int8.kept) written.push(int8.export.out);
+    options.log(describeGuard(int8));
   } else {
     await removeStaleExport(int8Path, best, options.log);
   }
@@ -54,6 +62,7 @@ async function removeStaleExport(file: string, checkpoint: string, log: (line: s
   const weightsSha256 = (await readCheckpointMetadata(checkpoint)).files['weights.bin']?.sha256;
   if (metadata.source?.weightsSha256 === weightsSha256) return;
   await rm(file, { force: true });
+  await rm(int8GuardPath(file), { force: true });
   log(
     `removed ${file}: it was exported from an earlier best (re-export with --quantize int8 to get it back)`,
   );

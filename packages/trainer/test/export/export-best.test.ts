@@ -1,4 +1,4 @@
-import { access } from 'node:fs/promises';
+import { access, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { initBackend } from '@food/core/backend';
 import { saveCheckpoint } from '@food/core/checkpoint/save-checkpoint';
@@ -39,6 +39,7 @@ describe('exportBest', () => {
     const best = path.join(runDir, 'best');
     // An int8 file from an earlier best (other weights) would make auto refuse to start.
     await exportCheckpointToOnnx({ checkpoint: path.join(runDir, 'epoch-001'), out: `${best}.int8.onnx` });
+    await writeFile(`${best}.int8.guard.json`, '{}');
     const lines: string[] = [];
     const written = await exportBest({
       runDir,
@@ -48,6 +49,7 @@ describe('exportBest', () => {
     });
     expect(written).toEqual([`${best}.onnx`]);
     expect(await exists(`${best}.int8.onnx`)).toBe(false);
+    expect(await exists(`${best}.int8.guard.json`)).toBe(false);
     expect(lines.join('\n')).toMatch(/removed .*best\.int8\.onnx: it was exported from an earlier best/);
     expect(await resolveEngine('auto', best)).toMatchObject({ engine: 'onnx', onnxModel: `${best}.onnx` });
   });

@@ -7,7 +7,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { maskedCrc32c } from './crc.ts';
+import { maskedCrc32c } from '@food/core/crc';
 
 /** Protobuf wire types. */
 const VARINT = 0;

@@ -1,8 +1,8 @@
 import { UserError } from '@food/core/errors';
 import type { Command } from 'commander';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildCommandLine, isEntryPoint } from '../src/build-command-line.ts';
-import { runCommandLine } from '../src/run-command-line.ts';
+import { runCommandLineCaptured } from '../src/testing/command-line-stderr.ts';
 
 function registerFit(program: Command): void {
   const fit = program
@@ -30,23 +30,7 @@ const build = () =>
   });
 
 /** stderr of `food-test ARGS` run through runCommandLine, and the exit code it set. */
-async function run(...args: string[]): Promise<{ stderr: string; exitCode: number | undefined }> {
-  let stderr = '';
-  vi.spyOn(process.stderr, 'write').mockImplementation((text) => {
-    stderr += String(text);
-    return true;
-  });
-  const exitCode = process.exitCode;
-  try {
-    await runCommandLine(build(), ['node', 'food-test', ...args]);
-    return { stderr, exitCode: process.exitCode as number | undefined };
-  } finally {
-    vi.restoreAllMocks();
-    process.exitCode = exitCode;
-  }
-}
-
-afterEach(() => vi.restoreAllMocks());
+const run = (...args: string[]) => runCommandLineCaptured(build(), args);
 
 describe('buildCommandLine: a bad flag is two lines, not the whole help', () => {
   it('an unknown option: the error, then where the options are (the shortcut the user typed)', async () => {

@@ -10,7 +10,7 @@ import { buildApp } from '../src/app.ts';
 import { predictImage } from '../src/client/predict-client.ts';
 import { DEFAULTS } from '../src/config.ts';
 import { type RunningServer, startServer } from '../src/server.ts';
-import { injectImage } from './helpers/inject-image.ts';
+import { injectImage, injectMultipartImage } from './helpers/inject-image.ts';
 
 let checkpoint: TinyCheckpoint;
 let app: FastifyInstance;
@@ -28,12 +28,8 @@ afterAll(async () => {
 
 const PNG = makePng(48, 40);
 
-function postImage(image: Uint8Array, query = '', extra: Array<{ name: string; value: string }> = []) {
-  const { payload, headers } = multipartBody([
-    { name: 'image', value: image, filename: 'photo.png', contentType: 'image/png' },
-    ...extra,
-  ]);
-  return app.inject({ method: 'POST', url: `/api/predict${query}`, payload, headers });
+function postImage(image: Uint8Array, query = '', fields: Array<{ name: string; value: string }> = []) {
+  return injectMultipartImage(app, image, { contentType: 'image/png', query, fields });
 }
 
 function expectError(response: { statusCode: number; json: () => unknown }, status: number, code: string) {

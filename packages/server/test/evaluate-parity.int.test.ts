@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runTsCli } from '@food/core/spawn-captured';
-import { multipartBody } from '@food/core/testing/multipart-body';
 import { TINY_PREPROCESS } from '@food/core/testing/tiny-checkpoint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
+import { injectMultipartImage } from './helpers/inject-image.ts';
 
 // Training/serving skew guard, end to end through the user-facing commands: the probabilities that
 // `pnpm evaluate` records for a file equal what `/api/predict` answers for the same file (same backend).
@@ -69,14 +69,9 @@ describe('evaluate and /api/predict agree', () => {
     expect(saved.images.length).toBeGreaterThan(0);
     for (const [index, image] of saved.images.entries()) {
       const bytes = await readFile(path.join(root, 'food', image));
-      const { payload, headers } = multipartBody([
-        { name: 'image', value: bytes, filename: path.basename(image) },
-      ]);
-      const response = await app.inject({
-        method: 'POST',
-        url: `/api/predict?topK=${classes.length}`,
-        payload,
-        headers,
+      const response = await injectMultipartImage(app, bytes, {
+        filename: path.basename(image),
+        query: `?topK=${classes.length}`,
       });
       expect(response.statusCode).toBe(200);
       for (const { label, probability } of response.json().predictions) {

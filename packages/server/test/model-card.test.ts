@@ -100,31 +100,18 @@ describe('model card without --report', () => {
   it('shows the newest test report about this checkpoint in reports/, as pnpm runs finds it, and says so', async () => {
     // The repository root of this test: the run's folder and reports/ side by side, as pnpm evaluate leaves them.
     const root = path.dirname(path.dirname(checkpoint.dir));
-    const at = (day: number) => `2026-01-0${day}T10:00:00.000Z`;
-    await writeReport(root, 'older', {
-      split: 'test',
-      checkpoint: 'tiny-run/best',
-      accuracy: 0.5,
-      evaluatedAt: at(1),
-    });
-    await writeReport(root, 'newest', {
-      split: 'test',
-      checkpoint: 'tiny-run/best',
-      accuracy: 0.61,
-      evaluatedAt: at(2),
-    });
-    await writeReport(root, 'val', {
-      split: 'val',
-      checkpoint: 'tiny-run/best',
-      accuracy: 0.7,
-      evaluatedAt: at(3),
-    });
-    await writeReport(root, 'other-epoch', {
-      split: 'test',
-      checkpoint: 'tiny-run/epoch-001',
-      accuracy: 0.8,
-      evaluatedAt: at(4),
-    });
+    // One row per report folder: name, split, checkpoint as evaluate was given it, top-1; evaluated a day
+    // apart in this order.
+    const reports = [
+      ['older', 'test', 'tiny-run/best', 0.5],
+      ['newest', 'test', 'tiny-run/best', 0.61],
+      ['val', 'val', 'tiny-run/best', 0.7],
+      ['other-epoch', 'test', 'tiny-run/epoch-001', 0.8],
+    ] as const;
+    for (const [day, [name, split, evaluated, accuracy]] of reports.entries()) {
+      const evaluatedAt = `2026-01-0${day + 1}T10:00:00.000Z`;
+      await writeReport(root, name, { split, checkpoint: evaluated, accuracy, evaluatedAt });
+    }
     await mkdir(path.join(root, 'reports', 'not-a-report'));
     const { logged, stream } = logCapture();
     const cwd = process.cwd();

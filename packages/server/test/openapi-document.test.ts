@@ -1,41 +1,27 @@
 import { multipartBody } from '@food/core/testing/multipart-body';
 import { makePng } from '@food/core/testing/synthetic-images';
-import { createTinyCheckpoint, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
-import type { FastifyInstance, InjectOptions } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.ts';
+import type { InjectOptions } from 'fastify';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   conformanceProblems,
   mediaTypeMatches,
   type OpenApiDocument,
 } from './helpers/openapi-conformance.ts';
+import { useTinyApp } from './helpers/tiny-server.ts';
 
 /**
  * The API against its own document: every route's real answers to valid and invalid requests have a
  * documented status, a documented content type and a body that validates against the documented schema.
  */
 
-let checkpoint: TinyCheckpoint;
-let app: FastifyInstance;
 let document: OpenApiDocument;
 
 const MAX_UPLOAD_BYTES = 64 * 1024;
 
-beforeAll(async () => {
-  checkpoint = await createTinyCheckpoint();
-  app = await buildApp({
-    checkpoint: checkpoint.dir,
-    workers: 0,
-    backend: 'cpu',
-    maxUploadBytes: MAX_UPLOAD_BYTES,
-  });
-  await app.classifier.ready;
-  document = (await app.inject('/docs/json')).json();
-});
+const tiny = useTinyApp({ workers: 0, maxUploadBytes: MAX_UPLOAD_BYTES });
 
-afterAll(async () => {
-  await app?.close();
-  await checkpoint?.cleanup();
+beforeAll(async () => {
+  document = (await tiny.app.inject('/docs/json')).json();
 });
 
 const PNG = makePng(48, 40);
@@ -92,7 +78,7 @@ const CASES: Array<[string, string, InjectOptions & { method: string; url: strin
 
 describe('the OpenAPI document at /docs/json', () => {
   it.each(CASES)('%s: %s answers as documented', async (_what, pathTemplate, request, status) => {
-    const response = await app.inject(request);
+    const response = await tiny.app.inject(request);
     expect({
       status: response.statusCode,
       problems: conformanceProblems(document, request.method, pathTemplate, response),
@@ -114,7 +100,7 @@ describe('the OpenAPI document at /docs/json', () => {
     // 503 (loading, busy, shutting down) needs a server in that state: test/app.test.ts and reliability/.
     const answered = new Set<string>();
     for (const [, path, request] of CASES) {
-      answered.add(`${request.method} ${path} ${(await app.inject(request)).statusCode}`);
+      answered.add(`${request.method} ${path} ${(await tiny.app.inject(request)).statusCode}`);
     }
     const documented = Object.entries(document.paths).flatMap(([path, operations]) =>
       Object.entries(operations).flatMap(([method, { responses }]) =>
@@ -142,7 +128,7 @@ describe('POST /api/predict in the document', () => {
   });
 
   it('refuses a field it does not document with 400 FIELD_UNEXPECTED, naming the field', async () => {
-    const response = await app.inject(upload([image, { name: 'caption', value: 'lunch' }]));
+    const response = await tiny.app.inject(upload([image, { name: 'caption', value: 'lunch' }]));
     expect({ status: response.statusCode, body: response.json() }).toEqual({
       status: 400,
       body: {

@@ -5,13 +5,13 @@ import { loadCheckpoint } from '@food/core/checkpoint/load-checkpoint';
 import type { InferenceEngine } from '@food/core/engine/inference-engine';
 import { createTfjsEngine } from '@food/core/engine/tfjs-engine';
 import { preprocessImage } from '@food/core/preprocess/image';
-import { multipartBody } from '@food/core/testing/multipart-body';
 import { SHARED_DATA } from '@food/core/testing/shared-data';
 import { gradient, makePng } from '@food/core/testing/synthetic-images';
 import { createTinyCheckpoint, TINY_CLASSES, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
+import { injectMultipartImage } from './helpers/inject-image.ts';
 
 // Training/serving skew guard: the API's probabilities for a file must be what the engine gives for
 // preprocessImage(file) with the checkpoint's preprocess.json, on the same backend.
@@ -38,12 +38,9 @@ afterAll(async () => {
 });
 
 async function expectNoSkew(image: Buffer, filename: string) {
-  const { payload, headers } = multipartBody([{ name: 'image', value: image, filename }]);
-  const response = await app.inject({
-    method: 'POST',
-    url: `/api/predict?topK=${TINY_CLASSES.length}`,
-    payload,
-    headers,
+  const response = await injectMultipartImage(app, image, {
+    filename,
+    query: `?topK=${TINY_CLASSES.length}`,
   });
   expect(response.statusCode).toBe(200);
   const [direct] = await engine.predict([await preprocessImage(image, preprocess)]);

@@ -1,22 +1,8 @@
 import { METHODS } from 'node:http';
-import { createTinyCheckpoint, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.ts';
+import { describe, expect, it } from 'vitest';
+import { useTinyApp } from './helpers/tiny-server.ts';
 
-let checkpoint: TinyCheckpoint;
-let app: FastifyInstance;
-
-beforeAll(async () => {
-  checkpoint = await createTinyCheckpoint();
-  app = await buildApp({ checkpoint: checkpoint.dir, workers: 0, backend: 'cpu' });
-  await app.classifier.ready;
-});
-
-afterAll(async () => {
-  await app?.close();
-  await checkpoint?.cleanup();
-});
+const tiny = useTinyApp({ workers: 0 });
 
 /** A URL of every kind of route (API, model asset, metrics, docs, UI file) and what it takes. */
 const PATHS: Array<[string, string]> = [
@@ -40,7 +26,7 @@ describe('a method the path does not take', () => {
     const taken = allow.split(', ');
     const answers = [];
     for (const method of REQUEST_METHODS.filter((m) => !taken.includes(m))) {
-      const response = await app.inject({ method: method as 'GET', url });
+      const response = await tiny.app.inject({ method: method as 'GET', url });
       answers.push({
         method,
         status: response.statusCode,
@@ -70,7 +56,7 @@ describe('a method the path does not take', () => {
 
   it('still answers 404 on a path no route takes, whatever the method', async () => {
     for (const method of ['GET', 'TRACE', 'QUERY', 'DELETE']) {
-      const response = await app.inject({ method: method as 'GET', url: '/api/nothing' });
+      const response = await tiny.app.inject({ method: method as 'GET', url: '/api/nothing' });
       expect({ method, status: response.statusCode, code: response.json().error.code }).toEqual({
         method,
         status: 404,
@@ -80,8 +66,8 @@ describe('a method the path does not take', () => {
   });
 
   it('leaves the methods a path takes alone', async () => {
-    expect((await app.inject({ method: 'GET', url: '/api/health' })).statusCode).toBe(200);
-    expect((await app.inject({ method: 'HEAD', url: '/metrics' })).statusCode).toBe(200);
-    expect((await app.inject({ method: 'POST', url: '/api/predict' })).statusCode).toBe(400);
+    expect((await tiny.app.inject({ method: 'GET', url: '/api/health' })).statusCode).toBe(200);
+    expect((await tiny.app.inject({ method: 'HEAD', url: '/metrics' })).statusCode).toBe(200);
+    expect((await tiny.app.inject({ method: 'POST', url: '/api/predict' })).statusCode).toBe(400);
   });
 });

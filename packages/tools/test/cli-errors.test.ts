@@ -1,25 +1,13 @@
-import { runCommandLine } from '@food/core/run-command-line';
+import { runCommandLineCaptured } from '@food/core/testing/command-line-stderr';
 import { buildProgram as buildServer } from '@food/server/cli';
 import { buildProgram as buildTrainer } from '@food/trainer/cli';
 import type { Command } from 'commander';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildProgram as buildTools } from '../src/cli.ts';
 
 /** What `CLI ARGS` prints on stderr, run in-process through runCommandLine as the entry points run it. */
 async function stderrOf(program: Command, args: string[]): Promise<string> {
-  let stderr = '';
-  vi.spyOn(process.stderr, 'write').mockImplementation((text) => {
-    stderr += String(text);
-    return true;
-  });
-  const exitCode = process.exitCode;
-  try {
-    await runCommandLine(program, ['node', 'cli', ...args]);
-    return stderr;
-  } finally {
-    vi.restoreAllMocks();
-    process.exitCode = exitCode;
-  }
+  return (await runCommandLineCaptured(program, args)).stderr;
 }
 
 // The three CLIs share core's buildCommandLine: a bad flag is the error and where to get help, in the

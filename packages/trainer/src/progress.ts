@@ -56,6 +56,37 @@ export function createProgress(label: string, total: number, mode: ProgressMode 
   };
 }
 
+const MIB = 2 ** 20;
+
+export interface ByteProgressBar {
+  /** `done` of `total` bytes so far; nothing is shown until the total is known. */
+  report(done: number, total: number | undefined): void;
+  stop(): void;
+}
+
+/**
+ * A progress bar counted in MiB for a download or an extraction, created on the first report that
+ * knows the total (a server may send none: then nothing is shown).
+ */
+export function createByteProgress(label: string, mode: ProgressMode): ByteProgressBar {
+  let bar: Progress | undefined;
+  let shown = 0;
+  return {
+    report(done, total) {
+      if (total === undefined) return;
+      bar ??= createProgress(`${label} (MiB)`, Math.ceil(total / MIB), mode);
+      const mib = Math.floor(done / MIB);
+      if (mib > shown) {
+        bar.tick(mib - shown);
+        shown = mib;
+      }
+    },
+    stop() {
+      bar?.stop();
+    },
+  };
+}
+
 export interface LineProgressOptions {
   /** A line each time progress crosses a multiple of this percentage. */
   everyPercent: number;

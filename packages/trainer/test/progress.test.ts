@@ -1,5 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createLineProgress, createProgress, type ProgressMode } from '../src/progress.ts';
+import {
+  createByteProgress,
+  createLineProgress,
+  createProgress,
+  type ProgressMode,
+} from '../src/progress.ts';
 
 /** A line progress over `total` ticks with a fake clock; `msPerTick` of time passes per tick. */
 function linesOf(total: number, msPerTick: number, everyMs?: number): string[] {
@@ -73,5 +78,34 @@ describe('--no-progress is quieter than the default', () => {
     const piped = pipedLines(true, 3750, ms);
     expect(quiet).toBeGreaterThanOrEqual(2); // the step's start and end are still there
     expect(quiet).toBeLessThan(piped);
+  });
+});
+
+describe('createByteProgress', () => {
+  it('counts whole MiB once the total is known, and shows nothing before', () => {
+    const tty = process.stderr.isTTY;
+    process.stderr.isTTY = false;
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((text) => {
+      lines.push(String(text));
+      return true;
+    });
+    try {
+      const bar = createByteProgress('download', 'lines');
+      bar.report(5 * 2 ** 20, undefined);
+      expect(lines).toEqual([]);
+      bar.report(2 ** 20 - 1, 4 * 2 ** 20);
+      expect(lines).toEqual([]);
+      bar.report(2 ** 20, 4 * 2 ** 20);
+      bar.report(4 * 2 ** 20, 4 * 2 ** 20);
+      bar.stop();
+      expect(lines.map((line) => line.split(' ETA')[0])).toEqual([
+        'download (MiB) 1/4 (25%)',
+        'download (MiB) 4/4 (100%)',
+      ]);
+    } finally {
+      vi.restoreAllMocks();
+      process.stderr.isTTY = tty;
+    }
   });
 });

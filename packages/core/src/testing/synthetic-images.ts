@@ -1,46 +1,12 @@
 /**
- * PNG files made byte by byte (no image library), of any size and content, and broken ones: what the
- * server's tests upload and `pnpm bench:serve` posts.
+ * PNG files of any size and content, and broken ones (written by ../png.ts): what the server's tests
+ * upload and `pnpm bench:serve` posts.
  */
-import { crc32, deflateSync } from 'node:zlib';
+import { encodePng, encodeRgbPng } from '../png.ts';
 
 /** A 1×1 GIF and a 1×1 lossless WebP (well-known minimal files). */
 export const TINY_GIF = Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
 export const TINY_WEBP = Buffer.from('UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==', 'base64');
-
-const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-function chunk(type: string, data: Uint8Array): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
-
-/**
- * A PNG of `width`×`height` around `rows` (the filtered scanlines, deflated here), written byte by byte:
- * any bit depth and colour type, and headers that need not match the data (what sharp will not write).
- */
-export function encodePng(
-  width: number,
-  height: number,
-  rows: Uint8Array,
-  { bitDepth = 8, colourType = 2 }: { bitDepth?: 1 | 8 | 16; colourType?: 0 | 2 } = {},
-): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = bitDepth;
-  ihdr[9] = colourType; // 2: RGB, 0: greyscale
-  return Buffer.concat([
-    SIGNATURE,
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(rows)),
-    chunk('IEND', new Uint8Array()),
-  ]);
-}
 
 /**
  * An RGB PNG whose pixels come from `pixel(x, y)`; different `seed`s give visibly different images,
@@ -51,12 +17,11 @@ export function makePng(
   height: number,
   pixel: (x: number, y: number) => [number, number, number] = gradient(0),
 ): Buffer {
-  const raw = Buffer.alloc((width * 3 + 1) * height);
+  const rgb = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++) {
-    const row = y * (width * 3 + 1);
-    for (let x = 0; x < width; x++) raw.set(pixel(x, y), row + 1 + x * 3);
+    for (let x = 0; x < width; x++) rgb.set(pixel(x, y), (y * width + x) * 3);
   }
-  return encodePng(width, height, raw);
+  return encodeRgbPng(rgb, width, height);
 }
 
 export function gradient(seed: number): (x: number, y: number) => [number, number, number] {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import seedrandom from 'seedrandom';
 import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { encodePng } from '../../src/png.ts';
 import { DEFAULT_PREPROCESS, type PreprocessConfig } from '../../src/preprocess/config.ts';
 import {
   augmentImage,
@@ -17,7 +18,7 @@ import {
   randomResizedCropBox,
 } from '../../src/preprocess/image.ts';
 import { SHARED_DATA } from '../../src/testing/shared-data.ts';
-import { encodePng, makeBlankPng } from '../../src/testing/synthetic-images.ts';
+import { makeBlankPng } from '../../src/testing/synthetic-images.ts';
 
 const food10Images = SHARED_DATA.food10Images;
 

@@ -29,6 +29,26 @@ export function serveOptions(): Option[] {
 
 const env = (option: Option, key: keyof typeof ENVIRONMENT) => option.env(ENVIRONMENT[key]);
 
+/** The settings whose default is a number (and that have an environment variable). */
+type IntegerSetting = {
+  [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] extends number ? K : never;
+}[keyof typeof DEFAULTS] &
+  keyof typeof ENVIRONMENT;
+
+/** A whole-number setting: its DEFAULTS value, its environment variable and the range its parser accepts. */
+function integerOption(
+  key: IntegerSetting,
+  flags: string,
+  help: string,
+  [min, max]: [number, number],
+  shownDefault?: string,
+): Option {
+  return env(
+    new Option(flags, help).default(DEFAULTS[key], shownDefault).argParser(integerIn(min, max)),
+    key,
+  );
+}
+
 /** What to serve, and where. */
 function checkpointAndAddressOptions(): Option[] {
   return [
@@ -40,12 +60,7 @@ function checkpointAndAddressOptions(): Option[] {
       'checkpoint',
     ),
     env(new Option('--host <host>', 'interface to listen on').default(DEFAULTS.host), 'host'),
-    env(
-      new Option('--port <port>', 'port (0: any free port)')
-        .default(DEFAULTS.port)
-        .argParser(integerIn(0, 65535)),
-      'port',
-    ),
+    integerOption('port', '--port <port>', 'port (0: any free port)', [0, 65535]),
   ];
 }
 
@@ -87,29 +102,25 @@ function engineOptions(): Option[] {
 /** Threads, batches and the queue. */
 function batchingOptions(): Option[] {
   return [
-    env(
-      new Option('--workers <n>', 'inference worker threads (0: run the model on the main thread)')
-        .default(DEFAULTS.workers, 'CPU cores')
-        .argParser(integerIn(0, 64)),
+    integerOption(
       'workers',
+      '--workers <n>',
+      'inference worker threads (0: run the model on the main thread)',
+      [0, 64],
+      'CPU cores',
     ),
-    env(
-      new Option('--max-batch <n>', 'most images per forward pass')
-        .default(DEFAULTS.maxBatch)
-        .argParser(integerIn(1, 256)),
-      'maxBatch',
-    ),
-    env(
-      new Option('--batch-timeout-ms <ms>', 'how long an image may wait for others to share its batch')
-        .default(DEFAULTS.batchTimeoutMs)
-        .argParser(integerIn(0, 10_000)),
+    integerOption('maxBatch', '--max-batch <n>', 'most images per forward pass', [1, 256]),
+    integerOption(
       'batchTimeoutMs',
+      '--batch-timeout-ms <ms>',
+      'how long an image may wait for others to share its batch',
+      [0, 10_000],
     ),
-    env(
-      new Option('--max-queue <n>', 'most images waiting; beyond it requests get 503 + Retry-After')
-        .default(DEFAULTS.maxQueue)
-        .argParser(integerIn(1, 100_000)),
+    integerOption(
       'maxQueue',
+      '--max-queue <n>',
+      'most images waiting; beyond it requests get 503 + Retry-After',
+      [1, 100_000],
     ),
   ];
 }
@@ -123,17 +134,17 @@ function limitOptions(): Option[] {
         .argParser(byteSizeIn(1024, 1024 ** 3)),
       'maxUploadBytes',
     ),
-    env(
-      new Option('--max-pixels <n>', 'largest decoded width × height (413 above)')
-        .default(DEFAULTS.maxPixels)
-        .argParser(integerIn(1, 1_000_000_000)),
+    integerOption(
       'maxPixels',
+      '--max-pixels <n>',
+      'largest decoded width × height (413 above)',
+      [1, 1_000_000_000],
     ),
-    env(
-      new Option('--drain-delay-ms <ms>', 'on SIGTERM, answer 503 (readiness too) this long before closing')
-        .default(DEFAULTS.drainDelayMs)
-        .argParser(integerIn(0, 600_000)),
+    integerOption(
       'drainDelayMs',
+      '--drain-delay-ms <ms>',
+      'on SIGTERM, answer 503 (readiness too) this long before closing',
+      [0, 600_000],
     ),
   ];
 }

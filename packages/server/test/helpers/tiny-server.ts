@@ -1,5 +1,7 @@
-import { createTinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
+import { createTinyCheckpoint, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
+import { type AppOptions, buildApp } from '../../src/app.ts';
 import { DEFAULTS } from '../../src/config.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 
@@ -32,4 +34,25 @@ export function useTinyServer(
     await cleanup?.();
   });
   return running;
+}
+
+/**
+ * The app (buildApp, no listening server) on a tiny checkpoint for the tests of one file: built on the
+ * cpu backend with `options` and ready before them; closed and its checkpoint removed after them.
+ */
+export function useTinyApp(
+  options: Omit<AppOptions, 'checkpoint'>,
+  timeoutMs?: number,
+): { app: FastifyInstance; checkpoint: TinyCheckpoint } {
+  const tiny = {} as { app: FastifyInstance; checkpoint: TinyCheckpoint };
+  beforeAll(async () => {
+    tiny.checkpoint = await createTinyCheckpoint();
+    tiny.app = await buildApp({ checkpoint: tiny.checkpoint.dir, backend: 'cpu', ...options });
+    await tiny.app.classifier.ready;
+  }, timeoutMs);
+  afterAll(async () => {
+    await tiny.app?.close();
+    await tiny.checkpoint?.cleanup();
+  });
+  return tiny;
 }

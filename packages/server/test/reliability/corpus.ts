@@ -1,5 +1,6 @@
+import { encodePng } from '@food/core/png';
 import { multipartBody } from '@food/core/testing/multipart-body';
-import { encodePng, gradient, makePng, makePngBomb } from '@food/core/testing/synthetic-images';
+import { gradient, makePng, makePngBomb } from '@food/core/testing/synthetic-images';
 import sharp, { type Sharp } from 'sharp';
 
 /**

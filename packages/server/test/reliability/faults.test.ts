@@ -1,59 +1,40 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gradient, makePng } from '@food/core/testing/synthetic-images';
-import { createTinyCheckpoint, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.ts';
+import { describe, expect, it } from 'vitest';
 import type { WorkerPool } from '../../src/inference/worker-pool.ts';
 import { injectImage } from '../helpers/inject-image.ts';
+import { useTinyApp } from '../helpers/tiny-server.ts';
 
 // Faults while serving: the checkpoint changes under a running server, and a worker dies with
 // requests queued behind it. (SIGTERM draining is covered by server.test.ts and cli.int.test.ts.)
-let checkpoint: TinyCheckpoint;
-let app: FastifyInstance;
 
-beforeAll(async () => {
-  checkpoint = await createTinyCheckpoint();
-  app = await buildApp({
-    checkpoint: checkpoint.dir,
-    workers: 1,
-    backend: 'cpu',
-    batchTimeoutMs: 2,
-    maxBatch: 2,
-  });
-  await app.classifier.ready;
-}, 120_000);
+const tiny = useTinyApp({ workers: 1, batchTimeoutMs: 2, maxBatch: 2 }, 120_000);
 
-afterAll(async () => {
-  await app?.close();
-  await checkpoint?.cleanup();
-});
-
-const predict = (seed: number) => injectImage(app, makePng(40, 40, gradient(seed)));
+const predict = (seed: number) => injectImage(tiny.app, makePng(40, 40, gradient(seed)));
 
 describe('faults while serving', () => {
   it('keeps serving from memory when the checkpoint files are overwritten with garbage', async () => {
     const before = (await predict(1)).json();
-    await writeFile(path.join(checkpoint.dir, 'weights.bin'), Buffer.alloc(4096, 0xab));
-    await writeFile(path.join(checkpoint.dir, 'model.json'), '{ not json');
-    await writeFile(path.join(checkpoint.dir, 'curves.svg'), 'garbage');
+    await writeFile(path.join(tiny.checkpoint.dir, 'weights.bin'), Buffer.alloc(4096, 0xab));
+    await writeFile(path.join(tiny.checkpoint.dir, 'model.json'), '{ not json');
+    await writeFile(path.join(tiny.checkpoint.dir, 'curves.svg'), 'garbage');
     const after = await predict(1);
     expect(after.statusCode).toBe(200);
     expect(after.json().predictions).toEqual(before.predictions);
-    const model = await app.inject('/api/model');
+    const model = await tiny.app.inject('/api/model');
     expect(model.statusCode).toBe(200);
     expect(model.json().classes).toHaveLength(5);
     // The asset is read per request: it is the new bytes or a 404, never a crash.
-    expect([200, 404]).toContain((await app.inject('/api/model/assets/curves.svg')).statusCode);
-    expect((await app.inject('/api/health')).statusCode).toBe(200);
+    expect([200, 404]).toContain((await tiny.app.inject('/api/model/assets/curves.svg')).statusCode);
+    expect((await tiny.app.inject('/api/health')).statusCode).toBe(200);
   });
 
   it('fails the batch of a dying worker with 503 WORKER_FAILED; nothing hangs, including queued requests', async () => {
-    const pool = app.classifier.executor as WorkerPool;
+    const pool = tiny.app.classifier.executor as WorkerPool;
     const requests = Array.from({ length: 6 }, (_, seed) => predict(seed));
     const deadline = Date.now() + 10_000;
-    while (app.classifier.batcher.stats().batchesInFlight === 0 && Date.now() < deadline) {
+    while (tiny.app.classifier.batcher.stats().batchesInFlight === 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     await pool.terminateWorker(0);
@@ -72,6 +53,6 @@ describe('faults while serving', () => {
     const later = await predict(9);
     expect(later.statusCode).toBe(503);
     expect(later.json().error.code).toBe('WORKER_FAILED');
-    expect((await app.inject('/api/health')).statusCode).toBe(200);
+    expect((await tiny.app.inject('/api/health')).statusCode).toBe(200);
   }, 60_000);
 });

@@ -8,13 +8,7 @@ import {
   FOOD101_URL,
   findDataRoot,
 } from '../data/download.ts';
-import {
-  createProgress,
-  NO_PROGRESS_HELP,
-  type Progress,
-  type ProgressMode,
-  progressMode,
-} from '../progress.ts';
+import { createByteProgress, NO_PROGRESS_HELP, progressMode } from '../progress.ts';
 
 interface DownloadFlags {
   out: string;
@@ -35,26 +29,6 @@ function parseUrl(value: string): string {
     if (url.protocol === 'http:' || url.protocol === 'https:') return value;
   } catch {}
   throw new InvalidArgumentError(`expected an http(s) URL, got "${value}".`);
-}
-
-/** A byte progress bar in MiB, created on the first report (the total is known only then). */
-function byteBar(label: string, mode: ProgressMode) {
-  let bar: Progress | undefined;
-  let shown = 0;
-  return {
-    report(done: number, total: number | undefined) {
-      if (total === undefined) return;
-      bar ??= createProgress(`${label} (MiB)`, Math.ceil(total / 2 ** 20), mode);
-      const mib = Math.floor(done / 2 ** 20);
-      if (mib > shown) {
-        bar.tick(mib - shown);
-        shown = mib;
-      }
-    },
-    stop() {
-      bar?.stop();
-    },
-  };
 }
 
 export function register(program: Command): void {
@@ -83,7 +57,7 @@ Examples:
       if (archive === undefined) {
         const expected = flags.sha256 ?? (flags.url === FOOD101_URL ? FOOD101_SHA256 : undefined);
         const name = path.basename(new URL(flags.url).pathname) || 'archive.tar.gz';
-        const bar = byteBar('download', progressMode(flags.progress));
+        const bar = createByteProgress('download', progressMode(flags.progress));
         const result = await downloadResumable({
           url: flags.url,
           dest: path.join(flags.out, name),
@@ -94,7 +68,7 @@ Examples:
         const verified = expected ? 'verified' : 'NOT verified (pass --sha256 to check it)';
         process.stdout.write(`archive ${archive}: sha256 ${result.sha256} ${verified}\n`);
       }
-      const bar = byteBar('extract', progressMode(flags.progress));
+      const bar = createByteProgress('extract', progressMode(flags.progress));
       await extractArchive(archive, flags.out, bar.report).finally(() => bar.stop());
       const dataRoot = await findDataRoot(flags.out);
       if (!dataRoot) {

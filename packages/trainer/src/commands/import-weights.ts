@@ -4,13 +4,7 @@ import { initBackend } from '@food/core/backend';
 import { UserError } from '@food/core/errors';
 import { buildResNet50 } from '@food/core/model/resnet50';
 import type { Command } from 'commander';
-import {
-  createProgress,
-  NO_PROGRESS_HELP,
-  type Progress,
-  type ProgressMode,
-  progressMode,
-} from '../progress.ts';
+import { createByteProgress, NO_PROGRESS_HELP, progressMode } from '../progress.ts';
 import { applyWeights } from '../weights/apply-weights.ts';
 import {
   fetchWeightsFile,
@@ -80,12 +74,12 @@ async function importWeights(flags: ImportFlags): Promise<void> {
   const provenance: Record<string, string> = { from: flags.from };
   if (remote) {
     const md5 = flags.md5 ?? (flags.from === KERAS_RESNET50_NOTOP_URL ? KERAS_RESNET50_NOTOP_MD5 : undefined);
-    const progress = byteProgress(progressMode(flags.progress));
+    const progress = createByteProgress('weights', progressMode(flags.progress));
     const fetched = await fetchWeightsFile({
       url: flags.from,
       cacheDir: flags.cache,
       md5,
-      onProgress: progress.update,
+      onProgress: progress.report,
     });
     progress.stop();
     source = fetched.path;
@@ -136,22 +130,4 @@ async function checkLocalSource(from: string): Promise<void> {
       'or an http(s) URL; without --from the Keras ImageNet weights are downloaded.',
     'WEIGHTS_NOT_FOUND',
   );
-}
-
-/** Adapts byte callbacks to the shared progress bar, created once the total size is known. */
-function byteProgress(mode: ProgressMode): {
-  update: (done: number, total?: number) => void;
-  stop: () => void;
-} {
-  let bar: Progress | undefined;
-  let shown = 0;
-  return {
-    update(done, total) {
-      bar ??= createProgress('weights (MB)', Math.ceil((total ?? 0) / 1e6), mode);
-      const mb = Math.floor(done / 1e6);
-      if (mb > shown) bar.tick(mb - shown);
-      shown = Math.max(shown, mb);
-    },
-    stop: () => bar?.stop(),
-  };
 }

@@ -2,8 +2,7 @@
  * The confusion matrix as a PNG for TensorBoard's image tab: one square per (true row, predicted
  * column), shaded by the row's share (white 0, dark blue 1), so a good model shows a dark diagonal.
  */
-import { deflateSync } from 'node:zlib';
-import { crc32 } from './crc.ts';
+import { encodeRgbPng } from '@food/core/png';
 import type { SummaryImage } from './event-file-writer.ts';
 
 const TARGET_SIZE = 400;
@@ -23,7 +22,7 @@ export function confusionImage(confusion: readonly (readonly number[])[]): Summa
       fillCell(rgb, size, row * cell, column * cell, cell, colour);
     }
   }
-  return { width: size, height: size, colorspace: 3, png: encodePng(rgb, size, size) };
+  return { width: size, height: size, colorspace: 3, png: encodeRgbPng(rgb, size, size) };
 }
 
 /** A cell with a one-pixel grid line on its top and left edges. */
@@ -34,31 +33,4 @@ function fillCell(rgb: Uint8Array, size: number, top: number, left: number, cell
       rgb.set(edge ? GRID : colour, (y * size + x) * 3);
     }
   }
-}
-
-/** An 8-bit RGB PNG (filter 0 on every row; zlib compresses the flat cells well). */
-export function encodePng(rgb: Uint8Array, width: number, height: number): Buffer {
-  const rows = Buffer.alloc(height * (width * 3 + 1));
-  for (let y = 0; y < height; y++) {
-    rows.set(rgb.subarray(y * width * 3, (y + 1) * width * 3), y * (width * 3 + 1) + 1);
-  }
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8); // bit depth 8, colour type RGB, deflate, filter 0, no interlace
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(rows)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
-function chunk(type: string, data: Buffer): Buffer {
-  const typeAndData = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(typeAndData));
-  return Buffer.concat([length, typeAndData, crc]);
 }

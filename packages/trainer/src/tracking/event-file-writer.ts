@@ -7,7 +7,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { maskedCrc32c } from './crc.ts';
+import { maskedCrc32c } from '@food/core/crc';
 
 /** Protobuf wire types. */
 const VARINT = 0;
@@ -39,20 +39,23 @@ class ProtoWriter {
     return this;
   }
 
-  double(field: number, value: number): this {
-    this.key(field, FIXED64);
-    const bytes = Buffer.alloc(8);
-    bytes.writeDoubleLE(value);
+  /** A fixed-width field: `bytes` (little-endian) as they are, no length. */
+  private fixed(field: number, wireType: typeof FIXED64 | typeof FIXED32, bytes: Buffer): this {
+    this.key(field, wireType);
     this.parts.push(bytes);
     return this;
   }
 
+  double(field: number, value: number): this {
+    const bytes = Buffer.alloc(8);
+    bytes.writeDoubleLE(value);
+    return this.fixed(field, FIXED64, bytes);
+  }
+
   float(field: number, value: number): this {
-    this.key(field, FIXED32);
     const bytes = Buffer.alloc(4);
     bytes.writeFloatLE(value);
-    this.parts.push(bytes);
-    return this;
+    return this.fixed(field, FIXED32, bytes);
   }
 
   bytes(field: number, value: Uint8Array | string): this {

@@ -1,9 +1,8 @@
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommanderError } from 'commander';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { register as registerEvaluate } from '../../src/commands/evaluate.ts';
-import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
+import { usePreparedSynth } from '../fixtures/prepared-synth.ts';
 import { runCommandsInProcess, runTrainer } from '../helpers/run-trainer.ts';
 
 /** The command on a program built like cli.ts builds it, in-process, output captured. */
@@ -12,13 +11,7 @@ function evaluate(...args: string[]) {
 }
 
 describe('evaluate command', () => {
-  let synth: PreparedSynth;
-  beforeAll(async () => {
-    synth = await createPreparedSynth({ classes: 2, imagesPerClass: 6 });
-  });
-  afterAll(async () => {
-    if (synth) await rm(synth.root, { recursive: true, force: true });
-  });
+  const synth = usePreparedSynth({ classes: 2, imagesPerClass: 6 });
 
   it('--help shows examples', async () => {
     const { stdout, error } = await evaluate('--help');
@@ -48,17 +41,17 @@ describe('evaluate command', () => {
   });
 
   it('exits 1 with a CheckpointError message when the checkpoint is missing', async () => {
-    const missing = path.join(synth.root, 'checkpoints', 'gone', 'best');
+    const missing = path.join(synth().root, 'checkpoints', 'gone', 'best');
     const { status, stderr } = await runTrainer(
       'evaluate',
       '--checkpoint',
       missing,
       '--prepared',
-      synth.prepared,
+      synth().prepared,
       '--backend',
       'wasm',
       '--out',
-      path.join(synth.root, 'report'),
+      path.join(synth().root, 'report'),
     );
     expect(status).toBe(1);
     expect(stderr).toContain(`error: No checkpoint at ${missing}: it does not exist.`);
@@ -71,7 +64,7 @@ describe('evaluate command', () => {
       '--checkpoint',
       'x',
       '--prepared',
-      synth.root,
+      synth().root,
       '--backend',
       'wasm',
     );

@@ -1,20 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { access, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initBackend } from '@food/core/backend';
 import { loadCheckpoint } from '@food/core/checkpoint/load-checkpoint';
 import seedrandom from 'seedrandom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
+import { maxAbsDiff, weightsOf } from '../helpers/checkpoint-weights.ts';
+import { startCli, waitForLog } from '../helpers/cli-process.ts';
 
 // `kill -9` a real training process at three points (mid epoch 1 before any checkpoint, inside the
 // epoch-1 checkpoint save, mid epoch 3), then run the identical command again, as a Kubernetes Job's
 // restart does: `--resume auto` starts the run when nothing was saved and continues it otherwise.
 // Every time the final weights equal an uninterrupted run's, no torn checkpoint is ever loaded, and the
 // same command once more exits 0 saying the run is complete.
-const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-const CLI = 'packages/trainer/src/cli.ts';
 
 let synth: PreparedSynth;
 
@@ -45,58 +43,6 @@ function trainArgs(out: string): string[] {
     '--resume',
     'auto',
   ];
-}
-
-interface Run {
-  child: ChildProcess;
-  stderr: () => string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
-}
-
-function train(args: string[]): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: repoRoot });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const exit = new Promise<{
-    code: number | null;
-    signal: NodeJS.Signals | null;
-    stdout: string;
-    stderr: string;
-  }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { child, stderr: () => stderr, exit };
-}
-
-async function waitForLog(run: Run, pattern: RegExp, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pattern.test(run.stderr())) {
-    if (run.child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`never logged ${pattern}:\n${run.stderr()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-async function weightsOf(dir: string): Promise<Float32Array[]> {
-  const { model } = await loadCheckpoint(dir);
-  const values = model.getWeights().map((weight) => weight.dataSync() as Float32Array);
-  model.dispose();
-  return values;
-}
-
-function maxAbsDiff(a: Float32Array[], b: Float32Array[]): number {
-  expect(b.length).toBe(a.length);
-  let max = 0;
-  for (const [i, values] of a.entries()) {
-    expect(b[i].length).toBe(values.length);
-    for (const [j, value] of values.entries()) max = Math.max(max, Math.abs(value - b[i][j]));
-  }
-  return max;
 }
 
 const exists = (file: string) =>
@@ -132,7 +78,7 @@ describe('kill -9 during training, then resume', () => {
 
   beforeAll(async () => {
     const out = path.join(synth.root, 'uninterrupted');
-    const run = await train(trainArgs(out)).exit;
+    const run = await startCli(trainArgs(out)).exit;
     expect(run.code, run.stderr).toBe(0);
     reference = await weightsOf(path.join(out, 'latest'));
   }, 180_000);
@@ -149,8 +95,8 @@ describe('kill -9 during training, then resume', () => {
     it(`kill -9 ${point.name}: the run continues to the uninterrupted weights`, async () => {
       const delay = Math.round(point.extraMs[0] + random() * (point.extraMs[1] - point.extraMs[0]));
       const out = path.join(synth.root, `killed-${index}`);
-      const run = train(trainArgs(out));
-      await waitForLog(run, point.after);
+      const run = startCli(trainArgs(out));
+      await waitForLog(run, point.after, 120_000);
       await new Promise((resolve) => setTimeout(resolve, delay));
       run.child.kill('SIGKILL');
       const killed = await run.exit;
@@ -163,7 +109,7 @@ describe('kill -9 during training, then resume', () => {
       if (index === 2) expect(hasLatest).toBe(true);
       process.stdout.write(`  left behind: ${left.join(', ') || '(nothing)'}\n`);
 
-      const resumed = await train(trainArgs(out)).exit;
+      const resumed = await startCli(trainArgs(out)).exit;
       expect(resumed.code, resumed.stderr).toBe(0);
       expect(resumed.stderr).toMatch(/^resuming .* from |holds no checkpoint; starting the run/m);
       if (hasLatest) expect(resumed.stderr).toMatch(/^resuming /m);
@@ -177,7 +123,7 @@ describe('kill -9 during training, then resume', () => {
       expect(leftovers.filter((name) => /^\.(latest|best)\./.test(name))).toEqual([]);
       expect(await exists(path.join(out, 'best'))).toBe(true);
 
-      const again = await train(trainArgs(out)).exit;
+      const again = await startCli(trainArgs(out)).exit;
       expect(again.code, again.stderr).toBe(0);
       expect(again.stdout).toMatch(/^already complete: .* all 3 epochs/);
     }, 180_000);
@@ -185,8 +131,8 @@ describe('kill -9 during training, then resume', () => {
 
   it('SIGTERM (a preempted pod) saves latest after the current step, exits 143, and the same command finishes', async () => {
     const out = path.join(synth.root, 'sigterm');
-    const run = train(trainArgs(out));
-    await waitForLog(run, /^epoch 1: /m);
+    const run = startCli(trainArgs(out));
+    await waitForLog(run, /^epoch 1: /m, 120_000);
     await new Promise((resolve) => setTimeout(resolve, 300));
     run.child.kill('SIGTERM');
     const stopped = await run.exit;
@@ -194,7 +140,7 @@ describe('kill -9 during training, then resume', () => {
     expect(stopped.code, stopped.stderr).toBe(143);
     expect(stopped.stdout).toMatch(/^stopped after step \d+; saved .*latest\. Continue with:/);
 
-    const resumed = await train(trainArgs(out)).exit;
+    const resumed = await startCli(trainArgs(out)).exit;
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/^resuming .* from latest: /m);
     expect(resumed.stdout).toContain('done: 3 epochs');

@@ -15,6 +15,33 @@ describe('tfRecord', () => {
   });
 });
 
+describe('EventFileWriter without TensorBoard', () => {
+  it('writes a scalar as Event { wall_time (double), step (varint), summary { value { tag, simple_value (float) } } }', async () => {
+    const writer = new EventFileWriter(await mkdtemp(path.join(tmpdir(), 'events-')), () => 1500);
+    writer.scalar('loss', 0.25, 300);
+    writer.close();
+    const file = await readFile(writer.file);
+    const first = 8 + 4 + Number(file.readBigUInt64LE(0)) + 4; // the file_version event
+    const event = file.subarray(first + 12, first + 12 + Number(file.readBigUInt64LE(first)));
+    const wallTime = Buffer.alloc(8);
+    wallTime.writeDoubleLE(1.5);
+    const value = Buffer.alloc(4);
+    value.writeFloatLE(0.25);
+    const summaryValue = Buffer.concat([
+      Buffer.from([0x0a, 4]),
+      Buffer.from('loss'),
+      Buffer.from([0x15]),
+      value,
+    ]);
+    const summary = Buffer.concat([Buffer.from([0x0a, summaryValue.length]), summaryValue]);
+    expect([...event]).toEqual([
+      ...[0x09, ...wallTime], // field 1, fixed64
+      ...[0x10, 0xac, 0x02], // field 2, varint 300
+      ...[0x2a, summary.length, ...summary], // field 5, length-delimited
+    ]);
+  });
+});
+
 describe('confusionImage', () => {
   it('is a PNG of one square per cell, darkest where a row puts all its images', async () => {
     const image = confusionImage([

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MlflowClient } from '../../src/tracking/mlflow-client.ts';
 import { type MlflowRunState, MlflowSender } from '../../src/tracking/mlflow-sender.ts';
 import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
+import { startCli, waitForLog } from '../helpers/cli-process.ts';
 import {
   listArtifacts,
   type MlflowServer,
@@ -13,7 +14,7 @@ import {
   startMlflowServer,
   trackingSkipReason,
 } from '../helpers/tracking-venv.ts';
-import { runCli, tinyTrainArgs, waitForLog } from './tiny-run.ts';
+import { tinyTrainArgs } from './tiny-run.ts';
 
 // One real `mlflow server` (the PyPI package, SQLite store, artifacts served) for the whole file: it
 // takes seconds to start. Every check reads it back through MLflow's REST API.
@@ -35,6 +36,11 @@ interface RunInfo {
   };
 }
 
+/** A tiny training run that logs every step to the server and continues itself when run again. */
+function resumableMlflowArgs(out: string, epochs: number): string[] {
+  return tinyTrainArgs(synth, out, epochs, '--mlflow', server.url, '--mlflow-every', '1', '--resume', 'auto');
+}
+
 const title = (name: string) => (trackingSkipReason ? `${name} (skipped: ${trackingSkipReason})` : name);
 
 describe.skipIf(trackingSkipReason)(title('pnpm train --mlflow against a real MLflow server'), () => {
@@ -47,7 +53,7 @@ describe.skipIf(trackingSkipReason)(title('pnpm train --mlflow against a real ML
 
   it('logs params, tags, metric histories and artifacts, registers the model, and evaluate adds its scores', async () => {
     const out = path.join(synth.root, 'logged');
-    const trained = await runCli(
+    const trained = await startCli(
       tinyTrainArgs(
         synth,
         out,
@@ -117,7 +123,7 @@ describe.skipIf(trackingSkipReason)(title('pnpm train --mlflow against a real ML
     ]);
 
     const report = path.join(synth.root, 'logged-report');
-    const evaluated = await runCli([
+    const evaluated = await startCli([
       'evaluate',
       ...['--checkpoint', path.join(out, 'best'), '--prepared', synth.prepared, '--split', 'test'],
       ...['--out', report, '--limit', '16', '--engine', 'tfjs', '--backend', 'wasm', '--no-progress'],
@@ -141,18 +147,8 @@ describe.skipIf(trackingSkipReason)(title('pnpm train --mlflow against a real ML
 
   it('continues the same MLflow run after kill -9 and --resume', async () => {
     const out = path.join(synth.root, 'killed');
-    const args = tinyTrainArgs(
-      synth,
-      out,
-      3,
-      '--mlflow',
-      server.url,
-      '--mlflow-every',
-      '1',
-      '--resume',
-      'auto',
-    );
-    const first = runCli(args);
+    const args = resumableMlflowArgs(out, 3);
+    const first = startCli(args);
     await waitForLog(first, /epoch 2: train loss/);
     // Killed once the run folder names its MLflow run (the server answers between steps).
     await expect
@@ -169,7 +165,7 @@ describe.skipIf(trackingSkipReason)(title('pnpm train --mlflow against a real ML
     await first.exit;
     const { runId } = await runState(out);
 
-    const second = await runCli(args).exit;
+    const second = await startCli(args).exit;
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).toContain(`mlflow: continuing run ${runId}`);
     expect((await runState(out)).runId).toBe(runId);
@@ -187,18 +183,8 @@ describe.skipIf(trackingSkipReason)(title('pnpm train --mlflow against a real ML
 
   it('keeps training while the server is killed, and sends what it missed once it is back', async () => {
     const out = path.join(synth.root, 'outage');
-    const args = tinyTrainArgs(
-      synth,
-      out,
-      4,
-      '--mlflow',
-      server.url,
-      '--mlflow-every',
-      '1',
-      '--resume',
-      'auto',
-    );
-    const training = runCli(args);
+    const args = resumableMlflowArgs(out, 4);
+    const training = startCli(args);
     await waitForLog(training, /epoch 1: train loss/);
     await server.kill();
     await waitForLog(training, /warning: mlflow/);
@@ -209,7 +195,7 @@ describe.skipIf(trackingSkipReason)(title('pnpm train --mlflow against a real ML
     // The run may end before the server is back: then it says what was not sent, and the next
     // --resume (here: the run is already complete) sends it.
     if (/not sent to/.test(first.stderr)) {
-      const again = await runCli(args).exit;
+      const again = await startCli(args).exit;
       expect(again.code, again.stderr).toBe(0);
       expect(again.stdout).toContain('already complete');
     } else {

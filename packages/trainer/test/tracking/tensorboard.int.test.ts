@@ -3,9 +3,10 @@ import path from 'node:path';
 import type { EpochRecord } from '@food/core/checkpoint/epoch-metrics';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
+import { startCli } from '../helpers/cli-process.ts';
 import { tensorflowSkipReason, titleFor } from '../helpers/tensorflow-backend.ts';
 import { readTensorboardEvents, trackingSkipReason } from '../helpers/tracking-venv.ts';
-import { runCli, tinyTrainArgs } from './tiny-run.ts';
+import { tinyTrainArgs } from './tiny-run.ts';
 
 // `pnpm train --tensorboard DIR` and `pnpm evaluate --tensorboard DIR`, read back with the tensorboard
 // PyPI package's event_accumulator (what `tensorboard --logdir` runs).
@@ -16,7 +17,7 @@ async function trainAndRead(name: string, backend: string) {
   const out = path.join(synth.root, name);
   const args = tinyTrainArgs(synth, out, 2, '--tensorboard', root);
   args[args.indexOf('--backend') + 1] = backend;
-  const trained = await runCli(args).exit;
+  const trained = await startCli(args).exit;
   expect(trained.code, trained.stderr).toBe(0);
   const history = JSON.parse(await readFile(path.join(out, 'history.json'), 'utf8')) as EpochRecord[];
   return {
@@ -52,7 +53,7 @@ describe.skipIf(trackingSkipReason)(titleFor('TensorBoard event files', tracking
     expect(run.stderr).toContain('(event-file-writer)');
     expectTrainingScalars(run);
 
-    const evaluated = await runCli([
+    const evaluated = await startCli([
       'evaluate',
       ...['--checkpoint', path.join(run.out, 'best'), '--prepared', synth.prepared, '--split', 'test'],
       ...[

@@ -6,7 +6,7 @@ import { resolveRunConfig } from '@food/core/checkpoint/run-config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkOutputFolder } from '../../src/train/check-output.ts';
 import { runTraining } from '../../src/train/run-training.ts';
-import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
+import { usePreparedSynth } from '../fixtures/prepared-synth.ts';
 
 let root: string;
 beforeAll(async () => {
@@ -49,14 +49,10 @@ describe('checkOutputFolder', () => {
 });
 
 describe('runTraining checks --out before the first step', () => {
-  let synth: PreparedSynth;
   beforeAll(async () => {
     await initBackend('wasm', () => {});
-    synth = await createPreparedSynth({ classes: 2, imagesPerClass: 8 });
   });
-  afterAll(async () => {
-    if (synth) await rm(synth.root, { recursive: true, force: true });
-  });
+  const synth = usePreparedSynth({ classes: 2, imagesPerClass: 8 });
 
   it('an --out below a regular file fails before any epoch is trained', async () => {
     const logs: string[] = [];
@@ -64,7 +60,7 @@ describe('runTraining checks --out before the first step', () => {
       resolveRunConfig({
         blocksPerStage: [1, 1, 1, 1],
         widthMultiplier: 1 / 16,
-        prepared: synth.prepared,
+        prepared: synth().prepared,
         out: path.join(root, 'a-file', 'run'),
         epochs: 1,
         batchSize: 4,

@@ -1,10 +1,9 @@
-import { buildResNet50 } from '@food/core/model/resnet50';
-import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chooseMicroBatch } from '../../src/train/choose-micro-batch.ts';
 import { planMicroBatch } from '../../src/train/gpu-memory-plan.ts';
 import { type ReadText, readHostMemory } from '../../src/train/host-memory.ts';
 import { describeHostPlan, hostBudgetBytes, hostStepMemory } from '../../src/train/host-memory-plan.ts';
+import { useFullResNet50 } from '../helpers/full-resnet50.ts';
 
 const GiB = 2 ** 30;
 const KiB = 1024;
@@ -64,21 +63,16 @@ describe('host memory for --accumulate auto on the tensorflow CPU backend', () =
 });
 
 describe('host memory plan for ResNet-50', () => {
-  let resnet50: tf.LayersModel;
-  beforeAll(async () => {
-    await tf.setBackend('cpu');
-    resnet50 = buildResNet50({ numClasses: 10, inputSize: 224, seed: 1 });
-  });
-  afterAll(() => resnet50.dispose());
+  const resnet50 = useFullResNet50(10);
 
   it('estimates ~0.65 GiB per image and ~0.54 GiB fixed (the measured wasm/tensorflow step)', () => {
-    const memory = hostStepMemory(resnet50);
+    const memory = hostStepMemory(resnet50());
     expect(memory.perImageBytes / GiB).toBeCloseTo(0.65, 1);
     expect(memory.fixedBytes / GiB).toBeCloseTo(0.53, 1);
   });
 
   it('splits the recipe batch of 128 on 24, 64 and 8 GiB hosts; the whole batch only on a big one', () => {
-    const memory = hostStepMemory(resnet50);
+    const memory = hostStepMemory(resnet50());
     const plan = (availableGiB: number) => planMicroBatch(128, memory, hostBudgetBytes(availableGiB * GiB));
     // This team's 24 GiB machine with 22 GiB available: the run that was killed at batch 32 whole.
     expect(plan(22)).toMatchObject({ accumulate: 8, microBatch: 16, fits: true });
@@ -92,7 +86,7 @@ describe('host memory plan for ResNet-50', () => {
 
   it('prints the plan with the memory, its source and the budget', () => {
     const host = { availableBytes: 22 * GiB, source: 'MemAvailable' };
-    const plan = planMicroBatch(128, hostStepMemory(resnet50), hostBudgetBytes(host.availableBytes));
+    const plan = planMicroBatch(128, hostStepMemory(resnet50()), hostBudgetBytes(host.availableBytes));
     expect(describeHostPlan(plan, 128, host)).toMatch(
       /^--accumulate auto: TensorFlow trains on the CPU; this machine has 22\.0 GiB available \(MemAvailable; 15\.6 GiB for the step after the process's reserve\): micro-batches of 16 \(8 per batch of 128, estimated \d+\.\d GiB\)$/,
     );
@@ -104,19 +98,21 @@ describe('host memory plan for ResNet-50', () => {
     const readHost = () => ({ availableBytes: 22 * GiB, source: 'MemAvailable' });
     const cpuTensorflow = { backend: 'tensorflow', usesGpu: false, readHost };
     const config = { batchSize: 128, accumulate: 'auto' as const };
-    expect(chooseMicroBatch(config, resnet50, undefined, log, cpuTensorflow)).toBe(16);
+    expect(chooseMicroBatch(config, resnet50(), undefined, log, cpuTensorflow)).toBe(16);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/TensorFlow trains on the CPU.*micro-batches of 16/);
     // A GPU whose free memory nvidia-smi could not read: the OOM retry decides, not host memory.
-    expect(chooseMicroBatch(config, resnet50, undefined, log, { ...cpuTensorflow, usesGpu: true })).toBe(128);
+    expect(chooseMicroBatch(config, resnet50(), undefined, log, { ...cpuTensorflow, usesGpu: true })).toBe(
+      128,
+    );
     // The pure-JS cpu backend (tests, debugging) keeps whole batches.
-    expect(chooseMicroBatch(config, resnet50, undefined, log, { ...cpuTensorflow, backend: 'cpu' })).toBe(
+    expect(chooseMicroBatch(config, resnet50(), undefined, log, { ...cpuTensorflow, backend: 'cpu' })).toBe(
       128,
     );
     // A fixed --accumulate is taken as given.
-    expect(chooseMicroBatch({ batchSize: 128, accumulate: 4 }, resnet50, undefined, log, cpuTensorflow)).toBe(
-      32,
-    );
+    expect(
+      chooseMicroBatch({ batchSize: 128, accumulate: 4 }, resnet50(), undefined, log, cpuTensorflow),
+    ).toBe(32);
     expect(lines).toHaveLength(1);
   });
 });

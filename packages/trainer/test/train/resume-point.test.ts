@@ -8,6 +8,7 @@ import { findResumePoint } from '../../src/train/resume-point.ts';
 import type { TrainConfig } from '../../src/train/run-config.ts';
 import { runTraining, type TrainingHooks } from '../../src/train/run-training.ts';
 import { createPreparedSynth, type PreparedSynth, tinyTrainConfig } from '../fixtures/prepared-synth.ts';
+import { maxAbsDiff, weightsOf } from '../helpers/checkpoint-weights.ts';
 
 // What a `kill -9` can leave in a run folder, made by the real trainer and then cut back to the state the
 // kill leaves: the epoch folder saved, `latest`/`best`/history not yet updated, or `latest` corrupt.
@@ -17,18 +18,6 @@ const hooks: TrainingHooks = { log: (line) => logs.push(line), shouldStop: () =>
 
 function tinyConfig(out: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
   return tinyTrainConfig(synth, out, { limit: 32, ...overrides });
-}
-
-async function weightsOf(dir: string): Promise<Float32Array[]> {
-  const { model } = await loadCheckpoint(dir);
-  const values = model.getWeights().map((w) => w.dataSync() as Float32Array);
-  model.dispose();
-  return values;
-}
-
-function maxAbsDiff(a: Float32Array[], b: Float32Array[]): number {
-  expect(b.length).toBe(a.length);
-  return Math.max(...a.map((values, i) => Math.max(...values.map((v, j) => Math.abs(v - b[i][j])))));
 }
 
 let reference: Float32Array[];

@@ -1,40 +1,28 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { initBackend } from '@food/core/backend';
-import { loadCheckpoint } from '@food/core/checkpoint/load-checkpoint';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { learningRateAt } from '../../src/train/lr-schedule.ts';
 import { runTraining, type TrainingHooks } from '../../src/train/run-training.ts';
-import {
-  createPreparedSynth,
-  type PreparedSynth,
-  tinyTrainConfig as tinyConfig,
-} from '../fixtures/prepared-synth.ts';
+import { tinyTrainConfig as tinyConfig, usePreparedSynth } from '../fixtures/prepared-synth.ts';
+import { weightsOf } from '../helpers/checkpoint-weights.ts';
 
 const quiet: TrainingHooks = { log: () => {}, shouldStop: () => false, progress: false };
 
-async function finalWeights(runDir: string): Promise<Float32Array[]> {
-  const { model } = await loadCheckpoint(path.join(runDir, 'latest'));
-  const values = model.getWeights().map((w) => w.dataSync() as Float32Array);
-  model.dispose();
-  return values;
-}
+/** The weights a run ended with (its `latest` checkpoint). */
+const finalWeights = (runDir: string) => weightsOf(path.join(runDir, 'latest'));
 
 describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
-  let synth: PreparedSynth;
   beforeAll(async () => {
     await initBackend('wasm', () => {});
-    synth = await createPreparedSynth({ classes: 4, imagesPerClass: 24 });
   });
-  afterAll(async () => {
-    if (synth) await rm(synth.root, { recursive: true, force: true });
-  });
+  const synth = usePreparedSynth({ classes: 4, imagesPerClass: 24 });
 
   it('learns the synthetic classes (train accuracy ≥ 0.9) and leaves no tensors behind', async () => {
     const before = tf.memory().numTensors;
     const outcome = await runTraining(
-      tinyConfig(synth, 'learn', { epochs: 16, augment: false, learningRate: 1e-2 }),
+      tinyConfig(synth(), 'learn', { epochs: 16, augment: false, learningRate: 1e-2 }),
       quiet,
     );
     expect(outcome.status).toBe('completed');
@@ -47,7 +35,12 @@ describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
   it('frees every tensor with a frozen trunk, cached features and gradient accumulation', async () => {
     const before = tf.memory().numTensors;
     const outcome = await runTraining(
-      tinyConfig(synth, 'accumulate', { epochs: 1, accumulate: 2, trainable: 'stage5', cacheFeatures: true }),
+      tinyConfig(synth(), 'accumulate', {
+        epochs: 1,
+        accumulate: 2,
+        trainable: 'stage5',
+        cacheFeatures: true,
+      }),
       quiet,
     );
     expect(outcome.status).toBe('completed');
@@ -55,7 +48,7 @@ describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
     expect(tf.memory().numTensors).toBe(before);
     // The checkpoint holds its preprocessing once: preprocess.json, not a copy in run-config.json.
     const runConfig = JSON.parse(
-      await readFile(path.join(synth.root, 'accumulate', 'best', 'run-config.json'), 'utf8'),
+      await readFile(path.join(synth().root, 'accumulate', 'best', 'run-config.json'), 'utf8'),
     );
     expect(runConfig).not.toHaveProperty('preprocess');
     // Trained on `trainer synth` data: the model card's "not a food model" warning follows it.
@@ -64,7 +57,7 @@ describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
   }, 180_000);
 
   it('follows --lr-schedule cosine with warm-up, and --patience stops when val top-1 stops improving', async () => {
-    const config = tinyConfig(synth, 'schedule', {
+    const config = tinyConfig(synth(), 'schedule', {
       epochs: 4,
       trainable: 'head',
       cacheFeatures: true,
@@ -91,7 +84,7 @@ describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
 
     // A learning rate too small to change a prediction: val top-1 never beats epoch 1's.
     const stuck = await runTraining(
-      tinyConfig(synth, 'patience', {
+      tinyConfig(synth(), 'patience', {
         epochs: 6,
         learningRate: 1e-12,
         trainable: 'head',
@@ -106,12 +99,12 @@ describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
   }, 180_000);
 
   it('resumed after an interruption mid-epoch, ends with the same weights as an uninterrupted run', async () => {
-    const straight = tinyConfig(synth, 'straight', { keepEpochs: 1 });
+    const straight = tinyConfig(synth(), 'straight', { keepEpochs: 1 });
     await runTraining(straight, quiet);
     // --keep-epochs 1: only the newest epoch folder is left; best and latest are copies and stay.
     expect((await readdir(straight.out)).filter((name) => name.startsWith('epoch-'))).toEqual(['epoch-002']);
 
-    const interrupted = tinyConfig(synth, 'interrupted', { maxSteps: 3 });
+    const interrupted = tinyConfig(synth(), 'interrupted', { maxSteps: 3 });
     const first = await runTraining(interrupted, quiet);
     expect(first.status).toBe('max-steps');
     expect(first.epochsCompleted).toBe(0);
@@ -135,7 +128,7 @@ describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
   }, 180_000);
 
   it('resumes with another --accumulate (the effective batch is the same), and refuses another --lr', async () => {
-    const config = tinyConfig(synth, 'accumulate-resume', { accumulate: 1, maxSteps: 2 });
+    const config = tinyConfig(synth(), 'accumulate-resume', { accumulate: 1, maxSteps: 2 });
     expect((await runTraining(config, quiet)).status).toBe('max-steps');
     const otherRate = await runTraining({ ...config, resume: true, learningRate: 1e-2 }, quiet).catch(
       (error: Error) => error,
@@ -149,13 +142,13 @@ describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
   }, 180_000);
 
   it('--no-augment with --cache-features caches and draws no augmented views', async () => {
-    const config = tinyConfig(synth, 'no-augment', {
+    const config = tinyConfig(synth(), 'no-augment', {
       epochs: 1,
       trainable: 'head',
       cacheFeatures: true,
       featureViews: 2,
       augment: false,
-      featureCacheDir: path.join(synth.root, 'no-augment-cache'),
+      featureCacheDir: path.join(synth().root, 'no-augment-cache'),
     });
     expect((await runTraining(config, quiet)).status).toBe('completed');
     const [cache] = await readdir(config.featureCacheDir);

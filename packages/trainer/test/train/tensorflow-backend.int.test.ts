@@ -4,7 +4,7 @@
  * tensorflow` as a user runs it. Skipped, saying so, where the backend is not provisioned.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type BackendName, initBackend } from '@food/core/backend';
 import { resolveRunConfig } from '@food/core/checkpoint/run-config';
@@ -13,12 +13,13 @@ import { DEFAULT_PREPROCESS } from '@food/core/preprocess/config';
 import { loadCroppedRgb, normalizePixels } from '@food/core/preprocess/image';
 import { SHARED_DATA } from '@food/core/testing/shared-data';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runEvaluation } from '../../src/evaluate/run-evaluation.ts';
 import { loadPretrainedBackbone } from '../../src/train/load-pretrained.ts';
 import type { TrainConfig } from '../../src/train/run-config.ts';
 import { runTraining } from '../../src/train/run-training.ts';
-import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
+import { usePreparedSynth } from '../fixtures/prepared-synth.ts';
+import { relativeDifference } from '../helpers/relative-difference.ts';
 import { runTrainer } from '../helpers/run-trainer.ts';
 import { tensorflowSkipReason, titleFor } from '../helpers/tensorflow-backend.ts';
 
@@ -29,17 +30,6 @@ const photosSkip =
   (existsSync(path.join(weightsDir, 'weights_manifest.json')) && existsSync(food10)
     ? undefined
     : `${weightsDir} or ${food10} is absent`);
-
-/** Largest |a − b| over the largest |a|: 1e-4 is float32 rounding over ResNet-50's 53 layers, not a bug. */
-function relativeDifference(expected: Float32Array, actual: Float32Array): number {
-  let difference = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    difference = Math.max(difference, Math.abs(expected[i]! - actual[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return difference / scale;
-}
 
 describe.skipIf(photosSkip)('ResNet-50 forward: tensorflow against wasm on real food10 photos', () => {
   it(titleFor('pooled features and probabilities agree within 1e-4', photosSkip), async () => {
@@ -76,25 +66,20 @@ describe.skipIf(photosSkip)('ResNet-50 forward: tensorflow against wasm on real 
     const tensorflow = await forward('tensorflow');
     expect(tf.getBackend()).toBe('tensorflow');
     expect(tf.memory().numTensors).toBe(before);
+    // 1e-4 of the largest output is float32 rounding over ResNet-50's 53 layers, not a bug.
     expect(relativeDifference(wasm.features, tensorflow.features)).toBeLessThanOrEqual(1e-4);
     expect(relativeDifference(wasm.probabilities, tensorflow.probabilities)).toBeLessThanOrEqual(1e-4);
   }, 300_000);
 });
 
 describe.skipIf(skip)('checkpoints cross backends: trained on one, evaluated on the other', () => {
-  let synth: PreparedSynth;
-  beforeAll(async () => {
-    synth = await createPreparedSynth({ classes: 4, imagesPerClass: 16 });
-  });
-  afterAll(async () => {
-    if (synth) await rm(synth.root, { recursive: true, force: true });
-  });
+  const synth = usePreparedSynth({ classes: 4, imagesPerClass: 16 });
 
   const train = async (backend: BackendName): Promise<string> => {
     await initBackend(backend, () => {});
     const config: TrainConfig = resolveRunConfig({
-      prepared: synth.prepared,
-      out: path.join(synth.root, `trained-on-${backend}`),
+      prepared: synth().prepared,
+      out: path.join(synth().root, `trained-on-${backend}`),
       blocksPerStage: [1, 1, 1, 1],
       widthMultiplier: 1 / 16,
       imageSize: 32,
@@ -112,8 +97,8 @@ describe.skipIf(skip)('checkpoints cross backends: trained on one, evaluated on 
   /** `evaluate`'s probabilities for every test image, on `backend`. */
   const evaluate = async (checkpoint: string, backend: BackendName): Promise<number[][]> => {
     await initBackend(backend, () => {});
-    const out = path.join(synth.root, `${path.basename(path.dirname(checkpoint))}-on-${backend}`);
-    const options = { checkpoint, prepared: synth.prepared, split: 'test' as const, out, batchSize: 8 };
+    const out = path.join(synth().root, `${path.basename(path.dirname(checkpoint))}-on-${backend}`);
+    const options = { checkpoint, prepared: synth().prepared, split: 'test' as const, out, batchSize: 8 };
     await runEvaluation(
       { ...options, saveProbabilities: true, latencySamples: 1 },
       { log: () => {}, progress: false },
@@ -145,19 +130,13 @@ describe.skipIf(skip)('checkpoints cross backends: trained on one, evaluated on 
 });
 
 describe.skipIf(skip)('pnpm train --backend tensorflow', () => {
-  let synth: PreparedSynth;
-  beforeAll(async () => {
-    synth = await createPreparedSynth({ classes: 4, imagesPerClass: 16 });
-  });
-  afterAll(async () => {
-    if (synth) await rm(synth.root, { recursive: true, force: true });
-  });
+  const synth = usePreparedSynth({ classes: 4, imagesPerClass: 16 });
 
   it(titleFor('trains the synthetic set end to end and says it ran on TensorFlow', skip), async () => {
-    const out = path.join(synth.root, 'run');
+    const out = path.join(synth().root, 'run');
     const run = await runTrainer(
       'train',
-      ...['--prepared', synth.prepared, '--out', out, '--backend', 'tensorflow'],
+      ...['--prepared', synth().prepared, '--out', out, '--backend', 'tensorflow'],
       ...['--weights', 'none', '--width', '0.0625', '--blocks', '1,1,1,1', '--image-size', '32'],
       ...['--lr', '1e-2', '--epochs', '2', '--batch-size', '8', '--no-progress'],
     );

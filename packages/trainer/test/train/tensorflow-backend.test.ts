@@ -1,32 +1,27 @@
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { initBackend } from '@food/core/backend';
 import { resolveRunConfig } from '@food/core/checkpoint/run-config';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runTraining } from '../../src/train/run-training.ts';
-import { createPreparedSynth, type PreparedSynth } from '../fixtures/prepared-synth.ts';
+import { usePreparedSynth } from '../fixtures/prepared-synth.ts';
 import { tensorflowSkipReason, titleFor } from '../helpers/tensorflow-backend.ts';
 
 const skip = tensorflowSkipReason();
 
 describe.skipIf(skip)('training on the tensorflow backend (tfjs-node)', () => {
-  let synth: PreparedSynth;
   beforeAll(async () => {
     const info = await initBackend('tensorflow', () => {});
     expect(info.name).toBe('tensorflow');
-    synth = await createPreparedSynth({ classes: 4, imagesPerClass: 24 });
   });
-  afterAll(async () => {
-    if (synth) await rm(synth.root, { recursive: true, force: true });
-  });
+  const synth = usePreparedSynth({ classes: 4, imagesPerClass: 24 });
 
   it(titleFor('a tiny ResNet learns the synthetic classes and leaves no tensors behind', skip), async () => {
     const before = tf.memory().numTensors;
     const outcome = await runTraining(
       resolveRunConfig({
-        prepared: synth.prepared,
-        out: path.join(synth.root, 'tiny'),
+        prepared: synth().prepared,
+        out: path.join(synth().root, 'tiny'),
         blocksPerStage: [1, 1, 1, 1],
         widthMultiplier: 1 / 16,
         imageSize: 32,

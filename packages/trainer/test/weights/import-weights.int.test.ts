@@ -13,6 +13,7 @@ import { CAFFE_MEAN_BGR, foldCaffeInputIntoConv1 } from '../../src/weights/fold-
 import { loadBackboneWeights } from '../../src/weights/load-backbone.ts';
 import { disposeWeights, type WeightMap } from '../../src/weights/weight-map.ts';
 import { writeWeightsManifest } from '../../src/weights/write-manifest.ts';
+import { relativeDifference } from '../helpers/relative-difference.ts';
 
 const { resnet50Weights: weightsDir, food10Images: food10 } = SHARED_DATA;
 const available = existsSync(path.join(weightsDir, 'weights_manifest.json')) && existsSync(food10);
@@ -55,16 +56,6 @@ function features(weightsToLoad: WeightMap, input: tf.Tensor4D, layer: string): 
   return out;
 }
 
-function relativeError(expected: Float32Array, actual: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(expected[i]! - actual[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / scale;
-}
-
 describe.skipIf(!available)('ImageNet ResNet-50 weights (../shared)', () => {
   it('load 100% of the backbone strictly, and survive a manifest round trip bit for bit', async () => {
     const model = buildResNet50({ numClasses: 50 });
@@ -104,11 +95,11 @@ describe.skipIf(!available)('ImageNet ResNet-50 weights (../shared)', () => {
     const expected = features(weights, caffe, 'avg_pool');
     const actual = features(folded, ours, 'avg_pool');
     expect(expected).toHaveLength(2048);
-    const error = relativeError(expected, actual);
+    const error = relativeDifference(expected, actual);
     console.info(`avg_pool max |Δ| / max |feature| = ${error.toExponential(2)}`);
     expect(error).toBeLessThan(1e-3);
     // And the unfolded weights on normalised input are clearly different features.
-    expect(relativeError(expected, features(weights, ours, 'avg_pool'))).toBeGreaterThan(0.05);
+    expect(relativeDifference(expected, features(weights, ours, 'avg_pool'))).toBeGreaterThan(0.05);
     for (const t of [caffe, ours, folded.get('conv1_conv/kernel')!, folded.get('conv1_conv/bias')!])
       t.dispose();
   });
@@ -132,7 +123,7 @@ describe.skipIf(!available)('ImageNet ResNet-50 weights (../shared)', () => {
       );
     const expected = interior(features(weights, caffe, 'conv1_conv'));
     const actual = interior(features(folded, ours, 'conv1_conv'));
-    expect(relativeError(expected, actual)).toBeLessThan(1e-3);
+    expect(relativeDifference(expected, actual)).toBeLessThan(1e-3);
     for (const t of [caffe, ours, folded.get('conv1_conv/kernel')!, folded.get('conv1_conv/bias')!])
       t.dispose();
   });

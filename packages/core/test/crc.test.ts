@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crc32, crc32c, maskedCrc32c } from '../../src/tracking/crc.ts';
+import { crc32, crc32c, maskedCrc32c } from '../src/crc.ts';
 
 const CHECK = new TextEncoder().encode('123456789');
 

@@ -1,7 +1,7 @@
 /**
  * Table-driven CRC-32 variants (reflected, initial and final value 0xffffffff): CRC-32C (Castagnoli)
- * frames TensorBoard's TFRecord files, plain CRC-32 (IEEE) frames PNG chunks. Node 20 has neither
- * (zlib.crc32 arrived in Node 22, and it is the IEEE one).
+ * frames TensorBoard's TFRecord files (the trainer's event files), plain CRC-32 (IEEE) frames PNG
+ * chunks (png.ts). Node 20 has neither (zlib.crc32 arrived in Node 22, and it is the IEEE one).
  */
 function crcTable(polynomial: number): Uint32Array {
   const table = new Uint32Array(256);

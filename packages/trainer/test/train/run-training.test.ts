@@ -160,17 +160,17 @@ describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
   }, 180_000);
 
   it('--feature-cache-max-gb says how many views fit, caches those, and refuses before the first step when none do', async () => {
-    const config = tinyConfig(synth, 'budget', {
+    const config = tinyConfig(synth(), 'budget', {
       epochs: 1,
       trainable: 'head',
       cacheFeatures: true,
       featureViews: 3,
-      featureCacheDir: path.join(synth.root, 'budget-cache'),
+      featureCacheDir: path.join(synth().root, 'budget-cache'),
     });
     const lines: string[] = [];
     const log = (line: string) => lines.push(line);
     // The head's input here is 1 × 1 × 128 at float16: 256 bytes per image and view.
-    const manifest = JSON.parse(await readFile(path.join(synth.prepared, 'manifest.json'), 'utf8'));
+    const manifest = JSON.parse(await readFile(path.join(synth().prepared, 'manifest.json'), 'utf8'));
     const entries = manifest.splits.train.length * 2 + manifest.splits.val.length;
     const oneView = { ...config, featureCacheMaxGb: (entries * 256) / 1e9 };
     expect((await runTraining(oneView, { ...quiet, log })).status).toBe('completed');

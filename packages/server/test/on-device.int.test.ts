@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -7,16 +6,15 @@ import { defaultOnnxPath } from '@food/core/checkpoint/run-layout';
 import { SHARED_DATA } from '@food/core/testing/shared-data';
 import { gradient, makePng } from '@food/core/testing/synthetic-images';
 import { createTinyCheckpoint, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatLabel } from '../public/format-label.js';
-import { type RunningServer, startServer } from '../src/server.ts';
+import type { RunningServer } from '../src/server.ts';
+import { exportOnnxBeside, hasChromium, launchChromium, startTestServer } from './helpers/browser-test.ts';
 
 // "On this device" end to end: the trainer's export CLI (a process: the server never imports the trainer)
 // writes best.onnx, the server runs it and offers it to the page, and Chromium classifies photos with
 // onnxruntime-web; each photo's top-1 is compared with the server's for the same file.
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts');
 // FOOD10_IMAGES points a worktree (whose ../shared is not there) at the shared photos.
@@ -78,45 +76,10 @@ async function deviceProbabilities(page: Page, file: string): Promise<Record<str
 describe.skipIf(!hasChromium)('classification on the device (Chromium, onnxruntime-web)', () => {
   beforeAll(async () => {
     checkpoint = await createTinyCheckpoint({ withAssets: false });
-    const exported = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'packages/trainer/src/cli.ts',
-        'export',
-        '--checkpoint',
-        checkpoint.dir,
-        '--no-progress',
-      ],
-      { cwd: repoRoot, encoding: 'utf8' },
-    );
-    expect(exported.status, exported.stderr).toBe(0);
-    server = await startServer({
-      checkpoint: checkpoint.dir,
-      host: '127.0.0.1',
-      port: 0,
-      backend: 'cpu',
-      engine: 'onnx',
-      workers: 0,
-      maxBatch: 8,
-      batchTimeoutMs: 5,
-      maxQueue: 64,
-      maxUploadBytes: 10 * 1024 * 1024,
-      maxPixels: 40_000_000,
-      drainDelayMs: 0,
-      logLevel: 'silent',
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    const exported = exportOnnxBeside(checkpoint.dir);
+    expect(exported.ok, exported.stderr).toBe(true);
+    server = await startTestServer({ checkpoint: checkpoint.dir, engine: 'onnx' });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {

@@ -1,38 +1,23 @@
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { multipartBody } from '@food/core/testing/multipart-body';
 import { gradient, makePng } from '@food/core/testing/synthetic-images';
 import { createTinyCheckpoint, TINY_CLASSES, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
+import { exportOnnxBeside } from './helpers/browser-test.ts';
 
 // `--engine onnx` end to end: the trainer's export CLI (run as a process: the server never imports the
 // trainer) writes the .onnx beside the checkpoint, and the API answers with the tfjs engine's
 // probabilities to 1e-4.
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-
 let checkpoint: TinyCheckpoint;
 let tfjsApp: FastifyInstance;
 let onnxApp: FastifyInstance;
 
 beforeAll(async () => {
   checkpoint = await createTinyCheckpoint({ withAssets: false });
-  const exported = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'packages/trainer/src/cli.ts',
-      'export',
-      '--checkpoint',
-      checkpoint.dir,
-      '--no-progress',
-    ],
-    { cwd: repoRoot, encoding: 'utf8' },
-  );
-  expect(exported.status, exported.stderr).toBe(0);
+  const exported = exportOnnxBeside(checkpoint.dir);
+  expect(exported.ok, exported.stderr).toBe(true);
   tfjsApp = await buildApp({ checkpoint: checkpoint.dir, workers: 0, backend: 'cpu', engine: 'tfjs' });
   onnxApp = await buildApp({ checkpoint: checkpoint.dir, workers: 1, engine: 'onnx' });
   await Promise.all([tfjsApp.classifier.ready, onnxApp.classifier.ready]);

@@ -5,15 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { SHARED_DATA } from '@food/core/testing/shared-data';
 import { gradient, makeBlankPng, makePng } from '@food/core/testing/synthetic-images';
 import { createTinyCheckpoint, TINY_CLASSES, type TinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../src/server.ts';
+import type { RunningServer } from '../src/server.ts';
+import { CHROMIUM, hasChromium, launchChromium, startTestServer } from './helpers/browser-test.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts');
 const FOOD10 = SHARED_DATA.food10Images;
-const hasChromium = existsSync(CHROMIUM);
 
 if (!hasChromium) {
   console.warn(`Skipping the browser test: no Chromium at ${CHROMIUM} (apt-get install -y chromium).`);
@@ -39,34 +38,8 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
     checkpoint = await createTinyCheckpoint();
-    server = await startServer({
-      checkpoint: checkpoint.dir,
-      host: '127.0.0.1',
-      port: 0,
-      backend: 'cpu',
-      engine: 'tfjs',
-      workers: 1,
-      maxBatch: 8,
-      batchTimeoutMs: 5,
-      maxQueue: 64,
-      maxUploadBytes: 10 * 1024 * 1024,
-      maxPixels: 40_000_000,
-      drainDelayMs: 0,
-      logLevel: 'silent',
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    server = await startTestServer({ checkpoint: checkpoint.dir, workers: 1 });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {

@@ -1,5 +1,5 @@
 /**
- * Every Food-101 class through the whole pipeline (issue 25 item 4): a synthetic set with the 101 official
+ * Every Food-101 class through the whole pipeline: a synthetic set with the 101 official
  * class names, a few tiny images each, prepared with `--classes 101`, its stats, two training steps of a
  * tiny ResNet, evaluation on the test split and the report.
  */

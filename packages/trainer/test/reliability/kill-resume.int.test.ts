@@ -84,11 +84,14 @@ describe('kill -9 during training, then resume', () => {
   }, 180_000);
 
   // Where to kill: after a log line, plus a seeded random delay (printed, so a failure can be replayed).
+  // Mid-epoch kills wait for the epoch's first progress line (a quarter in: six steps, validation and the
+  // save still to come): an epoch of this tiny run takes ~0.4 s, so a fixed delay after an earlier line
+  // could land after the epoch's save.
   const random = seedrandom('kill-9');
   const points = [
-    { name: 'mid epoch 1, before any checkpoint', after: /^model: /m, extraMs: [0, 500] },
+    { name: 'mid epoch 1, before any checkpoint', after: /^epoch 1\/3 [1-9]\d*\/\d+ /m, extraMs: [0, 40] },
     { name: 'while epoch 1 is being saved', after: /^epoch 1: /m, extraMs: [0, 150] },
-    { name: 'mid epoch 3', after: /^epoch 2: /m, extraMs: [100, 400] },
+    { name: 'mid epoch 3', after: /^epoch 3\/3 [1-9]\d*\/\d+ /m, extraMs: [0, 40] },
   ] as const;
 
   for (const [index, point] of points.entries()) {

@@ -153,7 +153,14 @@ export class MlflowClient {
       },
       REQUEST_TIMEOUT_MS,
     );
-    return (await response.json()) as T;
+    try {
+      return (await response.json()) as T;
+    } catch (error) {
+      // A body that is not JSON is the server's answer; one cut off (the server died mid-answer: undici's
+      // "terminated") is an outage, to be sent again.
+      const kind = error instanceof SyntaxError ? 'rejected' : 'unavailable';
+      throw new MlflowError(`${this.baseUrl} broke off its answer (${(error as Error).message})`, kind);
+    }
   }
 
   private async send(url: string, init: RequestInit, timeoutMs: number): Promise<Response> {

@@ -73,7 +73,13 @@ export async function startMlflowServer(): Promise<MlflowServer> {
   const kill = async () => {
     if (!child?.pid || child.exitCode !== null) return;
     const exited = new Promise((resolve) => child?.once('exit', resolve));
-    process.kill(-child.pid, 'SIGKILL');
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch (error) {
+      // The group is already gone (its leader exited between the check and the kill).
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+      return;
+    }
     await exited;
   };
   await start();

@@ -145,13 +145,13 @@ function int8GuardStat(guard) {
   const figures = guard.figures;
   const numbers =
     figures && figures.images > 0
-      ? `: top-1 ${percent(figures.int8Top1, 2)} vs float32 ${percent(figures.float32Top1, 2)}, ` +
+      ? `top-1 ${percent(figures.int8Top1, 2)} vs float32 ${percent(figures.float32Top1, 2)}, ` +
         `agreement ${percent(figures.agreement)} on ${figures.images} val images`
-      : '';
+      : undefined;
   const verdict = { kept: 'int8 kept', refused: 'int8 refused', forced: 'int8 kept unchecked' }[
     guard.decision
   ];
-  const element = stat('Int8 guard', `${verdict}${numbers}`);
+  const element = stat('Int8 guard', verdict, numbers);
   element.title = guard.reason;
   return element;
 }
@@ -164,7 +164,8 @@ function showWhereSwitch(browserModel) {
   elements.whereNote.textContent = `(on this device downloads the ${browserModel.precision} model once, ${megabytes} MB)`;
 }
 
-function stat(label, value) {
+/** A figure of the model card: a short value in large type, and an optional note in small type under it. */
+function stat(label, value, note) {
   const wrapper = document.createElement('div');
   wrapper.className = 'stat';
   const term = document.createElement('dt');
@@ -172,6 +173,12 @@ function stat(label, value) {
   const detail = document.createElement('dd');
   detail.textContent = value;
   wrapper.append(term, detail);
+  if (note) {
+    const small = document.createElement('dd');
+    small.className = 'stat-note';
+    small.textContent = note;
+    wrapper.append(small);
+  }
   return wrapper;
 }
 
@@ -198,8 +205,8 @@ async function loadModelCard() {
     stats.push(stat('Epochs', `${model.training.epoch}${epochs}`));
   }
   if (model.dataset.name) {
-    const kind = model.dataset.synthetic ? ' (synthetic images, not food photos)' : '';
-    stats.push(stat('Data set', `${model.dataset.name}${kind}`));
+    const kind = model.dataset.synthetic ? 'synthetic images, not food photos' : undefined;
+    stats.push(stat('Data set', model.dataset.name, kind));
   }
   stats.push(stat('Input', `${model.preprocess.cropSize}×${model.preprocess.cropSize}`));
   const precision = model.engine.precision ? ` ${model.engine.precision}` : '';

@@ -1,12 +1,9 @@
 /**
- * The report's charts as standalone SVG, drawn by Vega (../charts/vega-svg.ts). The training curves are
- * training's (../charts/training-curves.ts), re-exported here for the report.
+ * The report's confusion chart as standalone SVG, drawn by Vega (../charts/vega-svg.ts). The training
+ * curves are training's (../charts/training-curves.ts).
  */
 import type { Axis, Mark, Spec } from 'vega';
 import { CHART_CONFIG, renderSvg } from '../charts/vega-svg.ts';
-
-export { curvesSvg } from '../charts/training-curves.ts';
-export { CHART_CONFIG, renderSvg, twoPanelSpec } from '../charts/vega-svg.ts';
 
 /** Up to this many classes every cell is drawn, with its count; beyond, only the cells with images. */
 const EVERY_CELL_UP_TO = 20;

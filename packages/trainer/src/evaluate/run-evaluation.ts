@@ -2,6 +2,7 @@
  * `pnpm evaluate`: score a checkpoint on a prepared split and write metrics, csv files, charts and
  * the reports into one folder. The checkpoint's own preprocess.json and labels.json are used as saved.
  */
+
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type BackendName, initBackend } from '@food/core/backend';
@@ -21,13 +22,14 @@ import type {
 import { REPORT_FILES, reportPaths } from '@food/core/report/report-layout';
 import { writeEvaluationMetrics } from '@food/core/report/report-metrics-file';
 import * as tf from '@tensorflow/tfjs';
+import { curvesSvg } from '../charts/training-curves.ts';
 import type { Sample } from '../data/loader.ts';
 import type { PreparedManifest, SplitName } from '../data/manifest.ts';
 import { readManifest } from '../data/prepared-set.ts';
 import { spreadSubset } from '../data/spread-subset.ts';
 import { createProgress, type ProgressMode } from '../progress.ts';
 import { readHistory } from '../train/history.ts';
-import { confusionSvg, curvesSvg } from './charts.ts';
+import { confusionSvg } from './charts.ts';
 import { measureLatency } from './latency.ts';
 import { type ImagePrediction, predictSplit } from './predict-split.ts';
 import { renderHtmlReport } from './report-html.ts';

@@ -21,7 +21,7 @@ export async function findCheckpointReport(
   let newest: { dir: string; evaluatedAt: string } | undefined;
   for (const entry of entries.filter((candidate) => candidate.isDirectory())) {
     const dir = path.join(reportsDir, entry.name);
-    const report = await readReportHeader(dir);
+    const report = await readReportOrSkip(dir);
     if (report?.split !== 'test' || path.resolve(report.checkpoint) !== checkpoint) continue;
     if (!newest || report.evaluatedAt > newest.evaluatedAt) newest = { dir, evaluatedAt: report.evaluatedAt };
   }
@@ -29,7 +29,7 @@ export async function findCheckpointReport(
 }
 
 /** The report's metrics.json; undefined for a folder that holds none or something else (not ours to judge). */
-async function readReportHeader(dir: string): Promise<EvaluationMetrics | undefined> {
+async function readReportOrSkip(dir: string): Promise<EvaluationMetrics | undefined> {
   try {
     return await readEvaluationMetricsIfPresent(dir);
   } catch (error) {

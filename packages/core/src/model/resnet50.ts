@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { useInferenceStatsWhenFrozen } from './batch-norm.ts';
+import { useFusedBatchNormInTraining } from './fused-batch-norm.ts';
 
 export interface ResNetOptions {
   numClasses: number;
@@ -185,6 +186,7 @@ export function buildResNet50(options: ResNetOptions): tf.LayersModel {
     .apply(x) as Tensor;
   const model = tf.model({ inputs: input, outputs: logits, name: 'resnet50' });
   useInferenceStatsWhenFrozen(model);
+  useFusedBatchNormInTraining(model);
   return model;
 }
 

@@ -4,6 +4,7 @@ import type { EpochRecord } from '@food/core/checkpoint/epoch-metrics';
 import { runPaths } from '@food/core/checkpoint/run-layout';
 import { UserError } from '@food/core/errors';
 import { useInferenceStatsWhenFrozen } from '@food/core/model/batch-norm';
+import { useFusedBatchNormInTraining } from '@food/core/model/fused-batch-norm';
 import { countParameters, frozenBoundaryLayer, setTrainableScope } from '@food/core/model/resnet50';
 import { withCropSize } from '@food/core/preprocess/config';
 import type { PreparedManifest } from '../data/manifest.ts';
@@ -117,6 +118,7 @@ async function setUpRun(
   const { model } = start;
   setTrainableScope(model, config.trainable);
   useInferenceStatsWhenFrozen(model);
+  useFusedBatchNormInTraining(model);
   hooks.log(
     `model: ${countParameters(model).toLocaleString('en')} parameters, ${countParameters(model, 'trainable').toLocaleString('en')} trainable (${config.trainable})`,
   );

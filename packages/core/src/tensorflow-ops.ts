@@ -1,0 +1,93 @@
+/**
+ * Runs TensorFlow ops by name through tfjs-node's backend (the binding executes any op libtensorflow
+ * has, eagerly, as its own kernels do in `dist/kernels/`). Reached through `tf.backend()`, so nothing
+ * here imports tfjs-node: backend.ts stays the only module that loads it.
+ *
+ * The fused training kernels (model/fused-batch-norm.ts, the trainer's fused Adam) run only where this
+ * says they can: on the `tensorflow` backend, unless turned off with `useFusedKernels(false)` (the
+ * parity tests run both paths in one process).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** An op attribute as tfjs-node's binding takes it (`TFE_OpSetAttr*`). */
+export interface OpAttribute {
+  name: string;
+  type: number;
+  value: boolean | number | string | number[];
+}
+
+/** The part of tfjs-node's `NodeJSKernelBackend` this module uses. */
+interface TensorflowBackend {
+  binding: {
+    TF_ATTR_BOOL: number;
+    TF_ATTR_FLOAT: number;
+    TF_ATTR_STRING: number;
+    TF_ATTR_TYPE: number;
+    TF_FLOAT: number;
+  };
+  executeMultipleOutputs(name: string, attrs: OpAttribute[], inputs: tf.Tensor[], numOutputs: number): tf.Tensor[];
+}
+
+let fusedKernelsWanted = true;
+
+/** Turns the fused training kernels on (the default) or off for this process. */
+export function useFusedKernels(enabled: boolean): void {
+  fusedKernelsWanted = enabled;
+}
+
+function tensorflowBackend(): TensorflowBackend | undefined {
+  if (tf.getBackend() !== 'tensorflow') return undefined;
+  const backend = tf.backend() as unknown as Partial<TensorflowBackend>;
+  return typeof backend.executeMultipleOutputs === 'function' && backend.binding !== undefined
+    ? (backend as TensorflowBackend)
+    : undefined;
+}
+
+/** True when training steps should use TensorFlow's fused kernels: tensorflow backend, not turned off. */
+export function fusedKernelsActive(): boolean {
+  return fusedKernelsWanted && tensorflowBackend() !== undefined;
+}
+
+/** Attribute builders for float32 ops (the binding's enum values come from the loaded backend). */
+export const opAttribute = {
+  float32Type: (name: string): OpAttribute => {
+    const { binding } = requireTensorflowBackend();
+    return { name, type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT };
+  },
+  float: (name: string, value: number): OpAttribute => ({
+    name,
+    type: requireTensorflowBackend().binding.TF_ATTR_FLOAT,
+    value,
+  }),
+  bool: (name: string, value: boolean): OpAttribute => ({
+    name,
+    type: requireTensorflowBackend().binding.TF_ATTR_BOOL,
+    value,
+  }),
+  string: (name: string, value: string): OpAttribute => ({
+    name,
+    type: requireTensorflowBackend().binding.TF_ATTR_STRING,
+    value,
+  }),
+};
+
+/** Executes the TensorFlow op `name` eagerly; the outputs are ordinary tfjs tensors the caller owns. */
+export function runTensorflowOp(
+  name: string,
+  attrs: OpAttribute[],
+  inputs: tf.Tensor[],
+  numOutputs: number,
+): tf.Tensor[] {
+  return requireTensorflowBackend().executeMultipleOutputs(name, attrs, inputs, numOutputs);
+}
+
+function requireTensorflowBackend(): TensorflowBackend {
+  const backend = tensorflowBackend();
+  if (backend === undefined) {
+    throw new Error(
+      `TensorFlow ops run only on the tensorflow backend, and this process runs on ${tf.getBackend()}; ` +
+        'check fusedKernelsActive() before calling them.',
+    );
+  }
+  return backend;
+}

@@ -21,11 +21,17 @@ interface TensorflowBackend {
   binding: {
     TF_ATTR_BOOL: number;
     TF_ATTR_FLOAT: number;
+    TF_ATTR_SHAPE: number;
     TF_ATTR_STRING: number;
     TF_ATTR_TYPE: number;
     TF_FLOAT: number;
   };
-  executeMultipleOutputs(name: string, attrs: OpAttribute[], inputs: tf.Tensor[], numOutputs: number): tf.Tensor[];
+  executeMultipleOutputs(
+    name: string,
+    attrs: OpAttribute[],
+    inputs: tf.Tensor[],
+    numOutputs: number,
+  ): tf.Tensor[];
 }
 
 let fusedKernelsWanted = true;
@@ -64,6 +70,11 @@ export const opAttribute = {
     type: requireTensorflowBackend().binding.TF_ATTR_BOOL,
     value,
   }),
+  shape: (name: string, value: number[]): OpAttribute => ({
+    name,
+    type: requireTensorflowBackend().binding.TF_ATTR_SHAPE,
+    value,
+  }),
   string: (name: string, value: string): OpAttribute => ({
     name,
     type: requireTensorflowBackend().binding.TF_ATTR_STRING,
@@ -90,4 +101,52 @@ function requireTensorflowBackend(): TensorflowBackend {
     );
   }
   return backend;
+}
+
+let resourceCount = 0;
+
+/**
+ * A float32 TensorFlow resource variable (`VarHandleOp`), the kind TensorFlow's in-place training ops
+ * (`ResourceApplyAdam`) update. tfjs holds its handle as a string tensor; `destroy` frees the variable.
+ */
+export class ResourceVariable {
+  readonly handle: tf.Tensor;
+
+  constructor(initial: tf.Tensor) {
+    resourceCount += 1;
+    // A name unique in this process: the resource manager keys variables by it until destroyed.
+    const [handle] = runTensorflowOp(
+      'VarHandleOp',
+      [
+        opAttribute.string('container', ''),
+        opAttribute.string('shared_name', `food_resource_variable_${process.pid}_${resourceCount}`),
+        opAttribute.float32Type('dtype'),
+        opAttribute.shape('shape', initial.shape),
+      ],
+      [],
+      1,
+    );
+    this.handle = handle as tf.Tensor;
+    this.assign(initial);
+  }
+
+  /** Sets the value (TensorFlow shares `value`'s buffer until one of them is written). */
+  assign(value: tf.Tensor): void {
+    runTensorflowOp('AssignVariableOp', [opAttribute.float32Type('dtype')], [this.handle, value], 0);
+  }
+
+  /** The current value as a new tfjs tensor the caller owns. */
+  read(): tf.Tensor {
+    return runTensorflowOp(
+      'ReadVariableOp',
+      [opAttribute.float32Type('dtype')],
+      [this.handle],
+      1,
+    )[0] as tf.Tensor;
+  }
+
+  destroy(): void {
+    runTensorflowOp('DestroyResourceOp', [opAttribute.bool('ignore_lookup_error', true)], [this.handle], 0);
+    this.handle.dispose();
+  }
 }

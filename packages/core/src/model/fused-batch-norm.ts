@@ -50,7 +50,7 @@ function registerFusedBatchNorm(): void {
         // y, batch_mean, batch_variance, reserve_space_1..3 (what the gradient kernel reads back).
         return runTensorflowOp(
           'FusedBatchNormV3',
-          [...attributes(attrs.epsilon as number), opAttribute.float('exponential_avg_factor', 1)],
+          [...attributes(attrs?.epsilon as number), opAttribute.float('exponential_avg_factor', 1)],
           [x, scale, offset, empty, empty],
           6,
         );
@@ -69,11 +69,22 @@ function registerFusedBatchNorm(): void {
       const [dx, dScale, dOffset, ...unused] = runTensorflowOp(
         'FusedBatchNormGradV3',
         attributes(attrs.epsilon as number),
-        [dy, x as tf.Tensor, scale as tf.Tensor, reserve1 as tf.Tensor, reserve2 as tf.Tensor, reserve3 as tf.Tensor],
+        [
+          dy,
+          x as tf.Tensor,
+          scale as tf.Tensor,
+          reserve1 as tf.Tensor,
+          reserve2 as tf.Tensor,
+          reserve3 as tf.Tensor,
+        ],
         5,
       );
       tf.dispose(unused);
-      return { x: () => dx as tf.Tensor, scale: () => dScale as tf.Tensor, offset: () => dOffset as tf.Tensor };
+      return {
+        x: () => dx as tf.Tensor,
+        scale: () => dScale as tf.Tensor,
+        offset: () => dOffset as tf.Tensor,
+      };
     },
   });
 }
@@ -88,13 +99,16 @@ function updateMovingAverage(variable: tf.LayerVariable, value: tf.Tensor, momen
 
 function fusedTrainingCall(layer: BatchNormLayer, input: tf.Tensor4D): tf.Tensor {
   return tf.tidy(() => {
-    const [y, mean, unbiasedVariance] = tf.engine().runKernel(
-      KERNEL,
-      { x: input, scale: layer.gamma.read(), offset: layer.beta.read() },
-      { epsilon: layer.epsilon },
-    ) as tf.Tensor[];
+    const [y, mean, unbiasedVariance] = tf
+      .engine()
+      .runKernel(
+        KERNEL,
+        { x: input, scale: layer.gamma.read(), offset: layer.beta.read() },
+        { epsilon: layer.epsilon },
+      ) as tf.Tensor[];
     const count = input.size / input.shape[3];
-    const variance = count > 1 ? tf.mul(unbiasedVariance as tf.Tensor, (count - 1) / count) : unbiasedVariance;
+    const variance =
+      count > 1 ? tf.mul(unbiasedVariance as tf.Tensor, (count - 1) / count) : unbiasedVariance;
     updateMovingAverage(layer.movingMean, mean as tf.Tensor, layer.momentum);
     updateMovingAverage(layer.movingVariance, variance as tf.Tensor, layer.momentum);
     return y as tf.Tensor;

@@ -1,4 +1,6 @@
+import { fusedKernelsActive } from '@food/core/tensorflow-ops';
 import * as tf from '@tensorflow/tfjs';
+import { ResourceAdamMoments } from './resource-adam.ts';
 
 export interface AdamOptions {
   learningRate: number;
@@ -25,6 +27,10 @@ export interface AdamState {
  * Adam with PyTorch's semantics (torch.optim.Adam, not AdamW): g ← g + λ·θ, then the usual bias-corrected
  * moment update. Written out rather than using tf.train.adam because tfjs's Adam has no weight decay and
  * PyTorch's epsilon placement (outside the bias-corrected sqrt) differs from it.
+ *
+ * On the tensorflow backend (unless `useFusedKernels(false)`) the update runs as TensorFlow's
+ * `ResourceApplyAdam`, same rule (resource-adam.ts); the moments then live in TensorFlow resource
+ * variables, and `getState` reads them out.
  */
 export class AdamL2 {
   /** Set before a step by a learning-rate schedule (lr-schedule.ts); the initial rate otherwise. */
@@ -36,6 +42,9 @@ export class AdamL2 {
   private step = 0;
   private readonly firstMoments = new Map<string, tf.Variable>();
   private readonly secondMoments = new Map<string, tf.Variable>();
+  private readonly resourceMoments = new ResourceAdamMoments();
+  /** What the last `getState` read out of the resource moments; freed at the next step or read. */
+  private stateSnapshot: tf.Tensor[] = [];
 
   constructor(options: AdamOptions) {
     this.learningRate = options.learningRate;
@@ -54,13 +63,19 @@ export class AdamL2 {
    * (process-unique) name; moments are keyed by the parameter's stable `key`, so they survive a restart.
    */
   applyGradients(parameters: readonly Parameter[], gradients: tf.NamedTensorMap): void {
+    this.releaseSnapshot();
     this.step += 1;
+    const withGradients = parameters.filter(({ variable }) => gradients[variable.name] !== undefined);
+    if (fusedKernelsActive()) {
+      this.applyResourceAdam(withGradients, gradients);
+      return;
+    }
     const biasCorrection1 = 1 - this.beta1 ** this.step;
     const biasCorrection2 = 1 - this.beta2 ** this.step;
     const stepSize = this.learningRate / biasCorrection1;
-    for (const { key, variable } of parameters) {
-      const gradient = gradients[variable.name];
-      if (gradient === undefined) continue;
+    for (const { key, variable } of withGradients) {
+      const gradient = gradients[variable.name] as tf.Tensor;
+      this.takeMomentsFromResources(key);
       const m = this.moment(this.firstMoments, key, variable);
       const v = this.moment(this.secondMoments, key, variable);
       tf.tidy(() => {
@@ -73,11 +88,53 @@ export class AdamL2 {
     }
   }
 
+  private applyResourceAdam(parameters: readonly Parameter[], gradients: tf.NamedTensorMap): void {
+    for (const { key, variable } of parameters) {
+      if (this.resourceMoments.has(key)) continue;
+      // Moments restored by setState (or made by an op-by-op step) move into TensorFlow.
+      const m = this.moment(this.firstMoments, key, variable);
+      const v = this.moment(this.secondMoments, key, variable);
+      this.resourceMoments.add(key, variable, m, v);
+      this.firstMoments.delete(key);
+      this.secondMoments.delete(key);
+      tf.dispose([m, v]);
+    }
+    const updates = parameters.map(({ key, variable }) => ({
+      key,
+      variable,
+      gradient: gradients[variable.name] as tf.Tensor,
+    }));
+    const { learningRate, weightDecay, beta1, beta2, epsilon, step } = this;
+    this.resourceMoments.apply(updates, { learningRate, weightDecay, beta1, beta2, epsilon, step });
+  }
+
+  /** Moves `key`'s moments out of TensorFlow for an op-by-op step (the fused kernels were turned off). */
+  private takeMomentsFromResources(key: string): void {
+    if (!this.resourceMoments.has(key)) return;
+    for (const { key: name, m, v } of this.resourceMoments.read()) {
+      this.firstMoments.set(name, tf.variable(m, false));
+      this.secondMoments.set(name, tf.variable(v, false));
+    }
+    this.resourceMoments.dispose();
+  }
+
+  /** The state as it stands; its tensors stay the optimizer's (valid until its next step or dispose). */
   getState(): AdamState {
+    this.releaseSnapshot();
     const moments: tf.NamedTensorMap = {};
     for (const [name, m] of this.firstMoments) moments[`m/${name}`] = m;
     for (const [name, v] of this.secondMoments) moments[`v/${name}`] = v;
+    for (const { key, m, v } of this.resourceMoments.read()) {
+      moments[`m/${key}`] = m;
+      moments[`v/${key}`] = v;
+      this.stateSnapshot.push(m, v);
+    }
     return { step: this.step, moments };
+  }
+
+  private releaseSnapshot(): void {
+    tf.dispose(this.stateSnapshot);
+    this.stateSnapshot = [];
   }
 
   /** Restores a state saved by `getState` (the tensors are copied; the caller keeps ownership). */
@@ -97,6 +154,8 @@ export class AdamL2 {
   }
 
   dispose(): void {
+    this.releaseSnapshot();
+    this.resourceMoments.dispose();
     for (const moment of [...this.firstMoments.values(), ...this.secondMoments.values()]) moment.dispose();
     this.firstMoments.clear();
     this.secondMoments.clear();

@@ -150,3 +150,41 @@ export class ResourceVariable {
     this.handle.dispose();
   }
 }
+
+/** Calls of one TensorFlow op and the wall-clock time spent in them. */
+export interface OpCount {
+  name: string;
+  calls: number;
+  ms: number;
+}
+
+/**
+ * Every TensorFlow op `fn` executes through the binding, by name: tfjs kernels, the ops they are made
+ * of, and the ones run here directly (which `tf.profile` does not see). Eager CPU ops run inside the
+ * call, so the time is the op's own; on a GPU it would be the launch only.
+ */
+export function countTensorflowOps(fn: () => void): OpCount[] {
+  const backend = requireTensorflowBackend() as TensorflowBackend & {
+    binding: { executeOp: (name: string, ...rest: unknown[]) => unknown };
+  };
+  const binding = backend.binding;
+  const counts = new Map<string, OpCount>();
+  const executeOp = (name: string, ...rest: unknown[]) => {
+    const started = performance.now();
+    try {
+      return binding.executeOp(name, ...rest);
+    } finally {
+      const entry = counts.get(name) ?? { name, calls: 0, ms: 0 };
+      entry.calls += 1;
+      entry.ms += performance.now() - started;
+      counts.set(name, entry);
+    }
+  };
+  backend.binding = Object.create(binding, { executeOp: { value: executeOp } });
+  try {
+    fn();
+  } finally {
+    backend.binding = binding;
+  }
+  return [...counts.values()].sort((a, b) => b.ms - a.ms);
+}

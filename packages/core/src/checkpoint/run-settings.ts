@@ -274,6 +274,13 @@ export const RUN_SETTINGS = {
     resume: 'may-differ',
     preset: false,
   }),
+  fusedKernels: setting(switchValue, {
+    flag: '--no-fused-kernels',
+    help: "tensorflow backend: tfjs's op-by-op BatchNorm and Adam instead of TensorFlow's fused kernels (same results within float32 rounding; slower; for debugging)",
+    default: true,
+    resume: 'may-differ',
+    preset: false,
+  }),
   dataset: setting(datasetValue, {
     // Set by `pnpm demo`; the model card says whether the model is a food model.
     resume: 'may-differ',

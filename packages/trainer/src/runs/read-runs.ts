@@ -155,6 +155,8 @@ const ABSENT_MEANS: Readonly<Record<string, unknown>> = {
   labelSmoothing: 0,
   featureViews: 0,
   deterministic: false,
+  // Runs before the setting trained op by op.
+  fusedKernels: false,
 };
 
 /** Settings whose values are not the same in every run (an absent one counts as its default). */

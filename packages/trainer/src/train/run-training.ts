@@ -7,6 +7,7 @@ import { useInferenceStatsWhenFrozen } from '@food/core/model/batch-norm';
 import { useFusedBatchNormInTraining } from '@food/core/model/fused-batch-norm';
 import { countParameters, frozenBoundaryLayer, setTrainableScope } from '@food/core/model/resnet50';
 import { withCropSize } from '@food/core/preprocess/config';
+import { useFusedKernels } from '@food/core/tensorflow-ops';
 import type { PreparedManifest } from '../data/manifest.ts';
 import { missingStats, readManifest, readPreparedPreprocess } from '../data/prepared-set.ts';
 import { spreadSubset } from '../data/spread-subset.ts';
@@ -56,6 +57,7 @@ export async function runTraining(requested: TrainConfig, hooks: TrainingHooks):
 
   // A crash between the two renames that replace `latest` leaves it under a temporary name: repair first.
   await recoverFolder(runPaths(config.out).latest);
+  useFusedKernels(config.fusedKernels);
   const optimizer = new AdamL2({ learningRate: config.learningRate, weightDecay: config.weightDecay });
   const preprocess = withCropSize(prepared, config.imageSize);
   const point = await chooseStart(config, hooks.log);

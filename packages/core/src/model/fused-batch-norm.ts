@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { fusedKernelsActive, opAttribute, runTensorflowOp } from '../tensorflow-ops.ts';
+import { registerFusedReluGradient } from './fused-relu-gradient.ts';
 
 const KERNEL = 'FoodFusedBatchNormTraining';
 
@@ -135,10 +136,12 @@ function fusedApplies(layer: tf.layers.Layer & BatchNormLayer, input: tf.Tensor,
 /**
  * Makes every trainable BatchNormalization layer of `model` run its training-mode call through
  * TensorFlow's fused kernels while `fusedKernelsActive()`; any other call (inference, frozen layers,
- * other backends) goes to the layer's own `call`. Apply after `useInferenceStatsWhenFrozen`. Idempotent.
+ * other backends) goes to the layer's own `call`. Also registers ReLU's fused gradient (process-wide).
+ * Apply after `useInferenceStatsWhenFrozen`. Idempotent.
  */
 export function useFusedBatchNormInTraining(model: tf.LayersModel): void {
   registerFusedBatchNorm();
+  registerFusedReluGradient();
   for (const layer of model.layers) {
     if (layer.getClassName() !== 'BatchNormalization' || patched.has(layer)) continue;
     const target = layer as unknown as { call: Call };

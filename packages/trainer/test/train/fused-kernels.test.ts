@@ -1,5 +1,5 @@
 /**
- * The training step on TensorFlow's fused kernels (FusedBatchNormV3 / FusedBatchNormGradV3,
+ * The training step on TensorFlow's fused kernels (FusedBatchNormV3 / FusedBatchNormGradV3, ReluGrad,
  * ResourceApplyAdam) against the op-by-op step tfjs composes (`useFusedKernels(false)`), on real food10
  * photos through a narrow ResNet at 64 px. Skipped, saying why, where the tensorflow backend is not
  * provisioned or the photos are absent.
@@ -119,13 +119,18 @@ describe.skipIf(skip)('training step on TensorFlow fused kernels against the op-
     return { value, gradients, statistics, opNames: new Set(ops.map((op) => op.name)) };
   }
 
-  it(titleFor('BatchNorm: loss and every gradient within 1e-4, moving statistics within 1e-5', skip), () => {
+  it(titleFor(
+    'BatchNorm and ReLU: loss and every gradient within 1e-4, moving statistics within 1e-5',
+    skip,
+  ), () => {
     const reference = lossAndGradients(false);
     const fused = lossAndGradients(true);
     // The paths differ: otherwise this test would compare a path with itself.
     expect(reference.opNames.has('FusedBatchNormV3')).toBe(false);
     expect(fused.opNames).toContain('FusedBatchNormV3');
     expect(fused.opNames).toContain('FusedBatchNormGradV3');
+    expect(reference.opNames.has('ReluGrad')).toBe(false);
+    expect(fused.opNames).toContain('ReluGrad');
     expect(Math.abs(fused.value - reference.value) / reference.value).toBeLessThanOrEqual(1e-4);
     const largest = maxAbs(Object.values(reference.gradients));
     for (const [name, expected] of Object.entries(reference.gradients)) {

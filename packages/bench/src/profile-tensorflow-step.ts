@@ -23,13 +23,10 @@ export interface TensorflowStepProfile {
   allocations: { newTensors: number; newBytes: number; peakBytes: number };
 }
 
-function timed(fn: () => void): PhaseProfile {
-  const started = performance.now();
-  const ops = countTensorflowOps(fn);
-  return { ms: performance.now() - started, ops };
-}
+type Phase = 'forward' | 'backward' | 'optimizer';
+const PHASES: readonly Phase[] = ['forward', 'backward', 'optimizer'];
 
-/** Phase profile of the step after one warm-up step (which creates Adam's moments). */
+/** Phase profile of one step, after a warm-up step (which creates Adam's moments). */
 export async function profileTensorflowStep(
   shape: ModelShape,
   batch: number,
@@ -42,36 +39,49 @@ export async function profileTensorflowStep(
     randomImages(batch, shape.inputSize).flatMap((image) => [...image]),
     [batch, shape.inputSize, shape.inputSize, 3],
   );
-  const labels = tf.oneHot(
-    tf.tensor1d(
-      Array.from({ length: batch }, (_, i) => i % shape.numClasses),
-      'int32',
+  const labels = tf.tidy(() =>
+    tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: batch }, (_, i) => i % shape.numClasses),
+        'int32',
+      ),
+      shape.numClasses,
     ),
-    shape.numClasses,
   );
-  const loss = () =>
-    tf.losses.softmaxCrossEntropy(labels, model.apply(inputs, { training: true }) as tf.Tensor) as tf.Scalar;
-  const gradients = () => {
-    const { value, grads } = tf.variableGrads(loss, variables);
-    value.dispose();
-    return grads;
-  };
-  const step = (grads: tf.NamedTensorMap) => {
-    optimizer.applyGradients(parameters, grads);
-    tf.dispose(Object.values(grads));
-  };
-  try {
-    step(gradients());
-    const forward = timed(() => tf.tidy(loss).dispose());
-    let grads: tf.NamedTensorMap = {};
-    const forwardBackward = timed(() => {
-      grads = gradients();
+  // The step as trainStep runs it, with the phase boundaries timed where they happen.
+  let phase: Phase = 'forward';
+  const ends: Record<Phase, number> = { forward: 0, backward: 0, optimizer: 0 };
+  const step = () =>
+    tf.tidy(() => {
+      phase = 'forward';
+      const { value, grads } = tf.variableGrads(() => {
+        const loss = tf.losses.softmaxCrossEntropy(
+          labels,
+          model.apply(inputs, { training: true }) as tf.Tensor,
+        );
+        ends.forward = performance.now();
+        phase = 'backward';
+        return loss as tf.Scalar;
+      }, variables);
+      ends.backward = performance.now();
+      phase = 'optimizer';
+      optimizer.applyGradients(parameters, grads);
+      tf.dispose([value, ...Object.values(grads)]);
+      ends.optimizer = performance.now();
     });
-    const optimizerPhase = timed(() => step(grads));
-    const info = await tf.profile(() => step(gradients()));
+  try {
+    step();
+    const started = performance.now();
+    const ops = countTensorflowOps(step, () => phase);
+    const starts = { forward: started, backward: ends.forward, optimizer: ends.backward };
+    const [forward, backward, optimizerPhase] = PHASES.map((name) => ({
+      ms: ends[name] - starts[name],
+      ops: ops.filter((op) => op.phase === name),
+    })) as [PhaseProfile, PhaseProfile, PhaseProfile];
+    const info = await tf.profile(step);
     return {
       forward,
-      backward: { ms: forwardBackward.ms - forward.ms, ops: subtractOps(forwardBackward.ops, forward.ops) },
+      backward,
       optimizer: optimizerPhase,
       allocations: { newTensors: info.newTensors, newBytes: info.newBytes, peakBytes: info.peakBytes },
     };
@@ -80,18 +90,6 @@ export async function profileTensorflowStep(
     optimizer.dispose();
     model.dispose();
   }
-}
-
-/** Ops of `whole` less those of `part` (forward + backward less the forward alone). */
-function subtractOps(whole: OpCount[], part: OpCount[]): OpCount[] {
-  const partByName = new Map(part.map((op) => [op.name, op]));
-  return whole
-    .map((op) => {
-      const other = partByName.get(op.name);
-      return other ? { name: op.name, calls: op.calls - other.calls, ms: op.ms - other.ms } : op;
-    })
-    .filter((op) => op.calls > 0)
-    .sort((a, b) => b.ms - a.ms);
 }
 
 const sum = (ops: OpCount[], field: 'calls' | 'ms') => ops.reduce((total, op) => total + op[field], 0);
@@ -103,15 +101,15 @@ export function tensorflowProfileMarkdown(
   top: number,
 ): string {
   const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  const phases = { forward: profile.forward, backward: profile.backward, optimizer: profile.optimizer };
+  const phases = Object.fromEntries(PHASES.map((name) => [name, profile[name]]));
   const stepMs = sum(
-    Object.values(phases).map((phase) => ({ name: '', calls: 0, ms: phase.ms })),
+    Object.values(phases).map((phase) => ({ phase: '', name: '', calls: 0, ms: phase.ms })),
     'ms',
   );
   const all = new Map<string, OpCount>();
   for (const phase of Object.values(phases)) {
     for (const op of phase.ops) {
-      const entry = all.get(op.name) ?? { name: op.name, calls: 0, ms: 0 };
+      const entry = all.get(op.name) ?? { phase: 'step', name: op.name, calls: 0, ms: 0 };
       entry.calls += op.calls;
       entry.ms += op.ms;
       all.set(op.name, entry);

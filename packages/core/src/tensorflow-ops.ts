@@ -126,7 +126,8 @@ export class ResourceVariable {
       [],
       1,
     );
-    this.handle = handle as tf.Tensor;
+    // Kept: a variable outlives the tf.tidy it may be created in, as tfjs's own variables do.
+    this.handle = tf.keep(handle as tf.Tensor);
     this.assign(initial);
   }
 
@@ -151,19 +152,21 @@ export class ResourceVariable {
   }
 }
 
-/** Calls of one TensorFlow op and the wall-clock time spent in them. */
+/** Calls of one TensorFlow op in one phase of the work, and the wall-clock time spent in them. */
 export interface OpCount {
+  phase: string;
   name: string;
   calls: number;
   ms: number;
 }
 
 /**
- * Every TensorFlow op `fn` executes through the binding, by name: tfjs kernels, the ops they are made
- * of, and the ones run here directly (which `tf.profile` does not see). Eager CPU ops run inside the
- * call, so the time is the op's own; on a GPU it would be the launch only.
+ * Every TensorFlow op `fn` executes through the binding, by name and by `phase()` at the time of the
+ * call: tfjs kernels, the ops they are made of, and the ones run here directly (which `tf.profile`
+ * does not see). Eager CPU ops run inside the call, so the time is the op's own; on a GPU it would be
+ * the launch only.
  */
-export function countTensorflowOps(fn: () => void): OpCount[] {
+export function countTensorflowOps(fn: () => void, phase: () => string = () => ''): OpCount[] {
   const backend = requireTensorflowBackend() as TensorflowBackend & {
     binding: { executeOp: (name: string, ...rest: unknown[]) => unknown };
   };
@@ -174,10 +177,11 @@ export function countTensorflowOps(fn: () => void): OpCount[] {
     try {
       return binding.executeOp(name, ...rest);
     } finally {
-      const entry = counts.get(name) ?? { name, calls: 0, ms: 0 };
+      const key = `${phase()}/${name}`;
+      const entry = counts.get(key) ?? { phase: phase(), name, calls: 0, ms: 0 };
       entry.calls += 1;
       entry.ms += performance.now() - started;
-      counts.set(name, entry);
+      counts.set(key, entry);
     }
   };
   backend.binding = Object.create(binding, { executeOp: { value: executeOp } });

@@ -1,8 +1,8 @@
 /**
  * Where a training step on the tensorflow backend spends its time: every TensorFlow op it executes
  * through the binding (count and time per op type), split into forward, backward and the optimizer,
- * and what it allocates. The same step as `trainStep` (training-mode forward, cross-entropy,
- * `tf.variableGrads`, AdamL2), taken apart so each phase is measured on its own.
+ * and its peak memory. The same step as `trainStep` (training-mode forward, cross-entropy,
+ * `tf.variableGrads`, AdamL2), with the phase boundaries timed where they happen inside one step.
  */
 import { countTensorflowOps, type OpCount } from '@food/core/tensorflow-ops';
 import { AdamL2, trainableParameters } from '@food/trainer/building-blocks';

@@ -5,9 +5,9 @@
  */
 import { initBackend } from '@food/core/backend';
 import { useFusedKernels } from '@food/core/tensorflow-ops';
+import { tensorflowSkipReason, titleFor } from '@food/core/testing/tensorflow-backend';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tensorflowSkipReason, titleFor } from '../../trainer/test/helpers/tensorflow-backend.ts';
 import {
   type PhaseProfile,
   profileTensorflowStep,

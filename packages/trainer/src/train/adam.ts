@@ -114,6 +114,8 @@ export class AdamL2 {
     for (const { key: name, m, v } of this.resourceMoments.read()) {
       this.firstMoments.set(name, tf.variable(m, false));
       this.secondMoments.set(name, tf.variable(v, false));
+      // A variable keeps its own reference to the data.
+      tf.dispose([m, v]);
     }
     this.resourceMoments.dispose();
   }

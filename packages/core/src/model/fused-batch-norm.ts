@@ -2,7 +2,7 @@
  * BatchNormalization in training mode as TensorFlow's own two kernels, on the tensorflow backend:
  * `FusedBatchNormV3` forward (normalised output and the batch statistics in one pass) and
  * `FusedBatchNormGradV3` backward. tfjs-layers composes the same step from `moments` and an
- * inference-mode batch norm, and its gradient from a dozen small ops per layer (53 layers in ResNet-50).
+ * inference-mode batch norm, and its gradient from about 40 small ops per layer (53 layers in ResNet-50).
  *
  * The moving statistics are updated exactly as tfjs-layers 4.22 `BatchNormalization.call` does
  * (moving ← moving − (moving − batch)·(1 − momentum)), with the *biased* batch variance tfjs uses;

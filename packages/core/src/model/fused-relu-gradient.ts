@@ -1,7 +1,7 @@
 /**
  * ReLU's gradient as TensorFlow's `ReluGrad` (one op) on the tensorflow backend, where tfjs-core's
- * composes dy · cast(step(x)) from four ops (Greater, Fill, Select, Mul) for each of ResNet-50's 49
- * ReLUs. Same rule: dy where x > 0, else 0. Elsewhere, and with the fused kernels turned off, tfjs's own
+ * composes dy · cast(step(x)), seven TensorFlow ops as tfjs-node runs them, for each of ResNet-50's
+ * 49 ReLUs. Same rule: dy where x > 0, else 0. Elsewhere, and with the fused kernels turned off, tfjs's own
  * gradient runs unchanged.
  */
 import * as tf from '@tensorflow/tfjs';

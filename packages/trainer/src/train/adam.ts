@@ -120,7 +120,7 @@ export class AdamL2 {
     this.resourceMoments.dispose();
   }
 
-  /** The state as it stands; its tensors stay the optimizer's (valid until its next step or dispose). */
+  /** The state as it stands; its tensors stay the optimizer's (valid until its next step, getState or dispose). */
   getState(): AdamState {
     this.releaseSnapshot();
     const moments: tf.NamedTensorMap = {};

@@ -7,6 +7,7 @@ import { reportPaths } from '@food/core/report/report-layout';
 import { type Command, InvalidArgumentError } from 'commander';
 import { SPLIT_NAMES, type SplitName } from '../data/manifest.ts';
 import { runEvaluation, runNameOf } from '../evaluate/run-evaluation.ts';
+import { earlierTestReads, recordRunTestRead, secondReadWarning } from '../evaluate/test-read-guard.ts';
 import { TTA_MODES, type TtaMode } from '../evaluate/test-time-augmentation.ts';
 import { NO_PROGRESS_HELP, progressMode } from '../progress.ts';
 import {
@@ -120,6 +121,10 @@ async function evaluateCommand(flags: EvaluateFlags): Promise<void> {
   const out = flags.out ?? path.join('reports', `${runNameOf(checkpoint)}-${flags.split}`);
   const started = performance.now();
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  // Undefined: not a test read, or a checkpoint outside a run folder (nothing to record it in).
+  const earlier = flags.split === 'test' ? await earlierTestReads(checkpoint) : undefined;
+  const warning = earlier && secondReadWarning(checkpoint, earlier);
+  if (warning) log(warning);
   const outcome = await runEvaluation(
     {
       checkpoint,
@@ -139,6 +144,10 @@ async function evaluateCommand(flags: EvaluateFlags): Promise<void> {
     { log, progress: progressMode(flags.progress) },
   );
   const { metrics } = outcome;
+  if (earlier) {
+    const { tta, evaluatedAt } = metrics;
+    await recordRunTestRead(checkpoint, { report: out, tta, limit: metrics.limit, evaluatedAt });
+  }
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(
     `${metrics.numImages} ${metrics.split} images: top-1 ${(metrics.accuracy * 100).toFixed(2)}%, ` +

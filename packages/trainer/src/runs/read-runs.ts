@@ -11,6 +11,7 @@ import { runPaths } from '@food/core/checkpoint/run-layout';
 import { UserError } from '@food/core/errors';
 import { readEvaluationMetricsIfPresent } from '@food/core/report/report-metrics-file';
 import { type EpochRecord, readHistory } from '../train/history.ts';
+import { comparedValue, NOT_EXPERIMENT_SETTINGS } from './recipe.ts';
 
 /** Headline numbers of a `pnpm evaluate --split test` report about a run's checkpoint. */
 export interface TestReport {
@@ -131,39 +132,12 @@ function newestReportOf(runDir: string, reports: readonly TestReport[]): TestRep
   return mine.sort((a, b) => b.evaluatedAt.localeCompare(a.evaluatedAt))[0] ?? null;
 }
 
-/**
- * Run-config fields that say where or how a command ran, not what was trained: `out` always differs,
- * `resume`/`overwrite` say how the last command started, `featureCacheDir`, `keepEpochs` and
- * `loaderConcurrency` change where files go and how fast, never the model.
- */
-const NOT_EXPERIMENT_SETTINGS = new Set([
-  'out',
-  'resume',
-  'overwrite',
-  'featureCacheDir',
-  'keepEpochs',
-  'loaderConcurrency',
-]);
-
-/**
- * What an absent optional setting means (the defaults documented on RunConfig and applied by training):
- * a run written before the setting existed, or without its flag, trained with this value.
- */
-const ABSENT_MEANS: Readonly<Record<string, unknown>> = {
-  lrSchedule: 'constant',
-  warmupEpochs: 0,
-  labelSmoothing: 0,
-  featureViews: 0,
-  deterministic: false,
-};
-
 /** Settings whose values are not the same in every run (an absent one counts as its default). */
 export function differingSettings(runs: readonly RunSummary[]): string[] {
   const keys = [...new Set(runs.flatMap((run) => Object.keys(run.config)))].filter(
     (key) => !NOT_EXPERIMENT_SETTINGS.has(key),
   );
-  const value = (run: RunSummary, key: string) => JSON.stringify(run.config[key] ?? ABSENT_MEANS[key]);
-  return keys.filter((key) => new Set(runs.map((run) => value(run, key))).size > 1);
+  return keys.filter((key) => new Set(runs.map((run) => comparedValue(run.config, key))).size > 1);
 }
 
 const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);

@@ -8,6 +8,7 @@ import { countParameters, frozenBoundaryLayer, setTrainableScope } from '@food/c
 import { withCropSize } from '@food/core/preprocess/config';
 import type { PreparedManifest } from '../data/manifest.ts';
 import { missingStats, readManifest, readPreparedPreprocess } from '../data/prepared-set.ts';
+import { describeRunSplit, runSplit } from '../data/run-split.ts';
 import { spreadSubset } from '../data/spread-subset.ts';
 import { createProgress } from '../progress.ts';
 import { AdamL2 } from './adam.ts';
@@ -47,8 +48,10 @@ export async function runTraining(requested: TrainConfig, hooks: TrainingHooks):
   const prepared = await readPreparedPreprocess(config.prepared);
   if (!prepared) throw missingStats(config.prepared);
   const classes = manifest.classes;
-  const trainSamples = spreadSubset(manifest.splits.train, config.limit);
-  const valSamples = spreadSubset(manifest.splits.val, config.limit);
+  const split = runSplit(manifest, config);
+  hooks.log(describeRunSplit(split, config));
+  const trainSamples = spreadSubset(split.train, config.limit);
+  const valSamples = spreadSubset(split.val, config.limit);
   if (trainSamples.length === 0) {
     throw new UserError(`${config.prepared} has no training images; run \`pnpm trainer prepare\` again.`);
   }

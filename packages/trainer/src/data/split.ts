@@ -99,9 +99,7 @@ export function redrawSplit(options: RedrawOptions): Pick<DatasetSplits, 'train'
   const byId = (a: SplitEntry, b: SplitEntry) => byCodeUnit(sortKey(a), sortKey(b));
   const redrawn: Pick<DatasetSplits, 'train' | 'val'> = { train: [], val: [] };
   classes.forEach((className, label) => {
-    const pool = [...options.train, ...options.val]
-      .filter((entry) => entry.label === label)
-      .sort(byId);
+    const pool = [...options.train, ...options.val].filter((entry) => entry.label === label).sort(byId);
     const { val, train } = holdOut(pool, `val-split:${seed}:${className}`, valFraction);
     redrawn.val.push(...val.sort(byId));
     redrawn.train.push(...train.sort(byId));

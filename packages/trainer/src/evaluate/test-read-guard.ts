@@ -35,10 +35,14 @@ export async function earlierTestReads(checkpointDir: string): Promise<EarlierRe
 }
 
 /** The warning before a test read that has been made before; undefined for the first. */
-export function secondReadWarning(checkpointDir: string, earlier: readonly EarlierRead[]): string | undefined {
+export function secondReadWarning(
+  checkpointDir: string,
+  earlier: readonly EarlierRead[],
+): string | undefined {
   if (earlier.length === 0) return undefined;
   const reads = earlier.map(
-    ({ run, read }) => `${path.join(run, read.checkpoint)} on ${read.evaluatedAt} (tta ${read.tta}) → ${read.report}`,
+    ({ run, read }) =>
+      `${path.join(run, read.checkpoint)} on ${read.evaluatedAt} (tta ${read.tta}) → ${read.report}`,
   );
   return (
     `warning: test was already read ${earlier.length} time${earlier.length === 1 ? '' : 's'} for the recipe and seed of ${checkpointDir}: ${reads.join('; ')}. ` +
@@ -51,7 +55,10 @@ export async function recordRunTestRead(
   checkpointDir: string,
   read: Omit<TestRead, 'checkpoint'>,
 ): Promise<void> {
-  await recordTestRead(runDirOf(checkpointDir), { checkpoint: path.basename(path.resolve(checkpointDir)), ...read });
+  await recordTestRead(runDirOf(checkpointDir), {
+    checkpoint: path.basename(path.resolve(checkpointDir)),
+    ...read,
+  });
 }
 
 async function recipeAndSeed(runDir: string): Promise<string> {

@@ -149,7 +149,14 @@ describe('openFeatureCache', () => {
       const out = new Float32Array(per);
       const index = splits.train.findIndex((sample) => sample.image === image);
       if (index >= 0) await cache.read('train', view, index, out, 0);
-      else await cache.read('val', view, splits.val.findIndex((sample) => sample.image === image), out, 0);
+      else
+        await cache.read(
+          'val',
+          view,
+          splits.val.findIndex((sample) => sample.image === image),
+          out,
+          0,
+        );
       return out;
     };
     const moved = all.find((sample) => val.includes(sample) && options.trainSamples.includes(sample))!;

@@ -213,16 +213,18 @@ describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
       // 4 classes of 18 training photos: round(0.3 × 18) = 5 of each held out.
       const val = lines.find((line) => line.startsWith('split: '));
       expect(val).toMatch(
-        new RegExp(`^split: ${pool - 20} training and 20 validation photos, redrawn with --seed 42 at --val-fraction 0\\.3 \\(a validation top-1 near 87 % has a standard error of 7\\.5 points\\); test is not read$`),
+        new RegExp(
+          `^split: ${pool - 20} training and 20 validation photos, redrawn with --seed 42 at --val-fraction 0\\.3 \\(a validation top-1 near 87 % has a standard error of 7\\.5 points\\); test is not read$`,
+        ),
       );
       // The same photos, split otherwise: every cached feature is reused.
       expect(lines).toContainEqual(expect.stringMatching(/^feature cache: .* \(reused\)$/));
       const saved = JSON.parse(await readFile(path.join(config.out, 'best', 'run-config.json'), 'utf8'));
       expect(saved).toMatchObject({ valFraction: 0.3, seed: 42 });
       // Another --val-fraction is another run: --resume refuses it.
-      await expect(runTraining({ ...config, epochs: 2, resume: true, valFraction: 0.2 }, quiet)).rejects.toThrow(
-        /valFraction was 0\.3, now 0\.2/,
-      );
+      await expect(
+        runTraining({ ...config, epochs: 2, resume: true, valFraction: 0.2 }, quiet),
+      ).rejects.toThrow(/valFraction was 0\.3, now 0\.2/);
     } finally {
       for (const [index, sample] of manifest.splits.test.entries()) {
         await rename(path.join(testPhotos, `${index}.jpg`), path.join(manifest.dataRoot, sample.image));

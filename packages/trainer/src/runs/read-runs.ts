@@ -8,6 +8,7 @@ import path from 'node:path';
 import { isEpochMetrics } from '@food/core/checkpoint/epoch-metrics';
 import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
 import { runPaths } from '@food/core/checkpoint/run-layout';
+import { readTestReads } from '@food/core/checkpoint/test-reads';
 import { UserError } from '@food/core/errors';
 import { readEvaluationMetricsIfPresent } from '@food/core/report/report-metrics-file';
 import { type EpochRecord, readHistory } from '../train/history.ts';
@@ -42,6 +43,8 @@ export interface RunSummary {
   bestEpoch: number | null;
   /** The newest test-split report whose checkpoint is in this run; null when none was found. */
   test: TestReport | null;
+  /** Reads of the test split on the run's record (RUN/test-reads.json, written by `pnpm evaluate`). */
+  testReads: number;
   /** Sum of the completed epochs' times (training + validation) from history.json. */
   trainingSeconds: number;
   /** run-config.json as saved: every setting of the run (TrainConfig's fields). */
@@ -87,6 +90,7 @@ export async function readRun(runDir: string, reports: readonly TestReport[]): P
     bestValTop1: bestRecord?.valTop1 ?? null,
     bestEpoch: bestRecord?.epoch ?? null,
     test: newestReportOf(runDir, reports),
+    testReads: (await readTestReads(runDir)).length,
     trainingSeconds: history.reduce((sum, record) => sum + record.seconds, 0),
     config: { ...latest.runConfig },
     history,

@@ -102,6 +102,10 @@ export function register(program: Command): void {
 Uses the checkpoint's own preprocess.json and labels.json; the prepared set's classes must be the same.
 The report compares the model with always answering the training split's most frequent class, and with
 --compare's checkpoint. Latency is measured on 20 images, one at a time, after 3 warm-up runs.
+--split val and train are the run's own (a run trained with --val-fraction drew them with its seed).
+--split test on a checkpoint of a run is recorded in RUN/test-reads.json, and a second read of test for
+the same recipe and seed is warned about: choose on validation, read test once per final run
+(docs/results.md, "Selection protocol").
 
 Examples:
   $ pnpm evaluate --checkpoint checkpoints/seed50/best --prepared data/prepared/seed50

@@ -3,12 +3,14 @@
  * checkpoint reader for run-config.json and metrics.json, readHistory for history.json) and the
  * evaluation reports that `pnpm evaluate` wrote about them.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isEpochMetrics } from '@food/core/checkpoint/epoch-metrics';
+import { CHECKPOINT_FILES } from '@food/core/checkpoint/layout';
 import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
 import { runPaths } from '@food/core/checkpoint/run-layout';
 import { readTestReads } from '@food/core/checkpoint/test-reads';
+import { parseTrainingProgress } from '@food/core/checkpoint/training-state';
 import { UserError } from '@food/core/errors';
 import { readEvaluationMetricsIfPresent } from '@food/core/report/report-metrics-file';
 import { type EpochRecord, readHistory } from '../train/history.ts';
@@ -47,6 +49,11 @@ export interface RunSummary {
   testReads: number;
   /** Sum of the completed epochs' times (training + validation) from history.json. */
   trainingSeconds: number;
+  /**
+   * The run's wall time: its epochs and the start-up of each command that trained it (the feature cache
+   * included), from `latest`'s training state; null for a run from before that was recorded.
+   */
+  wallSeconds: number | null;
   /** run-config.json as saved: every setting of the run (TrainConfig's fields). */
   config: Record<string, unknown>;
   history: EpochRecord[];
@@ -81,6 +88,8 @@ export async function readRun(runDir: string, reports: readonly TestReport[]): P
   const best = (await isFolder(files.best)) ? await readCheckpointMetadata(files.best) : undefined;
   const history = await readHistory(runDir);
   const bestRecord = best && isEpochMetrics(best.metrics) ? best.metrics : undefined;
+  const trainingSeconds = history.reduce((sum, record) => sum + record.seconds, 0);
+  const setupSeconds = await readSetupSeconds(files.latest);
   return {
     name: path.basename(path.resolve(runDir)),
     dir: runDir,
@@ -91,10 +100,19 @@ export async function readRun(runDir: string, reports: readonly TestReport[]): P
     bestEpoch: bestRecord?.epoch ?? null,
     test: newestReportOf(runDir, reports),
     testReads: (await readTestReads(runDir)).length,
-    trainingSeconds: history.reduce((sum, record) => sum + record.seconds, 0),
+    trainingSeconds,
+    wallSeconds: setupSeconds === undefined ? null : setupSeconds + trainingSeconds,
     config: { ...latest.runConfig },
     history,
   };
+}
+
+/** The start-up seconds on record in a checkpoint's training state (training-state.ts), if any. */
+async function readSetupSeconds(checkpointDir: string): Promise<number | undefined> {
+  const text = await readFile(path.join(checkpointDir, CHECKPOINT_FILES.trainingState), 'utf8').catch(
+    () => undefined,
+  );
+  return text === undefined ? undefined : parseTrainingProgress(text)?.setupSeconds;
 }
 
 /**

@@ -43,6 +43,7 @@ export type { TrainingHooks, TrainingOutcome };
  * would have.
  */
 export async function runTraining(requested: TrainConfig, hooks: TrainingHooks): Promise<TrainingOutcome> {
+  const began = Date.now();
   const manifest = await readManifest(requested.prepared);
   const config = withSyntheticData(requested, manifest);
   const prepared = await readPreparedPreprocess(config.prepared);
@@ -74,6 +75,7 @@ export async function runTraining(requested: TrainConfig, hooks: TrainingHooks):
     valSamples,
     classes,
   });
+  run.progress.setupSeconds = (run.progress.setupSeconds ?? 0) + (Date.now() - began) / 1000;
   try {
     if (reachedMaxSteps(run)) {
       hooks.log(

@@ -160,7 +160,7 @@ export const RUN_SETTINGS = {
   // Selection protocol (docs/results.md, "Selection protocol"): the run's own train/val split.
   valFraction: setting(openFraction, {
     flag: '--val-fraction <f>',
-    help: "redraw the train/val split: hold out this share of each class's training images for validation, drawn with --seed (food10 at 0.3: 1,125 photos, a standard error of about 1 point); default: the prepared folder's split. Test is never read",
+    help: "redraw the train/val split: hold out this share of each class's training images for validation, drawn with --seed (food10 at 0.3: 1,130 photos, a standard error of 1 point); default: the prepared folder's split. Test is never read",
     // Another split is other training data.
     resume: 'must-match',
     preset: true,

@@ -165,6 +165,12 @@ export const RUN_SETTINGS = {
     resume: 'must-match',
     preset: true,
   }),
+  emaDecay: setting(openFraction, {
+    flag: '--ema-decay <d>',
+    help: 'keep an exponential moving average of the trained weights (after each step: average = d × average + (1 − d) × weights); validation, best and the checkpoints use the average (default: off)',
+    resume: 'must-match',
+    preset: true,
+  }),
   weights: setting(text, {
     flag: '--weights <path|none>',
     help: 'imported ImageNet backbone, or none for random initialisation',

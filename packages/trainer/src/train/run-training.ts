@@ -6,6 +6,7 @@ import { UserError } from '@food/core/errors';
 import { useInferenceStatsWhenFrozen } from '@food/core/model/batch-norm';
 import { countParameters, frozenBoundaryLayer, setTrainableScope } from '@food/core/model/resnet50';
 import { withCropSize } from '@food/core/preprocess/config';
+import * as tf from '@tensorflow/tfjs';
 import type { PreparedManifest } from '../data/manifest.ts';
 import { missingStats, readManifest, readPreparedPreprocess } from '../data/prepared-set.ts';
 import { describeRunSplit, runSplit } from '../data/run-split.ts';
@@ -31,7 +32,9 @@ import {
   type TrainingHooks,
   type TrainingOutcome,
   type TrainingRun,
+  withValidatedWeights,
 } from './training-run.ts';
+import { createWeightAverage } from './weight-average.ts';
 
 export type { TrainingHooks, TrainingOutcome };
 
@@ -86,9 +89,12 @@ export async function runTraining(requested: TrainConfig, hooks: TrainingHooks):
     while (run.progress.epoch < config.epochs) {
       const training = await trainOneEpoch(run);
       if (training.end !== 'complete') return outcomeOf(training.end, run);
-      const validation = await validate(run);
-      const { record, improved } = closeEpoch(run, validation, training.startedAt, training.trainSeconds);
-      await saveEpoch(run, record, improved);
+      const { record } = await withValidatedWeights(run, async () => {
+        const validation = await validate(run);
+        const closed = closeEpoch(run, validation, training.startedAt, training.trainSeconds);
+        await saveEpoch(run, closed.record, closed.improved);
+        return closed;
+      });
       hooks.tracker?.epoch(record);
       const stop = stopAfterEpoch(run);
       if (stop) return outcomeOf(stop, run);
@@ -140,6 +146,11 @@ async function setUpRun(
     log: hooks.log,
   });
   const parameters = trainableParameters(trained);
+  const average =
+    config.emaDecay === undefined
+      ? undefined
+      : createWeightAverage(trained, config.emaDecay, start.averageState);
+  tf.dispose(Object.values(start.averageState ?? {}));
   const { classes, ...samples } = data;
   const source = await openBatchSource(config, hooks, {
     ...samples,
@@ -153,10 +164,13 @@ async function setUpRun(
     model,
     trained,
     optimizer,
-    step: (batch) =>
-      microBatcher.step(batch, (parts) =>
+    step: (batch) => {
+      const result = microBatcher.step(batch, (parts) =>
         trainStep(trained, optimizer, parameters, parts, classes.length, config),
-      ),
+      );
+      average?.update();
+      return result;
+    },
     source,
     validationImages: samples.valSamples.length,
     schedule: { ...config, stepsPerEpoch: source.trainBatchesPerEpoch },
@@ -164,9 +178,11 @@ async function setUpRun(
     labels: { classes },
     progress: start.progress,
     history: start.history,
+    average,
   };
   const dispose = () => {
     source.dispose();
+    average?.dispose();
     optimizer.dispose();
     // tfjs counts a reference per layer call: the tail's calls of the shared layers are released with the
     // tail, the rest with the model (the trunk made no calls of its own).

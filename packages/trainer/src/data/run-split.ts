@@ -20,10 +20,10 @@ export interface RunSplit {
 
 export function runSplit(
   manifest: Pick<PreparedManifest, 'classes' | 'splits'>,
-  settings: RunSplitSettings,
+  settings: RunSplitSettings | undefined,
 ): RunSplit {
   const { train, val } = manifest.splits;
-  if (settings.valFraction === undefined) return { train, val };
+  if (settings?.valFraction === undefined) return { train, val };
   return redrawSplit({
     classes: manifest.classes,
     train,
@@ -36,7 +36,7 @@ export function runSplit(
 /** The prepared manifest with the run's train and val splits in place of the listed ones; test as listed. */
 export function withRunSplit<T extends Pick<PreparedManifest, 'classes' | 'splits'>>(
   manifest: T,
-  settings: RunSplitSettings,
+  settings: RunSplitSettings | undefined,
 ): T {
   return { ...manifest, splits: { ...manifest.splits, ...runSplit(manifest, settings) } };
 }

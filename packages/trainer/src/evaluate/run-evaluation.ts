@@ -97,9 +97,10 @@ export async function runEvaluation(
   options: EvaluateOptions,
   hooks: EvaluateHooks,
 ): Promise<EvaluationOutcome> {
+  const listed = await readManifest(options.prepared);
   const checkpoint = await readCheckpointMetadata(options.checkpoint);
   // The run's own train and val images (`pnpm train --val-fraction` draws them with its seed).
-  const manifest = withRunSplit(await readManifest(options.prepared), checkpoint.runConfig);
+  const manifest = withRunSplit(listed, checkpoint.runConfig);
   const samples = spreadSubset(manifest.splits[options.split], options.limit);
   if (samples.length === 0) {
     throw new UserError(

@@ -146,11 +146,6 @@ async function setUpRun(
     log: hooks.log,
   });
   const parameters = trainableParameters(trained);
-  const average =
-    config.emaDecay === undefined
-      ? undefined
-      : createWeightAverage(trained, config.emaDecay, start.averageState);
-  tf.dispose(Object.values(start.averageState ?? {}));
   const { classes, ...samples } = data;
   const source = await openBatchSource(config, hooks, {
     ...samples,
@@ -158,6 +153,11 @@ async function setUpRun(
     preprocess: start.preprocess,
     trunk: split?.trunk,
   });
+  const average =
+    config.emaDecay === undefined
+      ? undefined
+      : createWeightAverage(trained, config.emaDecay, start.averageState);
+  tf.dispose(Object.values(start.averageState ?? {}));
   const run: TrainingRun = {
     config,
     hooks,

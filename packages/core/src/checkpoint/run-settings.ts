@@ -171,6 +171,12 @@ export const RUN_SETTINGS = {
     resume: 'must-match',
     preset: true,
   }),
+  mixupAlpha: setting(positiveNumber, {
+    flag: '--mixup <alpha>',
+    help: "blend each batch with a shuffled copy of itself, inputs and targets (mixup; on cached features, the trunk's output), λ ~ Beta(alpha, alpha) drawn with --seed per step; 0.2 is a common choice (default: off)",
+    resume: 'must-match',
+    preset: true,
+  }),
   weights: setting(text, {
     flag: '--weights <path|none>',
     help: 'imported ImageNet backbone, or none for random initialisation',

@@ -20,13 +20,14 @@ import { chooseStart } from './choose-start.ts';
 import type { EvaluationSummary } from './evaluate-model.ts';
 import { shouldStopEarly } from './lr-schedule.ts';
 import { createMicroBatchRunner } from './micro-batch-runner.ts';
+import { mixBatch } from './mixup.ts';
 import { trainableParameters } from './parameters.ts';
 import type { TrainConfig } from './run-config.ts';
 import { saveEpoch } from './save-epoch.ts';
 import { splitModelAt } from './split-model.ts';
 import { type RunStart, resumeRun, startNewRun } from './start-run.ts';
 import { trainOneEpoch, validate } from './train-one-epoch.ts';
-import { trainStep } from './train-step.ts';
+import { type ModelBatch, type StepResult, trainStep } from './train-step.ts';
 import {
   reachedMaxSteps,
   type TrainingHooks,
@@ -34,7 +35,7 @@ import {
   type TrainingRun,
   withValidatedWeights,
 } from './training-run.ts';
-import { createWeightAverage } from './weight-average.ts';
+import { createWeightAverage, type WeightAverage } from './weight-average.ts';
 
 export type { TrainingHooks, TrainingOutcome };
 
@@ -164,13 +165,13 @@ async function setUpRun(
     model,
     trained,
     optimizer,
-    step: (batch) => {
-      const result = microBatcher.step(batch, (parts) =>
-        trainStep(trained, optimizer, parameters, parts, classes.length, config),
-      );
-      average?.update();
-      return result;
-    },
+    step: stepOf(config, {
+      microBatcher,
+      train: (parts) => trainStep(trained, optimizer, parameters, parts, classes.length, config),
+      progress: start.progress,
+      numClasses: classes.length,
+      average,
+    }),
     source,
     validationImages: samples.valSamples.length,
     schedule: { ...config, stepsPerEpoch: source.trainBatchesPerEpoch },
@@ -190,6 +191,40 @@ async function setUpRun(
     model.dispose();
   };
   return { run, dispose };
+}
+
+/**
+ * One optimizer step on a batch: blended with itself first (`--mixup`), micro-batched (with the OOM
+ * retry), then the weight average updated (`--ema-decay`). The batch is not disposed.
+ */
+function stepOf(
+  config: TrainConfig,
+  parts: {
+    microBatcher: ReturnType<typeof createMicroBatchRunner>;
+    train: (microBatches: ModelBatch[]) => StepResult;
+    progress: TrainingRun['progress'];
+    numClasses: number;
+    average: WeightAverage | undefined;
+  },
+): TrainingRun['step'] {
+  return (batch) => {
+    const mixed =
+      config.mixupAlpha === undefined
+        ? batch
+        : mixBatch(batch, {
+            alpha: config.mixupAlpha,
+            seed: config.seed,
+            step: parts.progress.globalStep,
+            numClasses: parts.numClasses,
+          });
+    try {
+      const result = parts.microBatcher.step(mixed, parts.train);
+      parts.average?.update();
+      return result;
+    } finally {
+      if (mixed !== batch) tf.dispose([mixed.inputs, mixed.labels, mixed.targets!]);
+    }
+  };
 }
 
 /** The epoch's history row; advances the progress to the next epoch and records a new best. */

@@ -11,11 +11,13 @@ import path from 'node:path';
  *   RUN/curves.svg   the training curves, redrawn after each epoch
  *   RUN/best.onnx, RUN/best.int8.onnx   `pnpm trainer export` of `best` (defaultOnnxPath)
  *   RUN/best.int8.guard.json   the int8 guard's figures and decision (int8-guard.ts, int8GuardPath)
+ *   RUN/test-reads.json   every `pnpm evaluate --split test` of the run's checkpoints (test-reads.ts)
  */
 export const RUN_FILES = {
   historyJson: 'history.json',
   historyCsv: 'history.csv',
   curves: 'curves.svg',
+  testReads: 'test-reads.json',
 } as const;
 
 /** The two copies a run keeps besides its epoch folders (update-link.ts says why copies). */
@@ -40,6 +42,7 @@ export function runPaths(runDir: string) {
     historyJson: path.join(runDir, RUN_FILES.historyJson),
     historyCsv: path.join(runDir, RUN_FILES.historyCsv),
     curves: path.join(runDir, RUN_FILES.curves),
+    testReads: path.join(runDir, RUN_FILES.testReads),
   };
 }
 

@@ -20,6 +20,7 @@ import {
   imageSize,
   nonNegativeInteger,
   nonNegativeNumber,
+  openFraction,
   positiveInteger,
   positiveNumber,
   resumeValue,
@@ -151,10 +152,30 @@ export const RUN_SETTINGS = {
   }),
   seed: setting(nonNegativeInteger, {
     flag: '--seed <n>',
-    help: 'seed for the head initialisation, data order and augmentation',
+    help: 'seed for the initialisation, batch order, augmentation and cached views, and the --val-fraction split',
     default: 42,
     resume: 'must-match',
     preset: false,
+  }),
+  // Selection protocol (docs/results.md, "Selection protocol"): the run's own train/val split.
+  valFraction: setting(openFraction, {
+    flag: '--val-fraction <f>',
+    help: "redraw the train/val split: hold out this share of each class's training images for validation, drawn with --seed (food10 at 0.3: 1,130 photos, a standard error of 1 point); default: the prepared folder's split. Test is never read",
+    // Another split is other training data.
+    resume: 'must-match',
+    preset: true,
+  }),
+  emaDecay: setting(openFraction, {
+    flag: '--ema-decay <d>',
+    help: 'keep an exponential moving average of the trained weights (after each step: average = d × average + (1 − d) × weights); validation, best and the checkpoints use the average (default: off)',
+    resume: 'must-match',
+    preset: true,
+  }),
+  mixupAlpha: setting(positiveNumber, {
+    flag: '--mixup <alpha>',
+    help: "blend each batch with a shuffled copy of itself, inputs and targets (mixup; on cached features, the trunk's output), λ ~ Beta(alpha, alpha) drawn with --seed per step; 0.2 is a common choice (default: off)",
+    resume: 'must-match',
+    preset: true,
   }),
   weights: setting(text, {
     flag: '--weights <path|none>',

@@ -9,6 +9,7 @@ import { TRAINABLE_SCOPES, type TrainableScope } from '../model/resnet50.ts';
 import {
   parseNonNegativeInteger,
   parseNonNegativeNumber,
+  parseOpenFraction,
   parsePositiveInteger,
   parsePositiveNumber,
 } from '../parse-number.ts';
@@ -55,6 +56,8 @@ export const positiveNumber = fromText('number', parsePositiveNumber);
 export const nonNegativeNumber = fromText('number', parseNonNegativeNumber);
 export const positiveInteger = fromText('number', parsePositiveInteger);
 export const nonNegativeInteger = fromText('number', parseNonNegativeInteger);
+/** A share strictly between 0 and 1 (`--val-fraction`). */
+export const openFraction = fromText('number', parseOpenFraction);
 
 /** An integer crop size: five stride-2 steps take 224 to 7, and below 32 a feature map shrinks to nothing. */
 export const imageSize = fromText('number', (value) => {

@@ -25,6 +25,11 @@ export interface TrainingProgress {
   bestValTop1: number;
   bestEpoch: number;
   partialEpoch: PartialEpoch;
+  /**
+   * Seconds the commands that trained the run spent before their first step (start-up, the feature
+   * cache), summed: with the epochs' seconds, the run's wall time. Absent in runs from before it existed.
+   */
+  setupSeconds?: number;
 }
 
 /** What a resumable checkpoint holds beyond the model: training-state.json and optimizer.bin. */

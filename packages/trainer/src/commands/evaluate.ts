@@ -7,6 +7,7 @@ import { reportPaths } from '@food/core/report/report-layout';
 import { type Command, InvalidArgumentError } from 'commander';
 import { SPLIT_NAMES, type SplitName } from '../data/manifest.ts';
 import { runEvaluation, runNameOf } from '../evaluate/run-evaluation.ts';
+import { earlierTestReads, recordRunTestRead, secondReadWarning } from '../evaluate/test-read-guard.ts';
 import { TTA_MODES, type TtaMode } from '../evaluate/test-time-augmentation.ts';
 import { NO_PROGRESS_HELP, progressMode } from '../progress.ts';
 import {
@@ -101,6 +102,10 @@ export function register(program: Command): void {
 Uses the checkpoint's own preprocess.json and labels.json; the prepared set's classes must be the same.
 The report compares the model with always answering the training split's most frequent class, and with
 --compare's checkpoint. Latency is measured on 20 images, one at a time, after 3 warm-up runs.
+--split val and train are the run's own (a run trained with --val-fraction drew them with its seed).
+--split test on a checkpoint of a run is recorded in RUN/test-reads.json, and a second read of test for
+the same recipe and seed is warned about: choose on validation, read test once per final run
+(docs/results.md, "Selection protocol").
 
 Examples:
   $ pnpm evaluate --checkpoint checkpoints/seed50/best --prepared data/prepared/seed50
@@ -120,6 +125,10 @@ async function evaluateCommand(flags: EvaluateFlags): Promise<void> {
   const out = flags.out ?? path.join('reports', `${runNameOf(checkpoint)}-${flags.split}`);
   const started = performance.now();
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  // Undefined: not a test read, or a checkpoint outside a run folder (nothing to record it in).
+  const earlier = flags.split === 'test' ? await earlierTestReads(checkpoint) : undefined;
+  const warning = earlier && secondReadWarning(checkpoint, earlier);
+  if (warning) log(warning);
   const outcome = await runEvaluation(
     {
       checkpoint,
@@ -139,6 +148,10 @@ async function evaluateCommand(flags: EvaluateFlags): Promise<void> {
     { log, progress: progressMode(flags.progress) },
   );
   const { metrics } = outcome;
+  if (earlier) {
+    const { tta, evaluatedAt } = metrics;
+    await recordRunTestRead(checkpoint, { report: out, tta, limit: metrics.limit, evaluatedAt });
+  }
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(
     `${metrics.numImages} ${metrics.split} images: top-1 ${(metrics.accuracy * 100).toFixed(2)}%, ` +

@@ -8,6 +8,7 @@ import { comparisonCurvesSvg } from '../runs/compare-charts.ts';
 import { renderComparePage } from '../runs/compare-html.ts';
 import { differingSettings, readRun, readRuns, readTestReports } from '../runs/read-runs.ts';
 import { formatRunsTable } from '../runs/runs-table.ts';
+import { formatSeedTable, groupBySeed } from '../runs/seed-table.ts';
 
 interface RunsFlags {
   dir: string;
@@ -39,6 +40,10 @@ export function register(program: Command): void {
 A run is a folder with a latest/ checkpoint. Test top-1 comes from the newest \`pnpm evaluate --split test\`
 report (under --reports) about a checkpoint of that run. Run it from the folder \`pnpm evaluate\` ran in
 (the repository root): reports name their checkpoint by the path they were given.
+Runs that differ only in --seed (and where their files go) are one recipe: when a recipe has several, a
+second table gives the mean ± standard deviation over them of test top-1, top-5 and macro F1 and of best
+validation top-1, each run's time, and the reads of test on the runs' records (one per run is the
+protocol: docs/results.md, "Selection protocol").
 
 Examples:
   $ pnpm runs
@@ -58,6 +63,12 @@ Examples:
         return;
       }
       process.stdout.write(found.length === 0 ? `no runs in ${flags.dir}\n` : formatRunsTable(found));
+      const recipes = groupBySeed(found);
+      if (recipes.some((recipe) => recipe.runs.length > 1)) {
+        process.stdout.write(
+          `\nseeds of each recipe (mean ± sd over the runs):\n${formatSeedTable(recipes)}`,
+        );
+      }
     });
 
   runs

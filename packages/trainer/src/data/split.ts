@@ -51,19 +51,58 @@ export function splitDataset(options: SplitOptions): DatasetSplits {
   const splits: DatasetSplits = { train: [], val: [], test: [] };
   classes.forEach((className, label) => {
     const entry = (id: string): SplitEntry => ({ image: imagePathOf({ className, id }), label });
-    const ids = [...trainIds.get(className)!];
+    const ids = trainIds.get(className)!;
     if (ids.length === 0) {
       throw new UserError(`class ${className} has no images in meta/train.txt, so it cannot be trained`);
     }
-    const random = seedrandom(`val-split:${seed}:${className}`);
-    for (let i = ids.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [ids[i], ids[j]] = [ids[j], ids[i]];
-    }
-    const valCount = Math.round(ids.length * valFraction);
-    splits.val.push(...ids.slice(0, valCount).sort(byCodeUnit).map(entry));
-    splits.train.push(...ids.slice(valCount).sort(byCodeUnit).map(entry));
+    const { val, train } = holdOut(ids, `val-split:${seed}:${className}`, valFraction);
+    splits.val.push(...val.sort(byCodeUnit).map(entry));
+    splits.train.push(...train.sort(byCodeUnit).map(entry));
     splits.test.push(...testIds.get(className)!.map(entry));
   });
   return splits;
+}
+
+/** A seeded Fisher–Yates shuffle of `sorted`, its first round(n × valFraction) held out. */
+function holdOut<T>(sorted: readonly T[], stream: string, valFraction: number): { val: T[]; train: T[] } {
+  const items = [...sorted];
+  const random = seedrandom(stream);
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  const valCount = Math.round(items.length * valFraction);
+  return { val: items.slice(0, valCount), train: items.slice(valCount) };
+}
+
+export interface RedrawOptions {
+  classes: readonly string[];
+  /** The prepared folder's train and val splits: together, its official training images. */
+  train: readonly SplitEntry[];
+  val: readonly SplitEntry[];
+  seed: number;
+  valFraction: number;
+}
+
+/**
+ * `pnpm train --val-fraction`: the prepared training images (train and val together) split again,
+ * with the run's seed and fraction, as `splitDataset` splits the official list; the test split is not
+ * an input, so a run cannot select on it. With prepare's seed and fraction, and no image skipped, it is
+ * prepare's split. Image paths share their class's `images/<class>/` prefix, so sorting by path without
+ * its extension sorts by id, as prepare does.
+ */
+export function redrawSplit(options: RedrawOptions): Pick<DatasetSplits, 'train' | 'val'> {
+  const { classes, seed, valFraction } = options;
+  if (!(valFraction > 0 && valFraction < 1))
+    throw new UserError(`valFraction must be in (0, 1), got ${valFraction}`);
+  const sortKey = (entry: SplitEntry) => entry.image.replace(/\.[^./]*$/, '');
+  const byId = (a: SplitEntry, b: SplitEntry) => byCodeUnit(sortKey(a), sortKey(b));
+  const redrawn: Pick<DatasetSplits, 'train' | 'val'> = { train: [], val: [] };
+  classes.forEach((className, label) => {
+    const pool = [...options.train, ...options.val].filter((entry) => entry.label === label).sort(byId);
+    const { val, train } = holdOut(pool, `val-split:${seed}:${className}`, valFraction);
+    redrawn.val.push(...val.sort(byId));
+    redrawn.train.push(...train.sort(byId));
+  });
+  return redrawn;
 }

@@ -26,6 +26,7 @@ import { curvesSvg } from '../charts/training-curves.ts';
 import type { Sample } from '../data/loader.ts';
 import type { PreparedManifest, SplitName } from '../data/manifest.ts';
 import { readManifest } from '../data/prepared-set.ts';
+import { withRunSplit } from '../data/run-split.ts';
 import { spreadSubset } from '../data/spread-subset.ts';
 import { createProgress, type ProgressMode } from '../progress.ts';
 import { readHistory } from '../train/history.ts';
@@ -96,7 +97,10 @@ export async function runEvaluation(
   options: EvaluateOptions,
   hooks: EvaluateHooks,
 ): Promise<EvaluationOutcome> {
-  const manifest = await readManifest(options.prepared);
+  const listed = await readManifest(options.prepared);
+  const checkpoint = await readCheckpointMetadata(options.checkpoint);
+  // The run's own train and val images (`pnpm train --val-fraction` draws them with its seed).
+  const manifest = withRunSplit(listed, checkpoint.runConfig);
   const samples = spreadSubset(manifest.splits[options.split], options.limit);
   if (samples.length === 0) {
     throw new UserError(
@@ -104,7 +108,6 @@ export async function runEvaluation(
       'EMPTY_SPLIT',
     );
   }
-  const checkpoint = await readCheckpointMetadata(options.checkpoint);
   const pass = await withEngine(checkpoint, options, hooks, async (engine) => {
     const scored = await predictWithProgress(engine, checkpoint, manifest, samples, options, hooks);
     const images = samples.map((sample) => sample.image);

@@ -41,7 +41,12 @@ export async function exportBest(options: ExportBestOptions): Promise<string[]> 
       checkpoint: best,
       float32: float32.out,
       out: int8Path,
-      calibration: { prepared: options.prepared, images: 200 },
+      // The run's own split: calibration sees none of its validation photos, the guard scores them.
+      calibration: {
+        prepared: options.prepared,
+        images: 200,
+        split: (await readCheckpointMetadata(best)).runConfig,
+      },
     });
     if (int8.kept) written.push(int8.export.out);
     options.log(describeGuard(int8));

@@ -58,6 +58,7 @@ export async function exportGuardedInt8(options: GuardedInt8Options): Promise<Gu
             float32: options.float32,
             int8: candidate,
             prepared: options.calibration.prepared,
+            split: options.calibration.split,
             intraOpThreads: options.intraOpThreads,
           }),
         );

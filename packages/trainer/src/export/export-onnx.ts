@@ -11,6 +11,7 @@ import type { PreprocessConfig } from '@food/core/preprocess/config';
 import { preprocessImage } from '@food/core/preprocess/image';
 import seedrandom from 'seedrandom';
 import { readManifest } from '../data/prepared-set.ts';
+import { type RunSplitSettings, withRunSplit } from '../data/run-split.ts';
 import { calibrateRanges } from './calibrate.ts';
 import { layersModelToOnnx } from './layers-to-onnx.ts';
 import { encodeModel, type OnnxGraph } from './onnx-graph.ts';
@@ -22,6 +23,8 @@ export interface CalibrationSource {
   images: number;
   /** Seed of the sample of training images (default 0). */
   seed?: number;
+  /** The run's own train/val split (`pnpm train --val-fraction`); absent: the prepared folder's. */
+  split?: RunSplitSettings;
 }
 
 export interface ExportOnnxOptions {
@@ -97,7 +100,7 @@ export async function exportCheckpointToOnnx(options: ExportOnnxOptions): Promis
 
 /** A seeded sample of the training split (never val/test: calibration must not see evaluation images). */
 async function sampleTrainingImages(source: CalibrationSource): Promise<string[]> {
-  const manifest = await readManifest(source.prepared);
+  const manifest = withRunSplit(await readManifest(source.prepared), source.split);
   const train = manifest.splits.train.map((entry) => path.join(manifest.dataRoot, entry.image));
   if (train.length === 0) {
     throw new UserError(

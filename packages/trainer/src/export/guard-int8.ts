@@ -11,12 +11,15 @@ import { UserError } from '@food/core/errors';
 import { topK } from '@food/core/metrics/top-k';
 import { preprocessImage } from '@food/core/preprocess/image';
 import { readManifest } from '../data/prepared-set.ts';
+import { type RunSplitSettings, withRunSplit } from '../data/run-split.ts';
 
 export interface GuardCountOptions {
   float32: string;
   int8: string;
   /** The prepared data set whose validation split the two exports are compared on. */
   prepared: string;
+  /** The run's own train/val split (`pnpm train --val-fraction`); absent: the prepared folder's. */
+  split?: RunSplitSettings;
   intraOpThreads?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -25,7 +28,7 @@ const CHUNK = 16;
 
 export async function countInt8Agreement(options: GuardCountOptions): Promise<Int8GuardCounts> {
   const { preprocess, labels } = await readOnnxMetadata(options.float32);
-  const manifest = await readManifest(options.prepared);
+  const manifest = withRunSplit(await readManifest(options.prepared), options.split);
   const modelIndex = new Map(labels.classes.map((name, index) => [name, index]));
   const entries = manifest.splits.val.map((entry) => {
     const name = manifest.classes[entry.label]!;

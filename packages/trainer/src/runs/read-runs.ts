@@ -3,14 +3,18 @@
  * checkpoint reader for run-config.json and metrics.json, readHistory for history.json) and the
  * evaluation reports that `pnpm evaluate` wrote about them.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isEpochMetrics } from '@food/core/checkpoint/epoch-metrics';
+import { CHECKPOINT_FILES } from '@food/core/checkpoint/layout';
 import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
 import { runPaths } from '@food/core/checkpoint/run-layout';
+import { readTestReads } from '@food/core/checkpoint/test-reads';
+import { parseTrainingProgress } from '@food/core/checkpoint/training-state';
 import { UserError } from '@food/core/errors';
 import { readEvaluationMetricsIfPresent } from '@food/core/report/report-metrics-file';
 import { type EpochRecord, readHistory } from '../train/history.ts';
+import { comparedValue, NOT_EXPERIMENT_SETTINGS } from './recipe.ts';
 
 /** Headline numbers of a `pnpm evaluate --split test` report about a run's checkpoint. */
 export interface TestReport {
@@ -41,8 +45,15 @@ export interface RunSummary {
   bestEpoch: number | null;
   /** The newest test-split report whose checkpoint is in this run; null when none was found. */
   test: TestReport | null;
+  /** Reads of the test split on the run's record (RUN/test-reads.json, written by `pnpm evaluate`). */
+  testReads: number;
   /** Sum of the completed epochs' times (training + validation) from history.json. */
   trainingSeconds: number;
+  /**
+   * The run's wall time: its epochs and the start-up of each command that trained it (the feature cache
+   * included), from `latest`'s training state; null for a run from before that was recorded.
+   */
+  wallSeconds: number | null;
   /** run-config.json as saved: every setting of the run (TrainConfig's fields). */
   config: Record<string, unknown>;
   history: EpochRecord[];
@@ -77,6 +88,8 @@ export async function readRun(runDir: string, reports: readonly TestReport[]): P
   const best = (await isFolder(files.best)) ? await readCheckpointMetadata(files.best) : undefined;
   const history = await readHistory(runDir);
   const bestRecord = best && isEpochMetrics(best.metrics) ? best.metrics : undefined;
+  const trainingSeconds = history.reduce((sum, record) => sum + record.seconds, 0);
+  const setupSeconds = await readSetupSeconds(files.latest);
   return {
     name: path.basename(path.resolve(runDir)),
     dir: runDir,
@@ -86,10 +99,20 @@ export async function readRun(runDir: string, reports: readonly TestReport[]): P
     bestValTop1: bestRecord?.valTop1 ?? null,
     bestEpoch: bestRecord?.epoch ?? null,
     test: newestReportOf(runDir, reports),
-    trainingSeconds: history.reduce((sum, record) => sum + record.seconds, 0),
+    testReads: (await readTestReads(runDir)).length,
+    trainingSeconds,
+    wallSeconds: setupSeconds === undefined ? null : setupSeconds + trainingSeconds,
     config: { ...latest.runConfig },
     history,
   };
+}
+
+/** The start-up seconds on record in a checkpoint's training state (training-state.ts), if any. */
+async function readSetupSeconds(checkpointDir: string): Promise<number | undefined> {
+  const text = await readFile(path.join(checkpointDir, CHECKPOINT_FILES.trainingState), 'utf8').catch(
+    () => undefined,
+  );
+  return text === undefined ? undefined : parseTrainingProgress(text)?.setupSeconds;
 }
 
 /**
@@ -131,41 +154,12 @@ function newestReportOf(runDir: string, reports: readonly TestReport[]): TestRep
   return mine.sort((a, b) => b.evaluatedAt.localeCompare(a.evaluatedAt))[0] ?? null;
 }
 
-/**
- * Run-config fields that say where or how a command ran, not what was trained: `out` always differs,
- * `resume`/`overwrite` say how the last command started, `featureCacheDir`, `keepEpochs` and
- * `loaderConcurrency` change where files go and how fast, never the model.
- */
-const NOT_EXPERIMENT_SETTINGS = new Set([
-  'out',
-  'resume',
-  'overwrite',
-  'featureCacheDir',
-  'keepEpochs',
-  'loaderConcurrency',
-]);
-
-/**
- * What an absent optional setting means (the defaults documented on RunConfig and applied by training):
- * a run written before the setting existed, or without its flag, trained with this value.
- */
-const ABSENT_MEANS: Readonly<Record<string, unknown>> = {
-  lrSchedule: 'constant',
-  warmupEpochs: 0,
-  labelSmoothing: 0,
-  featureViews: 0,
-  deterministic: false,
-  // Runs before the setting trained op by op.
-  fusedKernels: false,
-};
-
 /** Settings whose values are not the same in every run (an absent one counts as its default). */
 export function differingSettings(runs: readonly RunSummary[]): string[] {
   const keys = [...new Set(runs.flatMap((run) => Object.keys(run.config)))].filter(
     (key) => !NOT_EXPERIMENT_SETTINGS.has(key),
   );
-  const value = (run: RunSummary, key: string) => JSON.stringify(run.config[key] ?? ABSENT_MEANS[key]);
-  return keys.filter((key) => new Set(runs.map((run) => value(run, key))).size > 1);
+  return keys.filter((key) => new Set(runs.map((run) => comparedValue(run.config, key))).size > 1);
 }
 
 const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);

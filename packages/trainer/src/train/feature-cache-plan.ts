@@ -12,8 +12,8 @@ export type { FeatureCachePrecision };
 export const BYTES_PER_VALUE: Record<FeatureCachePrecision, number> = { float16: 2, float32: 4 };
 
 export interface FeatureCachePlanInput {
-  trainImages: number;
-  valImages: number;
+  /** Photos the cache holds (the training and validation images: each has its centre crop and views). */
+  images: number;
   /** Values per image (the product of the trunk's feature shape). */
   featureSize: number;
   precision: FeatureCachePrecision;
@@ -27,7 +27,7 @@ export interface FeatureCachePlan {
   bytesPerEntry: number;
   /** Augmented views that will be cached: the ones asked for, or fewer within the budget. */
   views: number;
-  /** Bytes of the whole cache with `views` views (centre crops of both splits included). */
+  /** Bytes of the whole cache with `views` views (the centre crops included). */
   bytes: number;
   /** What the run prints before caching. */
   message: string;
@@ -35,8 +35,8 @@ export interface FeatureCachePlan {
 
 export function planFeatureCache(input: FeatureCachePlanInput): FeatureCachePlan {
   const bytesPerEntry = input.featureSize * BYTES_PER_VALUE[input.precision];
-  const centreBytes = (input.trainImages + input.valImages) * bytesPerEntry;
-  const viewBytes = input.trainImages * bytesPerEntry;
+  const centreBytes = input.images * bytesPerEntry;
+  const viewBytes = centreBytes;
   const sizeOf = (views: number) => centreBytes + views * viewBytes;
   const asked = `${input.featureViews} view${input.featureViews === 1 ? '' : 's'} need ${gb(sizeOf(input.featureViews))} GB at ${input.precision} (${mb(bytesPerEntry)} MB per image and view)`;
   if (input.maxGb === undefined || sizeOf(input.featureViews) <= input.maxGb * 1e9) {

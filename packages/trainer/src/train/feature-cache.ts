@@ -1,15 +1,18 @@
 /**
- * The on-disk feature cache of `--cache-features`: the frozen trunk's output for every training image
- * (the centre crop and `views` augmented views) and every validation image (centre crop), one file per
- * split and view, at float16 by default (half the disk of float32; float16.ts converts). Its folder is
- * keyed by everything that decides the features (the trunk's ONNX bytes, which hold its weights and
- * boundary; the samples with their labels, sizes and mtimes; the preprocessing; the precision) and each
- * augmented view's file name by its seed, so a second run on the same data reuses every file and starts
- * training at once, a run with more views computes only the new ones, and any other change builds a new
- * cache. Before anything is written, feature-cache-plan.ts fits the views to `--feature-cache-max-gb` and
- * refuses to start when the disk cannot hold the files still to write. Each file is written under a
- * temporary name and renamed when complete. Training reads one batch at a time from it, so memory stays
- * bounded whatever the size.
+ * The on-disk feature cache of `--cache-features`: the frozen trunk's output for every photo of the
+ * run's training and validation splits together (the centre crop and `views` augmented views), one file
+ * per view, at float16 by default (half the disk of float32; float16.ts converts). The features are per
+ * photo, in one order that does not depend on the split (the photos sorted by path), so every train/val
+ * split of the same photos (`--val-fraction`, another `--seed`) reads the same files; the views of the
+ * validation photos cost a tenth more trunk passes at prepare's 90:10, and make that reuse possible. Its
+ * folder is keyed by everything that decides the features (the trunk's ONNX bytes, which hold its
+ * weights and boundary; the photos with their labels, sizes and mtimes; the preprocessing; the
+ * precision) and each augmented view's file name by its seed, so a second run on the same data reuses
+ * every file and starts training at once, a run with more views computes only the new ones, and any
+ * other change builds a new cache. Before anything is written, feature-cache-plan.ts fits the views to
+ * `--feature-cache-max-gb` and refuses to start when the disk cannot hold the files still to write. Each
+ * file is written under a temporary name and renamed when complete. Training reads one batch at a time
+ * from it, so memory stays bounded whatever the size.
  */
 import { createHash } from 'node:crypto';
 import { type FileHandle, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -28,7 +31,7 @@ import { decodeFloat16, encodeFloat16 } from './float16.ts';
 import type { OnnxTrunk } from './onnx-trunk.ts';
 
 /** Bumped when the files' layout or what a view is changes, so old caches are not misread. */
-const FORMAT = 2;
+const FORMAT = 3;
 /** Images per trunk run while building: enough to keep ONNX Runtime's GEMMs busy on every core. */
 const BUILD_BATCH = 16;
 /**
@@ -81,23 +84,23 @@ export interface FeatureCache {
 
 export async function openFeatureCache(options: FeatureCacheOptions): Promise<FeatureCache> {
   const perImage = options.trunk.featureShape.reduce((n, d) => n * d, 1);
+  const photos = cachedPhotos(options.trainSamples, options.valSamples);
   const plan = planFeatureCache({
-    trainImages: options.trainSamples.length,
-    valImages: options.valSamples.length,
+    images: photos.samples.length,
     featureSize: perImage,
     precision: options.featureCachePrecision,
     featureViews: options.featureViews,
     maxGb: options.featureCacheMaxGb,
   });
   options.onPlan?.(plan.message);
-  const key = await cacheKey(options);
+  const key = await cacheKey(options, photos.samples);
   const dir = path.join(options.featureCacheDir, key.slice(0, 24));
   await mkdir(dir, { recursive: true });
   await checkKey(dir, key, {
     featureShape: options.trunk.featureShape,
     precision: options.featureCachePrecision,
   });
-  const jobs = cacheJobs(options, plan.views);
+  const jobs = cacheJobs(options, photos.samples, plan.views);
   const missing: CacheJob[] = [];
   for (const job of jobs) if (!(await exists(path.join(dir, job.file)))) missing.push(job);
   if (missing.length > 0) {
@@ -107,8 +110,8 @@ export async function openFeatureCache(options: FeatureCacheOptions): Promise<Fe
     options.onBuildStart?.(images);
     for (const job of missing) await buildFile(dir, job, options);
   }
-  const handles = new Map<string, FileHandle>();
-  for (const job of jobs) handles.set(`${job.split}:${job.view}`, await open(path.join(dir, job.file), 'r'));
+  const handles = new Map<number, FileHandle>();
+  for (const job of jobs) handles.set(job.view, await open(path.join(dir, job.file), 'r'));
   const float16 = options.featureCachePrecision === 'float16';
   const bytesPerImage = plan.bytesPerEntry;
   return {
@@ -117,13 +120,14 @@ export async function openFeatureCache(options: FeatureCacheOptions): Promise<Fe
     featureShape: options.trunk.featureShape,
     views: plan.views,
     async read(split, view, index, target, offset) {
-      const handle = handles.get(`${split}:${view}`);
-      if (!handle) throw new Error(`no cached ${split} view ${view}`);
+      const handle = handles.get(view);
+      if (!handle) throw new Error(`no cached view ${view}`);
+      const position = photos.position[split][index]!;
       const halves = float16 ? new Uint16Array(perImage) : undefined;
       const bytes = halves
         ? new Uint8Array(halves.buffer)
         : new Uint8Array(target.buffer, target.byteOffset + offset * 4, bytesPerImage);
-      const { bytesRead } = await handle.read(bytes, 0, bytesPerImage, index * bytesPerImage);
+      const { bytesRead } = await handle.read(bytes, 0, bytesPerImage, position * bytesPerImage);
       if (bytesRead !== bytesPerImage) {
         throw new UserError(
           `The feature cache ${dir} is truncated (${split} view ${view}, image ${index}). Delete the folder and train again.`,
@@ -156,28 +160,35 @@ async function checkKey(dir: string, key: string, about: Record<string, unknown>
   }
 }
 
+/** The photos a cache holds, sorted by path, and where each split's samples are among them. */
+function cachedPhotos(
+  trainSamples: readonly SplitEntry[],
+  valSamples: readonly SplitEntry[],
+): { samples: SplitEntry[]; position: Record<CacheSplit, number[]> } {
+  const samples = [...trainSamples, ...valSamples].sort((a, b) =>
+    a.image < b.image ? -1 : a.image > b.image ? 1 : 0,
+  );
+  const index = new Map(samples.map((sample, position) => [sample.image, position]));
+  if (index.size !== samples.length) {
+    throw new Error('a photo is in both the training and the validation split');
+  }
+  const positions = (split: readonly SplitEntry[]) => split.map((sample) => index.get(sample.image)!);
+  return { samples, position: { train: positions(trainSamples), val: positions(valSamples) } };
+}
+
 interface CacheJob {
-  split: CacheSplit;
   view: number;
   samples: readonly SplitEntry[];
   file: string;
 }
 
-/** The files a cache with `views` views needs: centre crops of both splits, then each augmented view. */
-function cacheJobs(options: FeatureCacheOptions, views: number): CacheJob[] {
+/** The files a cache with `views` views needs: the centre crops, then each augmented view, of every photo. */
+function cacheJobs(options: FeatureCacheOptions, photos: readonly SplitEntry[], views: number): CacheJob[] {
   const extension = options.featureCachePrecision === 'float16' ? 'f16' : 'f32';
-  const jobs: CacheJob[] = [
-    { split: 'train', view: 0, samples: options.trainSamples, file: `train-centre.${extension}` },
-    { split: 'val', view: 0, samples: options.valSamples, file: `val-centre.${extension}` },
-  ];
+  const jobs: CacheJob[] = [{ view: 0, samples: photos, file: `centre.${extension}` }];
   for (let view = 1; view <= views; view++) {
     // The seed picks the crops: another seed's views are other files.
-    jobs.push({
-      split: 'train',
-      view,
-      samples: options.trainSamples,
-      file: `train-seed${options.seed}-view${view}.${extension}`,
-    });
+    jobs.push({ view, samples: photos, file: `seed${options.seed}-view${view}.${extension}` });
   }
   return jobs;
 }
@@ -223,7 +234,7 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-async function cacheKey(options: FeatureCacheOptions): Promise<string> {
+async function cacheKey(options: FeatureCacheOptions, photos: readonly SplitEntry[]): Promise<string> {
   const hash = createHash('sha256');
   hash.update(
     JSON.stringify({
@@ -237,17 +248,11 @@ async function cacheKey(options: FeatureCacheOptions): Promise<string> {
       ...(options.featureCachePrecision === 'float32' ? {} : { precision: options.featureCachePrecision }),
     }),
   );
-  for (const [split, samples] of [
-    ['train', options.trainSamples],
-    ['val', options.valSamples],
-  ] as const) {
-    hash.update(`\n${split}\n`);
-    for (const sample of samples) {
-      const file = path.join(options.dataRoot, sample.image);
-      // Size and mtime stand for the bytes: hashing every photo would cost a read of the data set.
-      const info = await stat(file).catch(() => undefined);
-      hash.update(`${sample.image}\t${sample.label}\t${info?.size ?? -1}\t${info?.mtimeMs ?? -1}\n`);
-    }
+  for (const sample of photos) {
+    const file = path.join(options.dataRoot, sample.image);
+    // Size and mtime stand for the bytes: hashing every photo would cost a read of the data set.
+    const info = await stat(file).catch(() => undefined);
+    hash.update(`${sample.image}\t${sample.label}\t${info?.size ?? -1}\t${info?.mtimeMs ?? -1}\n`);
   }
   return hash.digest('hex');
 }

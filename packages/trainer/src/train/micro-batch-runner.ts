@@ -74,7 +74,9 @@ export function createMicroBatchRunner(options: MicroBatchRunnerOptions): MicroB
           );
           microBatch = next;
         } finally {
-          tf.dispose(parts.flatMap((part) => [part.inputs, part.labels]));
+          tf.dispose(
+            parts.flatMap((part) => [part.inputs, part.labels, ...(part.targets ? [part.targets] : [])]),
+          );
           tf.dispose(saved.map(({ value }) => value));
         }
       }
@@ -88,12 +90,20 @@ export function createMicroBatchRunner(options: MicroBatchRunnerOptions): MicroB
  */
 export function splitBatch(batch: ModelBatch, size: number): ModelBatch[] {
   const images = batch.labels.shape[0];
-  if (size >= images) return [{ inputs: batch.inputs.clone(), labels: batch.labels.clone() }];
+  const targets = (start: number, length: number) =>
+    batch.targets && { targets: batch.targets.slice(start, length) };
+  if (size >= images) {
+    return [{ inputs: batch.inputs.clone(), labels: batch.labels.clone(), ...targets(0, images) }];
+  }
   const step = Math.ceil(images / Math.ceil(images / size));
   const parts: ModelBatch[] = [];
   for (let start = 0; start < images; start += step) {
     const length = Math.min(step, images - start);
-    parts.push({ inputs: batch.inputs.slice(start, length), labels: batch.labels.slice(start, length) });
+    parts.push({
+      inputs: batch.inputs.slice(start, length),
+      labels: batch.labels.slice(start, length),
+      ...targets(start, length),
+    });
   }
   return parts;
 }

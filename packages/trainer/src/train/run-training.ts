@@ -8,8 +8,10 @@ import { useFusedBatchNormInTraining } from '@food/core/model/fused-batch-norm';
 import { countParameters, frozenBoundaryLayer, setTrainableScope } from '@food/core/model/resnet50';
 import { withCropSize } from '@food/core/preprocess/config';
 import { useFusedKernels } from '@food/core/tensorflow-ops';
+import * as tf from '@tensorflow/tfjs';
 import type { PreparedManifest } from '../data/manifest.ts';
 import { missingStats, readManifest, readPreparedPreprocess } from '../data/prepared-set.ts';
+import { describeRunSplit, runSplit } from '../data/run-split.ts';
 import { spreadSubset } from '../data/spread-subset.ts';
 import { createProgress } from '../progress.ts';
 import { AdamL2 } from './adam.ts';
@@ -20,19 +22,22 @@ import { chooseStart } from './choose-start.ts';
 import type { EvaluationSummary } from './evaluate-model.ts';
 import { shouldStopEarly } from './lr-schedule.ts';
 import { createMicroBatchRunner } from './micro-batch-runner.ts';
+import { mixBatch } from './mixup.ts';
 import { trainableParameters } from './parameters.ts';
 import type { TrainConfig } from './run-config.ts';
 import { saveEpoch } from './save-epoch.ts';
 import { splitModelAt } from './split-model.ts';
 import { type RunStart, resumeRun, startNewRun } from './start-run.ts';
 import { trainOneEpoch, validate } from './train-one-epoch.ts';
-import { trainStep } from './train-step.ts';
+import { type ModelBatch, type StepResult, trainStep } from './train-step.ts';
 import {
   reachedMaxSteps,
   type TrainingHooks,
   type TrainingOutcome,
   type TrainingRun,
+  withValidatedWeights,
 } from './training-run.ts';
+import { createWeightAverage, type WeightAverage } from './weight-average.ts';
 
 export type { TrainingHooks, TrainingOutcome };
 
@@ -44,13 +49,16 @@ export type { TrainingHooks, TrainingOutcome };
  * would have.
  */
 export async function runTraining(requested: TrainConfig, hooks: TrainingHooks): Promise<TrainingOutcome> {
+  const began = Date.now();
   const manifest = await readManifest(requested.prepared);
   const config = withSyntheticData(requested, manifest);
   const prepared = await readPreparedPreprocess(config.prepared);
   if (!prepared) throw missingStats(config.prepared);
   const classes = manifest.classes;
-  const trainSamples = spreadSubset(manifest.splits.train, config.limit);
-  const valSamples = spreadSubset(manifest.splits.val, config.limit);
+  const split = runSplit(manifest, config);
+  hooks.log(describeRunSplit(split, config));
+  const trainSamples = spreadSubset(split.train, config.limit);
+  const valSamples = spreadSubset(split.val, config.limit);
   if (trainSamples.length === 0) {
     throw new UserError(`${config.prepared} has no training images; run \`pnpm trainer prepare\` again.`);
   }
@@ -74,6 +82,7 @@ export async function runTraining(requested: TrainConfig, hooks: TrainingHooks):
     valSamples,
     classes,
   });
+  run.progress.setupSeconds = (run.progress.setupSeconds ?? 0) + (Date.now() - began) / 1000;
   try {
     if (reachedMaxSteps(run)) {
       hooks.log(
@@ -84,9 +93,12 @@ export async function runTraining(requested: TrainConfig, hooks: TrainingHooks):
     while (run.progress.epoch < config.epochs) {
       const training = await trainOneEpoch(run);
       if (training.end !== 'complete') return outcomeOf(training.end, run);
-      const validation = await validate(run);
-      const { record, improved } = closeEpoch(run, validation, training.startedAt, training.trainSeconds);
-      await saveEpoch(run, record, improved);
+      const { record } = await withValidatedWeights(run, async () => {
+        const validation = await validate(run);
+        const closed = closeEpoch(run, validation, training.startedAt, training.trainSeconds);
+        await saveEpoch(run, closed.record, closed.improved);
+        return closed;
+      });
       hooks.tracker?.epoch(record);
       const stop = stopAfterEpoch(run);
       if (stop) return outcomeOf(stop, run);
@@ -146,16 +158,24 @@ async function setUpRun(
     preprocess: start.preprocess,
     trunk: split?.trunk,
   });
+  const average =
+    config.emaDecay === undefined
+      ? undefined
+      : createWeightAverage(trained, config.emaDecay, start.averageState);
+  tf.dispose(Object.values(start.averageState ?? {}));
   const run: TrainingRun = {
     config,
     hooks,
     model,
     trained,
     optimizer,
-    step: (batch) =>
-      microBatcher.step(batch, (parts) =>
-        trainStep(trained, optimizer, parameters, parts, classes.length, config),
-      ),
+    step: stepOf(config, {
+      microBatcher,
+      train: (parts) => trainStep(trained, optimizer, parameters, parts, classes.length, config),
+      progress: start.progress,
+      numClasses: classes.length,
+      average,
+    }),
     source,
     validationImages: samples.valSamples.length,
     schedule: { ...config, stepsPerEpoch: source.trainBatchesPerEpoch },
@@ -163,9 +183,11 @@ async function setUpRun(
     labels: { classes },
     progress: start.progress,
     history: start.history,
+    average,
   };
   const dispose = () => {
     source.dispose();
+    average?.dispose();
     optimizer.dispose();
     // tfjs counts a reference per layer call: the tail's calls of the shared layers are released with the
     // tail, the rest with the model (the trunk made no calls of its own).
@@ -173,6 +195,40 @@ async function setUpRun(
     model.dispose();
   };
   return { run, dispose };
+}
+
+/**
+ * One optimizer step on a batch: blended with itself first (`--mixup`), micro-batched (with the OOM
+ * retry), then the weight average updated (`--ema-decay`). The batch is not disposed.
+ */
+function stepOf(
+  config: TrainConfig,
+  parts: {
+    microBatcher: ReturnType<typeof createMicroBatchRunner>;
+    train: (microBatches: ModelBatch[]) => StepResult;
+    progress: TrainingRun['progress'];
+    numClasses: number;
+    average: WeightAverage | undefined;
+  },
+): TrainingRun['step'] {
+  return (batch) => {
+    const mixed =
+      config.mixupAlpha === undefined
+        ? batch
+        : mixBatch(batch, {
+            alpha: config.mixupAlpha,
+            seed: config.seed,
+            step: parts.progress.globalStep,
+            numClasses: parts.numClasses,
+          });
+    try {
+      const result = parts.microBatcher.step(mixed, parts.train);
+      parts.average?.update();
+      return result;
+    } finally {
+      if (mixed !== batch) tf.dispose([mixed.inputs, mixed.labels, mixed.targets!]);
+    }
+  };
 }
 
 /** The epoch's history row; advances the progress to the next epoch and records a new best. */

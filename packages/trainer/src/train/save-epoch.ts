@@ -5,9 +5,13 @@ import { type CheckpointContents, saveCheckpoint } from '@food/core/checkpoint/s
 import { updateLink } from '@food/core/checkpoint/update-link';
 import { curvesSvg } from '../charts/training-curves.ts';
 import { writeHistory } from './history.ts';
-import type { TrainingRun } from './training-run.ts';
+import { type TrainingRun, withValidatedWeights } from './training-run.ts';
 
-/** The checkpoint of the run as it stands: model, its typed parts, and what `--resume` needs. */
+/**
+ * The checkpoint of the run as it stands: model, its typed parts, and what `--resume` needs. With
+ * `--ema-decay`, call it inside `withValidatedWeights`: the model then holds the average, and the
+ * training state the training weights.
+ */
 export function checkpointOf(run: TrainingRun, metrics: CheckpointMetrics): CheckpointContents {
   return {
     model: run.model,
@@ -18,7 +22,7 @@ export function checkpointOf(run: TrainingRun, metrics: CheckpointMetrics): Chec
     trainingState: {
       progress: run.progress,
       optimizerStep: run.optimizer.iterations,
-      moments: run.optimizer.getState().moments,
+      moments: { ...run.optimizer.getState().moments, ...run.average?.trainingWeights() },
     },
   };
 }
@@ -51,8 +55,10 @@ export async function saveEpoch(run: TrainingRun, record: EpochRecord, improved:
 export async function saveMidEpoch(run: TrainingRun, startedAt: number): Promise<void> {
   const { progress } = run;
   progress.partialEpoch.seconds = (Date.now() - startedAt) / 1000;
-  await saveCheckpoint(
-    runPaths(run.config.out).latest,
-    checkpointOf(run, { epoch: progress.epoch, stepInEpoch: progress.stepInEpoch }),
+  await withValidatedWeights(run, () =>
+    saveCheckpoint(
+      runPaths(run.config.out).latest,
+      checkpointOf(run, { epoch: progress.epoch, stepInEpoch: progress.stepInEpoch }),
+    ),
   );
 }

@@ -13,6 +13,7 @@ import { readHistory } from './history.ts';
 import { loadPretrainedBackbone } from './load-pretrained.ts';
 import { historyUpTo, type ResumePoint, repairRunLinks } from './resume-point.ts';
 import type { TrainConfig } from './run-config.ts';
+import { splitAverageState } from './weight-average.ts';
 
 /** Where runTraining starts: a new model, or the resumed one with its progress and history. */
 export interface RunStart {
@@ -22,6 +23,8 @@ export interface RunStart {
   preprocess: PreprocessConfig;
   progress: TrainingProgress;
   history: EpochRecord[];
+  /** A resumed `--ema-decay` run's training weights (the model holds the average); the caller disposes them. */
+  averageState?: tf.NamedTensorMap;
 }
 
 /** `--resume` of a run whose last epoch is done: nothing to train. */
@@ -72,13 +75,21 @@ export async function resumeRun(
     );
   }
   const saved = resumed.trainingState!;
-  optimizer.setState({ step: saved.optimizerStep, moments: saved.moments });
-  tf.dispose(Object.values(saved.moments));
+  const state = splitAverageState(saved.moments);
+  optimizer.setState({ step: saved.optimizerStep, moments: state.optimizer });
+  tf.dispose(Object.values(state.optimizer));
   const { progress } = saved;
   log(
     `resuming ${config.out} from ${path.basename(point.dir)}: after epoch ${progress.epoch}, step ${progress.stepInEpoch} of epoch ${progress.epoch + 1}`,
   );
-  return { complete: false, model: resumed.model, preprocess: resumed.preprocess, progress, history };
+  return {
+    complete: false,
+    model: resumed.model,
+    preprocess: resumed.preprocess,
+    progress,
+    history,
+    averageState: state.average,
+  };
 }
 
 /**

@@ -20,6 +20,8 @@ export interface StepResult {
 export interface ModelBatch {
   inputs: tf.Tensor;
   labels: tf.Tensor1D;
+  /** Soft targets, one row per image, in place of the labels' one-hot rows (`--mixup`, mixup.ts). */
+  targets?: tf.Tensor2D;
 }
 
 /**
@@ -43,14 +45,14 @@ export function trainStep(
   let lossSum = 0;
   let correct = 0;
   try {
-    for (const { inputs, labels } of microBatches) {
+    for (const { inputs, labels, targets } of microBatches) {
       const { loss, gradients, predictedClasses } = tf.tidy(() => {
         let predicted: tf.Tensor | undefined;
         const { value, grads } = tf.variableGrads(() => {
           const logits = model.apply(inputs, { training: true }) as tf.Tensor2D;
           predicted = tf.keep(logits.argMax(-1));
           return tf.losses.softmaxCrossEntropy(
-            tf.oneHot(labels, numClasses),
+            targets ?? tf.oneHot(labels, numClasses),
             logits,
             undefined,
             labelSmoothing,

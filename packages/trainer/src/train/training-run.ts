@@ -11,6 +11,7 @@ import type { GpuMemory } from './choose-micro-batch.ts';
 import type { LrSchedule } from './lr-schedule.ts';
 import type { TrainConfig } from './run-config.ts';
 import type { ModelBatch, StepResult } from './train-step.ts';
+import type { WeightAverage } from './weight-average.ts';
 
 export interface TrainingHooks {
   log: (line: string) => void;
@@ -52,6 +53,16 @@ export interface TrainingRun {
   labels: Labels;
   progress: TrainingProgress;
   history: EpochRecord[];
+  /** `--ema-decay`: the average of the trained weights, which validation and checkpoints use. */
+  average?: WeightAverage;
+}
+
+/** Runs `use` with the model holding what validation and checkpoints see: the average, when there is one. */
+export function withValidatedWeights<T>(
+  run: Pick<TrainingRun, 'average'>,
+  use: () => Promise<T>,
+): Promise<T> {
+  return run.average ? run.average.withAverage(use) : use();
 }
 
 /** `--max-steps`: one rule for the checks before, inside and after an epoch. */

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { ListEntry } from '../../src/data/food101-meta.ts';
 import { readMetaLists } from '../../src/data/food101-meta.ts';
 import { planSplits } from '../../src/data/prepare.ts';
-import { splitDataset } from '../../src/data/split.ts';
+import { redrawSplit, splitDataset } from '../../src/data/split.ts';
 
 const officialMeta = SHARED_DATA.food101Meta;
 const hasOfficialMeta = existsSync(path.join(officialMeta, 'classes.txt'));
@@ -76,4 +76,39 @@ describe('splitDataset', () => {
       expect(planSplits(meta, { preset: 'seed50' }, 42, 0.1)).toEqual({ classes: picked, splits });
     },
   );
+});
+
+describe('redrawSplit (pnpm train --val-fraction)', () => {
+  const classes = ['a', 'b', 'c'];
+  // Ids whose order as text differs from their order as paths ("12" < "12-", "12-.jpg" < "12.jpg").
+  const odd = ['12', '12-', '7', '70', '700'].map((id) => ({ className: 'c', id }));
+  const trainList = [...entries('a', 50), ...entries('b', 23), ...entries('c', 7), ...odd];
+  const testList = [...entries('a', 5, 5000), ...entries('b', 4, 5000), ...entries('c', 3, 5000)];
+  const prepared = splitDataset({ classes, trainList, testList, seed: 42, valFraction: 0.1 });
+  const redraw = (seed: number, valFraction: number) =>
+    redrawSplit({ classes, train: prepared.train, val: prepared.val, seed, valFraction });
+
+  it("with prepare's seed and fraction is prepare's split, entry for entry", () => {
+    const { train, val } = redraw(42, 0.1);
+    expect(val).toEqual(prepared.val);
+    expect(train).toEqual(prepared.train);
+  });
+
+  it('holds out round(n × fraction) of each class, another set for another seed, from the same photos', () => {
+    const { train, val } = redraw(7, 0.3);
+    const count = (items: typeof train, label: number) => items.filter((e) => e.label === label).length;
+    // a: 50, b: 23, c: 12 training photos.
+    expect([0, 1, 2].map((label) => count(val, label))).toEqual([15, 7, 4]);
+    const images = (items: typeof train) => items.map((e) => e.image).sort();
+    expect(images([...train, ...val])).toEqual(images([...prepared.train, ...prepared.val]));
+    expect(redraw(8, 0.3).val).not.toEqual(val);
+    expect(redraw(7, 0.3)).toEqual({ train, val });
+    // Test is not an input: no test photo can reach training or validation.
+    const test = new Set(prepared.test.map((e) => e.image));
+    expect([...train, ...val].some((e) => test.has(e.image))).toBe(false);
+  });
+
+  it('rejects a fraction outside (0, 1)', () => {
+    expect(() => redraw(1, 0)).toThrow(/\(0, 1\)/);
+  });
 });

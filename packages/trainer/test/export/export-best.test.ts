@@ -1,13 +1,19 @@
 import { access, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { initBackend } from '@food/core/backend';
+import { readInt8Guard } from '@food/core/checkpoint/int8-guard';
+import { defaultOnnxPath, int8GuardPath, runPaths } from '@food/core/checkpoint/run-layout';
 import { saveCheckpoint } from '@food/core/checkpoint/save-checkpoint';
 import { resolveEngine } from '@food/core/engine/resolve-engine';
 import { DEFAULT_PREPROCESS } from '@food/core/preprocess/config';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readManifest } from '../../src/data/prepared-set.ts';
+import { runSplit } from '../../src/data/run-split.ts';
 import { exportBest } from '../../src/export/export-best.ts';
 import { exportCheckpointToOnnx } from '../../src/export/export-onnx.ts';
+import { runTraining } from '../../src/train/run-training.ts';
 import { tempDir } from '../data/temp-dir.ts';
+import { tinyTrainConfig, usePreparedSynth } from '../fixtures/prepared-synth.ts';
 import { tinyCheckpointParts, tinyResNet } from './tiny-model.ts';
 
 const PREPROCESS = { ...DEFAULT_PREPROCESS, resizeShorterSide: 36, cropSize: 32 };
@@ -57,4 +63,24 @@ describe('exportBest', () => {
   it('writes nothing with none', async () => {
     expect(await exportBest({ runDir, kind: 'none', prepared: 'unused', log: () => {} })).toEqual([]);
   });
+});
+
+describe('exportBest after a pnpm train --val-fraction run', () => {
+  const synth = usePreparedSynth({ classes: 3, imagesPerClass: 10 });
+
+  it("checks int8 on the run's own validation split, not the prepared folder's", async () => {
+    const config = tinyTrainConfig(synth(), 'redrawn', {
+      epochs: 1,
+      augment: false,
+      valFraction: 0.5,
+      seed: 3,
+    });
+    await runTraining(config, { log: () => {}, shouldStop: () => false, progress: false });
+    await exportBest({ runDir: config.out, kind: 'int8', prepared: synth().prepared, log: () => {} });
+    const manifest = await readManifest(synth().prepared);
+    const ownVal = runSplit(manifest, config).val.length;
+    expect(ownVal).not.toBe(manifest.splits.val.length);
+    const record = await readInt8Guard(int8GuardPath(defaultOnnxPath(runPaths(config.out).best, 'int8')));
+    expect(record?.figures?.images).toBe(ownVal);
+  }, 120_000);
 });

@@ -2,26 +2,27 @@ import { describe, expect, it } from 'vitest';
 import { checkFreeSpace, planFeatureCache } from '../../src/train/feature-cache-plan.ts';
 
 // Round numbers, so the expected sizes read exactly (food10's stage-5 trunk has 200,704 values per image).
-const input = { trainImages: 1000, valImages: 250, featureSize: 100_000, featureViews: 3 } as const;
+const input = { images: 1250, featureSize: 100_000, featureViews: 3 } as const;
 
 describe('planFeatureCache', () => {
   it('sizes every view at 2 bytes per value (float16) or 4 (float32)', () => {
     const half = planFeatureCache({ ...input, precision: 'float16' });
     expect(half.bytesPerEntry).toBe(200_000);
-    // (1000 + 250) centre crops + 3 × 1000 views = 4,250 entries.
-    expect(half.bytes).toBe(4250 * 200_000);
+    // Every photo (training and validation, so any split of them reuses the cache): 1,250 centre crops +
+    // 3 × 1,250 views = 5,000 entries.
+    expect(half.bytes).toBe(5000 * 200_000);
     expect(half.views).toBe(3);
-    expect(half.message).toBe('3 views need 0.8 GB at float16 (0.20 MB per image and view)');
+    expect(half.message).toBe('3 views need 1.0 GB at float16 (0.20 MB per image and view)');
     expect(planFeatureCache({ ...input, precision: 'float32' }).bytes).toBe(2 * half.bytes);
   });
 
   it('caches as many views as the budget holds, and says so', () => {
-    // Centre crops 0.25 GB + 0.2 GB per view: 0.7 GB holds 2 views.
-    const plan = planFeatureCache({ ...input, precision: 'float16', maxGb: 0.7 });
+    // Centre crops 0.25 GB + 0.25 GB per view: 0.8 GB holds 2 views.
+    const plan = planFeatureCache({ ...input, precision: 'float16', maxGb: 0.8 });
     expect(plan.views).toBe(2);
-    expect(plan.bytes).toBe(0.65e9);
+    expect(plan.bytes).toBe(0.75e9);
     expect(plan.message).toBe(
-      '3 views need 0.8 GB at float16 (0.20 MB per image and view); budget 0.7 GB: caching 2 views (0.7 GB)',
+      '3 views need 1.0 GB at float16 (0.20 MB per image and view); budget 0.8 GB: caching 2 views (0.8 GB)',
     );
     expect(planFeatureCache({ ...input, precision: 'float16', maxGb: 0.3 }).views).toBe(0);
     expect(planFeatureCache({ ...input, precision: 'float16', maxGb: 100 }).views).toBe(3);

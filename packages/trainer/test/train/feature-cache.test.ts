@@ -7,6 +7,7 @@ import { preprocessImage } from '@food/core/preprocess/image';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/data/prepared-set.ts';
+import { redrawSplit, type SplitEntry } from '../../src/data/split.ts';
 import { createCachedFeatureSource, drawView } from '../../src/train/cached-feature-source.ts';
 import { type FeatureCacheOptions, openFeatureCache } from '../../src/train/feature-cache.ts';
 import { createOnnxTrunk, type OnnxTrunk } from '../../src/train/onnx-trunk.ts';
@@ -18,6 +19,7 @@ let model: tf.LayersModel;
 let trunkModel: tf.LayersModel;
 let trunk: OnnxTrunk;
 let options: FeatureCacheOptions;
+let classes: string[];
 
 beforeAll(async () => {
   await initBackend('wasm', () => {});
@@ -32,6 +34,7 @@ beforeAll(async () => {
   trunkModel = splitModelAt(model, 'conv4_block1_out').trunk;
   trunk = await createOnnxTrunk(trunkModel, { intraOpThreads: 1 });
   const manifest = await readManifest(synth.prepared);
+  classes = manifest.classes;
   options = {
     featureCacheDir: path.join(synth.root, 'feature-cache'),
     dataRoot: manifest.dataRoot,
@@ -55,6 +58,9 @@ afterAll(async () => {
   if (synth) await rm(synth.root, { recursive: true, force: true });
 });
 
+/** Photos the cache holds: the training and validation images together. */
+const photos = () => options.trainSamples.length + options.valSamples.length;
+
 async function readAll(cache: Awaited<ReturnType<typeof openFeatureCache>>, view: number) {
   const per = cache.featureShape.reduce((n, d) => n * d, 1);
   const out = new Float32Array(options.trainSamples.length * per);
@@ -67,7 +73,7 @@ describe('openFeatureCache', () => {
     let ran = 0;
     const cache = await openFeatureCache({ ...options, onProgress: (n) => (ran += n) });
     expect(cache.reused).toBe(false);
-    expect(ran).toBe(options.trainSamples.length * 3 + options.valSamples.length);
+    expect(ran).toBe(photos() * 3);
     const centre = await readAll(cache, 0);
     const first = options.trainSamples[0]!;
     const image = await preprocessImage(
@@ -99,16 +105,68 @@ describe('openFeatureCache', () => {
     expect(fewer.reused).toBe(true);
     const more = await openFeatureCache({ ...options, featureViews: 3, onProgress: (n) => (ran += n) });
     expect(more.reused).toBe(false);
-    expect(ran).toBe(options.trainSamples.length);
+    expect(ran).toBe(photos());
     expect(more.dir).toBe(again.dir);
     const otherSeed = await openFeatureCache({ ...options, seed: 6, onProgress: (n) => (ran += n) });
-    expect(ran).toBe(options.trainSamples.length * 3);
+    expect(ran).toBe(photos() * 3);
     // The centre crop does not depend on the views or their seed; the views do.
     expect(await readAll(otherSeed, 0)).toEqual(await readAll(again, 0));
     expect(await readAll(otherSeed, 1)).not.toEqual(await readAll(again, 1));
     await Promise.all([again, fewer, more, otherSeed].map((cache) => cache.close()));
     // Nothing half-written is left beside the cache files.
     expect((await readdir(again.dir)).filter((name) => name.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('is reused, every file, by another train/val split of the same photos (--val-fraction, another seed)', async () => {
+    const all = [...options.trainSamples, ...options.valSamples];
+    const { train, val } = redrawSplit({
+      classes,
+      train: options.trainSamples,
+      val: options.valSamples,
+      seed: 8,
+      valFraction: 0.5,
+    });
+    expect(new Set(val)).not.toEqual(new Set(options.valSamples));
+    let ran = 0;
+    const original = await openFeatureCache(options);
+    const redrawn = await openFeatureCache({
+      ...options,
+      trainSamples: train,
+      valSamples: val,
+      onProgress: (n) => (ran += n),
+    });
+    expect(redrawn.reused).toBe(true);
+    expect(ran).toBe(0);
+    expect(redrawn.dir).toBe(original.dir);
+    // Each photo's features (centre crop and views) are the same whichever split holds it.
+    const per = original.featureShape.reduce((n, d) => n * d, 1);
+    const featuresOf = async (
+      cache: Awaited<ReturnType<typeof openFeatureCache>>,
+      splits: { train: readonly SplitEntry[]; val: readonly SplitEntry[] },
+      image: string,
+      view: number,
+    ) => {
+      const out = new Float32Array(per);
+      const index = splits.train.findIndex((sample) => sample.image === image);
+      if (index >= 0) await cache.read('train', view, index, out, 0);
+      else
+        await cache.read(
+          'val',
+          view,
+          splits.val.findIndex((sample) => sample.image === image),
+          out,
+          0,
+        );
+      return out;
+    };
+    const moved = all.find((sample) => val.includes(sample) && options.trainSamples.includes(sample))!;
+    const before = { train: options.trainSamples, val: options.valSamples };
+    for (const view of [0, 1]) {
+      expect(await featuresOf(redrawn, { train, val }, moved.image, view)).toEqual(
+        await featuresOf(original, before, moved.image, view),
+      );
+    }
+    await Promise.all([original.close(), redrawn.close()]);
   });
 
   it('is shared by another prepared folder of the same photos (statsSource differs)', async () => {
@@ -147,8 +205,8 @@ describe('openFeatureCache: precision and size', () => {
     expect(full.reused).toBe(false);
     const per = half.featureShape.reduce((n, d) => n * d, 1);
     const sizeOf = async (dir: string, file: string) => (await stat(path.join(dir, file))).size;
-    expect(await sizeOf(half.dir, 'train-centre.f16')).toBe(options.trainSamples.length * per * 2);
-    expect(await sizeOf(full.dir, 'train-centre.f32')).toBe(options.trainSamples.length * per * 4);
+    expect(await sizeOf(half.dir, 'centre.f16')).toBe(photos() * per * 2);
+    expect(await sizeOf(full.dir, 'centre.f32')).toBe(photos() * per * 4);
     const halfValues = await readAll(half, 1);
     const fullValues = await readAll(full, 1);
     // The float16 file holds the float32 features rounded: decoding gives exactly the rounded values.
@@ -158,7 +216,7 @@ describe('openFeatureCache: precision and size', () => {
 
   it('caches only the views within --feature-cache-max-gb and says so', async () => {
     const per = trunk.featureShape.reduce((n, d) => n * d, 1);
-    const entries = options.trainSamples.length * 2 + options.valSamples.length; // centre crops + 1 view
+    const entries = photos() * 2; // centre crops + 1 view
     const messages: string[] = [];
     const cache = await openFeatureCache({
       ...options,
@@ -188,8 +246,8 @@ describe('openFeatureCache: precision and size', () => {
 
   it("yields batches from a float16 cache without leaking tensors, drawing among the budget's views", async () => {
     const per = trunk.featureShape.reduce((n, d) => n * d, 1);
-    const oneView = options.trainSamples.length * 2 + options.valSamples.length;
-    // A draw of view 2 or 3 would fail: only view 1 is cached ("no cached train view 2").
+    const oneView = photos() * 2;
+    // A draw of view 2 or 3 would fail: only view 1 is cached ("no cached view 2").
     const source = await createCachedFeatureSource(
       {
         ...options,

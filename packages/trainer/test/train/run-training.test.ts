@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { initBackend } from '@food/core/backend';
 import * as tf from '@tensorflow/tfjs';
@@ -154,8 +154,7 @@ describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
     const [cache] = await readdir(config.featureCacheDir);
     expect((await readdir(path.join(config.featureCacheDir, cache!))).sort()).toEqual([
       'cache.json',
-      'train-centre.f16',
-      'val-centre.f16',
+      'centre.f16',
     ]);
   }, 180_000);
 
@@ -171,20 +170,65 @@ describe('runTraining (tiny ResNet on synthetic Food-101)', () => {
     const log = (line: string) => lines.push(line);
     // The head's input here is 1 × 1 × 128 at float16: 256 bytes per image and view.
     const manifest = JSON.parse(await readFile(path.join(synth().prepared, 'manifest.json'), 'utf8'));
-    const entries = manifest.splits.train.length * 2 + manifest.splits.val.length;
+    const entries = (manifest.splits.train.length + manifest.splits.val.length) * 2;
     const oneView = { ...config, featureCacheMaxGb: (entries * 256) / 1e9 };
     expect((await runTraining(oneView, { ...quiet, log })).status).toBe('completed');
     expect(lines).toContainEqual(
       expect.stringMatching(/^feature cache: 3 views need .*; budget .* GB: caching 1 view /),
     );
     const [cache] = await readdir(config.featureCacheDir);
-    expect(await readdir(path.join(config.featureCacheDir, cache!))).toContain('train-seed42-view1.f16');
-    expect(await readdir(path.join(config.featureCacheDir, cache!))).not.toContain('train-seed42-view2.f16');
+    expect(await readdir(path.join(config.featureCacheDir, cache!))).toContain('seed42-view1.f16');
+    expect(await readdir(path.join(config.featureCacheDir, cache!))).not.toContain('seed42-view2.f16');
 
     const tooSmall = { ...config, out: `${config.out}-too-small`, featureCacheMaxGb: 1e-9 };
     await expect(runTraining(tooSmall, quiet)).rejects.toThrow(
       /centre crops alone need 0\.0 GB, over --feature-cache-max-gb 1e-9/,
     );
     expect(await readdir(tooSmall.out).catch(() => [])).not.toContain('latest');
+  }, 180_000);
+
+  it('--val-fraction redraws the split with --seed, reads no test photo, and reuses the feature cache', async () => {
+    const root = synth().root;
+    const manifest = JSON.parse(await readFile(path.join(synth().prepared, 'manifest.json'), 'utf8'));
+    const cached = {
+      epochs: 1,
+      trainable: 'head',
+      cacheFeatures: true,
+      featureViews: 1,
+      featureCacheDir: path.join(root, 'selection-cache'),
+    } as const;
+    await runTraining(tinyConfig(synth(), 'listed-split', cached), quiet);
+    // A run cannot select on test: with every test photo gone, training still runs.
+    const testPhotos = path.join(root, 'test-photos-moved');
+    await mkdir(testPhotos);
+    for (const [index, sample] of manifest.splits.test.entries()) {
+      await rename(path.join(manifest.dataRoot, sample.image), path.join(testPhotos, `${index}.jpg`));
+    }
+    try {
+      const lines: string[] = [];
+      const config = tinyConfig(synth(), 'selection', { ...cached, valFraction: 0.3, seed: 42 });
+      const outcome = await runTraining(config, { ...quiet, log: (line) => lines.push(line) });
+      expect(outcome.status).toBe('completed');
+      const pool = manifest.splits.train.length + manifest.splits.val.length;
+      // 4 classes of 18 training photos: round(0.3 × 18) = 5 of each held out.
+      const val = lines.find((line) => line.startsWith('split: '));
+      expect(val).toMatch(
+        new RegExp(
+          `^split: ${pool - 20} training and 20 validation photos, redrawn with --seed 42 at --val-fraction 0\\.3 \\(a validation top-1 near 87 % has a standard error of 7\\.5 points\\); test is not read$`,
+        ),
+      );
+      // The same photos, split otherwise: every cached feature is reused.
+      expect(lines).toContainEqual(expect.stringMatching(/^feature cache: .* \(reused\)$/));
+      const saved = JSON.parse(await readFile(path.join(config.out, 'best', 'run-config.json'), 'utf8'));
+      expect(saved).toMatchObject({ valFraction: 0.3, seed: 42 });
+      // Another --val-fraction is another run: --resume refuses it.
+      await expect(
+        runTraining({ ...config, epochs: 2, resume: true, valFraction: 0.2 }, quiet),
+      ).rejects.toThrow(/valFraction was 0\.3, now 0\.2/);
+    } finally {
+      for (const [index, sample] of manifest.splits.test.entries()) {
+        await rename(path.join(testPhotos, `${index}.jpg`), path.join(manifest.dataRoot, sample.image));
+      }
+    }
   }, 180_000);
 });

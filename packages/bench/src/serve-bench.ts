@@ -12,19 +12,16 @@
  * Without --checkpoint it serves a tiny ResNet (width 1/16, 32 px) written to a temporary folder; the
  * reference then serves the same tiny shape, so the ratio compares servers, not networks.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES_HELP } from '@food/core/backend';
 import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
 import { parsePositiveInteger } from '@food/core/parse-number';
-import { freePort } from '@food/core/testing/free-port';
 import { multipartBody } from '@food/core/testing/multipart-body';
 import { makePng } from '@food/core/testing/synthetic-images';
 import { createTinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
 import autocannon from 'autocannon';
-import { guardChild } from './child-guard.ts';
 import { type ClosedLoopLatency, closedLoopLatency } from './closed-loop.ts';
 import {
   parseReferenceChoice,
@@ -40,8 +37,7 @@ import {
   type SaturationPoint,
   type ServeComparison,
 } from './serve-comparison.ts';
-
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+import { type ServeProcess, startServe } from './start-serve.ts';
 
 interface Options {
   checkpoint?: string;
@@ -136,60 +132,19 @@ export function parseFlags(args = process.argv.slice(2)): { help: boolean; optio
   };
 }
 
-async function startServe(
-  checkpoint: string,
-  options: Options,
-): Promise<{ url: string; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'packages/server/src/cli.ts',
-      'serve',
-      '--checkpoint',
-      checkpoint,
-      '--port',
-      String(port),
-      '--workers',
-      String(options.workers),
-      '--backend',
-      options.backend,
-      '--engine',
-      options.engine,
-      '--max-batch',
-      String(options.maxBatch),
-      '--max-queue',
-      String(options.maxQueue),
-      '--log-level',
-      'error',
-    ],
-    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  const { stop } = guardChild(child);
-  // tfjs-node in worker threads repeats "kernel ... already registered" per kernel: noise, not errors.
-  child.stderr?.on('data', (chunk: Buffer) => {
-    const lines = chunk
-      .toString()
-      .split('\n')
-      .filter((line) => line && !/already registered/.test(line));
-    if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const ready = await fetch(`${url}/api/ready`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return { url, stop };
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error('the server did not become ready');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+function startServeWith(checkpoint: string, options: Options): Promise<ServeProcess> {
+  return startServe(checkpoint, [
+    '--workers',
+    String(options.workers),
+    '--backend',
+    options.backend,
+    '--engine',
+    options.engine,
+    '--max-batch',
+    String(options.maxBatch),
+    '--max-queue',
+    String(options.maxQueue),
+  ]);
 }
 
 interface ServerMemory {
@@ -432,7 +387,7 @@ async function main(): Promise<void> {
     const request = multipartBody([
       { name: 'image', value: makePng(512, 384), filename: 'photo.png', contentType: 'image/png' },
     ]);
-    const served = await startServe(checkpoint, options);
+    const served = await startServeWith(checkpoint, options);
     stopServe = served.stop;
     const { url } = served;
     const saturation = await findSaturation('ours', url, request, options);

@@ -26,10 +26,20 @@ export interface BatcherStats {
   batchSizes: Record<string, number>;
 }
 
+/** One image's answer and where its time went, for the Server-Timing header and bench profiles. */
+export interface TimedResult {
+  probabilities: Float32Array;
+  /** From submit until its batch left the queue (waiting for a free slot or for company). */
+  queuedMs: number;
+  /** Its batch on the executor: hand-off to the worker, the forward pass, the answer's way back. */
+  runMs: number;
+  batchSize: number;
+}
+
 interface Pending {
   input: Float32Array;
   enqueuedAt: number;
-  resolve: (probabilities: Float32Array) => void;
+  resolve: (result: TimedResult) => void;
   reject: (error: unknown) => void;
 }
 
@@ -66,7 +76,12 @@ export class MicroBatcher {
   }
 
   /** Resolves with this image's probabilities once its batch has run. */
-  submit(input: Float32Array): Promise<Float32Array> {
+  async submit(input: Float32Array): Promise<Float32Array> {
+    return (await this.submitTimed(input)).probabilities;
+  }
+
+  /** `submit`, with the time the image spent queued and running. */
+  submitTimed(input: Float32Array): Promise<TimedResult> {
     if (this.#unusable) return Promise.reject(this.#unusable);
     if (this.#queue.length >= this.#options.maxQueue) {
       return Promise.reject(new QueueFullError(this.#queue.length));
@@ -128,11 +143,15 @@ export class MicroBatcher {
       this.#batchesInFlight -= 1;
       const event = { size: batch.length, durationMs: performance.now() - started, ok };
       for (const listener of this.#listeners) listener(event);
+      return event.durationMs;
     };
     this.#executor.run(batch.map((pending) => pending.input)).then(
       (outputs) => {
-        settle(true);
-        for (const [index, pending] of batch.entries()) pending.resolve(outputs[index]);
+        const runMs = settle(true);
+        for (const [index, pending] of batch.entries()) {
+          const queuedMs = started - pending.enqueuedAt;
+          pending.resolve({ probabilities: outputs[index], queuedMs, runMs, batchSize: batch.length });
+        }
       },
       (error: unknown) => {
         settle(false);

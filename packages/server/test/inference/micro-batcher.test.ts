@@ -60,6 +60,27 @@ describe('MicroBatcher', () => {
     expect(batcher.stats()).toMatchObject({ batches: 1, images: 3, batchSizes: { 3: 1 }, queued: 0 });
   });
 
+  it('says how long each image waited in the queue and ran, and in what batch', async () => {
+    const executor = new FakeExecutor(1);
+    const batcher = new MicroBatcher(executor, { maxBatch: 4, batchTimeoutMs: 0, maxQueue: 100 });
+    const first = batcher.submitTimed(input(1));
+    const [second, third] = [2, 3].map((value) => batcher.submitTimed(input(value)));
+    await tick(30);
+    executor.finishNext();
+    const firstResult = await first;
+    expect(firstResult).toMatchObject({ batchSize: 1, probabilities: Float32Array.of(10) });
+    expect(firstResult.queuedMs).toBeLessThan(20);
+    expect(firstResult.runMs).toBeGreaterThanOrEqual(25);
+    await tick(10);
+    executor.finishNext();
+    for (const result of await Promise.all([second!, third!])) {
+      expect(result.batchSize).toBe(2);
+      // They waited for the first batch's slot, then ran for the 10 ms tick.
+      expect(result.queuedMs).toBeGreaterThanOrEqual(25);
+      expect(result.runMs).toBeGreaterThanOrEqual(5);
+    }
+  });
+
   it('sends a full batch at once, without waiting for the timeout', () => {
     const executor = new FakeExecutor(1);
     const batcher = new MicroBatcher(executor, { maxBatch: 2, batchTimeoutMs: 60_000, maxQueue: 100 });

@@ -11,6 +11,24 @@ export interface ClosedLoopLatency {
   rps: number;
   p50: number;
   p99: number;
+  /**
+   * Mean of each Server-Timing entry over the 200s, in ms (our server: preprocess, queue, run,
+   * inference), and the mean batch size from run's "batch of N"; empty for a server that sends none.
+   */
+  stages: Record<string, number>;
+}
+
+/** `preprocess;dur=1.5, run;dur=20;desc="batch of 2"` → { preprocess: 1.5, run: 20, batch: 2 }. */
+export function parseServerTiming(header: string | null): Record<string, number> {
+  const stages: Record<string, number> = {};
+  for (const entry of (header ?? '').split(',')) {
+    const [name, ...params] = entry.trim().split(';');
+    const duration = params.find((param) => param.startsWith('dur='));
+    if (name && duration) stages[name] = Number(duration.slice(4));
+    const batch = /desc="batch of (\d+)"/.exec(entry);
+    if (batch) stages.batch = Number(batch[1]);
+  }
+  return stages;
 }
 
 export async function closedLoopLatency(
@@ -20,6 +38,7 @@ export async function closedLoopLatency(
   seconds: number,
 ): Promise<ClosedLoopLatency> {
   const okMs: number[] = [];
+  const sums: Record<string, number> = {};
   const started = performance.now();
   const deadline = started + seconds * 1000;
   await Promise.all(
@@ -32,7 +51,10 @@ export async function closedLoopLatency(
           headers: request.headers,
         });
         await response.arrayBuffer();
-        if (response.status === 200) okMs.push(performance.now() - begin);
+        if (response.status !== 200) continue;
+        okMs.push(performance.now() - begin);
+        for (const [name, ms] of Object.entries(parseServerTiming(response.headers.get('server-timing'))))
+          sums[name] = (sums[name] ?? 0) + ms;
       }
     }),
   );
@@ -43,5 +65,6 @@ export async function closedLoopLatency(
     rps: okMs.length / ((performance.now() - started) / 1000),
     p50: at(0.5),
     p99: at(0.99),
+    stages: Object.fromEntries(Object.entries(sums).map(([name, sum]) => [name, sum / okMs.length])),
   };
 }

@@ -73,7 +73,7 @@ Options:
   --checkpoint <dir>   checkpoint to serve (default: a tiny ResNet written to a temporary folder)
   --engine <name>      auto (default, as pnpm serve: the export beside the checkpoint, else tfjs) | tfjs | onnx
   --backend <name>     ${BACKEND_CHOICES_HELP} (tfjs engine; default auto)
-  --workers <n>        inference worker threads (default: pnpm serve's, ${DEFAULTS.workers} here)
+  --workers <n>        inference worker threads (default: pnpm serve's, one per core)
   --max-batch <n>      images per model call (default: pnpm serve's, ${DEFAULTS.maxBatch})
   --max-queue <n>      images waiting before 503 (default: pnpm serve's, ${DEFAULTS.maxQueue})
   --seconds <n>        seconds per saturation step (default 4)

@@ -98,7 +98,7 @@ export class Classifier {
     this.#executor = executor;
     this.#maxPixels = options.maxPixels;
     this.#maxQueue = options.maxQueue;
-    this.batcher = new MicroBatcher(executor, options);
+    this.batcher = new MicroBatcher(executor, { ...options, slots: Math.max(1, options.workers) });
     executor.ready.then(
       () => {
         this.#ready = true;

@@ -418,7 +418,8 @@ async function benchPhoto(file: string | undefined): Promise<BenchPhoto> {
   if (chosen) {
     const bytes = await readFile(chosen);
     const png = chosen.toLowerCase().endsWith('.png');
-    const description = `${chosen} (${(bytes.length / 1024).toFixed(0)} KiB)`;
+    const name = file ?? `food10 test photo ${first}.jpg`;
+    const description = `${name} (${(bytes.length / 1024).toFixed(0)} KiB)`;
     return {
       bytes,
       filename: path.basename(chosen),
@@ -431,15 +432,24 @@ async function benchPhoto(file: string | undefined): Promise<BenchPhoto> {
   return { bytes, filename: 'photo.png', contentType: 'image/png', description: 'synthetic 512×384 PNG' };
 }
 
-function levelsSection(table: string, photo: BenchPhoto, options: Options): string {
+/** Which engine and file `--engine` resolved to, from the model card: "onnx, best.int8.onnx (int8)". */
+async function servedEngine(url: string): Promise<string> {
+  const { engine } = (await (await fetch(`${url}/api/model`)).json()) as {
+    engine: { name: string; file: string; precision: string | null };
+  };
+  return `${engine.name}, ${engine.file}${engine.precision ? ` (${engine.precision})` : ''}`;
+}
+
+function levelsSection(table: string, photo: BenchPhoto, options: Options, engine: string): string {
   const [one, five, fifteen] = loadavg().map((value) => value.toFixed(2));
   return [
     '### 1, 4 and 8 connections, ours and the reference in one run',
     '',
     `Written by \`pnpm bench:serve --write-docs\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC ` +
       `(load average at the end ${one} / ${five} / ${fifteen}): \`pnpm serve --checkpoint ${options.checkpoint ?? '(tiny ResNet)'}\` ` +
-      `with the bench's --workers ${options.workers} --max-batch ${options.maxBatch} --engine ${options.engine}, ` +
-      `${availableParallelism()} cores, each level ${options.seconds} s of closed-loop clients posting ${photo.description}. ` +
+      `with the bench's --workers ${options.workers} --max-batch ${options.maxBatch} --engine ${options.engine} ` +
+      `(it ran ${engine}), ` +
+      `${availableParallelism()} cores, each level ${options.seconds} s (and at least 20 answers) of closed-loop clients posting ${photo.description}. ` +
       'Stages are our Server-Timing means per request: decode + resize, waiting in the batcher, its batch on a worker.',
     '',
     table,
@@ -463,6 +473,8 @@ async function main(): Promise<void> {
     stopServe = served.stop;
     const { url } = served;
     const saturation = await findSaturation('ours', url, request, options);
+    const engine = await servedEngine(url);
+    console.log(`engine: ${engine}`);
     const levels = await measureLevels('ours (`pnpm serve`)', url, request, options.seconds);
     // Timed like the reference's, for the comparison (autocannon's own p50/p99 above are right for ours).
     const latency = skipped ? undefined : await timeLatency('ours', url, request, saturation, options);
@@ -486,7 +498,7 @@ async function main(): Promise<void> {
       await writeSection(
         path.resolve(repoRoot, options.docs),
         'serve-levels',
-        levelsSection(table, photo, options),
+        levelsSection(table, photo, options, engine),
       );
       console.log(`wrote the table into ${options.docs} (section serve-levels)`);
     }

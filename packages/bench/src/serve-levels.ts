@@ -7,12 +7,18 @@ import { type ClosedLoopLatency, closedLoopLatency } from './closed-loop.ts';
 
 export const LEVELS = [1, 4, 8] as const;
 
+/** Answers each level waits for past its seconds: percentiles of 2 answers say nothing. */
+const MIN_ANSWERS = 20;
+
 export interface LevelsRun {
   name: string;
   levels: ClosedLoopLatency[];
 }
 
-/** Closed-loop clients at each level for `seconds`, after `seconds` of warm-up at the highest level. */
+/**
+ * Closed-loop clients at each level for `seconds` (and until 20 answers), after `seconds` of warm-up at
+ * the highest level.
+ */
 export async function measureLevels(
   name: string,
   url: string,
@@ -22,7 +28,7 @@ export async function measureLevels(
   await closedLoopLatency(`${url}/api/predict`, request, LEVELS[LEVELS.length - 1], seconds);
   const levels: ClosedLoopLatency[] = [];
   for (const connections of LEVELS) {
-    const level = await closedLoopLatency(`${url}/api/predict`, request, connections, seconds);
+    const level = await closedLoopLatency(`${url}/api/predict`, request, connections, seconds, MIN_ANSWERS);
     levels.push(level);
     console.log(`${name} ${levelLine(level)}`);
   }

@@ -39,6 +39,23 @@ describe('closedLoopLatency', () => {
     expect(latency.stages.batch).toBeLessThanOrEqual(3);
   });
 
+  it('goes on past its seconds until a slow server has given the answers asked for', async () => {
+    const slow = createServer((request, response) => {
+      request.resume().on('end', () => setTimeout(() => response.writeHead(200).end('{}'), 60));
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const slowUrl = `http://127.0.0.1:${(slow.address() as { port: number }).port}/`;
+      const request = { payload: Buffer.from('photo'), headers: { 'content-type': 'image/png' } };
+      const latency = await closedLoopLatency(slowUrl, request, 1, 0.01, 4);
+      // 1 client, 60 ms per answer: 0.01 s alone gives 1 answer.
+      expect(latency.answers).toBe(4);
+      expect(latency.p50).toBeGreaterThanOrEqual(55);
+    } finally {
+      await new Promise((resolve) => slow.close(resolve));
+    }
+  });
+
   it('reads Server-Timing entries, with the batch size from the description', () => {
     expect(parseServerTiming('preprocess;dur=1.5, queue;dur=0.2, run;dur=20.1;desc="batch of 2"')).toEqual({
       preprocess: 1.5,

@@ -37,6 +37,7 @@ describe('serve levels table', () => {
   const level = (connections: number, rps: number, stages: Record<string, number> = {}) => ({
     connections,
     rps,
+    answers: rps * 4,
     p50: 10 * connections,
     p99: 30 * connections,
     stages,

@@ -191,8 +191,12 @@ async function classifyAll(page: Page, url: string, photos: LabelledPhoto[]): Pr
   return results;
 }
 
-async function measure(options: Options, url: string, context: BrowserContext): Promise<BrowserFigures> {
-  const photos = await readTestPhotos(options.prepared, options.photos);
+async function measure(
+  options: Options,
+  photos: LabelledPhoto[],
+  url: string,
+  context: BrowserContext,
+): Promise<BrowserFigures> {
   const model = (await (await fetch(`${url}/api/model`)).json()) as {
     browserModel?: { precision: string; bytes: number };
   };
@@ -238,11 +242,13 @@ async function main(): Promise<void> {
   }
   const options = parsed.options;
   const loadAverage = loadavg();
+  // Before the server and the browser start, so a wrong --prepared fails at once.
+  const photos = await readTestPhotos(options.prepared, options.photos);
   const served = await startServe(path.resolve(options.checkpoint));
   let browser: Awaited<ReturnType<typeof launch>> | undefined;
   try {
     browser = await launch(options.chromium);
-    const figures = { ...(await measure(options, served.url, browser.context)), loadAverage };
+    const figures = { ...(await measure(options, photos, served.url, browser.context)), loadAverage };
     const markdown = browserMarkdown(
       figures,
       `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,

@@ -12,20 +12,23 @@
  * Without --checkpoint it serves a tiny ResNet (width 1/16, 32 px) written to a temporary folder; the
  * reference then serves the same tiny shape, so the ratio compares servers, not networks.
  */
-import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES_HELP } from '@food/core/backend';
 import { readCheckpointMetadata } from '@food/core/checkpoint/load-checkpoint';
 import { parsePositiveInteger } from '@food/core/parse-number';
-import { freePort } from '@food/core/testing/free-port';
 import { multipartBody } from '@food/core/testing/multipart-body';
+import { SHARED_DATA } from '@food/core/testing/shared-data';
 import { makePng } from '@food/core/testing/synthetic-images';
 import { createTinyCheckpoint } from '@food/core/testing/tiny-checkpoint';
+import { DEFAULTS } from '@food/server/config';
 import autocannon from 'autocannon';
-import { guardChild } from './child-guard.ts';
 import { type ClosedLoopLatency, closedLoopLatency } from './closed-loop.ts';
+import { writeSection } from './docs-section.ts';
 import {
   parseReferenceChoice,
   type ReferenceChoice,
@@ -40,6 +43,8 @@ import {
   type SaturationPoint,
   type ServeComparison,
 } from './serve-comparison.ts';
+import { type LevelsRun, levelsMarkdown, measureLevels } from './serve-levels.ts';
+import { type ServeProcess, startServe } from './start-serve.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -54,6 +59,10 @@ interface Options {
   seconds: number;
   requests: number;
   reference: ReferenceChoice;
+  /** The photo every request posts; default: a food10 test photo, else a synthetic 512×384 PNG. */
+  photo?: string;
+  writeDocs: boolean;
+  docs: string;
 }
 
 const USAGE = `Usage: pnpm bench:serve [options]
@@ -64,13 +73,17 @@ Options:
   --checkpoint <dir>   checkpoint to serve (default: a tiny ResNet written to a temporary folder)
   --engine <name>      auto (default, as pnpm serve: the export beside the checkpoint, else tfjs) | tfjs | onnx
   --backend <name>     ${BACKEND_CHOICES_HELP} (tfjs engine; default auto)
-  --workers <n>        inference worker threads (default 2)
-  --max-batch <n>      images per model call (default 8)
-  --max-queue <n>      images waiting before 503 (default 64)
+  --workers <n>        inference worker threads (default: pnpm serve's, one per core)
+  --max-batch <n>      images per model call (default: pnpm serve's, ${DEFAULTS.maxBatch})
+  --max-queue <n>      images waiting before 503 (default: pnpm serve's, ${DEFAULTS.maxQueue})
   --seconds <n>        seconds per saturation step (default 4)
   --requests <n>       requests in the overload phase (default 10000)
   --reference <name>   auto (default: flask when /usr/bin/python3 has flask and torch) | flask | none:
                        also load a Flask + PyTorch server like the reference project's, same requests
+  --photo <file>       the photo each request posts (default: the first food10 test photo when the
+                       shared data is there, else a synthetic 512x384 PNG)
+  --write-docs         also write the 1/4/8-connection table into docs/benchmarks.md (section serve-levels)
+  --docs <file>        the page --write-docs writes (default docs/benchmarks.md)
   --help               this text`;
 
 /** Exits with the usage on --help, and with the reason and the usage on a bad flag. */
@@ -96,14 +109,18 @@ export function parseFlags(args = process.argv.slice(2)): { help: boolean; optio
     options: {
       help: { type: 'boolean', default: false },
       checkpoint: { type: 'string' },
-      workers: { type: 'string', default: '2' },
+      // pnpm serve's own defaults, so the bench measures what a user gets.
+      workers: { type: 'string', default: String(DEFAULTS.workers) },
       backend: { type: 'string', default: 'auto' },
       engine: { type: 'string', default: 'auto' },
-      'max-batch': { type: 'string', default: '8' },
-      'max-queue': { type: 'string', default: '64' },
+      'max-batch': { type: 'string', default: String(DEFAULTS.maxBatch) },
+      'max-queue': { type: 'string', default: String(DEFAULTS.maxQueue) },
       seconds: { type: 'string', default: '4' },
       requests: { type: 'string', default: '10000' },
       reference: { type: 'string', default: 'auto' },
+      photo: { type: 'string' },
+      'write-docs': { type: 'boolean', default: false },
+      docs: { type: 'string', default: 'docs/benchmarks.md' },
     },
   });
   const integer = (name: string, value: string | undefined) => {
@@ -132,64 +149,26 @@ export function parseFlags(args = process.argv.slice(2)): { help: boolean; optio
       seconds: integer('seconds', values.seconds),
       requests: integer('requests', values.requests),
       reference: choice('reference', values.reference),
+      photo: values.photo,
+      writeDocs: values['write-docs'] ?? false,
+      docs: values.docs ?? 'docs/benchmarks.md',
     },
   };
 }
 
-async function startServe(
-  checkpoint: string,
-  options: Options,
-): Promise<{ url: string; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'packages/server/src/cli.ts',
-      'serve',
-      '--checkpoint',
-      checkpoint,
-      '--port',
-      String(port),
-      '--workers',
-      String(options.workers),
-      '--backend',
-      options.backend,
-      '--engine',
-      options.engine,
-      '--max-batch',
-      String(options.maxBatch),
-      '--max-queue',
-      String(options.maxQueue),
-      '--log-level',
-      'error',
-    ],
-    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  const { stop } = guardChild(child);
-  // tfjs-node in worker threads repeats "kernel ... already registered" per kernel: noise, not errors.
-  child.stderr?.on('data', (chunk: Buffer) => {
-    const lines = chunk
-      .toString()
-      .split('\n')
-      .filter((line) => line && !/already registered/.test(line));
-    if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const ready = await fetch(`${url}/api/ready`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return { url, stop };
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error('the server did not become ready');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+function startServeWith(checkpoint: string, options: Options): Promise<ServeProcess> {
+  return startServe(checkpoint, [
+    '--workers',
+    String(options.workers),
+    '--backend',
+    options.backend,
+    '--engine',
+    options.engine,
+    '--max-batch',
+    String(options.maxBatch),
+    '--max-queue',
+    String(options.maxQueue),
+  ]);
 }
 
 interface ServerMemory {
@@ -354,6 +333,7 @@ interface ReferenceReport {
   saturation: Pick<Step, 'connections' | 'rps' | 'non200'>;
   latency: ClosedLoopLatency;
   comparison: ServeComparison;
+  levels: LevelsRun;
 }
 
 /** Requests/s from autocannon, p50/p99 from closed-loop clients: the same methods for both servers. */
@@ -386,8 +366,9 @@ async function measureReference(
     const comparison = compareSaturation(ours, saturationPoint(step, latency));
     console.log(comparisonLine(comparison, 'Flask + PyTorch'));
     console.log(`\n${comparisonMarkdown(comparison, `Flask + PyTorch ${torch} (${model})`)}\n`);
+    const levels = await measureLevels('Flask + PyTorch', reference.url, request, options.seconds);
     const { connections, rps, non200 } = step;
-    return { server, saturation: { connections, rps, non200 }, latency, comparison };
+    return { server, saturation: { connections, rps, non200 }, latency, comparison, levels };
   } finally {
     await reference.stop();
   }
@@ -420,6 +401,61 @@ async function referenceOrFailure(
   }
 }
 
+interface BenchPhoto {
+  bytes: Buffer;
+  filename: string;
+  contentType: string;
+  description: string;
+}
+
+/** `--photo`, else the first food10 test photo (as the issue's measurements), else a synthetic PNG. */
+async function benchPhoto(file: string | undefined): Promise<BenchPhoto> {
+  // FOOD10_IMAGES points a worktree (whose ../shared is not there) at the shared photos.
+  const images = process.env.FOOD10_IMAGES ?? SHARED_DATA.food10Images;
+  const testList = path.join(images, '..', 'meta', 'test.txt');
+  const first = file ?? (existsSync(testList) ? readFileSync(testList, 'utf8').split('\n')[0] : undefined);
+  const chosen = file ?? (first ? path.join(images, `${first}.jpg`) : undefined);
+  if (chosen) {
+    const bytes = await readFile(chosen);
+    const png = chosen.toLowerCase().endsWith('.png');
+    const name = file ?? `food10 test photo ${first}.jpg`;
+    const description = `${name} (${(bytes.length / 1024).toFixed(0)} KiB)`;
+    return {
+      bytes,
+      filename: path.basename(chosen),
+      contentType: png ? 'image/png' : 'image/jpeg',
+      description,
+    };
+  }
+  // A photo-sized upload, so decoding and resizing cost what they do in production.
+  const bytes = makePng(512, 384);
+  return { bytes, filename: 'photo.png', contentType: 'image/png', description: 'synthetic 512×384 PNG' };
+}
+
+/** Which engine and file `--engine` resolved to, from the model card: "onnx, best.int8.onnx (int8)". */
+async function servedEngine(url: string): Promise<string> {
+  const { engine } = (await (await fetch(`${url}/api/model`)).json()) as {
+    engine: { name: string; file: string; precision: string | null };
+  };
+  return `${engine.name}, ${engine.file}${engine.precision ? ` (${engine.precision})` : ''}`;
+}
+
+function levelsSection(table: string, photo: BenchPhoto, options: Options, engine: string): string {
+  const [one, five, fifteen] = loadavg().map((value) => value.toFixed(2));
+  return [
+    '### 1, 4 and 8 connections, ours and the reference in one run',
+    '',
+    `Written by \`pnpm bench:serve --write-docs\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC ` +
+      `(load average at the end ${one} / ${five} / ${fifteen}): \`pnpm serve --checkpoint ${options.checkpoint ?? '(tiny ResNet)'}\` ` +
+      `with the bench's --workers ${options.workers} --max-batch ${options.maxBatch} --engine ${options.engine} ` +
+      `(it ran ${engine}), ` +
+      `${availableParallelism()} cores, each level ${options.seconds} s (and at least 20 answers) of closed-loop clients posting ${photo.description}. ` +
+      'Stages are our Server-Timing means per request: decode + resize, waiting in the batcher, its batch on a worker.',
+    '',
+    table,
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   const options = parseOptions();
   const skipped = await referenceSkipped(options.reference);
@@ -428,14 +464,18 @@ async function main(): Promise<void> {
   let stopServe: (() => Promise<void>) | undefined;
   try {
     const checkpoint = options.checkpoint ?? tiny!.dir;
-    // A photo-sized upload, so decoding and resizing cost what they do in production.
+    const photo = await benchPhoto(options.photo);
+    console.log(`photo: ${photo.description}`);
     const request = multipartBody([
-      { name: 'image', value: makePng(512, 384), filename: 'photo.png', contentType: 'image/png' },
+      { name: 'image', value: photo.bytes, filename: photo.filename, contentType: photo.contentType },
     ]);
-    const served = await startServe(checkpoint, options);
+    const served = await startServeWith(checkpoint, options);
     stopServe = served.stop;
     const { url } = served;
     const saturation = await findSaturation('ours', url, request, options);
+    const engine = await servedEngine(url);
+    console.log(`engine: ${engine}`);
+    const levels = await measureLevels('ours (`pnpm serve`)', url, request, options.seconds);
     // Timed like the reference's, for the comparison (autocannon's own p50/p99 above are right for ours).
     const latency = skipped ? undefined : await timeLatency('ours', url, request, saturation, options);
 
@@ -452,8 +492,19 @@ async function main(): Promise<void> {
     const reference =
       skipped ??
       (await referenceOrFailure(checkpoint, request, options, saturationPoint(saturation, latency!)));
+    const table = levelsMarkdown(levels, 'levels' in reference ? reference.levels : undefined);
+    console.log(`\n${table}\n`);
+    if (options.writeDocs) {
+      await writeSection(
+        path.resolve(repoRoot, options.docs),
+        'serve-levels',
+        levelsSection(table, photo, options, engine),
+      );
+      console.log(`wrote the table into ${options.docs} (section serve-levels)`);
+    }
     const report = {
       saturation,
+      levels: levels.levels,
       overload: load,
       latencyBoundMs: Math.round(boundMs),
       memory: { before, after },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareSaturation, comparisonLine, comparisonMarkdown } from '../src/serve-comparison.ts';
+import { levelsMarkdown } from '../src/serve-levels.ts';
 
 const ours = { connections: 4, rps: 21.2, p50: 180, p99: 260 };
 const reference = { connections: 2, rps: 10.3, p50: 190, p99: 410 };
@@ -29,5 +30,42 @@ describe('serve comparison', () => {
     expect(comparisonLine(comparison, 'Flask')).toMatch(
       /ours\/reference – \(the reference answered nothing\)$/,
     );
+  });
+});
+
+describe('serve levels table', () => {
+  const level = (connections: number, rps: number, stages: Record<string, number> = {}) => ({
+    connections,
+    rps,
+    answers: rps * 4,
+    p50: 10 * connections,
+    p99: 30 * connections,
+    stages,
+  });
+
+  it('puts both servers at 1, 4 and 8 connections side by side with the ratio and our stages', () => {
+    const ours = {
+      name: 'ours',
+      levels: [
+        level(1, 50, { preprocess: 2.5, queue: 0.1, run: 15, batch: 1 }),
+        level(4, 60, { preprocess: 3, queue: 20, run: 40, batch: 1.5 }),
+        level(8, 62),
+      ],
+    };
+    const reference = { name: 'Flask', levels: [level(1, 10), level(4, 11), level(8, 0)] };
+    const markdown = levelsMarkdown(ours, reference);
+    expect(markdown).toContain(
+      '| 1 | 50.0 | 10 / 30 | 2.5 / 0.1 / 15.0 (batch 1.0) | 10.0 | 10 / 30 | **5.00×** |',
+    );
+    expect(markdown).toContain(
+      '| 4 | 60.0 | 40 / 120 | 3.0 / 20.0 / 40.0 (batch 1.5) | 11.0 | 40 / 120 | **5.45×** |',
+    );
+    // A reference that answered nothing gives no ratio rather than Infinity; no stages, a dash.
+    expect(markdown).toContain('| 8 | 62.0 | 80 / 240 | – | 0.0 | 80 / 240 | – |');
+  });
+
+  it('leaves the reference columns empty when it did not run', () => {
+    const markdown = levelsMarkdown({ name: 'ours', levels: [level(1, 50)] }, undefined);
+    expect(markdown).toContain('| 1 | 50.0 | 10 / 30 | – | – | – | – |');
   });
 });

@@ -52,7 +52,9 @@ describe('POST /api/predict', () => {
     expect(probabilities.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 5);
     expect(new Set(body.predictions.map((p: { label: string }) => p.label))).toEqual(new Set(TINY_CLASSES));
     expect(response.headers['x-request-id']).toEqual(expect.any(String));
-    expect(response.headers['server-timing']).toMatch(/^preprocess;dur=[\d.]+, inference;dur=[\d.]+$/);
+    expect(response.headers['server-timing']).toMatch(
+      /^preprocess;dur=[\d.]+, queue;dur=[\d.]+, run;dur=[\d.]+;desc="batch of 1", inference;dur=[\d.]+$/,
+    );
   });
 
   it('accepts a raw image/* body and gives the same answer', async () => {

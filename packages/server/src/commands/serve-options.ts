@@ -113,7 +113,7 @@ function batchingOptions(): Option[] {
     integerOption(
       'batchTimeoutMs',
       '--batch-timeout-ms <ms>',
-      'how long an image may wait for others to share its batch',
+      'with one worker (or none): how long an image may wait for others to share its batch',
       [0, 10_000],
     ),
     integerOption(

@@ -57,7 +57,8 @@ export interface Prediction {
 
 export interface Classification {
   predictions: Prediction[];
-  timings: { preprocessMs: number; inferenceMs: number };
+  /** inferenceMs = queuedMs + runMs, give or take the event loop's turn. */
+  timings: { preprocessMs: number; queuedMs: number; runMs: number; inferenceMs: number; batchSize: number };
 }
 
 export interface ClassifierStats {
@@ -97,7 +98,7 @@ export class Classifier {
     this.#executor = executor;
     this.#maxPixels = options.maxPixels;
     this.#maxQueue = options.maxQueue;
-    this.batcher = new MicroBatcher(executor, options);
+    this.batcher = new MicroBatcher(executor, { ...options, slots: Math.max(1, options.workers) });
     executor.ready.then(
       () => {
         this.#ready = true;
@@ -173,10 +174,16 @@ export class Classifier {
       this.#decoding -= 1;
     }
     const preprocessed = performance.now();
-    const probabilities = await this.batcher.submit(input);
+    const { probabilities, queuedMs, runMs, batchSize } = await this.batcher.submitTimed(input);
     return {
       predictions: topPredictions(probabilities, this.info.classes, topK),
-      timings: { preprocessMs: preprocessed - started, inferenceMs: performance.now() - preprocessed },
+      timings: {
+        preprocessMs: preprocessed - started,
+        queuedMs,
+        runMs,
+        inferenceMs: performance.now() - preprocessed,
+        batchSize,
+      },
     };
   }
 

@@ -70,6 +70,7 @@ export const SCRIPTS: readonly string[] = [
   'bench',
   'bench:profile',
   'bench:serve',
+  'bench:scale',
 ];
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));

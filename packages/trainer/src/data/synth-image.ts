@@ -76,8 +76,13 @@ const FOOD101_ASPECTS: ReadonlyArray<[ratio: number, share: number]> = [
 
 /** A photo shaped like Food-101's: longer side `longerSide` (512 in the official set), aspect drawn from its mix. */
 export function renderFood101SizedImage(look: ClassLook, random: Random, longerSide: number): SynthImage {
-  let draw = random();
-  const [ratio] = FOOD101_ASPECTS.find(([, share]) => (draw -= share) < 0) ?? FOOD101_ASPECTS[0]!;
+  const draw = random();
+  let cumulative = 0;
+  const [ratio] =
+    FOOD101_ASPECTS.find(([, share]) => {
+      cumulative += share;
+      return draw < cumulative;
+    }) ?? FOOD101_ASPECTS[0]!;
   const width = ratio >= 1 ? longerSide : Math.round(longerSide * ratio);
   const height = ratio >= 1 ? Math.round(longerSide / ratio) : longerSide;
   return renderSynthPixels(look, random, width, height);

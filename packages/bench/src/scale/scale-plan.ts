@@ -75,7 +75,7 @@ export function scalePaths(options: ScaleOptions): ScalePaths {
 /** `--quick`'s network: ResNet-50's shape at an eighth of its width, one block per stage, 64 px. */
 const QUICK_NETWORK = ['--width', '0.125', '--blocks', '1,1,1,1', '--image-size', '64'];
 
-export function trainingArgs(options: ScaleOptions): string[] {
+function trainingArgs(options: ScaleOptions): string[] {
   const weights = ['--weights', options.weights];
   return options.quick ? [...weights, ...QUICK_NETWORK] : weights;
 }
@@ -107,13 +107,17 @@ function fullStep(options: ScaleOptions, paths: ScalePaths, out: string, maxStep
 }
 
 export function scaleSteps(options: ScaleOptions): ScaleStep[] {
+  return [...dataSteps(options), ...trainingSteps(options)];
+}
+
+/** The data set: generated, prepared twice, its statistics and one epoch through the loader. */
+function dataSteps(options: ScaleOptions): ScaleStep[] {
   const paths = scalePaths(options);
   const { classes, perClass, subsetClasses, seed } = options;
   const prepare = (out: string, count: number) => [
     ...['prepare', '--data', paths.set, '--out', out, '--classes', String(count)],
     ...['--seed', String(seed), '--no-progress'],
   ];
-  const fullCheckpoint = path.join(paths.runs, 'full-steps', 'latest');
   return [
     {
       name: 'generate',
@@ -145,6 +149,14 @@ export function scaleSteps(options: ScaleOptions): ScaleStep[] {
       program: 'child',
       args: ['loader-epoch', paths.preparedSubset],
     },
+  ];
+}
+
+/** Both trainings, each net of its start-up run, then the full network exported and evaluated. */
+function trainingSteps(options: ScaleOptions): ScaleStep[] {
+  const paths = scalePaths(options);
+  const fullCheckpoint = path.join(paths.runs, 'full-steps', 'latest');
+  return [
     {
       name: 'feature-cache',
       title: `--preset cpu: cache the features of a ${options.featureSlice}-image slice, then 1 step`,
@@ -183,7 +195,7 @@ export function scaleSteps(options: ScaleOptions): ScaleStep[] {
     },
     {
       name: 'evaluate',
-      title: `evaluate the ${subsetClasses}-class test split on ONNX Runtime`,
+      title: `evaluate the ${options.subsetClasses}-class test split on ONNX Runtime`,
       program: 'trainer',
       args: [
         ...['evaluate', '--checkpoint', fullCheckpoint, '--prepared', paths.preparedSubset],

@@ -26,6 +26,9 @@ async function generate(outDir: string, classes: number, perClass: number, seed:
     seed,
     photos: FOOD101_PHOTOS,
     concurrency: availableParallelism() * 2,
+    onProgress: (written, total) => {
+      if (written % Math.max(1, Math.round(total / 10)) === 0) log(`generate: ${written}/${total} photos`);
+    },
   });
   log(`generated ${result.train} training and ${result.test} test photos in ${outDir}`);
 }

@@ -65,10 +65,15 @@ describe('synthesizeDataset', () => {
     expect(sizes.size).toBeGreaterThan(listed.length / 2);
   });
 
-  it('writes photos at Food-101 size on request: longer side 512, varied aspect ratios', async () => {
+  it('writes photos at Food-101 size on request (longer side 512, varied aspect ratios), saying how far it is', async () => {
     const out = path.join(await tempDir('synth-photos'), 'set');
     const photos = { longerSide: 512, quality: [75, 90] as [number, number] };
-    await synthesizeDataset({ outDir: out, classes: 2, imagesPerClass: 20, seed: 3, photos });
+    const progress: number[] = [];
+    await synthesizeDataset({
+      ...{ outDir: out, classes: 2, imagesPerClass: 20, seed: 3, photos },
+      onProgress: (written, total) => progress.push(written / total),
+    });
+    expect(progress).toEqual(Array.from({ length: 40 }, (_, i) => (i + 1) / 40));
     const meta = await readFood101Meta(out);
     const shapes = new Set<string>();
     for (const entry of [...meta.train, ...meta.test]) {

@@ -167,7 +167,8 @@ function projectionSection(results: ScaleResults, gpuImagesPerSecond: number): s
       'pool). That is an upper bound on the speed-up: the loader measured 1.57× from 1 to 2 cores ' +
       '(docs/benchmarks.md). `--preset cpu`: the feature cache (3 views + the centre crop of each training ' +
       'photo, and the validation photos) at the measured cache rate, then 8 epochs of 32-photo steps at the ' +
-      'measured step time. GPU recipe: 14 epochs of training and validation photos at the slower of ' +
+      "measured step time (which includes the slice's end-of-epoch validation, a larger share of the slice than " +
+      'of the real split: the projection errs long). GPU recipe: 14 epochs of training and validation photos at the slower of ' +
       `**an assumed ${gpuImagesPerSecond} photos/s for the GPU (not measured: no GPU here)** and the loader ` +
       'rate measured here per core, times every core but two. prepare, stats and evaluate (ONNX Runtime on ' +
       'the CPU) are the same in both.',

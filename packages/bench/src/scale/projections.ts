@@ -20,7 +20,7 @@ export interface MeasuredRates {
   featureCache: number;
   /** Bytes one cache entry takes on disk. */
   featureEntryBytes: number;
-  /** One --preset cpu step of 32 on cached features, seconds. */
+  /** One --preset cpu training step of 32 on cached features, seconds. */
   presetStepSeconds: number;
   /** Full network training, images per second. */
   fullTrain: number;
@@ -107,6 +107,12 @@ export function projectPresetCpu(
       name: 'training',
       seconds: (steps * rates.presetStepSeconds) / speedUp,
       from: `preset step ${rate(rates.presetStepSeconds, 's')}`,
+    },
+    {
+      // A validation photo costs a forward pass only; priced as a training photo, this errs long.
+      name: 'validation',
+      seconds: (recipe.presetEpochs * split.val * rates.presetStepSeconds) / recipe.presetBatch / speedUp,
+      from: `preset step ${rate(rates.presetStepSeconds, 's')} per 32 photos`,
     },
     ...after,
   ];

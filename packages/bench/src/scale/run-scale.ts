@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '@food/core/errors';
 import { tsxArgs } from '@food/core/spawn-captured';
-import { CPU_PRESET, readManifest } from '@food/trainer/building-blocks';
+import { CPU_PRESET, readHistory, readManifest } from '@food/trainer/building-blocks';
 import { measureStep, requireGnuTime, type StepRun } from './measure-step.ts';
 import type { MeasuredRates } from './projections.ts';
 import { type ScaleOptions, type ScaleStep, type StepName, scalePaths, scaleSteps } from './scale-plan.ts';
@@ -48,6 +48,11 @@ export interface SplitCounts {
   subsetTest: number;
   featureEntries: number;
   featureCacheBytes: number;
+  /**
+   * The preset's training rate as the trainer measured it (history.json, median over epochs): training
+   * steps only, without the slice's many end-of-epoch validations and checkpoint saves.
+   */
+  presetImagesPerSecond: number;
 }
 
 export async function prepareWorkDir(workDir: string): Promise<void> {
@@ -163,10 +168,22 @@ async function readCounts(options: ScaleOptions): Promise<SplitCounts> {
     subsetTest: subset.splits.test.length,
     featureEntries: sliceTrain * (CPU_PRESET.featureViews + 1) + sliceVal,
     featureCacheBytes: (await folderTotals(paths.featureCache)).bytes,
+    presetImagesPerSecond: median(
+      (await readHistory(path.join(paths.runs, 'preset-steps'))).map((epoch) => epoch.imagesPerSecond),
+    ),
   };
 }
 
-/** Rates per photo; the training rates are net of the start-up run (model load, one step, saving). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * Rates per photo. The full network's training rate is net of its start-up run (model load, one step,
+ * saving); the preset's is the trainer's own, of its training steps.
+ */
 export function measuredRates(
   steps: readonly MeasuredStep[],
   counts: SplitCounts,
@@ -182,7 +199,7 @@ export function measuredRates(
     loader: counts.subsetTrain / wall('loader-epoch'),
     featureCache: counts.featureEntries / net('feature-cache', 'preset-start'),
     featureEntryBytes: counts.featureCacheBytes / counts.featureEntries,
-    presetStepSeconds: net('preset-steps', 'preset-start') / Math.max(1, options.presetSteps - 1),
+    presetStepSeconds: CPU_PRESET.batchSize / counts.presetImagesPerSecond,
     fullTrain: (Math.max(1, options.fullSteps - 1) * options.fullBatch) / net('full-steps', 'full-start'),
     evaluate: counts.subsetTest / wall('evaluate'),
   };

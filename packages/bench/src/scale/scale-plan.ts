@@ -91,6 +91,8 @@ function presetStep(options: ScaleOptions, paths: ScalePaths, out: string, maxSt
     ...['--limit', String(options.featureSlice), '--max-steps', String(maxSteps)],
     ...['--epochs', String(Math.max(1, Math.ceil(options.presetSteps / stepsPerEpoch)))],
     ...['--feature-cache-dir', paths.featureCache, '--export', 'none', '--no-progress', '--overwrite'],
+    // A slice's epochs are short: without this, 8 or more full checkpoints (about 250 MB each) pile up.
+    ...['--keep-epochs', '1'],
     ...trainingArgs(options),
   ];
 }

@@ -75,7 +75,7 @@ function rateOf(step: MeasuredStep, results: ScaleResults): string {
     case 'feature-cache':
       return `${rates.featureCache.toFixed(2)} entries/s net of start-up (${counts.featureEntries.toLocaleString('en')} entries, ${formatBytes(rates.featureEntryBytes)} each)`;
     case 'preset-steps':
-      return `${rates.presetStepSeconds.toFixed(3)} s/step net of start-up`;
+      return `${rates.presetStepSeconds.toFixed(3)} s per training step (the trainer's own rate in history.json, median over epochs; the wall also holds each epoch's validation and checkpoint)`;
     case 'full-steps':
       return `${rates.fullTrain.toFixed(2)} photos/s net of start-up`;
     default:
@@ -129,8 +129,8 @@ export function renderScaleReport(
     '## Measured',
     '',
     'Each step ran as its own process under GNU time: wall time, peak resident set (worker threads ' +
-      "included), and the bytes it wrote to disk (getrusage's block outputs). The training rates are net of " +
-      'a start-up run of the same command with one step (model build, weights, one step, the checkpoint save).',
+      "included), and the bytes it wrote to disk (getrusage's block outputs). The feature cache and " +
+      'full-network rates are net of a start-up run of the same command with one step (model build, weights, one step, the checkpoint save).',
     '',
     ...stepRows(results.steps, results),
     '',
@@ -167,8 +167,8 @@ function projectionSection(results: ScaleResults, gpuImagesPerSecond: number): s
       'pool). That is an upper bound on the speed-up: the loader measured 1.57× from 1 to 2 cores ' +
       '(docs/benchmarks.md). `--preset cpu`: the feature cache (3 views + the centre crop of each training ' +
       'photo, and the validation photos) at the measured cache rate, then 8 epochs of 32-photo steps at the ' +
-      "measured step time (which includes the slice's end-of-epoch validation, a larger share of the slice than " +
-      'of the real split: the projection errs long). GPU recipe: 14 epochs of training and validation photos at the slower of ' +
+      'measured training step time, plus 8 validations of the validation photos, each priced as a training ' +
+      'photo (errs long). GPU recipe: 14 epochs of training and validation photos at the slower of ' +
       `**an assumed ${gpuImagesPerSecond} photos/s for the GPU (not measured: no GPU here)** and the loader ` +
       'rate measured here per core, times every core but two. prepare, stats and evaluate (ONNX Runtime on ' +
       'the CPU) are the same in both.',

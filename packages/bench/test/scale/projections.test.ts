@@ -42,9 +42,13 @@ describe('projections from measured rates', () => {
       stats: 33_750 / 50,
       'feature cache': entries / 10,
       training: steps * 0.5,
+      validation: (8 * 3_750 * 0.5) / 32,
       evaluate: 12_500 / 25,
     });
-    expect(projection.seconds).toBeCloseTo(500 + 675 + entries / 10 + steps * 0.5 + 500, 6);
+    expect(projection.seconds).toBeCloseTo(
+      500 + 675 + entries / 10 + steps * 0.5 + (8 * 3_750 * 0.5) / 32 + 500,
+      6,
+    );
     expect(projection.diskBytes).toBe(entries * 401_408);
     expect(projection.phases.find((phase) => phase.name === 'feature cache')!.from).toBe(
       'feature cache 10.0 entries/s',

@@ -33,7 +33,7 @@ describe('the work folder', () => {
 });
 
 describe('measuredRates', () => {
-  it('divides photo counts by wall time, and training times net of their start-up runs', () => {
+  it("divides photo counts by wall time, the cache and full network net of start-up, the preset at the trainer's rate", () => {
     const walls: Partial<Record<StepName, number>> = {
       'prepare-all': 10,
       stats: 4,
@@ -55,6 +55,7 @@ describe('measuredRates', () => {
       subsetTest: 250,
       featureEntries: 500,
       featureCacheBytes: 1_000_000,
+      presetImagesPerSecond: 64,
     };
     const options = { presetSteps: 51, fullSteps: 11, fullBatch: 8 } as ScaleOptions;
     expect(measuredRates(steps, counts, options, 2)).toEqual({
@@ -64,7 +65,7 @@ describe('measuredRates', () => {
       loader: 200,
       featureCache: 5,
       featureEntryBytes: 2000,
-      presetStepSeconds: 1,
+      presetStepSeconds: 0.5,
       fullTrain: 0.8,
       evaluate: 5,
     });

@@ -138,7 +138,7 @@ async function runStep(step: ScaleStep, log: (line: string) => void): Promise<Me
 }
 
 /** The set is generated once per size and seed; a later run reuses it and reports the first run's figures. */
-async function generateOnce(
+export async function generateOnce(
   step: ScaleStep,
   setDir: string,
   log: (line: string) => void,

@@ -18,7 +18,8 @@ import { renderScaleReport } from './scale-report.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const DEFAULT_OUT = 'docs/scale.md';
-const DEFAULT_WORK_DIR = path.join(homedir(), '.cache', 'food101-bench-scale');
+/** As the help shows it (docs/cli.md is the same on every machine); resolved against the home folder. */
+const DEFAULT_WORK_DIR = '~/.cache/food101-bench-scale';
 const DEFAULT_WEIGHTS = 'data/weights/resnet50-imagenet';
 /** Assumed for the GPU projections, which say so: no GPU measured it. */
 const DEFAULT_GPU_IMAGES_PER_SECOND = 1000;
@@ -116,7 +117,7 @@ export function buildScaleProgram(): Command {
       `
 The generated set is kept in the work folder and reused by later runs of the same size; each run replaces
 its outputs there. The full size (the default) needs about 7 GB for the photos (72 KB each: the synthetic
-grain compresses less than Food-101's 5 GB) and 2 GB for the outputs.
+grain compresses less than Food-101's 5 GB) and about 5 GB for the outputs.
 
 Examples:
   $ nice -n 10 pnpm bench:scale                                    # 101 x 1000 photos, writes ${DEFAULT_OUT}
@@ -130,7 +131,9 @@ function resolveOptions(flags: Record<string, unknown>): ScaleOptions {
   const weightsFlag = flags.weights as string | undefined;
   const defaultWeights = path.resolve(REPO_ROOT, DEFAULT_WEIGHTS);
   const options: ScaleOptions = {
-    workDir: path.resolve((flags.workDir as string | undefined) ?? d.workDir),
+    workDir: path.resolve(
+      (flags.workDir as string | undefined) ?? path.join(homedir(), DEFAULT_WORK_DIR.slice('~/'.length)),
+    ),
     classes: flags.classes as number,
     perClass: flags.perClass as number,
     subsetClasses: flags.subsetClasses as number,

@@ -122,7 +122,7 @@ export function renderScaleReport(
       `(${options.classes * options.perClass === 101_000 ? 'full size' : '**not full size**'}: Food-101 is 101 × 1,000), ` +
       `training and evaluation on ${options.subsetClasses} of them. Machine: ${machine.cores} cores, ` +
       `${formatBytes(machine.memoryBytes)} memory, Node ${machine.node}; load average (1, 5, 15 min) ` +
-      `${load(machine.loadBefore)} before and ${load(machine.loadAfter)} after.${options.quick ? ' **--quick: a tiny network at 64 px; the training and evaluation figures mean nothing.**' : ''}`,
+      `${load(machine.loadBefore)} before and ${load(machine.loadAfter)} after. Weights: ${options.weights === 'none' ? 'none (random initialisation: the same work per step as ImageNet weights; the accuracies mean nothing)' : options.weights}.${options.quick ? ' **--quick: a tiny network at 64 px; the training and evaluation figures mean nothing.**' : ''}`,
     '',
     `Reproduce: \`${reproduceCommand(options, defaults)}\``,
     '',

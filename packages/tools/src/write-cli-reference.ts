@@ -71,6 +71,7 @@ export const SCRIPTS: readonly string[] = [
   'bench:profile',
   'bench:serve',
   'bench:browser',
+  'bench:scale',
 ];
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));

@@ -57,6 +57,38 @@ const between = (random: Random, low: number, high: number) => low + random() * 
 export function renderSynthImage(look: ClassLook, random: Random, minSide = 160, maxSide = 400): SynthImage {
   const width = Math.floor(between(random, minSide, maxSide + 1));
   const height = Math.floor(between(random, minSide, maxSide + 1));
+  return renderSynthPixels(look, random, width, height);
+}
+
+/**
+ * Width:height of Food-101 photos and how often each occurs, as measured on 300 food10 photos (sharp
+ * metadata): square 58 %, 4:3 and 3:4 23 %, the rest 3:2, 2:3 and wider.
+ */
+const FOOD101_ASPECTS: ReadonlyArray<[ratio: number, share: number]> = [
+  [1, 0.58],
+  [4 / 3, 0.12],
+  [3 / 4, 0.11],
+  [3 / 2, 0.08],
+  [2 / 3, 0.05],
+  [16 / 9, 0.03],
+  [9 / 16, 0.03],
+];
+
+/** A photo shaped like Food-101's: longer side `longerSide` (512 in the official set), aspect drawn from its mix. */
+export function renderFood101SizedImage(look: ClassLook, random: Random, longerSide: number): SynthImage {
+  const draw = random();
+  let cumulative = 0;
+  const [ratio] =
+    FOOD101_ASPECTS.find(([, share]) => {
+      cumulative += share;
+      return draw < cumulative;
+    }) ?? FOOD101_ASPECTS[0]!;
+  const width = ratio >= 1 ? longerSide : Math.round(longerSide * ratio);
+  const height = ratio >= 1 ? Math.round(longerSide / ratio) : longerSide;
+  return renderSynthPixels(look, random, width, height);
+}
+
+function renderSynthPixels(look: ClassLook, random: Random, width: number, height: number): SynthImage {
   const shorter = Math.min(width, height);
   const base = hsvToRgb(look.hue + between(random, -0.03, 0.03), 0.6, between(random, 0.65, 0.85));
   const accent = hsvToRgb(look.hue + 0.5, 0.7, between(random, 0.35, 0.55));

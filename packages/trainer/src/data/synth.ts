@@ -7,7 +7,7 @@ import seedrandom from 'seedrandom';
 import sharp from 'sharp';
 import { readableName } from './food101-meta.ts';
 import { mapConcurrent } from './map-concurrent.ts';
-import { classLook, renderSynthImage } from './synth-image.ts';
+import { classLook, type Random, renderFood101SizedImage, renderSynthImage } from './synth-image.ts';
 import { SYNTHETIC_MARKER, writeSyntheticMarker } from './synthetic-marker.ts';
 
 /** The official Food-101 classes in meta/classes.txt order; synth names its classes after the first N. */
@@ -43,6 +43,13 @@ export interface SynthOptions {
   imagesPerClass: number;
   seed: number;
   concurrency?: number;
+  /**
+   * Photos at Food-101's size and compression instead of small test images: the longer side this many
+   * pixels (512 in the official set) and a JPEG quality drawn per image from `quality` (inclusive).
+   */
+  photos?: { longerSide: number; quality: [number, number] };
+  /** After each photo written, with the count so far and the total (101,000 photos take minutes). */
+  onProgress?: (written: number, total: number) => void;
 }
 
 export interface SynthResult {
@@ -81,7 +88,7 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
   const usedIds = new Set<string>();
   const trainLists = new Map<string, string[]>();
   const testLists = new Map<string, string[]>();
-  const jobs: Array<{ file: string; render: () => ReturnType<typeof renderSynthImage> }> = [];
+  const jobs: Array<{ file: string; render: () => EncodableImage }> = [];
 
   classes.forEach((className, classIndex) => {
     const ids: string[] = [];
@@ -113,19 +120,21 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
       const imageSeed = random.int32();
       jobs.push({
         file: path.join(outDir, 'images', className, `${id}.jpg`),
-        render: () => renderSynthImage(classLook(classIndex), seedrandom.alea(`synth-image:${imageSeed}`)),
+        render: () => renderJob(classIndex, seedrandom.alea(`synth-image:${imageSeed}`), options.photos),
       });
     }
   });
 
   await mkdir(path.join(outDir, 'meta'), { recursive: true });
   for (const className of classes) await mkdir(path.join(outDir, 'images', className), { recursive: true });
+  let written = 0;
   await mapConcurrent(jobs, options.concurrency ?? 4, async ({ file, render }) => {
-    const { width, height, rgb } = render();
+    const { width, height, rgb, quality } = render();
     const jpeg = await sharp(rgb, { raw: { width, height, channels: 3 } })
-      .jpeg({ quality: 90, chromaSubsampling: '4:2:0' })
+      .jpeg({ quality, chromaSubsampling: '4:2:0' })
       .toBuffer();
     await writeFile(file, jpeg);
+    options.onProgress?.(++written, jobs.length);
   });
 
   await writeMeta(outDir, classes, trainLists, testLists);
@@ -133,6 +142,15 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
   const count = (lists: Map<string, string[]>) =>
     [...lists.values()].reduce((sum, list) => sum + list.length, 0);
   return { classes, train: count(trainLists), test: count(testLists) };
+}
+
+type EncodableImage = ReturnType<typeof renderSynthImage> & { quality: number };
+
+function renderJob(classIndex: number, random: Random, photos: SynthOptions['photos']): EncodableImage {
+  if (!photos) return { ...renderSynthImage(classLook(classIndex), random), quality: 90 };
+  const image = renderFood101SizedImage(classLook(classIndex), random, photos.longerSide);
+  const [low, high] = photos.quality;
+  return { ...image, quality: low + Math.floor(random() * (high - low + 1)) };
 }
 
 async function checkSynthOptions({ outDir, classes, imagesPerClass }: SynthOptions): Promise<void> {

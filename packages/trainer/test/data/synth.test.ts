@@ -65,6 +65,28 @@ describe('synthesizeDataset', () => {
     expect(sizes.size).toBeGreaterThan(listed.length / 2);
   });
 
+  it('writes photos at Food-101 size on request (longer side 512, varied aspect ratios), saying how far it is', async () => {
+    const out = path.join(await tempDir('synth-photos'), 'set');
+    const photos = { longerSide: 512, quality: [75, 90] as [number, number] };
+    const progress: number[] = [];
+    await synthesizeDataset({
+      ...{ outDir: out, classes: 2, imagesPerClass: 20, seed: 3, photos },
+      onProgress: (written, total) => progress.push(written / total),
+    });
+    expect(progress).toEqual(Array.from({ length: 40 }, (_, i) => (i + 1) / 40));
+    const meta = await readFood101Meta(out);
+    const shapes = new Set<string>();
+    for (const entry of [...meta.train, ...meta.test]) {
+      const file = await readFile(path.join(out, 'images', entry.className, `${entry.id}.jpg`));
+      const info = await decodeImageInfo(file);
+      expect(Math.max(info.width, info.height)).toBe(512);
+      shapes.add(`${info.width}x${info.height}`);
+    }
+    // Square photos are the most common, but not the only shape.
+    expect(shapes.has('512x512')).toBe(true);
+    expect(shapes.size).toBeGreaterThan(1);
+  });
+
   it('is byte-identical for the same seed and differs for another', async () => {
     const root = await tempDir('synth-determinism');
     const options = { classes: 2, imagesPerClass: 4 };

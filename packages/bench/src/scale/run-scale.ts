@@ -15,7 +15,7 @@ import type { MeasuredRates } from './projections.ts';
 import { type ScaleOptions, type ScaleStep, type StepName, scalePaths, scaleSteps } from './scale-plan.ts';
 import { folderTotals, listWrittenFiles, type WrittenEntry } from './written-files.ts';
 
-const TRAINER_CLI = fileURLToPath(new URL('../../../trainer/src/cli.ts', import.meta.url));
+const TRAINER_CLI = fileURLToPath(import.meta.resolve('@food/trainer/cli'));
 const SCALE_CHILD = fileURLToPath(new URL('./scale-child.ts', import.meta.url));
 /** Marks a folder as bench:scale's own, so that --clean never deletes a folder it did not make. */
 export const WORK_DIR_MARKER = 'bench-scale-work-dir.txt';

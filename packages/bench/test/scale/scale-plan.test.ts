@@ -1,21 +1,10 @@
 import { commands } from '@food/trainer/commands/index';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { SCALE_DEFAULTS } from '../../src/scale/scale-cli.ts';
 import { type ScaleOptions, scaleSteps } from '../../src/scale/scale-plan.ts';
 
-const OPTIONS: ScaleOptions = {
-  workDir: '/work',
-  classes: 101,
-  perClass: 1000,
-  subsetClasses: 50,
-  seed: 42,
-  featureSlice: 800,
-  presetSteps: 200,
-  fullSteps: 200,
-  fullBatch: 8,
-  weights: '/weights',
-  quick: false,
-};
+const OPTIONS: ScaleOptions = { ...SCALE_DEFAULTS, workDir: '/work', weights: '/weights' };
 
 /** Parses with the trainer's own commander definitions, without running: the options it does not know. */
 function unknownTrainerOptions(args: string[]): string[] {

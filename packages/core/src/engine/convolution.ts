@@ -4,7 +4,8 @@
  * backend TensorFlow's `Conv2D`, `BiasAdd` and `Relu` called directly through the binding with their
  * attributes built once. tfjs-node's own FusedConv2D kernel runs the same three TensorFlow ops, each
  * through tfjs's kernel dispatch, plus the custom-gradient bookkeeping of `tf.fused.conv2d`.
- * (TensorFlow's one-op `_FusedConv2D` needs a list-of-strings attribute the binding cannot pass.)
+ * (TensorFlow's one-op `_FusedConv2D` needs list-of-strings and list-of-types attributes, `fused_ops` and
+ * `TArgs`, which the binding cannot set.)
  */
 import * as tf from '@tensorflow/tfjs';
 import { fusedKernelsActive, opAttribute, runTensorflowOp } from '../tensorflow-ops.ts';

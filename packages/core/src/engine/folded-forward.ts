@@ -184,7 +184,8 @@ function stepFor(builder: Builder, node: GraphLayer): Step {
       return unaryStep(node, activationOf(node));
     case 'Add': {
       const relu = absorbRelu(builder, node);
-      const add = (inputs: tf.Tensor[]) => (inputs.length === 2 ? tf.add(inputs[0], inputs[1]) : tf.addN(inputs));
+      const add = (inputs: tf.Tensor[]) =>
+        inputs.length === 2 ? tf.add(inputs[0], inputs[1]) : tf.addN(inputs);
       return {
         inputs: node.inputs,
         output: (relu ?? node).output,
@@ -252,7 +253,12 @@ function paddingStep(builder: Builder, node: GraphLayer): Step {
 }
 
 /** Conv2D [+ BatchNormalization folded in] [+ ReLU]: one tf.fused.conv2d over folded weights. */
-function convStep(builder: Builder, node: GraphLayer, input: number, pad: 'valid' | 'same' | ExplicitPadding): Step {
+function convStep(
+  builder: Builder,
+  node: GraphLayer,
+  input: number,
+  pad: 'valid' | 'same' | ExplicitPadding,
+): Step {
   const { config, layer } = node;
   const ownActivation = config.activation as string;
   if (ownActivation !== 'linear' && ownActivation !== 'relu') {
@@ -278,7 +284,11 @@ function convStep(builder: Builder, node: GraphLayer, input: number, pad: 'valid
     pad,
     relu: ownActivation === 'relu' || relu !== undefined,
   });
-  return { inputs: [input], output: (relu ?? last).output, run: ([x]) => convolve(x as tf.Tensor4D, filter, bias) };
+  return {
+    inputs: [input],
+    output: (relu ?? last).output,
+    run: ([x]) => convolve(x as tf.Tensor4D, filter, bias),
+  };
 }
 
 /** The convolution's kernel and bias with the BatchNorm's affine map folded in, owned by this forward. */

@@ -3,53 +3,12 @@
  * against model.predict, on a narrow ResNet with every layer kind of ResNet-50 and random, seeded
  * BatchNorm statistics (fresh ones, γ = 1 and β = μ = 0, σ² = 1, would hide a wrong fold).
  */
-import { buildResNet50 } from '@food/core/model/resnet50';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { foldForInference } from '../../src/engine/folded-forward.ts';
 import type { InferenceEngine } from '../../src/engine/inference-engine.ts';
 import { createTfjsEngine } from '../../src/engine/tfjs-engine.ts';
-
-const SIDE = 32;
-const CLASSES = 5;
-
-/** ResNet-14 at 1/16 width, every weight seeded random (moving variances positive). */
-function narrowResNet(seed: number): tf.LayersModel {
-  const model = buildResNet50({
-    numClasses: CLASSES,
-    inputSize: SIDE,
-    widthMultiplier: 1 / 16,
-    blocksPerStage: [1, 1, 1, 1],
-    seed,
-  });
-  const weights = model.weights.map((weight, index) =>
-    tf.tidy(() => {
-      const shape = weight.shape as number[];
-      const values = tf.randomNormal(shape, 0, 0.5, 'float32', seed * 1000 + index);
-      if (weight.originalName.endsWith('moving_variance')) return values.abs().add(0.2);
-      if (weight.originalName.endsWith('gamma')) return values.add(1);
-      return values;
-    }),
-  );
-  model.setWeights(weights);
-  tf.dispose(weights);
-  return model;
-}
-
-function images(count: number, seed: number): tf.Tensor4D {
-  return tf.randomNormal([count, SIDE, SIDE, 3], 0, 1, 'float32', seed) as tf.Tensor4D;
-}
-
-/** Largest |a − b| relative to the largest |b|. */
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  let error = 0;
-  let scale = 0;
-  for (const [i, value] of expected.entries()) {
-    error = Math.max(error, Math.abs((actual[i] as number) - value));
-    scale = Math.max(scale, Math.abs(value));
-  }
-  return error / scale;
-}
+import { CLASSES, images, narrowResNet, relativeError } from './narrow-resnet.ts';
 
 let engines: InferenceEngine[] = [];
 
@@ -132,7 +91,8 @@ describe('createTfjsEngine with foldBatchNorm', () => {
     const [a, b] = [await folded.predict(inputs), await layered.predict(inputs)];
     for (const [row, probabilities] of a.entries()) {
       const expected = b[row] as Float32Array;
-      for (const [j, p] of probabilities.entries()) expect(Math.abs(p - (expected[j] as number))).toBeLessThan(1e-5);
+      for (const [j, p] of probabilities.entries())
+        expect(Math.abs(p - (expected[j] as number))).toBeLessThan(1e-5);
     }
   });
 

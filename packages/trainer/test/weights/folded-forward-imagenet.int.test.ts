@@ -44,36 +44,40 @@ async function pretrained(): Promise<tf.LayersModel> {
 }
 
 describe.skipIf(skip)('folded forward of ResNet-50 with the ImageNet weights, tensorflow backend', () => {
-  it(titleFor('logits within 1e-4 relative and probabilities within 1e-5 of model.predict', skip), async () => {
-    await initBackend('tensorflow', () => {});
-    const inputs = await photos(4);
-    const model = await pretrained();
-    const result = foldForInference(model);
-    if (!('forward' in result)) throw new Error(result.unsupported);
-    const [folded, reference] = tf.tidy(() => {
-      const batch = tf.stack(inputs.map((input) => tf.tensor3d(input, [224, 224, 3]))) as tf.Tensor4D;
-      return [result.forward.run(batch), model.predict(batch) as tf.Tensor].map(
-        (logits) => logits.dataSync() as Float32Array,
-      );
-    });
-    const scale = Math.max(...reference.map(Math.abs));
-    const error = Math.max(...folded.map((value, i) => Math.abs(value - (reference[i] as number))));
-    expect(error / scale).toBeLessThan(1e-4);
-    result.forward.dispose();
+  it(
+    titleFor('logits within 1e-4 relative and probabilities within 1e-5 of model.predict', skip),
+    async () => {
+      await initBackend('tensorflow', () => {});
+      const inputs = await photos(4);
+      const model = await pretrained();
+      const result = foldForInference(model);
+      if (!('forward' in result)) throw new Error(result.unsupported);
+      const [folded, reference] = tf.tidy(() => {
+        const batch = tf.stack(inputs.map((input) => tf.tensor3d(input, [224, 224, 3]))) as tf.Tensor4D;
+        return [result.forward.run(batch), model.predict(batch) as tf.Tensor].map(
+          (logits) => logits.dataSync() as Float32Array,
+        );
+      });
+      const scale = Math.max(...reference.map(Math.abs));
+      const error = Math.max(...folded.map((value, i) => Math.abs(value - (reference[i] as number))));
+      expect(error / scale).toBeLessThan(1e-4);
+      result.forward.dispose();
 
-    const before = tf.memory().numTensors;
-    const foldedEngine = createTfjsEngine(model);
-    expect(foldedEngine.description).toContain('BatchNorm folded');
-    const layered = createTfjsEngine(await pretrained(), { foldBatchNorm: false });
-    const [a, b] = [await foldedEngine.predict(inputs), await layered.predict(inputs)];
-    for (const [row, probabilities] of a.entries()) {
-      for (const [j, p] of probabilities.entries()) expect(Math.abs(p - (b[row]?.[j] as number))).toBeLessThan(1e-5);
-    }
-    const afterFirst = tf.memory().numTensors;
-    await foldedEngine.predict(inputs);
-    expect(tf.memory().numTensors).toBe(afterFirst);
-    foldedEngine.dispose();
-    layered.dispose();
-    expect(tf.memory().numTensors).toBeLessThanOrEqual(before);
-  });
+      const before = tf.memory().numTensors;
+      const foldedEngine = createTfjsEngine(model);
+      expect(foldedEngine.description).toContain('BatchNorm folded');
+      const layered = createTfjsEngine(await pretrained(), { foldBatchNorm: false });
+      const [a, b] = [await foldedEngine.predict(inputs), await layered.predict(inputs)];
+      for (const [row, probabilities] of a.entries()) {
+        for (const [j, p] of probabilities.entries())
+          expect(Math.abs(p - (b[row]?.[j] as number))).toBeLessThan(1e-5);
+      }
+      const afterFirst = tf.memory().numTensors;
+      await foldedEngine.predict(inputs);
+      expect(tf.memory().numTensors).toBe(afterFirst);
+      foldedEngine.dispose();
+      layered.dispose();
+      expect(tf.memory().numTensors).toBeLessThanOrEqual(before);
+    },
+  );
 });

@@ -6,7 +6,10 @@ import { buildResNet50 } from '../../src/model/resnet50.ts';
 export const SIDE = 32;
 export const CLASSES = 5;
 
-/** ResNet-14 at 1/16 width, every weight seeded random (moving variances positive). */
+/**
+ * ResNet-14 at 1/16 width: the builder's seeded Glorot kernels, and seeded random BatchNorm parameters,
+ * moving statistics and biases of the size training gives them (logits of order 1, softmax unsaturated).
+ */
 export function narrowResNet(seed: number): tf.LayersModel {
   const model = buildResNet50({
     numClasses: CLASSES,
@@ -17,11 +20,12 @@ export function narrowResNet(seed: number): tf.LayersModel {
   });
   const weights = model.weights.map((weight, index) =>
     tf.tidy(() => {
-      const shape = weight.shape as number[];
-      const values = tf.randomNormal(shape, 0, 0.5, 'float32', seed * 1000 + index);
-      if (weight.originalName.endsWith('moving_variance')) return values.abs().add(0.2);
-      if (weight.originalName.endsWith('gamma')) return values.add(1);
-      return values;
+      const name = weight.originalName;
+      if (name.endsWith('kernel')) return weight.read().clone();
+      const noise = tf.randomNormal(weight.shape as number[], 0, 0.3, 'float32', seed * 1000 + index);
+      if (name.endsWith('moving_variance')) return noise.abs().add(0.5);
+      if (name.endsWith('gamma')) return noise.add(1);
+      return noise;
     }),
   );
   model.setWeights(weights);

@@ -7,14 +7,15 @@ export interface TfjsEngineOptions {
   maxBatch?: number;
   /**
    * Run the model with BatchNorm folded into its convolutions (./folded-forward.ts) instead of
-   * model.predict. Default: on the tensorflow backend, where it was measured faster (docs/benchmarks.md);
-   * a model it cannot fold then runs through model.predict. `true` insists (throws for such a model).
+   * model.predict. Default: on the tensorflow and wasm backends, where it was measured faster
+   * (docs/benchmarks.md); a model it cannot fold then runs through model.predict. `true` insists (throws
+   * for such a model); `false` keeps model.predict.
    */
   foldBatchNorm?: boolean;
 }
 
 /** Backends where the folded forward is the default: measured faster there, same results. */
-const FOLDED_BY_DEFAULT = new Set(['tensorflow']);
+const FOLDED_BY_DEFAULT = new Set(['tensorflow', 'wasm']);
 
 /**
  * An engine on the current tfjs backend. It takes ownership of `model` (dispose() disposes it).

@@ -252,7 +252,7 @@ function paddingStep(builder: Builder, node: GraphLayer): Step {
   );
 }
 
-/** Conv2D [+ BatchNormalization folded in] [+ ReLU]: one tf.fused.conv2d over folded weights. */
+/** Conv2D [+ BatchNormalization folded in] [+ ReLU]: one convolution step (./convolution.ts) over folded weights. */
 function convStep(
   builder: Builder,
   node: GraphLayer,

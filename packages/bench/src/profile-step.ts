@@ -4,7 +4,8 @@
  * (the default), per kernel (`tf.profile`); with `--backend tensorflow`, per TensorFlow op executed
  * through the binding, by phase (forward, backward, optimizer), with the step's allocations
  * (profile-tensorflow-step.ts). One warm-up step first (it creates Adam's moments and XNNPACK's
- * operators), then the profiled step.
+ * operators), then the profiled step. `--forward` profiles an inference call through the engine
+ * instead (tensorflow only, profile-tensorflow-forward.ts).
  */
 import { initBackend } from '@food/core/backend';
 import { parsePositiveInteger } from '@food/core/parse-number';
@@ -12,6 +13,7 @@ import { useFusedKernels } from '@food/core/tensorflow-ops';
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
 import { createTrainStep } from './model-benchmarks.ts';
+import { forwardProfileMarkdown, profileTensorflowForward } from './profile-tensorflow-forward.ts';
 import { profileTensorflowStep, tensorflowProfileMarkdown } from './profile-tensorflow-step.ts';
 import { RESNET50_224 } from './spec.ts';
 
@@ -52,6 +54,8 @@ interface ProfileFlags {
   top: number;
   imageSize: number;
   fusedKernels: boolean;
+  forward: boolean;
+  fold: boolean;
 }
 
 async function profileWasm(flags: ProfileFlags): Promise<string> {
@@ -84,6 +88,13 @@ async function profileTensorflow(flags: ProfileFlags): Promise<string> {
   const backend = await initBackend('tensorflow', () => {});
   useFusedKernels(flags.fusedKernels);
   const shape = { ...RESNET50_224, inputSize: flags.imageSize };
+  if (flags.forward) {
+    const profile = await profileTensorflowForward(shape, flags.batch, flags.fold);
+    const title =
+      `Forward through createTfjsEngine, ResNet-50 ${flags.imageSize}, batch ${flags.batch}, ` +
+      `tensorflow (${backend.gpu ? 'GPU' : 'CPU'}), ${flags.fold ? 'BatchNorm folded' : 'model.predict'}`;
+    return forwardProfileMarkdown(profile, title, flags.top);
+  }
   const profile = await profileTensorflowStep(shape, flags.batch);
   const title =
     `Training step, ResNet-50 ${flags.imageSize}, batch ${flags.batch}, tensorflow (${backend.gpu ? 'GPU' : 'CPU'}), ` +
@@ -106,8 +117,14 @@ const program = new Command('bench:profile')
     '--no-fused-kernels',
     "tensorflow only: the op-by-op step (tfjs's BatchNorm and Adam) instead of TensorFlow's fused kernels",
   )
+  .option('--forward', 'tensorflow only: profile an inference call through the engine, not a training step')
+  .option('--no-fold', 'with --forward: model.predict instead of the BatchNorm-folded forward')
   .option('--top <n>', 'kernels listed; the rest are summed in one row', parsePositiveInteger, 15)
   .action(async (flags: ProfileFlags) => {
+    if (flags.forward && flags.backend !== 'tensorflow') {
+      process.stderr.write('--forward profiles the tensorflow backend only; add --backend tensorflow.\n');
+      process.exit(1);
+    }
     const markdown =
       flags.backend === 'tensorflow' ? await profileTensorflow(flags) : await profileWasm(flags);
     process.stdout.write(`${markdown}\n`);

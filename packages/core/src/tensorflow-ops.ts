@@ -21,6 +21,7 @@ interface TensorflowBackend {
   binding: {
     TF_ATTR_BOOL: number;
     TF_ATTR_FLOAT: number;
+    TF_ATTR_INT: number;
     TF_ATTR_SHAPE: number;
     TF_ATTR_STRING: number;
     TF_ATTR_TYPE: number;
@@ -63,6 +64,11 @@ export const opAttribute = {
   float: (name: string, value: number): OpAttribute => ({
     name,
     type: requireTensorflowBackend().binding.TF_ATTR_FLOAT,
+    value,
+  }),
+  ints: (name: string, value: number[]): OpAttribute => ({
+    name,
+    type: requireTensorflowBackend().binding.TF_ATTR_INT,
     value,
   }),
   bool: (name: string, value: boolean): OpAttribute => ({
@@ -167,6 +173,31 @@ export interface OpCount {
  * the launch only.
  */
 export function countTensorflowOps(fn: () => void, phase: () => string = () => ''): OpCount[] {
+  const counter = startCounting(phase);
+  try {
+    fn();
+  } finally {
+    counter.stop();
+  }
+  return counter.counts();
+}
+
+/** `countTensorflowOps` for async work (an engine's predict); nothing else may run ops meanwhile. */
+export async function countTensorflowOpsAsync(
+  fn: () => Promise<void>,
+  phase: () => string = () => '',
+): Promise<OpCount[]> {
+  const counter = startCounting(phase);
+  try {
+    await fn();
+  } finally {
+    counter.stop();
+  }
+  return counter.counts();
+}
+
+/** Wraps the binding's executeOp to count and time every op until `stop()`. */
+function startCounting(phase: () => string): { stop: () => void; counts: () => OpCount[] } {
   const backend = requireTensorflowBackend() as TensorflowBackend & {
     binding: { executeOp: (name: string, ...rest: unknown[]) => unknown };
   };
@@ -185,10 +216,10 @@ export function countTensorflowOps(fn: () => void, phase: () => string = () => '
     }
   };
   backend.binding = Object.create(binding, { executeOp: { value: executeOp } });
-  try {
-    fn();
-  } finally {
-    backend.binding = binding;
-  }
-  return [...counts.values()].sort((a, b) => b.ms - a.ms);
+  return {
+    stop: () => {
+      backend.binding = binding;
+    },
+    counts: () => [...counts.values()].sort((a, b) => b.ms - a.ms),
+  };
 }

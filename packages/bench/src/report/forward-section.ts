@@ -9,7 +9,8 @@ export function forwardSection(results: BenchResults): string[] {
   return [
     '## Forward pass (inference), wasm, ms per image',
     '',
-    'Through `createTfjsEngine` (the engine evaluation and serving use: packing, `model.predict`, softmax), one ' +
+    'Through `createTfjsEngine` (the engine evaluation and serving use: packing, the forward with BatchNorm ' +
+      'folded into the convolutions, softmax), one ' +
       "batch per run, on tfjs's pthreads build with N threads (1 thread: the single-threaded SIMD build).",
     '',
     table(

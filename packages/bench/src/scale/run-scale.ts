@@ -2,8 +2,10 @@
  * `pnpm bench:scale`'s run: generates (or reuses) the synthetic set, runs every step of scale-plan.ts in
  * its own process under GNU time, and turns the timings into rates per photo, the inputs of the projections.
  */
+
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { availableParallelism, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +17,7 @@ import type { MeasuredRates } from './projections.ts';
 import { type ScaleOptions, type ScaleStep, type StepName, scalePaths, scaleSteps } from './scale-plan.ts';
 import { folderTotals, listWrittenFiles, type WrittenEntry } from './written-files.ts';
 
-const TRAINER_CLI = fileURLToPath(import.meta.resolve('@food/trainer/cli'));
+const TRAINER_CLI = createRequire(import.meta.url).resolve('@food/trainer/cli');
 const SCALE_CHILD = fileURLToPath(new URL('./scale-child.ts', import.meta.url));
 /** Marks a folder as bench:scale's own, so that --clean never deletes a folder it did not make. */
 export const WORK_DIR_MARKER = 'bench-scale-work-dir.txt';

@@ -55,37 +55,28 @@ export function fusedKernelsActive(): boolean {
   return fusedKernelsWanted && tensorflowBackend() !== undefined;
 }
 
+type AttributeKind = 'TF_ATTR_FLOAT' | 'TF_ATTR_INT' | 'TF_ATTR_BOOL' | 'TF_ATTR_SHAPE' | 'TF_ATTR_STRING';
+
+/** A builder for one attribute kind: the binding's enum value is read from the loaded backend. */
+function attributeOf<Value extends OpAttribute['value']>(kind: AttributeKind) {
+  return (name: string, value: Value): OpAttribute => ({
+    name,
+    type: requireTensorflowBackend().binding[kind],
+    value,
+  });
+}
+
 /** Attribute builders for float32 ops (the binding's enum values come from the loaded backend). */
 export const opAttribute = {
   float32Type: (name: string): OpAttribute => {
     const { binding } = requireTensorflowBackend();
     return { name, type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT };
   },
-  float: (name: string, value: number): OpAttribute => ({
-    name,
-    type: requireTensorflowBackend().binding.TF_ATTR_FLOAT,
-    value,
-  }),
-  ints: (name: string, value: number[]): OpAttribute => ({
-    name,
-    type: requireTensorflowBackend().binding.TF_ATTR_INT,
-    value,
-  }),
-  bool: (name: string, value: boolean): OpAttribute => ({
-    name,
-    type: requireTensorflowBackend().binding.TF_ATTR_BOOL,
-    value,
-  }),
-  shape: (name: string, value: number[]): OpAttribute => ({
-    name,
-    type: requireTensorflowBackend().binding.TF_ATTR_SHAPE,
-    value,
-  }),
-  string: (name: string, value: string): OpAttribute => ({
-    name,
-    type: requireTensorflowBackend().binding.TF_ATTR_STRING,
-    value,
-  }),
+  float: attributeOf<number>('TF_ATTR_FLOAT'),
+  ints: attributeOf<number[]>('TF_ATTR_INT'),
+  bool: attributeOf<boolean>('TF_ATTR_BOOL'),
+  shape: attributeOf<number[]>('TF_ATTR_SHAPE'),
+  string: attributeOf<string>('TF_ATTR_STRING'),
 };
 
 /** Executes the TensorFlow op `name` eagerly; the outputs are ordinary tfjs tensors the caller owns. */

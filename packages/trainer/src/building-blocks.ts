@@ -12,6 +12,7 @@ export { layersModelToOnnx } from './export/layers-to-onnx.ts';
 export { encodeModel } from './export/onnx-graph.ts';
 export { activationsToCalibrate, quantizeGraph } from './export/quantize-qdq.ts';
 export { AdamL2 } from './train/adam.ts';
+export { featureCacheEntries } from './train/feature-cache-plan.ts';
 export { readHistory } from './train/history.ts';
 export { trainableParameters } from './train/parameters.ts';
 export { CPU_PRESET } from './train/presets.ts';

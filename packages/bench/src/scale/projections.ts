@@ -7,6 +7,8 @@
  * an upper bound on the speed-up: docs/benchmarks.md measured the loader at 1.57× from 1 to 2 cores.
  */
 
+import { featureCacheEntries } from '@food/trainer/building-blocks';
+
 /** Rates measured at `cores` cores (all of this machine's). */
 export interface MeasuredRates {
   cores: number;
@@ -93,7 +95,7 @@ export function projectPresetCpu(
 ): Projection {
   const speedUp = cores / rates.cores;
   const split = food101Split(classes);
-  const entries = split.train * (recipe.presetViews + 1) + split.val;
+  const entries = featureCacheEntries(split.train + split.val, recipe.presetViews);
   const steps = recipe.presetEpochs * Math.ceil(split.train / recipe.presetBatch);
   const { before, after } = commonPhases(classes, rates, speedUp);
   const phases = [
@@ -112,7 +114,7 @@ export function projectPresetCpu(
       // A validation photo costs a forward pass only; priced as a training photo, this errs long.
       name: 'validation',
       seconds: (recipe.presetEpochs * split.val * rates.presetStepSeconds) / recipe.presetBatch / speedUp,
-      from: `preset step ${rate(rates.presetStepSeconds, 's')} per 32 photos`,
+      from: `preset step ${rate(rates.presetStepSeconds, 's')} per ${recipe.presetBatch} photos`,
     },
     ...after,
   ];

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '@food/core/errors';
 import { tsxArgs } from '@food/core/spawn-captured';
-import { CPU_PRESET, readHistory, readManifest } from '@food/trainer/building-blocks';
+import { CPU_PRESET, featureCacheEntries, readHistory, readManifest } from '@food/trainer/building-blocks';
 import { measureStep, requireGnuTime, type StepRun } from './measure-step.ts';
 import type { MeasuredRates } from './projections.ts';
 import { type ScaleOptions, type ScaleStep, type StepName, scalePaths, scaleSteps } from './scale-plan.ts';
@@ -168,7 +168,7 @@ async function readCounts(options: ScaleOptions): Promise<SplitCounts> {
     subsetTrain: subset.splits.train.length,
     subsetVal: subset.splits.val.length,
     subsetTest: subset.splits.test.length,
-    featureEntries: sliceTrain * (CPU_PRESET.featureViews + 1) + sliceVal,
+    featureEntries: featureCacheEntries(sliceTrain + sliceVal, CPU_PRESET.featureViews),
     featureCacheBytes: (await folderTotals(paths.featureCache)).bytes,
     presetImagesPerSecond: median(
       (await readHistory(path.join(paths.runs, 'preset-steps'))).map((epoch) => epoch.imagesPerSecond),

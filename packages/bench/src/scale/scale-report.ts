@@ -165,10 +165,11 @@ function projectionSection(results: ScaleResults, gpuImagesPerSecond: number): s
       `its photo count divided by the rate measured above at ${results.machine.cores} cores, scaled ` +
       "**linearly with the number of cores** (every step is CPU-parallel: decode workers, TensorFlow's thread " +
       'pool). That is an upper bound on the speed-up: the loader measured 1.57× from 1 to 2 cores ' +
-      '(docs/benchmarks.md). `--preset cpu`: the feature cache (3 views + the centre crop of each training ' +
-      'photo, and the validation photos) at the measured cache rate, then 8 epochs of 32-photo steps at the ' +
-      'measured training step time, plus 8 validations of the validation photos, each priced as a training ' +
-      'photo (errs long). GPU recipe: 14 epochs of training and validation photos at the slower of ' +
+      '(docs/benchmarks.md). `--preset cpu`: the feature cache (the centre crop and ' +
+      `${recipe.presetViews} views of every training and validation photo) at the measured cache rate, then ` +
+      `${recipe.presetEpochs} epochs of ${recipe.presetBatch}-photo steps at the measured training step time, ` +
+      `plus ${recipe.presetEpochs} validations of the validation photos, each priced as a training photo ` +
+      `(errs long). GPU recipe: ${recipe.gpuEpochs} epochs of training and validation photos at the slower of ` +
       `**an assumed ${gpuImagesPerSecond} photos/s for the GPU (not measured: no GPU here)** and the loader ` +
       'rate measured here per core, times every core but two. prepare, stats and evaluate (ONNX Runtime on ' +
       'the CPU) are the same in both.',

@@ -34,7 +34,8 @@ describe('projections from measured rates', () => {
 
   it('adds up --preset cpu phase by phase at the measured cores, and says which rate each comes from', () => {
     const projection = projectPresetCpu(50, 2, RATES, RECIPE);
-    const entries = 33_750 * 4 + 3_750;
+    // Every photo, validation included, has its centre crop and 3 views.
+    const entries = (33_750 + 3_750) * 4;
     const steps = 8 * Math.ceil(33_750 / 32);
     const phases = Object.fromEntries(projection.phases.map((phase) => [phase.name, phase.seconds]));
     expect(phases).toEqual({

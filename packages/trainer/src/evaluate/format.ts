@@ -23,6 +23,12 @@ export function bytes(value: number): string {
   return `${size.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
+/** Image counts are exact: "13 k" for a 12,500-photo test split reads as a different split. */
+export function exactCount(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+/** Parameter counts, compact. */
 export function count(value: number): string {
   if (value >= 1e6) return `${(value / 1e6).toFixed(1)} M`;
   if (value >= 1e4) return `${(value / 1e3).toFixed(0)} k`;

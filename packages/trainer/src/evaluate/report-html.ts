@@ -4,7 +4,7 @@
  */
 
 import type { EvaluationMetrics, MetricsSummary } from '@food/core/report/evaluation-metrics';
-import { bytes, count, milliseconds, percent, points, score, ttaNote } from './format.ts';
+import { bytes, count, exactCount, milliseconds, percent, points, score, ttaNote } from './format.ts';
 import { htmlPage, PAGE_STYLE } from './page-style.ts';
 import type { ReportInput } from './report-input.ts';
 
@@ -19,7 +19,7 @@ export function renderHtmlReport(input: ReportInput): string {
     style: STYLE,
     eyebrow: 'Evaluation report',
     heading: `${escapeHtml(input.runName)} <span class="muted">on the ${escapeHtml(metrics.split)} split</span>`,
-    meta: `${count(metrics.numImages)} images${metrics.limit === null ? '' : ` (--limit ${metrics.limit}: spread evenly over the split)`} ·
+    meta: `${exactCount(metrics.numImages)} images${metrics.limit === null ? '' : ` (--limit ${metrics.limit}: spread evenly over the split)`} ·
   checkpoint <code>${escapeHtml(metrics.checkpoint)}</code> · data <code>${escapeHtml(metrics.prepared)}</code> ·
   backend ${escapeHtml(metrics.backend)} · ${escapeHtml(ttaNote(metrics.tta))} · ${escapeHtml(metrics.evaluatedAt.slice(0, 16).replace('T', ' '))} UTC`,
     body: `${headline(metrics)}
@@ -58,7 +58,7 @@ function headline(metrics: EvaluationMetrics): string {
     `<div class="card"><div class="label">${label}</div><div class="value">${value}</div><div class="detail">${detail}</div></div>`;
   const latency = metrics.latency;
   return `<section class="cards">
-  ${card('Top-1 accuracy', percent(metrics.accuracy), `${count(Math.round(metrics.accuracy * metrics.numImages))} of ${count(metrics.numImages)} correct`)}
+  ${card('Top-1 accuracy', percent(metrics.accuracy), `${exactCount(Math.round(metrics.accuracy * metrics.numImages))} of ${exactCount(metrics.numImages)} correct`)}
   ${card('Top-5 accuracy', percent(metrics.top5Accuracy), 'class among the 5 most probable')}
   ${card('Macro F1', score(metrics.f1.macro), `weighted ${score(metrics.f1.weighted)}`)}
   ${card('Macro precision / recall', `${score(metrics.precision.macro)} / ${score(metrics.recall.macro)}`, `weighted ${score(metrics.precision.weighted)} / ${score(metrics.recall.weighted)}`)}
@@ -86,7 +86,7 @@ function baselines(metrics: EvaluationMetrics): string {
   </tr>`;
   return `<section>
   <h2>Against baselines</h2>
-  <p class="note">Same ${count(metrics.numImages)} images for every row. The small figures under a baseline's score are this model's lead over it.</p>
+  <p class="note">Same ${exactCount(metrics.numImages)} images for every row. The small figures under a baseline's score are this model's lead over it.</p>
   <table class="compare">
     <thead><tr><th></th><th>Top-1</th><th>Top-5</th><th>Macro F1</th><th>Weighted F1</th><th>Macro precision</th><th>Macro recall</th></tr></thead>
     <tbody>

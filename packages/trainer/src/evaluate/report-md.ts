@@ -1,7 +1,7 @@
 /** report.md: the report's numbers as GitHub-flavoured Markdown, for terminals and pull requests. */
 
 import type { MetricsSummary } from '@food/core/report/evaluation-metrics';
-import { bytes, count, milliseconds, percent, points, score, ttaNote } from './format.ts';
+import { bytes, count, exactCount, milliseconds, percent, points, score, ttaNote } from './format.ts';
 import type { ReportInput } from './report-input.ts';
 
 /** Markdown table cells cannot hold `|` or newlines. */
@@ -13,7 +13,7 @@ export function renderMarkdownReport(input: ReportInput): string {
   const lines: string[] = [
     `# Evaluation: ${cell(input.runName)} on the ${metrics.split} split`,
     '',
-    `${count(metrics.numImages)} images${metrics.limit === null ? '' : ` (--limit ${metrics.limit}: spread evenly over the split)`} · checkpoint \`${metrics.checkpoint}\` · data \`${metrics.prepared}\` · backend ${metrics.backend} · ${ttaNote(metrics.tta)} · ${metrics.evaluatedAt.slice(0, 16).replace('T', ' ')} UTC`,
+    `${exactCount(metrics.numImages)} images${metrics.limit === null ? '' : ` (--limit ${metrics.limit}: spread evenly over the split)`} · checkpoint \`${metrics.checkpoint}\` · data \`${metrics.prepared}\` · backend ${metrics.backend} · ${ttaNote(metrics.tta)} · ${metrics.evaluatedAt.slice(0, 16).replace('T', ' ')} UTC`,
     '',
     '| Metric | Value |',
     '| --- | ---: |',

@@ -33,11 +33,16 @@ export interface FeatureCachePlan {
   message: string;
 }
 
+/** Entries of a cache: every image (training and validation alike) has its centre crop and `views` views. */
+export function featureCacheEntries(images: number, views: number): number {
+  return images * (views + 1);
+}
+
 export function planFeatureCache(input: FeatureCachePlanInput): FeatureCachePlan {
   const bytesPerEntry = input.featureSize * BYTES_PER_VALUE[input.precision];
   const centreBytes = input.images * bytesPerEntry;
   const viewBytes = centreBytes;
-  const sizeOf = (views: number) => centreBytes + views * viewBytes;
+  const sizeOf = (views: number) => featureCacheEntries(input.images, views) * bytesPerEntry;
   const asked = `${input.featureViews} view${input.featureViews === 1 ? '' : 's'} need ${gb(sizeOf(input.featureViews))} GB at ${input.precision} (${mb(bytesPerEntry)} MB per image and view)`;
   if (input.maxGb === undefined || sizeOf(input.featureViews) <= input.maxGb * 1e9) {
     return { bytesPerEntry, views: input.featureViews, bytes: sizeOf(input.featureViews), message: asked };

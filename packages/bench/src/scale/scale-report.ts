@@ -126,6 +126,8 @@ export function renderScaleReport(
     '',
     `Reproduce: \`${reproduceCommand(options, defaults)}\``,
     '',
+    runTimeLine(results.steps),
+    '',
     '## Measured',
     '',
     'Each step ran as its own process under GNU time: wall time, peak resident set (worker threads ' +
@@ -177,4 +179,16 @@ function projectionSection(results: ScaleResults, gpuImagesPerSecond: number): s
     ...projectionRows(allProjections(results.rates!, recipe)),
     '',
   ];
+}
+
+/** The whole run's time, the set's generation counted apart when an earlier run made it. */
+function runTimeLine(steps: readonly MeasuredStep[]): string {
+  const sum = (list: readonly MeasuredStep[]) => list.reduce((total, step) => total + step.wallSeconds, 0);
+  const reused = steps.filter((step) => step.reused);
+  const measured = formatSeconds(sum(steps.filter((step) => !step.reused)));
+  if (reused.length === 0) return `The whole run took **${measured}**, the set's generation included.`;
+  return (
+    `The whole run took **${measured}** with the generated set reused; generating it the first time took ` +
+    `${formatSeconds(sum(reused))} more.`
+  );
 }

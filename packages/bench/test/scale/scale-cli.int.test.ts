@@ -48,6 +48,7 @@ describe('pnpm bench:scale at a tiny size', () => {
       /^\| evaluate \| evaluate the 3-class test split on ONNX Runtime \| .* \(9 photos\)/m,
     );
     expect(report).toContain('**not full size**');
+    expect(report).toMatch(/^The whole run took \*\*[\d.]+ (s|min)\*\*, the set's generation included\.$/m);
     expect(report).toMatch(/^\| evaluation\/report\.html \| [\d.]+ KiB \|$/m);
     // 2 recipes × 2 class counts, each with 3 core counts and the rate it scales from.
     const projections = report.split('## Projected wall times')[1]!;

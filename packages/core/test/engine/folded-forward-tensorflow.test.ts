@@ -10,7 +10,7 @@ import { foldForInference } from '../../src/engine/folded-forward.ts';
 import { createTfjsEngine } from '../../src/engine/tfjs-engine.ts';
 import { countTensorflowOps, useFusedKernels } from '../../src/tensorflow-ops.ts';
 import { tensorflowSkipReason, titleFor } from '../../src/testing/tensorflow-backend.ts';
-import { images, narrowResNet, relativeError } from './narrow-resnet.ts';
+import { expectTensorsStableThenFreed, images, narrowResNet, relativeError } from './narrow-resnet.ts';
 
 const skip = tensorflowSkipReason();
 
@@ -54,16 +54,7 @@ describe.skipIf(skip)('folded forward on the tensorflow backend', () => {
       const before = tf.memory().numTensors;
       const engine = createTfjsEngine(narrowResNet(23));
       expect(engine.description).toMatch(/^tfjs tensorflow \(BatchNorm folded\)/);
-      const inputs = tf.tidy(() =>
-        tf.unstack(images(3, 24)).map((image) => image.dataSync() as Float32Array),
-      );
-      await engine.predict(inputs);
-      const afterFirst = tf.memory().numTensors;
-      await engine.predict(inputs);
-      await engine.predict(inputs.slice(0, 1));
-      expect(tf.memory().numTensors).toBe(afterFirst);
-      engine.dispose();
-      expect(tf.memory().numTensors).toBe(before);
+      await expectTensorsStableThenFreed(engine, before, 3, 24);
     },
   );
 });

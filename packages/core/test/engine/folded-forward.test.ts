@@ -8,7 +8,13 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { foldForInference } from '../../src/engine/folded-forward.ts';
 import type { InferenceEngine } from '../../src/engine/inference-engine.ts';
 import { createTfjsEngine } from '../../src/engine/tfjs-engine.ts';
-import { CLASSES, images, narrowResNet, relativeError } from './narrow-resnet.ts';
+import {
+  CLASSES,
+  expectTensorsStableThenFreed,
+  images,
+  narrowResNet,
+  relativeError,
+} from './narrow-resnet.ts';
 
 let engines: InferenceEngine[] = [];
 
@@ -101,14 +107,7 @@ describe('createTfjsEngine with foldBatchNorm', () => {
   it('keeps tensors stable across requests and frees everything on dispose', async () => {
     const before = tf.memory().numTensors;
     const engine = createTfjsEngine(narrowResNet(6), { foldBatchNorm: true });
-    const inputs = tf.tidy(() => tf.unstack(images(2, 10)).map((image) => image.dataSync() as Float32Array));
-    await engine.predict(inputs);
-    const afterFirst = tf.memory().numTensors;
-    await engine.predict(inputs);
-    await engine.predict(inputs.slice(0, 1));
-    expect(tf.memory().numTensors).toBe(afterFirst);
-    engine.dispose();
-    expect(tf.memory().numTensors).toBe(before);
+    await expectTensorsStableThenFreed(engine, before, 2, 10);
   });
 
   it('uses model.predict by default off the tensorflow backend', () => {

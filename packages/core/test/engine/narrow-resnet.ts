@@ -1,6 +1,8 @@
 /** A narrow ResNet for the folded-forward tests, with weights a wrong fold could not hide behind. */
 
 import * as tf from '@tensorflow/tfjs';
+import { expect } from 'vitest';
+import type { InferenceEngine } from '../../src/engine/inference-engine.ts';
 import { buildResNet50 } from '../../src/model/resnet50.ts';
 
 export const SIDE = 32;
@@ -46,4 +48,26 @@ export function relativeError(actual: Float32Array, expected: Float32Array): num
     scale = Math.max(scale, Math.abs(value));
   }
   return error / scale;
+}
+
+/**
+ * Predicts three times (a batch of `count`, again, then one image): the tensor count after the first
+ * stays, and disposing the engine returns to `before`, the count taken before the engine was built.
+ */
+export async function expectTensorsStableThenFreed(
+  engine: InferenceEngine,
+  before: number,
+  count: number,
+  seed: number,
+): Promise<void> {
+  const inputs = tf.tidy(() =>
+    tf.unstack(images(count, seed)).map((image) => image.dataSync() as Float32Array),
+  );
+  await engine.predict(inputs);
+  const afterFirst = tf.memory().numTensors;
+  await engine.predict(inputs);
+  await engine.predict(inputs.slice(0, 1));
+  expect(tf.memory().numTensors).toBe(afterFirst);
+  engine.dispose();
+  expect(tf.memory().numTensors).toBe(before);
 }

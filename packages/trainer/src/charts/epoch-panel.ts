@@ -1,4 +1,7 @@
-/** The per-epoch line panel that the run's training curves and `pnpm runs compare` both draw. */
+/**
+ * The per-epoch line panel that the run's training curves and `pnpm runs compare` both draw (the
+ * comparison's time-to-accuracy chart puts minutes on x instead of epochs).
+ */
 import type {
   Axis,
   ColorValueRef,
@@ -17,9 +20,11 @@ export interface EpochPanel {
   title: string;
   size: { width: number; height: number };
   axis: Partial<Axis>;
+  /** The x field and its axis (default: whole epochs); `zero` starts the axis at 0. */
+  x?: { field: string; axis: Partial<Axis>; zero?: boolean };
   /** The y domain; the panel's values when absent. */
   domain?: ScaleData | number[];
-  /** Scales besides x (epoch) and y (value). */
+  /** Scales besides x and y (value). */
   scales?: Scale[];
   legends?: Legend[];
   /** One line per group of `groupby`, drawn with `encode` besides x and y. */
@@ -28,7 +33,13 @@ export interface EpochPanel {
   points: { size: number; fill: ColorValueRef; description: string };
 }
 
+const EPOCH_AXIS: NonNullable<EpochPanel['x']> = {
+  field: 'epoch',
+  axis: { title: 'epoch', tickMinStep: 1, format: 'd' },
+};
+
 export function epochPanel(panel: EpochPanel): GroupMark {
+  const x = panel.x ?? EPOCH_AXIS;
   const points = `${panel.name}-points`;
   const series = `${panel.name}-series`;
   const { width, height } = panel.size;
@@ -44,7 +55,13 @@ export function epochPanel(panel: EpochPanel): GroupMark {
       },
     ],
     scales: [
-      { name: 'x', type: 'linear', domain: { data: points, field: 'epoch' }, range: [0, width], zero: false },
+      {
+        name: 'x',
+        type: 'linear',
+        domain: { data: points, field: x.field },
+        range: [0, width],
+        zero: x.zero ?? false,
+      },
       {
         name: 'y',
         type: 'linear',
@@ -56,7 +73,7 @@ export function epochPanel(panel: EpochPanel): GroupMark {
       ...(panel.scales ?? []),
     ],
     axes: [
-      { orient: 'bottom', scale: 'x', title: 'epoch', tickMinStep: 1, format: 'd' },
+      { orient: 'bottom', scale: 'x', ...x.axis },
       { orient: 'left', scale: 'y', grid: true, ...panel.axis },
     ],
     ...(panel.legends ? { legends: panel.legends } : {}),
@@ -71,7 +88,7 @@ export function epochPanel(panel: EpochPanel): GroupMark {
             ...(panel.lines.sort ? { sort: panel.lines.sort } : {}),
             encode: {
               enter: {
-                x: { scale: 'x', field: 'epoch' },
+                x: { scale: 'x', field: x.field },
                 y: { scale: 'y', field: 'value' },
                 ...panel.lines.encode,
               },
@@ -84,7 +101,7 @@ export function epochPanel(panel: EpochPanel): GroupMark {
         from: { data: points },
         encode: {
           enter: {
-            x: { scale: 'x', field: 'epoch' },
+            x: { scale: 'x', field: x.field },
             y: { scale: 'y', field: 'value' },
             size: { value: panel.points.size },
             fill: panel.points.fill,

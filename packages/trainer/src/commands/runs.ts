@@ -4,7 +4,7 @@ import path from 'node:path';
 import { runPaths } from '@food/core/checkpoint/run-layout';
 import { UserError } from '@food/core/errors';
 import type { Command } from 'commander';
-import { comparisonCurvesSvg } from '../runs/compare-charts.ts';
+import { comparisonCurvesSvg, timeToAccuracySvg } from '../runs/compare-charts.ts';
 import { renderComparePage } from '../runs/compare-html.ts';
 import { differingSettings, readRun, readRuns, readTestReports } from '../runs/read-runs.ts';
 import { formatRunsTable } from '../runs/runs-table.ts';
@@ -81,7 +81,10 @@ Examples:
       const reports = await readTestReports(flags.reports);
       const compared = [];
       for (const name of names) compared.push(await readRun(locateRun(name, flags.dir), reports));
-      const page = renderComparePage(compared, await comparisonCurvesSvg(compared));
+      const page = renderComparePage(compared, {
+        curves: await comparisonCurvesSvg(compared),
+        timeToAccuracy: await timeToAccuracySvg(compared),
+      });
       const out = flags.out ?? defaultComparePage(flags.reports, compared);
       await mkdir(path.dirname(path.resolve(out)), { recursive: true });
       await writeFile(out, page);

@@ -1,7 +1,7 @@
 /**
  * The runs' training curves overlaid, as standalone SVG drawn by Vega (the same renderer and look as
  * the evaluation report's charts): loss and top-1 per epoch, one colour per run, validation solid and
- * training dashed.
+ * training dashed; and validation top-1 against the minutes each run had spent (time to accuracy).
  */
 import type { GroupMark, Spec } from 'vega';
 import { epochPanel } from '../charts/epoch-panel.ts';
@@ -12,6 +12,21 @@ export interface RunCurves {
   name: string;
   history: readonly EpochRecord[];
 }
+
+export interface RunTimeline extends RunCurves {
+  /** Setup (start-up, data, feature caching) plus every epoch's seconds; null when not on record. */
+  wallSeconds: number | null;
+  /** The epochs' seconds (training and validation passes). */
+  trainingSeconds: number;
+}
+
+// Tableau 10: distinguishable for up to ten runs, and for the common colour-vision deficiencies.
+const runColours = (names: readonly string[]) => ({
+  name: 'run',
+  type: 'ordinal' as const,
+  domain: [...names],
+  range: { scheme: 'tableau10' },
+});
 
 const PANEL = { width: 420, height: 260 };
 
@@ -27,8 +42,7 @@ export async function comparisonCurvesSvg(runs: readonly RunCurves[]): Promise<s
   const spec: Spec = {
     ...twoPanelSpec(points),
     scales: [
-      // Tableau 10: distinguishable for up to ten runs, and for the common colour-vision deficiencies.
-      { name: 'run', type: 'ordinal', domain: runs.map((run) => run.name), range: { scheme: 'tableau10' } },
+      runColours(runs.map((run) => run.name)),
       { name: 'dash', type: 'ordinal', domain: ['val', 'train'], range: [[], [5, 3]] },
     ],
     legends: [
@@ -44,6 +58,57 @@ export async function comparisonCurvesSvg(runs: readonly RunCurves[]): Promise<s
     marks: [
       panel('loss', 'Loss (cross-entropy)', { title: 'loss' }),
       panel('top1', 'Top-1 accuracy', { title: 'top-1', format: '.0%' }, [0, 1]),
+    ],
+  };
+  return renderSvg(spec);
+}
+
+/**
+ * Validation top-1 against minutes since the run started: the setup (caching the features included)
+ * comes first, then each epoch ends at the sum of the epochs' seconds so far. Checkpoint saves between
+ * epochs are not counted. Runs whose setup time is not on record are left out.
+ */
+export async function timeToAccuracySvg(runs: readonly RunTimeline[]): Promise<string> {
+  const timed = runs.filter((run) => run.wallSeconds !== null);
+  const points = timed.flatMap((run) => {
+    let seconds = run.wallSeconds! - run.trainingSeconds;
+    return run.history.map((record) => {
+      seconds += record.seconds;
+      const minutes = seconds / 60;
+      return {
+        panel: 'time',
+        run: run.name,
+        series: 'val',
+        minutes,
+        epoch: record.epoch,
+        value: record.valTop1,
+      };
+    });
+  });
+  const spec: Spec = {
+    ...twoPanelSpec(points),
+    layout: { columns: 1, padding: 48 },
+    scales: [runColours(timed.map((run) => run.name))],
+    legends: [{ stroke: 'run', title: 'run', symbolType: 'stroke', orient: 'right' }],
+    marks: [
+      epochPanel({
+        name: 'time',
+        title: 'Validation top-1 against time since the run started',
+        size: { width: 560, height: 300 },
+        x: { field: 'minutes', zero: true, axis: { title: 'minutes (setup and feature caching included)' } },
+        axis: { title: 'validation top-1', format: '.0%' },
+        lines: {
+          groupby: 'run',
+          sort: { field: 'datum.minutes' },
+          encode: { stroke: { scale: 'run', field: 'run' }, strokeWidth: { value: 2 } },
+        },
+        points: {
+          size: 24,
+          fill: { scale: 'run', field: 'run' },
+          description:
+            "datum.run + ', epoch ' + datum.epoch + ' at ' + format(datum.minutes, '.1f') + ' min: ' + format(datum.value, '.4f')",
+        },
+      }),
     ],
   };
   return renderSvg(spec);

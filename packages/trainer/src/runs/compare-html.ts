@@ -9,7 +9,13 @@ import { escapeHtml } from '../evaluate/report-html.ts';
 import { differingSettings, type RunSummary } from './read-runs.ts';
 import { duration, epochsCell } from './runs-table.ts';
 
-export function renderComparePage(runs: readonly RunSummary[], curvesSvg: string): string {
+/** The page's charts, as SVG (compare-charts.ts). */
+export interface CompareCharts {
+  curves: string;
+  timeToAccuracy: string;
+}
+
+export function renderComparePage(runs: readonly RunSummary[], charts: CompareCharts): string {
   const names = runs.map((run) => run.name).join(' · ');
   return htmlPage({
     title: `${escapeHtml(names)} · runs compared`,
@@ -21,7 +27,14 @@ export function renderComparePage(runs: readonly RunSummary[], curvesSvg: string
 <section>
   <h2>Training curves</h2>
   <p class="note">Validation solid, training dashed; one colour per run. From each run's <code>history.json</code>.</p>
-  <figure class="chart">${curvesSvg}</figure>
+  <figure class="chart">${charts.curves}</figure>
+</section>
+<section>
+  <h2>Time to accuracy</h2>
+  <p class="note">Validation top-1 at the end of each epoch against the minutes since the run started: setup first
+  (loading, statistics, caching the features), then the epochs' times from <code>history.json</code>; a resumed run's
+  setups are added together; checkpoint saves are not counted. Compare runs validated on the same split.</p>
+  <figure class="chart">${charts.timeToAccuracy}</figure>
 </section>
 ${settingsTable(runs)}`,
   });

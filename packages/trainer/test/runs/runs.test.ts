@@ -6,7 +6,7 @@ import { readEvaluationMetrics } from '@food/core/report/report-metrics-file';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register } from '../../src/commands/runs.ts';
 import { runEvaluation } from '../../src/evaluate/run-evaluation.ts';
-import { comparisonCurvesSvg } from '../../src/runs/compare-charts.ts';
+import { comparisonCurvesSvg, timeToAccuracySvg } from '../../src/runs/compare-charts.ts';
 import { renderComparePage } from '../../src/runs/compare-html.ts';
 import { differingSettings, type RunSummary, readRuns, readTestReports } from '../../src/runs/read-runs.ts';
 import { duration, formatRunsTable } from '../../src/runs/runs-table.ts';
@@ -180,8 +180,10 @@ describe('the comparison page', () => {
     expect(svg).toMatch(/^<svg/);
     // One line per run and split in each of the two panels.
     expect(svg.match(/aria-roledescription="line mark container"/g)).toHaveLength(2 * 2 * 2);
-    const page = renderComparePage(compared, svg);
+    const timeToAccuracy = await timeToAccuracySvg(compared);
+    const page = renderComparePage(compared, { curves: svg, timeToAccuracy });
     expect(page).toContain(svg);
+    expect(page).toContain(timeToAccuracy);
     expect(page).toMatch(
       /<tr class="differs"><th scope="row"><span class="mark" title="differs">≠<\/span> learningRate<\/th>/,
     );
@@ -189,6 +191,30 @@ describe('the comparison page', () => {
     expect(page).toContain(`${(runNamed('fast').test!.top1 * 100).toFixed(1)}%`);
     expect(page).toContain('no test report');
     expect(page).not.toMatch(/<script|<link|src="http/);
+  });
+});
+
+describe('the time-to-accuracy chart', () => {
+  it("puts each epoch's validation top-1 at the minutes the run had spent, setup included", async () => {
+    const fast = runNamed('fast');
+    const svg = await timeToAccuracySvg([fast, runNamed('slow'), runNamed('stopped')]);
+    // A line for each run with finished epochs: the stopped run has none.
+    expect(svg.match(/aria-roledescription="line mark container"/g)).toHaveLength(2);
+    const last = fast.history.at(-1)!;
+    expect(fast.wallSeconds).not.toBeNull();
+    expect(svg).toContain(
+      `fast, epoch ${last.epoch} at ${(fast.wallSeconds! / 60).toFixed(1)} min: ${last.valTop1.toFixed(4)}`,
+    );
+    const setupMinutes = (fast.wallSeconds! - fast.trainingSeconds) / 60;
+    const first = fast.history[0]!;
+    expect(svg).toContain(
+      `fast, epoch 1 at ${(setupMinutes + first.seconds / 60).toFixed(1)} min: ${first.valTop1.toFixed(4)}`,
+    );
+  });
+
+  it('leaves out runs whose setup time is not on record', async () => {
+    const svg = await timeToAccuracySvg([{ ...runNamed('fast'), wallSeconds: null }]);
+    expect(svg).not.toContain('line mark container');
   });
 });
 

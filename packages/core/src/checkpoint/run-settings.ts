@@ -148,7 +148,7 @@ export const RUN_SETTINGS = {
     help: 'crop size fed to the model',
     default: 224,
     resume: 'must-match',
-    preset: false,
+    preset: true,
   }),
   seed: setting(nonNegativeInteger, {
     flag: '--seed <n>',

@@ -78,7 +78,6 @@ export async function timeToAccuracySvg(runs: readonly RunTimeline[]): Promise<s
       return {
         panel: 'time',
         run: run.name,
-        series: 'val',
         minutes,
         epoch: record.epoch,
         value: record.valTop1,

@@ -26,14 +26,16 @@ export const DEMO_FINE_TUNE = {
 
 /**
  * `pnpm train --preset cpu`: chosen on validation (docs/results.md, "Choosing the CPU preset on
- * validation"): stages 4–5, 6 views over 12 epochs and mixup scored within a standard error of it at up to
- * 1.7× the time, so the cheapest stays. Stage 5 trains on cached conv4 features, so it wants the
+ * validation"): 288-px crops beat 224 on both validation splits tried (+0.4 and +2.7 points, paired +1.6
+ * ± 0.6) at 1.5× the run time; stages 4–5, 6 views over 12 epochs, mixup and an EMA of the weights scored
+ * within a standard error of the 224-px recipe. Stage 5 trains on cached conv4 features, so it wants the
  * tensorflow backend (`pnpm setup:tensorflow`).
  */
 export const CPU_PRESET = {
   trainable: 'stage5',
   cacheFeatures: true,
   featureViews: 3,
+  imageSize: 288,
   learningRate: 3e-4,
   lrSchedule: 'cosine',
   warmupEpochs: 0.3,
@@ -46,17 +48,18 @@ export const TRAIN_PRESETS = { cpu: CPU_PRESET } as const satisfies Record<strin
 
 /** What each preset is for, in `--preset`'s help (which adds the flags it sets). */
 export const PRESET_SUMMARIES: Record<keyof typeof TRAIN_PRESETS, string> = {
-  cpu: 'a stage-5 fine-tune on cached features, chosen on food10 validation for a 2-core CPU',
+  cpu: 'a stage-5 fine-tune on cached 288-px features, chosen on food10 validation for a 2-core CPU',
 };
 
 /**
- * `--preset cpu` trains stage 5, whose food10 epochs took 2.5–3 minutes on the tensorflow backend and
- * 17–27 on wasm (docs/results.md): on another backend, say so before the run starts rather than after an hour.
+ * `--preset cpu` trains stage 5, whose food10 epochs take about a minute on the tensorflow backend and
+ * took 17–27 on wasm at 224 px (docs/results.md): on another backend, say so before the run starts rather
+ * than after hours.
  */
 export function presetBackendWarning(
   preset: keyof typeof TRAIN_PRESETS | undefined,
   backend: BackendInfo['name'],
 ): string | undefined {
   if (preset !== 'cpu' || backend === 'tensorflow') return undefined;
-  return `warning: --preset cpu was measured on the tensorflow backend (docs/results.md); its stage-5 epochs took 2.5–3 min each there on 2 cores, and 17–27 min on wasm. Run \`pnpm setup:tensorflow\` once, then train again.`;
+  return `warning: --preset cpu was measured on the tensorflow backend (docs/results.md); its stage-5 epochs take about 1 min each there on 2 cores, and took 17–27 min on wasm at 224 px. Run \`pnpm setup:tensorflow\` once, then train again.`;
 }

@@ -49,7 +49,7 @@ describe('--preset', () => {
     register(program);
     const help = program.commands[0]!.helpInformation().replace(/\s+/g, ' ');
     expect(help).toContain(
-      'cpu: a stage-5 fine-tune on cached features, chosen on food10 validation for a 2-core CPU (--trainable stage5 --cache-features --feature-views 3 --lr 0.0003 --lr-schedule cosine --warmup-epochs 0.3 --label-smoothing 0.1 --epochs 8 --batch-size 32)',
+      'cpu: a stage-5 fine-tune on cached 288-px features, chosen on food10 validation for a 2-core CPU (--trainable stage5 --cache-features --feature-views 3 --image-size 288 --lr 0.0003 --lr-schedule cosine --warmup-epochs 0.3 --label-smoothing 0.1 --epochs 8 --batch-size 32)',
     );
   });
 });

@@ -5,7 +5,7 @@
 import type { EpochRecord } from '@food/core/checkpoint/epoch-metrics';
 import type { Axis, GroupMark, ScaleData, Spec } from 'vega';
 import { epochPanel } from './epoch-panel.ts';
-import { renderSvg, twoPanelSpec } from './vega-svg.ts';
+import { panelsSpec, renderSvg } from './vega-svg.ts';
 
 // A nested group's scales cannot use the 'width'/'height' range shorthands (those are the top level's).
 const PANEL = { width: 380, height: 240 };
@@ -22,7 +22,7 @@ export async function curvesSvg(history: readonly EpochRecord[]): Promise<string
     { panel: 'accuracy', epoch: record.epoch, series: 'val top-5', value: record.valTop5 },
   ]);
   const spec: Spec = {
-    ...twoPanelSpec(points),
+    ...panelsSpec(points),
     marks: [
       curvePanel({
         name: 'loss',

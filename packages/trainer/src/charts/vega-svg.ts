@@ -29,16 +29,16 @@ export async function renderSvg(spec: Spec): Promise<string> {
 }
 
 /**
- * What every per-epoch curves chart shares: two panels side by side over one `points` table (panel,
- * epoch, series, value), points without a finite value (a run without validation) left out.
+ * What every curves chart shares: `columns` panels side by side (two: loss and top-1) over one `points`
+ * table (panel, x, series, value), points without a finite value (a run without validation) left out.
  */
-export function twoPanelSpec(points: ReadonlyArray<{ value: number }>): Spec {
+export function panelsSpec(points: ReadonlyArray<{ value: number }>, columns = 2): Spec {
   return {
     $schema: 'https://vega.github.io/schema/vega/v6.json',
     padding: 8,
     autosize: 'pad',
     config: CHART_CONFIG,
-    layout: { columns: 2, padding: 48 },
+    layout: { columns, padding: 48 },
     data: [{ name: 'points', values: points.filter((point) => Number.isFinite(point.value)) }],
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { GroupMark, Spec } from 'vega';
 import { epochPanel } from '../charts/epoch-panel.ts';
-import { renderSvg, twoPanelSpec } from '../charts/vega-svg.ts';
+import { panelsSpec, renderSvg } from '../charts/vega-svg.ts';
 import type { EpochRecord } from '../train/history.ts';
 
 export interface RunCurves {
@@ -40,7 +40,7 @@ export async function comparisonCurvesSvg(runs: readonly RunCurves[]): Promise<s
     ]),
   );
   const spec: Spec = {
-    ...twoPanelSpec(points),
+    ...panelsSpec(points),
     scales: [
       runColours(runs.map((run) => run.name)),
       { name: 'dash', type: 'ordinal', domain: ['val', 'train'], range: [[], [5, 3]] },
@@ -85,8 +85,7 @@ export async function timeToAccuracySvg(runs: readonly RunTimeline[]): Promise<s
     });
   });
   const spec: Spec = {
-    ...twoPanelSpec(points),
-    layout: { columns: 1, padding: 48 },
+    ...panelsSpec(points, 1),
     scales: [runColours(timed.map((run) => run.name))],
     legends: [{ stroke: 'run', title: 'run', symbolType: 'stroke', orient: 'right' }],
     marks: [
